@@ -1,0 +1,201 @@
+/**
+ * Push fan-out benchmark (not a test). For each connection count and each server —
+ * Portico over WebSocket, Portico over SSE, socket.io, and a raw `ws` server writing one
+ * pre-framed Buffer per socket (the limit) — in the same run, on loopback:
+ *
+ *   idle memory  server RSS and JS heap (after a full GC) per connected, subscribed client
+ *   fixed rate   events published at a fixed rate: delivered messages/s, p50/p99 latency
+ *                from publish (before the HTTP POST) to receipt (in the client process)
+ *   burst        a burst of events as fast as the publisher can post them: delivered
+ *                messages/s until the last one arrives (the fan-out throughput)
+ *
+ * Server and clients are separate processes sharing this machine's cores.
+ *
+ *   node bench/push/run.ts [--sizes 1000,10000] [--servers portico-ws,portico-sse,socketio,raw]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Collected, Target } from './clients.ts';
+import { now } from './clock.ts';
+import { Publisher } from './publisher.ts';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    servers: { type: 'string', default: 'portico-ws,portico-sse,socketio,raw' },
+    // Offered load per connection count: events/s such that rate × N is the same.
+    'messages-per-second': { type: 'string', default: '50000' },
+    'rate-seconds': { type: 'string', default: '5' },
+    'burst-messages': { type: 'string', default: '1000000' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const kinds = values.servers.split(',') as Target['kind'][];
+const offered = Number(values['messages-per-second']);
+const rateSeconds = Number(values['rate-seconds']);
+const burstMessages = Number(values['burst-messages']);
+
+const EXEC_ARGV = [
+  '--disable-warning=ExperimentalWarning',
+  '--expose-gc',
+  '--max-old-space-size=4096',
+  ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/push-prof'] : []),
+];
+
+type Child = { process: ChildProcess; ask<T>(message: object): Promise<T> };
+
+function start(
+  module: string,
+  args: string[],
+): Promise<Child & { hello: Record<string, unknown> }> {
+  const child = fork(new URL(module, import.meta.url), args, {
+    execArgv: EXEC_ARGV,
+    stdio: 'inherit',
+  });
+  const ask = <T>(message: object) =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (reply: T & { error?: string }) =>
+        reply.error ? reject(new Error(reply.error)) : resolve(reply),
+      );
+      child.send(message);
+    });
+  return new Promise((resolve, reject) => {
+    child.once('message', (hello: Record<string, unknown>) =>
+      resolve({ process: child, ask, hello }),
+    );
+    child.once('exit', (code) => reject(new Error(`${module} exited with ${code}`)));
+  });
+}
+
+async function stop(child: Child): Promise<void> {
+  if (child.process.exitCode !== null || !child.process.connected) return;
+  const exited = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.send({ cmd: 'stop' });
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  child.process.kill('SIGKILL');
+}
+
+type PhaseResult = Collected & {
+  published: number;
+  expected: number;
+  seconds: number;
+  messagesPerSecond: number;
+  publishP50: number;
+  publishP99: number;
+};
+
+type Row = {
+  kind: Target['kind'];
+  n: number;
+  rssPerConn: number;
+  heapPerConn: number;
+  rate: PhaseResult;
+  burst: PhaseResult;
+  eventsPerSecond: number;
+};
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Resets the clients' counters, publishes, and collects what arrived. */
+async function phase(
+  clients: Child,
+  publisher: Publisher,
+  n: number,
+  publish: () => Promise<{ published: number; roundTrips: number[] }>,
+): Promise<PhaseResult> {
+  await clients.ask({ cmd: 'reset', fromSeq: publisher.nextSeq });
+  const started = now();
+  const { published, roundTrips } = await publish();
+  const collected = await clients.ask<Collected>({ cmd: 'collect', expected: published * n });
+  const seconds = (collected.lastReceiptAt - started) / 1000;
+  return {
+    ...collected,
+    published,
+    expected: published * n,
+    seconds,
+    messagesPerSecond: collected.received / seconds,
+    publishP50: percentile(roundTrips, 50),
+    publishP99: percentile(roundTrips, 99),
+  };
+}
+
+async function measure(kind: Target['kind'], n: number): Promise<Row> {
+  const server = await start('./servers.ts', [kind.startsWith('portico') ? 'portico' : kind]);
+  const clients = await start('./clients.ts', []);
+  try {
+    const { port, token } = server.hello as { port: number; token?: string };
+    const target: Target = { kind, port, ...(token ? { token } : {}) };
+    const publisher = new Publisher(target);
+    const before = await server.ask<{ rss: number; heap: number }>({ cmd: 'mem' });
+    await clients.ask({ cmd: 'connect', target, n });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await server.ask<{ rss: number; heap: number }>({ cmd: 'mem' });
+    // Warm up the path (JIT, buffers) before measuring.
+    await phase(clients, publisher, n, async () => ({
+      published: await publisher.burst(20),
+      roundTrips: [],
+    }));
+    const eventsPerSecond = offered / n;
+    const rate = await phase(clients, publisher, n, () =>
+      publisher.atRate(eventsPerSecond, rateSeconds),
+    );
+    const burstEvents = Math.max(1, Math.round(burstMessages / n));
+    const burst = await phase(clients, publisher, n, async () => ({
+      published: await publisher.burst(burstEvents),
+      roundTrips: [],
+    }));
+    return {
+      kind,
+      n,
+      rssPerConn: (after.rss - before.rss) / n,
+      heapPerConn: (after.heap - before.heap) / n,
+      rate,
+      burst,
+      eventsPerSecond,
+    };
+  } finally {
+    await stop(clients);
+    await stop(server);
+  }
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const k = (perSecond: number) => `${Math.round(perSecond / 1000)}k`;
+const ms = (value: number) => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(1)} ms`);
+const lost = (r: PhaseResult) =>
+  r.received < r.expected ? ` (${r.expected - r.received} missing)` : '';
+
+console.log(
+  `# push fan-out: ${sizes.join(' / ')} connections, ${availableParallelism()} cores shared by server and clients, Node ${process.version}`,
+);
+const rows: Row[] = [];
+for (const n of sizes) {
+  for (const kind of kinds) {
+    const started = performance.now();
+    const row = await measure(kind, n);
+    rows.push(row);
+    console.error(
+      `  ${kind} × ${n}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+}
+
+console.log(
+  '\n| connections | server | idle RSS / conn | idle heap / conn | fixed rate: delivered msg/s | p50 | p99 | publish p50 / p99 | burst: delivered msg/s | vs socket.io | vs raw ws |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const row of rows) {
+  const peer = (kind: Target['kind']) =>
+    rows.find((r) => r.n === row.n && r.kind === kind)?.burst.messagesPerSecond;
+  const ratio = (other: number | undefined) =>
+    other ? `${(row.burst.messagesPerSecond / other).toFixed(2)}×` : '–';
+  console.log(
+    `| ${row.n} | ${row.kind} | ${kb(row.rssPerConn)} | ${kb(row.heapPerConn)} | ${k(row.rate.messagesPerSecond)} of ${k(row.eventsPerSecond * row.n)} offered${lost(row.rate)} | ${ms(row.rate.p50)} | ${ms(row.rate.p99)} | ${ms(row.rate.publishP50)} / ${ms(row.rate.publishP99)} | ${k(row.burst.messagesPerSecond)}${lost(row.burst)} | ${ratio(peer('socketio'))} | ${ratio(peer('raw'))} |`,
+  );
+}

@@ -1,0 +1,159 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { PorticoConfig } from './config/schema.ts';
+import type { EventLog } from './backbone/event-log.ts';
+import { openSqliteEventLog } from './backbone/sqlite/sqlite-event-log.ts';
+import type { SqlDatabase } from './store/sql-database.ts';
+import { openSqliteDatabase } from './store/sqlite/sqlite-database.ts';
+import type { Authenticator } from './auth/principal.ts';
+import { createOidcAuthenticator } from './auth/oidc-authenticator.ts';
+import { loadOrCreateDevIssuer, type DevIssuer } from './auth/dev-issuer.ts';
+import { createHttpServer, type HubServer } from './http/server.ts';
+import { EventIngestor } from './events/ingest-events.ts';
+import { createIngestMetrics } from './events/ingest-metrics.ts';
+import type { PublishCheck } from './events/publish-check.ts';
+import { registerEventRoutes } from './events/event-routes.ts';
+import { registerConsumerGroupRoutes } from './events/consumer-group-routes.ts';
+import { registerOpsRoutes } from './telemetry/ops-routes.ts';
+import { registerPush } from './push/index.ts';
+import { createRouting, type Routing } from './routing/routing.ts';
+
+export type Hub = {
+  config: PorticoConfig;
+  server: HubServer;
+  log: EventLog;
+  /** The state store (rules, endpoints, deliveries, registry …). */
+  db: SqlDatabase;
+  metrics: Registry;
+  /** Rules, the router and the delivery engine; target kinds are registered on `routing.targets`. */
+  routing: Routing;
+  /** Present in development auth mode: mints tokens signed by the hub's own key. */
+  devIssuer: DevIssuer | undefined;
+  /** Drains in-flight work, then closes the stores. Idempotent. */
+  close(): Promise<void>;
+};
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** The composition root: builds every capability from the config. No globals. */
+export async function buildHub(config: PorticoConfig): Promise<Hub> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+
+  const { authenticator, devIssuer } = await buildAuth(config, dataDir);
+  const log = openSqliteEventLog({
+    path: join(dataDir, 'events.db'),
+    partitions: config.events.partitions,
+    dedupeWindowMs: config.events.dedupeWindowSeconds * 1000,
+  });
+  const db = openSqliteDatabase(join(dataDir, 'state.db'));
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'portico_process_' });
+  const shutdown = new AbortController();
+
+  const server = await createHttpServer({
+    authenticator,
+    logLevel: config.logLevel,
+    bodyLimit: config.events.maxRequestBytes,
+    version: VERSION,
+  });
+  // Capabilities that vet events at publish (schema validation, policies) add their checks here.
+  const publishChecks: PublishCheck[] = [];
+  const ingestor = new EventIngestor({
+    checks: publishChecks,
+    log,
+    env: config.env,
+    limits: {
+      maxEventBytes: config.events.maxEventBytes,
+      maxBatchSize: config.events.maxBatchSize,
+    },
+    metrics: createIngestMetrics(metrics),
+  });
+  registerEventRoutes(server, { log, ingestor, maxRequestBytes: config.events.maxRequestBytes });
+  registerConsumerGroupRoutes(server, { log, shutdown: shutdown.signal });
+  registerOpsRoutes(server, {
+    registry: metrics,
+    checks: [
+      { name: 'event log', ready: () => log.ready() },
+      { name: 'state store', ready: () => db.ready() },
+    ],
+  });
+  registerConsumerLagGauge(metrics, log);
+  const push = registerPush({ server, log, authenticator, registry: metrics, config: config.push });
+  const routing = await createRouting({ log, db, metrics, server, env: config.env });
+
+  const retention = setInterval(() => {
+    const { maxAgeSeconds, maxBytes } = config.events.retention;
+    log
+      .applyRetention({ maxAgeMs: maxAgeSeconds * 1000, ...(maxBytes ? { maxBytes } : {}) })
+      .then(
+        ({ removed }) =>
+          removed > 0 && server.log.info({ removed }, 'retention removed old events'),
+      )
+      .catch((err: unknown) => server.log.error({ err }, 'retention failed'));
+  }, config.events.retention.checkIntervalSeconds * 1000);
+  retention.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shutdown.abort();
+      clearInterval(retention);
+      await push.stop(); // before the server: stream clients are told to reconnect
+      await server.close();
+      await routing.stop();
+      await log.close();
+      await db.close();
+    })());
+
+  await server.ready();
+  await routing.start();
+  return { config, server, log, db, metrics, routing, devIssuer, close };
+}
+
+async function buildAuth(
+  config: PorticoConfig,
+  dataDir: string,
+): Promise<{ authenticator: Authenticator; devIssuer: DevIssuer | undefined }> {
+  if (config.auth.mode === 'oidc') {
+    const authenticator = createOidcAuthenticator({
+      issuer: config.auth.issuer!,
+      audience: config.auth.audience,
+      algorithms: config.auth.algorithms,
+      tenantClaim: config.auth.tenantClaim,
+      scopeClaim: config.auth.scopeClaim,
+      requireTyp: config.auth.requireAccessTokenType,
+      clockToleranceSec: config.auth.clockToleranceSeconds,
+    });
+    // Fetch discovery and keys now so a misconfigured issuer shows at start-up; an IdP that
+    // is down is retried on the first request rather than stopping the hub.
+    await authenticator.warmUp().catch((error: unknown) => {
+      process.stderr.write(
+        `portico: warning: OIDC issuer not reachable yet: ${(error as Error).message}\n`,
+      );
+    });
+    return { authenticator, devIssuer: undefined };
+  }
+  const devIssuer = await loadOrCreateDevIssuer(dataDir, { audience: config.auth.audience });
+  return { authenticator: devIssuer.authenticator(), devIssuer };
+}
+
+/** Consumer lag per group, read from the log when Prometheus scrapes. */
+function registerConsumerLagGauge(registry: Registry, log: EventLog): void {
+  new Gauge({
+    name: 'portico_consumer_group_pending',
+    help: 'Events matching a consumer group not yet delivered (lag), by group',
+    labelNames: ['group'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const group of await log.listGroups()) this.set({ group: group.name }, group.pending);
+    },
+  });
+}

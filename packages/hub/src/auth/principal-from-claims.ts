@@ -1,0 +1,49 @@
+import type { JWTPayload } from 'jose';
+import { AuthenticationError, type Principal } from './principal.ts';
+
+export type ClaimNames = {
+  /** The claim that carries the tenant id, e.g. `tenant` or `https://portico.example/tenant`. */
+  tenantClaim: string;
+  /** The claim that carries the scopes: a space-separated string or an array of strings. */
+  scopeClaim: string;
+};
+
+/**
+ * Tenant ids become storage keys, partition keys and parts of URLs downstream, so only a
+ * conservative alphabet is accepted: no whitespace, no wildcards (`*`, `>`), no slashes.
+ */
+const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+export function isValidTenantId(value: unknown): value is string {
+  return typeof value === 'string' && TENANT.test(value);
+}
+
+/** Maps the claims of an already verified token to a Principal, or throws AuthenticationError. */
+export function principalFromClaims(claims: JWTPayload, names: ClaimNames): Principal {
+  const tenant = claims[names.tenantClaim];
+  if (tenant === undefined) throw new AuthenticationError(`token has no tenant claim`);
+  if (!isValidTenantId(tenant)) {
+    throw new AuthenticationError('token has an invalid tenant claim');
+  }
+  const subject = claims.sub;
+  if (typeof subject !== 'string' || subject.length === 0) {
+    throw new AuthenticationError('token has no subject');
+  }
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
+    throw new AuthenticationError('token has no expiry');
+  }
+  return { tenant, subject, scopes: readScopes(claims, names.scopeClaim), expiresAt: claims.exp };
+}
+
+function readScopes(claims: JWTPayload, scopeClaim: string): Set<string> {
+  // RFC 8693/9068 say `scope`; Azure AD and Okta send `scp`. The fallback applies only to the
+  // default name, so an explicitly configured claim is never silently replaced by another one.
+  let value = claims[scopeClaim];
+  if (value === undefined && scopeClaim === 'scope') value = claims['scp'];
+  if (value === undefined) return new Set();
+  const items = typeof value === 'string' ? value.split(/\s+/) : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw new AuthenticationError('token has an invalid scope claim');
+  }
+  return new Set(items.filter((item) => item.length > 0));
+}

@@ -1,0 +1,189 @@
+/**
+ * `append` on JetStream. Each event is one message on its subject, published with
+ * `Nats-Msg-Id` = a hash of (tenant, dedupe key), so JetStream itself drops a repeat
+ * inside its duplicate window (minutes, in server memory); the DedupeStore answers for
+ * Portico's longer window and records every stored event's position.
+ *
+ * Batches: nats-server 2.9 has no atomic multi-message publish (that arrived in 2.12),
+ * so a batch is validated and serialised completely before the first publish (bad input
+ * never stores anything), then its messages are published pipelined, in order. If
+ * NATS fails part-way, some of the batch may be stored: the append rejects with
+ * StoreUnavailableError and the events that were stored are recorded, so the caller's
+ * retry of the same batch stores only the rest and reports the others as duplicates.
+ * Readers can see such a partial batch until that retry.
+ */
+import { createHash } from 'node:crypto';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
+import { appendInputProblem } from '../append-input.ts';
+import type { AppendInput, AppendResult, LogEntry } from '../event-log.ts';
+import { partitionFor } from '../partition.ts';
+import type { DedupeStore, RecordedEvent } from './dedupe-store.ts';
+import { unavailableOr } from './nats-errors.ts';
+import type { SubjectLayout } from './subjects.ts';
+
+export type AppenderOptions = {
+  js: JetStreamClient;
+  layout: SubjectLayout;
+  partitions: number;
+  dedupe: DedupeStore | undefined;
+  dedupeWindowMs: number;
+  publishTimeoutMs: number;
+  clock: () => number;
+  /** Told about the events this call stored (not duplicates), in position order. */
+  onStored: (entries: LogEntry[]) => void;
+};
+
+/** Identity of (tenant, text) as a fixed-length, header- and SQL-safe string. */
+export function keyOf(tenant: string, text: string): string {
+  return createHash('sha256').update(tenant).update('\n').update(text).digest('base64url');
+}
+
+type Item = {
+  input: AppendInput;
+  partition: number;
+  subject: string;
+  payload: Uint8Array;
+  dedupeKey: string;
+  eventKey: string;
+};
+
+type Plan =
+  | { kind: 'publish'; ack?: PubAck }
+  | { kind: 'known'; recorded: RecordedEvent }
+  | { kind: 'repeat'; of: number };
+
+export function createAppender(
+  options: AppenderOptions,
+): (batch: AppendInput[]) => Promise<AppendResult[]> {
+  const { js, layout, partitions, dedupe, dedupeWindowMs, publishTimeoutMs, clock, onStored } =
+    options;
+
+  return async (batch) => {
+    if (batch.length === 0) return [];
+    batch.forEach((input, i) => {
+      const problem = appendInputProblem(input);
+      if (problem !== undefined) throw new RangeError(`batch[${i}]: ${problem}`);
+    });
+    // Serialise everything first: an event that cannot be stored fails the whole batch
+    // before anything is published.
+    const items: Item[] = batch.map((input) => {
+      const partition = partitionFor(input.partitionKey, partitions);
+      return {
+        input,
+        partition,
+        subject: layout.subjectFor(input.tenant, partition, input.topic),
+        payload: Buffer.from(JSON.stringify(input.event), 'utf8'),
+        dedupeKey: keyOf(input.tenant, input.dedupeKey),
+        eventKey: keyOf(input.tenant, input.event.id),
+      };
+    });
+
+    const now = clock();
+    const notBefore = now - dedupeWindowMs;
+    let known = new Map<string, RecordedEvent>();
+    if (dedupe) known = await dedupe.find([...new Set(items.map((i) => i.dedupeKey))], notBefore);
+
+    const firstOf = new Map<string, number>();
+    const plans: Plan[] = items.map((item, i) => {
+      const first = firstOf.get(item.dedupeKey);
+      if (first !== undefined) return { kind: 'repeat', of: first };
+      firstOf.set(item.dedupeKey, i);
+      const recorded = known.get(item.dedupeKey);
+      return recorded ? { kind: 'known', recorded } : { kind: 'publish' };
+    });
+
+    // Issued synchronously one after the other: the server stores them in this order.
+    const publishing = plans.map((plan, i) =>
+      plan.kind === 'publish'
+        ? js.publish(items[i]!.subject, items[i]!.payload, {
+            msgID: items[i]!.dedupeKey,
+            timeout: publishTimeoutMs,
+          })
+        : undefined,
+    );
+    const outcomes = await Promise.allSettled(publishing.filter((p) => p !== undefined));
+    let failure: unknown;
+    let next = 0;
+    plans.forEach((plan, i) => {
+      if (publishing[i] === undefined) return;
+      const outcome = outcomes[next++]!;
+      if (outcome.status === 'fulfilled') (plan as { ack?: PubAck }).ack = outcome.value;
+      else failure ??= outcome.reason;
+    });
+
+    const published = plans.flatMap((plan, i) =>
+      plan.kind === 'publish' && plan.ack ? [{ item: items[i]!, ack: plan.ack }] : [],
+    );
+    let holders = new Map<string, RecordedEvent>();
+    if (dedupe && published.length > 0) {
+      holders = await dedupe.record(
+        published.map(({ item, ack }) => ({
+          dedupeKey: item.dedupeKey,
+          eventKey: item.eventKey,
+          position: ack.seq,
+          partition: item.partition,
+        })),
+        now,
+        notBefore,
+      );
+    }
+    if (failure !== undefined) {
+      const error = unavailableOr(failure);
+      if (error instanceof StoreUnavailableError)
+        throw new StoreUnavailableError(
+          `${published.length} of ${batch.length} events were stored before NATS failed; retry the whole batch (stored events come back as duplicates): ${error.message}`,
+          { cause: failure },
+        );
+      throw error;
+    }
+
+    const results: AppendResult[] = [];
+    const stored: LogEntry[] = [];
+    const appendedAt = clock();
+    plans.forEach((plan, i) => {
+      const item = items[i]!;
+      const base = { id: item.input.event.id, topic: item.input.topic };
+      if (plan.kind === 'repeat') {
+        const first = results[plan.of]!;
+        results.push({
+          ...base,
+          partition: first.partition,
+          position: first.position,
+          duplicate: true,
+        });
+      } else if (plan.kind === 'known') {
+        results.push({
+          ...base,
+          partition: plan.recorded.partition,
+          position: plan.recorded.position,
+          duplicate: true,
+        });
+      } else {
+        const ack = plan.ack!;
+        const holder = holders.get(item.dedupeKey);
+        // Another node stored the same key first (outside JetStream's window): ours is
+        // a stray copy, and the caller is told about the original.
+        const duplicate = ack.duplicate || (holder !== undefined && holder.position !== ack.seq);
+        const position = holder && !ack.duplicate ? holder.position : ack.seq;
+        results.push({
+          ...base,
+          partition: holder?.partition ?? item.partition,
+          position,
+          duplicate,
+        });
+        if (!duplicate)
+          stored.push({
+            position,
+            partition: item.partition,
+            tenant: item.input.tenant,
+            topic: item.input.topic,
+            event: item.input.event,
+            appendedAt,
+          });
+      }
+    });
+    if (stored.length > 0) onStored(stored);
+    return results;
+  };
+}

@@ -1,0 +1,44 @@
+/** Reading the log: pages by position, lookup by CloudEvents id, bounds. */
+import type { DatabaseSync } from 'node:sqlite';
+import type { LogBounds, LogEntry, ReadOptions } from '../event-log.ts';
+import { eventFilter } from './event-filter.ts';
+import { eventColumns, toLogEntry, type EventRow } from './event-rows.ts';
+import type { StatementCache } from './statement-cache.ts';
+
+export type EventReader = {
+  read(options: ReadOptions): LogEntry[];
+  getById(tenant: string, id: string): LogEntry | undefined;
+  bounds(): LogBounds;
+};
+
+export function createEventReader(db: DatabaseSync, statements: StatementCache): EventReader {
+  const byId = db.prepare(
+    `SELECT ${eventColumns()} FROM events WHERE tenant = ? AND event_id = ? ORDER BY position DESC LIMIT 1`,
+  );
+  const first = db.prepare('SELECT min(position) AS first FROM events');
+  const last = db.prepare('SELECT last_position AS last FROM log_state WHERE id = 1');
+
+  return {
+    read({ tenant, topicPattern, after, limit }) {
+      if (!Number.isSafeInteger(after) || after < 0)
+        throw new RangeError(`after must be a non-negative integer, got ${after}`);
+      if (!Number.isSafeInteger(limit) || limit < 0)
+        throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+      const filter = eventFilter(tenant, topicPattern);
+      if (limit === 0) return [];
+      const rows = statements(
+        `SELECT ${eventColumns()} FROM events WHERE position > ? AND ${filter.sql} ORDER BY position LIMIT ?`,
+      ).all(after, ...filter.params, limit) as EventRow[];
+      return rows.map(toLogEntry);
+    },
+    getById(tenant, id) {
+      const row = byId.get(tenant, id) as EventRow | undefined;
+      return row === undefined ? undefined : toLogEntry(row);
+    },
+    bounds() {
+      const firstRow = first.get() as { first: number | null };
+      const lastRow = last.get() as { last: number };
+      return { first: firstRow.first ?? 0, last: lastRow.last };
+    },
+  };
+}

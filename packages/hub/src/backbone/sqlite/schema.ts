@@ -1,0 +1,91 @@
+/**
+ * Opening the log's SQLite database: connection settings and the table layout.
+ *
+ * - `log_state` holds the position counter (so positions are never reused, even after
+ *   retention empties the log) and the running payload total (so size retention does
+ *   not have to sum the table).
+ * - `events`: one row per event; `position` is the rowid; the CloudEvent is JSON text.
+ * - `dedupe`: one row per dedupe key, keyed by the position it produced so expiry
+ *   deletes a prefix instead of scanning. Keys may hold NULs (ingest separates parts with
+ *   them): SQLite stores, compares and indexes them whole; they are never read back.
+ * - `consumer_groups` and `leases`: group specs with their cursor, and in-flight
+ *   deliveries. Acked or terminated deliveries are deleted (nothing grows per event).
+ */
+import { DatabaseSync } from 'node:sqlite';
+
+const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS log_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_position INTEGER NOT NULL,
+  total_bytes INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO log_state (id, last_position, total_bytes) VALUES (1, 0, 0);
+
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY,
+  partition INTEGER NOT NULL,
+  tenant TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  appended_at INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant, position);
+CREATE INDEX IF NOT EXISTS events_by_event_id ON events (tenant, event_id);
+
+CREATE TABLE IF NOT EXISTS dedupe (
+  position INTEGER PRIMARY KEY,
+  dedupe_key TEXT NOT NULL UNIQUE,
+  partition INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS consumer_groups (
+  name TEXT PRIMARY KEY,
+  tenant TEXT,
+  topic_pattern TEXT,
+  ack_wait_ms INTEGER NOT NULL,
+  max_deliver INTEGER NOT NULL,
+  start_at TEXT NOT NULL,
+  cursor INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS leases (
+  group_name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  consumer TEXT NOT NULL,
+  token TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  delivery_count INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('leased', 'delayed')),
+  PRIMARY KEY (group_name, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS leases_by_due ON leases (group_name, due_at);
+`;
+
+export function openLogDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path, { timeout: 5_000 });
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    // Bigger page cache: the hot pages are the right edges of four B-trees.
+    db.exec('PRAGMA cache_size = -65536');
+    const version = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+    if (version > SCHEMA_VERSION)
+      throw new Error(
+        `event log ${path} has schema version ${version}; this Portico knows up to ${SCHEMA_VERSION}`,
+      );
+    db.exec('BEGIN IMMEDIATE');
+    db.exec(DDL);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+    return db;
+  } catch (error) {
+    if (db.isOpen && db.isTransaction) db.exec('ROLLBACK');
+    if (db.isOpen) db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AppendInput, EventLog } from '../event-log.ts';
+import { describeEventLogContract } from '../event-log.contract.ts';
+import { openSqliteEventLog, type SqliteEventLog } from './sqlite-event-log.ts';
+
+const DEDUPE_WINDOW_MS = 60 * 60 * 1000;
+
+describeEventLogContract('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-log-'));
+  const path = join(dir, 'events.db');
+  let offset = 0;
+  const clock = () => Date.now() + offset;
+  const openLog = () =>
+    openSqliteEventLog({ path, partitions: 8, dedupeWindowMs: DEDUPE_WINDOW_MS, clock });
+  let current: EventLog = openLog();
+  return {
+    log: current,
+    async reopen() {
+      await current.close();
+      current = openLog();
+      return current;
+    },
+    async cleanup() {
+      await current.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    clock: { advance: (ms) => void (offset += ms), dedupeWindowMs: DEDUPE_WINDOW_MS },
+  };
+});
+
+describe('SQLite event log specifics', () => {
+  let dir: string;
+  let log: SqliteEventLog;
+  const path = () => join(dir, 'events.db');
+  let counter = 0;
+  const input = (id = `e-${++counter}`, data: unknown = { n: counter }): AppendInput => ({
+    tenant: 'acme',
+    topic: 'orders.dev.order.created',
+    partitionKey: 'acme',
+    dedupeKey: `/src\u0000${id}`,
+    event: {
+      specversion: '1.0',
+      id,
+      source: '/src',
+      type: 'orders.order.created',
+      time: '2026-01-01T00:00:00Z',
+      tenantid: 'acme',
+      correlationid: id,
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      recordedtime: '2026-01-01T00:00:00Z',
+      data,
+    },
+  });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portico-log-'));
+    log = openSqliteEventLog({ path: path() });
+  });
+  afterEach(async () => {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('group-commits concurrent appends into fewer transactions than calls', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => log.append([input(), input()])),
+    );
+    expect(results.flat()).toHaveLength(100);
+    const stats = log.stats();
+    expect(stats.appendCalls).toBe(50);
+    expect(stats.events).toBe(100);
+    expect(stats.commits).toBeLessThan(50);
+  });
+
+  it('fails only the bad batch of a group commit; the others commit with it', async () => {
+    const settled = await Promise.allSettled([
+      log.append([input('a1'), input('a2')]),
+      log.append([input('b1'), input('b2', { big: 1n })]), // fails half-way, after b1 was written
+      log.append([input('c1')]),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(log.stats().commits).toBe(1);
+    const ids = (await log.read({ after: 0, limit: 10 })).map((e) => e.event.id);
+    expect(ids).toEqual(['a1', 'a2', 'c1']);
+    // Positions stay dense: the rolled-back batch consumed none.
+    const positions = (await log.read({ after: 0, limit: 10 })).map((e) => e.position);
+    expect(positions).toEqual([1, 2, 3]);
+  });
+
+  it('rejects malformed input before it reaches a commit', async () => {
+    const bad = { ...input(), topic: 'orders.*.order.created' };
+    await expect(log.append([bad])).rejects.toThrow(/wildcards/);
+    await expect(log.append([{ ...input(), tenant: '' }])).rejects.toThrow(/tenant/);
+    expect(log.stats().commits).toBe(0);
+  });
+
+  it('keeps events, dedupe records and groups across close and reopen', async () => {
+    const [original] = await log.append([input('kept'), input('other')]);
+    await log.ensureGroup({ name: 'g', ackWaitMs: 60_000, maxDeliver: 0, startAt: 'beginning' });
+    const [pulled] = await log.pull('g', 'c1', 1, 0);
+    await log.close();
+
+    log = openSqliteEventLog({ path: path() });
+    expect((await log.read({ after: 0, limit: 10 })).map((e) => e.event.id)).toEqual([
+      'kept',
+      'other',
+    ]);
+    expect(await log.append([input('kept')])).toEqual([
+      expect.objectContaining({ duplicate: true, position: original!.position }),
+    ]);
+    // Leases live in the database: the token handed out before the restart still acks.
+    expect(await log.ack('g', pulled!.token)).toBe(true);
+    expect((await log.pull('g', 'c1', 10, 0)).map((e) => e.event.id)).toEqual(['other']);
+  });
+
+  it('stores events in WAL mode with the schema described in schema.ts', async () => {
+    await log.append([input()]);
+    const peek = new DatabaseSync(path(), { readOnly: true });
+    try {
+      expect(peek.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+      const row = peek
+        .prepare('SELECT tenant, topic, event_id, bytes, body FROM events')
+        .get() as Record<string, unknown>;
+      expect(row).toMatchObject({ tenant: 'acme', topic: 'orders.dev.order.created' });
+      expect(row['bytes']).toBe(Buffer.byteLength(row['body'] as string));
+    } finally {
+      peek.close();
+    }
+  });
+
+  it('drops expired dedupe records during retention, and only those', async () => {
+    await log.close();
+    let now = 1_000_000;
+    log = openSqliteEventLog({ path: path(), dedupeWindowMs: 1_000, clock: () => now });
+    await log.append([input('old')]);
+    now += 600;
+    await log.append([input('recent')]);
+    now += 600; // 'old' is 1200 ms old (expired), 'recent' 600 ms (inside the window)
+    await log.applyRetention({});
+    const peek = new DatabaseSync(path(), { readOnly: true });
+    try {
+      // Keys contain NULs, which node:sqlite cuts off when reading TEXT back: compare bytes.
+      const keys = peek
+        .prepare('SELECT hex(dedupe_key) AS k FROM dedupe')
+        .all()
+        .map((r) => r['k']);
+      expect(keys).toEqual([Buffer.from('/src\u0000recent').toString('hex').toUpperCase()]);
+    } finally {
+      peek.close();
+    }
+  });
+
+  it('refuses operations after close', async () => {
+    await log.close();
+    await expect(log.append([input()])).rejects.toThrow(/closed/);
+    await expect(log.read({ after: 0, limit: 1 })).rejects.toThrow(/closed/);
+    await expect(log.pull('g', 'c', 1, 0)).rejects.toThrow(/closed/);
+  });
+
+  it('answers a pending long-poll with nothing when closed', async () => {
+    await log.ensureGroup({ name: 'g', ackWaitMs: 1_000, maxDeliver: 0, startAt: 'beginning' });
+    const pulling = log.pull('g', 'c1', 1, 10_000);
+    await log.close();
+    await expect(pulling).resolves.toEqual([]);
+  });
+});

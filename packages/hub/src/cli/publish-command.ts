@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { readHubResponse, resolveHubTarget } from './hub-client.ts';
+
+export async function runPublish(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      type: { type: 'string' },
+      source: { type: 'string', default: 'urn:portico:cli' },
+      data: { type: 'string' },
+      id: { type: 'string' },
+      subject: { type: 'string' },
+      hub: { type: 'string' },
+      token: { type: 'string' },
+      tenant: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.type) {
+    process.stderr.write('portico publish: --type is required (domain.entity.action)\n');
+    return 2;
+  }
+  let data: unknown;
+  if (values.data !== undefined) {
+    try {
+      data = JSON.parse(values.data);
+    } catch {
+      process.stderr.write('portico publish: --data must be JSON\n');
+      return 2;
+    }
+  }
+  const target = await resolveHubTarget(values, ['events:publish']);
+  const event = {
+    specversion: '1.0',
+    id: values.id ?? randomUUID(),
+    source: values.source,
+    type: values.type,
+    time: new Date().toISOString(),
+    ...(values.subject ? { subject: values.subject } : {}),
+    ...(data !== undefined ? { datacontenttype: 'application/json', data } : {}),
+  };
+  const response = await fetch(`${target.url}/v1/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/cloudevents+json',
+      authorization: `Bearer ${target.token}`,
+    },
+    body: JSON.stringify(event),
+  });
+  try {
+    process.stdout.write(JSON.stringify(await readHubResponse(response)) + '\n');
+    return 0;
+  } catch (error) {
+    process.stderr.write(`portico publish: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

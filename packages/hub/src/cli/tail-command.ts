@@ -1,0 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { readHubResponse, resolveHubTarget } from './hub-client.ts';
+
+type Page = { events: unknown[]; next: number };
+
+/** Prints events as JSON lines, from a position, optionally following new ones. */
+export async function runTail(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      topic: { type: 'string' },
+      from: { type: 'string', default: '0' },
+      follow: { type: 'boolean', short: 'f', default: false },
+      hub: { type: 'string' },
+      token: { type: 'string' },
+      tenant: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!/^\d+$/.test(values.from)) {
+    process.stderr.write('portico tail: --from must be a position (a number)\n');
+    return 2;
+  }
+  const target = await resolveHubTarget(values, ['events:read']);
+  let after = Number(values.from);
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  while (!stop.signal.aborted) {
+    const query = new URLSearchParams({
+      after: String(after),
+      limit: '500',
+      ...(values.topic ? { topic: values.topic } : {}),
+    });
+    let page: Page;
+    try {
+      page = (await readHubResponse(
+        await fetch(`${target.url}/v1/events?${query}`, {
+          headers: { authorization: `Bearer ${target.token}` },
+          signal: stop.signal,
+        }),
+      )) as Page;
+    } catch (error) {
+      if (stop.signal.aborted) break;
+      process.stderr.write(`portico tail: ${(error as Error).message}\n`);
+      return 1;
+    }
+    for (const event of page.events) process.stdout.write(JSON.stringify(event) + '\n');
+    after = page.next;
+    if (page.events.length === 0) {
+      if (!values.follow) break;
+      await sleep(1000, undefined, { signal: stop.signal }).catch(() => undefined);
+    }
+  }
+  return 0;
+}

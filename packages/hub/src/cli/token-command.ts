@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { SCOPES } from '../auth/principal.ts';
+import { mintDevToken } from './dev-token.ts';
+
+export async function runToken(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tenant: { type: 'string' },
+      scopes: { type: 'string', default: 'events:publish events:read' },
+      subject: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.tenant) {
+    process.stderr.write('portico token: --tenant is required\n');
+    return 2;
+  }
+  const scopes = values.scopes.split(/[\s,]+/).filter(Boolean);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `portico token: unknown scope(s) ${unknown.join(', ')}; known: ${SCOPES.join(', ')}\n`,
+    );
+    return 2;
+  }
+  if (!/^\d+$/.test(values.ttl)) {
+    process.stderr.write('portico token: --ttl must be a number of seconds\n');
+    return 2;
+  }
+  const token = await mintDevToken({
+    dataDir: values['data-dir'],
+    tenant: values.tenant,
+    scopes,
+    subject: values.subject,
+    ttlSeconds: Number(values.ttl),
+  });
+  process.stdout.write(token + '\n');
+  return 0;
+}

@@ -1,0 +1,126 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema, type PorticoConfig } from './schema.ts';
+
+/** Raised when the configuration cannot be used; the message names the key and why. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variables that override the file, and the config key each one sets. */
+export const ENV_OVERRIDES: ReadonlyArray<{
+  env: string;
+  path: string[];
+  type: 'string' | 'integer';
+}> = [
+  { env: 'PORTICO_HOST', path: ['host'], type: 'string' },
+  { env: 'PORTICO_PORT', path: ['port'], type: 'integer' },
+  { env: 'PORTICO_PUBLIC_URL', path: ['publicUrl'], type: 'string' },
+  { env: 'PORTICO_DATA_DIR', path: ['dataDir'], type: 'string' },
+  { env: 'PORTICO_ENV', path: ['env'], type: 'string' },
+  { env: 'PORTICO_LOG_LEVEL', path: ['logLevel'], type: 'string' },
+  { env: 'PORTICO_AUTH_MODE', path: ['auth', 'mode'], type: 'string' },
+  { env: 'PORTICO_OIDC_ISSUER', path: ['auth', 'issuer'], type: 'string' },
+  { env: 'PORTICO_AUTH_AUDIENCE', path: ['auth', 'audience'], type: 'string' },
+  { env: 'PORTICO_NATS_URL', path: ['backbone', 'url'], type: 'string' },
+  { env: 'PORTICO_POSTGRES_URL', path: ['store', 'url'], type: 'string' },
+];
+
+export type ConfigSources = {
+  /** Explicit config file; when absent, `./portico.config.json` is used if it exists. */
+  file?: string;
+  env?: Record<string, string | undefined>;
+  /** Highest precedence: CLI flags and programmatic overrides (tests). */
+  overrides?: Record<string, unknown>;
+  cwd?: string;
+};
+
+/** defaults < file < environment < overrides. Throws ConfigError naming the bad key. */
+export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
+  if (!FormatRegistry.Has('uri')) FormatRegistry.Set('uri', isAbsoluteUrl);
+  const cwd = sources.cwd ?? process.cwd();
+  const env = sources.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+
+  const file = sources.file ? resolve(cwd, sources.file) : resolve(cwd, 'portico.config.json');
+  if (sources.file && !existsSync(file))
+    throw new ConfigError(`config file ${file} does not exist`);
+  if (existsSync(file)) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new ConfigError(`config file ${file} must hold a JSON object`);
+  }
+
+  for (const { env: name, path, type } of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let parsed: unknown = value;
+    if (type === 'integer') {
+      if (!/^-?\d+$/.test(value))
+        throw new ConfigError(`${name}: expected an integer, got ${JSON.stringify(value)}`);
+      parsed = Number(value);
+    }
+    setPath(raw, path, parsed);
+    // A URL for NATS / PostgreSQL implies that engine.
+    if (name === 'PORTICO_NATS_URL') setPath(raw, ['backbone', 'kind'], 'nats');
+    if (name === 'PORTICO_POSTGRES_URL') setPath(raw, ['store', 'kind'], 'postgres');
+  }
+  raw = deepMerge(raw, sources.overrides ?? {});
+
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw));
+  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
+  if (firstError) {
+    const key = firstError.path ? firstError.path.slice(1).replaceAll('/', '.') : '(root)';
+    throw new ConfigError(
+      `invalid configuration at "${key}": ${describe(firstError.message, firstError.value)}`,
+    );
+  }
+  const config = withDefaults as PorticoConfig;
+  if (config.auth.mode === 'oidc' && !config.auth.issuer)
+    throw new ConfigError(
+      'invalid configuration at "auth.issuer": required when auth.mode is "oidc"',
+    );
+  return config;
+}
+
+function describe(message: string, value: unknown): string {
+  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+  return `${message.toLowerCase()} (got ${shown && shown.length > 80 ? shown.slice(0, 77) + '...' : shown})`;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function deepMerge(
+  base: Record<string, unknown>,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAbsoluteUrl(value: string): boolean {
+  return URL.canParse(value);
+}

@@ -1,0 +1,58 @@
+/** The delivery engine's Prometheus metrics. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DeliveryStore } from './delivery-store.ts';
+
+export type DeliveryMetrics = {
+  /** Attempts by target kind and outcome: delivered, retry, dead. */
+  attempts: Counter<'kind' | 'outcome'>;
+  /** Failed attempts that were scheduled again. */
+  retries: Counter<'kind'>;
+  /** Deliveries moved to the DLQ, by kind and reason (DLQ growth). */
+  deadLettered: Counter<'kind' | 'reason'>;
+  /** From the log accepting the event to the target accepting it. */
+  lag: Histogram<'kind'>;
+};
+
+export function createDeliveryMetrics(registry: Registry, store: DeliveryStore): DeliveryMetrics {
+  new Gauge({
+    name: 'portico_dlq_depth',
+    help: 'Deliveries in the dead-letter queue, per target (owner, kind, destination)',
+    labelNames: ['owner', 'kind', 'target'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await store.deadCounts())
+        this.set({ owner: row.owner, kind: row.kind, target: row.ref }, row.count);
+    },
+  });
+  return {
+    attempts: new Counter({
+      name: 'portico_delivery_attempts_total',
+      help: 'Delivery attempts by target kind and outcome (delivered, retry, dead)',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'portico_delivery_retries_total',
+      help: 'Failed delivery attempts scheduled to be tried again',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'portico_dlq_entries_total',
+      help: 'Deliveries moved to the dead-letter queue, by target kind and reason',
+      labelNames: ['kind', 'reason'],
+      registers: [registry],
+    }),
+    lag: new Histogram({
+      name: 'portico_delivery_lag_seconds',
+      help: 'Time from the event log accepting an event to its target accepting it',
+      labelNames: ['kind'],
+      buckets: [
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600,
+        86400,
+      ],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * What the deliveries table must do on every SQL engine, as a vitest suite: run by
+ * delivery-store.test.ts on SQLite and delivery-store.cluster.test.ts on PostgreSQL.
+ * Times are explicit numbers, so nothing here waits.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SqlDatabase } from '../store/sql-database.ts';
+import { DeliveryStore, targetKey, type NewDelivery } from './delivery-store.ts';
+import { DELIVERY_MIGRATIONS } from './migrations.ts';
+
+const T0 = 1_700_000_000_000;
+const LEASE = 30_000;
+
+let position = 0;
+function delivery(over: Partial<NewDelivery> & { id?: string } = {}): NewDelivery {
+  const p = ++position;
+  const id = over.id ?? `e${p}`;
+  return {
+    eventKey: `key-${id}`,
+    ruleId: 'r1',
+    ruleName: 'rule one',
+    targetIndex: 0,
+    owner: 'tenant:acme',
+    tenant: 'acme',
+    kind: 'http',
+    ref: 'a',
+    target: { kind: 'http', path: 'a' },
+    ordered: false,
+    partitionKey: 'acme',
+    eventPosition: p,
+    event: {
+      specversion: '1.0',
+      id,
+      source: '/s',
+      type: 'a.b.c',
+      time: '2025-01-01T00:00:00Z',
+      tenantid: 'acme',
+      correlationid: id,
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      recordedtime: '2025-01-01T00:00:00Z',
+    },
+    ...over,
+  };
+}
+
+const KEY_A = targetKey('tenant:acme', 'http', 'a');
+
+export function describeDeliveryStoreContract(
+  name: string,
+  open: () => Promise<SqlDatabase>,
+): void {
+  describe(`DeliveryStore: ${name}`, () => {
+    const opened: SqlDatabase[] = [];
+    const fresh = async () => {
+      const db = await open();
+      opened.push(db);
+      await db.migrate(DELIVERY_MIGRATIONS);
+      return new DeliveryStore(db);
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((db) => db.close()));
+    });
+
+    it('inserts a routed event once: the same (event, rule, target) again is skipped', async () => {
+      const store = await fresh();
+      const rows = [
+        delivery({ id: 'x' }),
+        delivery({ id: 'x', targetIndex: 1 }),
+        delivery({ id: 'y' }),
+      ];
+      expect(await store.insertBatch(rows, T0)).toBe(3);
+      expect(await store.insertBatch(rows, T0 + 1)).toBe(0);
+      expect(await store.insertBatch([delivery({ id: 'x', ruleId: 'r2' })], T0)).toBe(1);
+      const many = Array.from({ length: 120 }, () => delivery());
+      expect(await store.insertBatch(many, T0)).toBe(120);
+    });
+
+    it('leases due deliveries once; the lease expires by itself; stale settles change nothing', async () => {
+      const store = await fresh();
+      await store.insertBatch([delivery(), delivery(), delivery()], T0);
+      const first = await store.claim(KEY_A, 2, T0, LEASE);
+      expect(first).toHaveLength(2);
+      const second = await store.claim(KEY_A, 10, T0, LEASE);
+      expect(second).toHaveLength(1);
+      expect(new Set([...first, ...second].map((d) => d.id)).size).toBe(3);
+      expect(await store.claim(KEY_A, 10, T0 + 1, LEASE)).toEqual([]);
+      expect(await store.nextDueAt(KEY_A)).toBe(T0 + LEASE);
+
+      // The holder of first[0] died: after the lease, another claim takes it over.
+      const again = await store.claim(KEY_A, 10, T0 + LEASE, LEASE);
+      expect(again.map((d) => d.id).sort()).toEqual([...first, ...second].map((d) => d.id).sort());
+      expect(await store.settleDelivered(first[0]!.id, first[0]!.leaseToken, T0 + LEASE)).toBe(
+        false,
+      );
+      const mine = again.find((d) => d.id === first[0]!.id)!;
+      expect(await store.settleDelivered(mine.id, mine.leaseToken, T0 + LEASE)).toBe(true);
+      expect(await store.getById(mine.id)).toMatchObject({
+        status: 'delivered',
+        attempts: 1,
+        deliveredAt: T0 + LEASE,
+      });
+    });
+
+    it("claims per target: one target's backlog does not hide another's", async () => {
+      const store = await fresh();
+      await store.insertBatch(
+        Array.from({ length: 20 }, () => delivery({ ref: 'busy' })),
+        T0,
+      );
+      await store.insertBatch([delivery({ ref: 'quiet' })], T0 + 5);
+      const quiet = await store.claim(targetKey('tenant:acme', 'http', 'quiet'), 4, T0 + 10, LEASE);
+      expect(quiet).toHaveLength(1);
+      expect(await store.pendingTargets()).toEqual(
+        expect.arrayContaining([
+          { targetKey: targetKey('tenant:acme', 'http', 'busy'), kind: 'http', dueAt: T0 },
+          {
+            targetKey: targetKey('tenant:acme', 'http', 'quiet'),
+            kind: 'http',
+            dueAt: T0 + 10 + LEASE,
+          },
+        ]),
+      );
+    });
+
+    it('in ordered mode offers only the oldest pending delivery of each partition key', async () => {
+      const store = await fresh();
+      const [k1a, k2a, k1b, k2b] = [
+        delivery({ ordered: true, partitionKey: 'k1' }),
+        delivery({ ordered: true, partitionKey: 'k2' }),
+        delivery({ ordered: true, partitionKey: 'k1' }),
+        delivery({ ordered: true, partitionKey: 'k2' }),
+      ];
+      await store.insertBatch([k1b!, k2b!, k1a!, k2a!], T0);
+      const heads = await store.claim(KEY_A, 10, T0, LEASE);
+      expect(heads.map((d) => d.event.id).sort()).toEqual([k1a!.event.id, k2a!.event.id].sort());
+
+      // k1's head fails and waits; k2's head succeeds: k2 moves on, k1 stays blocked.
+      const k1Head = heads.find((d) => d.partitionKey === 'k1')!;
+      const k2Head = heads.find((d) => d.partitionKey === 'k2')!;
+      await store.settleRetry(k1Head.id, k1Head.leaseToken, T0, T0 + 1000, 'HTTP 503');
+      await store.settleDelivered(k2Head.id, k2Head.leaseToken, T0);
+      expect((await store.claim(KEY_A, 10, T0 + 1, LEASE)).map((d) => d.event.id)).toEqual([
+        k2b!.event.id,
+      ]);
+      expect(await store.nextDueAt(KEY_A)).toBe(T0 + 1000);
+      const retried = await store.claim(KEY_A, 10, T0 + 1000, LEASE);
+      expect(retried.map((d) => d.event.id)).toEqual([k1a!.event.id]);
+      expect(retried[0]!.attempts).toBe(1);
+      // A dead head unblocks its key (a poison event must not stop the key for ever).
+      await store.settleDead(
+        retried[0]!.id,
+        retried[0]!.leaseToken,
+        T0 + 1000,
+        'HTTP 500',
+        'max-attempts',
+      );
+      expect((await store.claim(KEY_A, 10, T0 + 1000, LEASE)).map((d) => d.event.id)).toEqual([
+        k1b!.event.id,
+      ]);
+    });
+
+    it('never hands one delivery to two concurrent claimers', async () => {
+      const store = await fresh();
+      await store.insertBatch(
+        Array.from({ length: 60 }, () => delivery()),
+        T0,
+      );
+      const claims = await Promise.all(
+        Array.from({ length: 6 }, () => store.claim(KEY_A, 15, T0, LEASE)),
+      );
+      const ids = claims.flat().map((d) => d.id);
+      expect(ids).toHaveLength(60);
+      expect(new Set(ids).size).toBe(60);
+    });
+
+    it('lists the DLQ newest first with a cursor, and replays a selection with a fresh budget', async () => {
+      const store = await fresh();
+      await store.insertBatch(
+        [
+          delivery(),
+          delivery(),
+          delivery({ ruleId: 'r2' }),
+          delivery({ owner: 'tenant:other', tenant: 'other' }),
+        ],
+        T0,
+      );
+      const claimed = [
+        ...(await store.claim(KEY_A, 10, T0, LEASE)),
+        ...(await store.claim(targetKey('tenant:other', 'http', 'a'), 10, T0, LEASE)),
+      ];
+      for (const [i, d] of claimed.entries())
+        await store.settleDead(d.id, d.leaseToken, T0 + i * 10, 'boom', 'max-attempts');
+
+      const page1 = await store.listDead({ owner: 'tenant:acme' }, { limit: 2 });
+      expect(page1.entries.map((e) => e.deadAt)).toEqual([T0 + 20, T0 + 10]);
+      const page2 = await store.listDead(
+        { owner: 'tenant:acme' },
+        { limit: 2, after: page1.next! },
+      );
+      expect(page2.entries.map((e) => e.deadAt)).toEqual([T0]);
+      expect(page2.next).toBeUndefined();
+      expect(
+        (await store.listDead({ owner: 'tenant:acme', ruleId: 'r2' }, { limit: 10 })).entries,
+      ).toHaveLength(1);
+      expect(
+        (
+          await store.listDead(
+            { owner: 'tenant:acme', since: T0 + 5, until: T0 + 15 },
+            { limit: 10 },
+          )
+        ).entries,
+      ).toHaveLength(1);
+      expect(await store.deadCounts()).toEqual(
+        expect.arrayContaining([
+          { owner: 'tenant:acme', kind: 'http', ref: 'a', count: 3 },
+          { owner: 'tenant:other', kind: 'http', ref: 'a', count: 1 },
+        ]),
+      );
+
+      const replay = await store.replay({ owner: 'tenant:acme', ruleId: 'r1' }, T0 + 100);
+      expect(replay).toEqual({ replayed: 2, targetKeys: [KEY_A] });
+      const back = await store.claim(KEY_A, 10, T0 + 100, LEASE);
+      expect(back).toHaveLength(2);
+      expect(
+        back.every(
+          (d) =>
+            d.attempts === 0 &&
+            d.replays === 1 &&
+            d.startedAt === T0 + 100 &&
+            d.lastError === 'boom',
+        ),
+      ).toBe(true);
+      // Another owner's entries are out of reach of this owner's selectors.
+      expect(await store.replay({ owner: 'tenant:acme' }, T0 + 100)).toEqual({
+        replayed: 1,
+        targetKeys: [KEY_A],
+      });
+      expect((await store.listDead({ owner: 'tenant:other' }, { limit: 10 })).entries).toHaveLength(
+        1,
+      );
+    });
+
+    it('purges old delivered rows and old DLQ entries only', async () => {
+      const store = await fresh();
+      await store.insertBatch([delivery(), delivery(), delivery()], T0);
+      const [a, b] = await store.claim(KEY_A, 2, T0, LEASE);
+      await store.settleDelivered(a!.id, a!.leaseToken, T0);
+      await store.settleDead(b!.id, b!.leaseToken, T0, 'x', 'max-age');
+      expect(await store.purge(T0 + 1, T0)).toBe(1);
+      expect(await store.getById(a!.id)).toBeUndefined();
+      expect(await store.getById(b!.id)).toBeDefined();
+      expect(await store.purge(T0 + 1, T0 + 1)).toBe(1);
+      expect(await store.pendingTargets()).toHaveLength(1);
+    });
+  });
+}

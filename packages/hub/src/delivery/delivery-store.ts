@@ -1,0 +1,429 @@
+/**
+ * The deliveries table behind the engine: routing inserts, the dispatcher claims and
+ * settles, the DLQ API lists and replays. All SQL of the engine lives here.
+ *
+ * Claiming is safe with several hub nodes on one PostgreSQL: a claim is a single UPDATE of
+ * rows that are pending and due, setting a fresh lease token and moving `due_at` to the
+ * lease's expiry; on PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so two nodes
+ * never wait for or take the same row. Settling names the lease token, so the late answer
+ * of an attempt whose lease expired (and was claimed again) changes nothing.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CloudEventRecord } from '../backbone/event-log.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+
+export type NewDelivery = {
+  /** The event's dedupe identity (hashed tenant + source + id). */
+  eventKey: string;
+  ruleId: string;
+  ruleName: string;
+  targetIndex: number;
+  owner: string;
+  tenant: string;
+  kind: string;
+  ref: string;
+  target: Record<string, unknown>;
+  ordered: boolean;
+  partitionKey: string;
+  eventPosition: number;
+  event: CloudEventRecord;
+};
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+export type DeliveryRecord = {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  targetIndex: number;
+  owner: string;
+  tenant: string;
+  kind: string;
+  ref: string;
+  targetKey: string;
+  target: Record<string, unknown>;
+  ordered: boolean;
+  partitionKey: string;
+  eventPosition: number;
+  event: CloudEventRecord;
+  status: DeliveryStatus;
+  dueAt: number;
+  attempts: number;
+  createdAt: number;
+  startedAt: number;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+  reason: string | null;
+  deliveredAt: number | null;
+  deadAt: number | null;
+  replays: number;
+};
+
+export type ClaimedDelivery = DeliveryRecord & { leaseToken: string };
+
+/** Selects DLQ entries of one owner. Every given field must hold. */
+export type DeadFilter = {
+  owner: string;
+  id?: string;
+  ruleId?: string;
+  targetIndex?: number;
+  kind?: string;
+  ref?: string;
+  /** dead_at ≥ since (epoch ms) */
+  since?: number;
+  /** dead_at < until (epoch ms) */
+  until?: number;
+};
+
+/** The isolation unit: one destination of one owner. */
+export function targetKey(owner: string, kind: string, ref: string): string {
+  return JSON.stringify([owner, kind, ref]);
+}
+
+type Row = Record<string, unknown>;
+
+const COLUMNS = [
+  'id',
+  'event_key',
+  'rule_id',
+  'target_index',
+  'owner',
+  'tenant',
+  'rule_name',
+  'target_kind',
+  'target_ref',
+  'target_key',
+  'target',
+  'ordered',
+  'partition_key',
+  'event_position',
+  'event_id',
+  'event',
+  'status',
+  'due_at',
+  'attempts',
+  'created_at',
+  'started_at',
+] as const;
+
+/** Rows per INSERT statement (stays far below both engines' parameter limits). */
+const INSERT_CHUNK = 50;
+
+/** Ordered targets: a row is eligible only when no older pending row shares its key. */
+const HEAD_OF_KEY = `(d.ordered = 0 or not exists (
+  select 1 from deliveries e
+  where e.target_key = d.target_key and e.partition_key = d.partition_key and e.status = 'pending'
+    and (e.event_position < d.event_position or (e.event_position = d.event_position and e.id < d.id))))`;
+
+export class DeliveryStore {
+  readonly #db: SqlDatabase;
+
+  constructor(db: SqlDatabase) {
+    this.#db = db;
+  }
+
+  /**
+   * Inserts the deliveries of one routed batch in one transaction; rows that already
+   * exist (the same event routed again) are skipped. Resolves to the number inserted.
+   */
+  async insertBatch(rows: readonly NewDelivery[], now: number): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.#db.transaction(async (tx) => {
+      let inserted = 0;
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        const params: unknown[] = [];
+        const tuples = chunk.map((r) => {
+          const values = [
+            randomUUID(),
+            r.eventKey,
+            r.ruleId,
+            r.targetIndex,
+            r.owner,
+            r.tenant,
+            r.ruleName,
+            r.kind,
+            r.ref,
+            targetKey(r.owner, r.kind, r.ref),
+            JSON.stringify(r.target),
+            r.ordered ? 1 : 0,
+            r.partitionKey,
+            r.eventPosition,
+            r.event.id,
+            JSON.stringify(r.event),
+            'pending',
+            now,
+            0,
+            now,
+            now,
+          ];
+          const start = params.length;
+          params.push(...values);
+          return `(${values.map((_, j) => `$${start + j + 1}`).join(', ')})`;
+        });
+        inserted += await tx.execute(
+          `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
+           on conflict (event_key, rule_id, target_index) do nothing`,
+          params,
+        );
+      }
+      return inserted;
+    });
+  }
+
+  /**
+   * Leases up to `max` due deliveries of one target, oldest due first (for ordered
+   * targets only the head of each partition key), until `now + leaseMs`.
+   */
+  async claim(key: string, max: number, now: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    const token = randomBytes(12).toString('base64url');
+    const pick = `select d.id from deliveries d
+         where d.target_key = $3 and d.status = 'pending' and d.due_at <= $4 and ${HEAD_OF_KEY}
+         order by d.due_at, d.event_position, d.id
+         limit $5`;
+    // PostgreSQL: pick in a materialised CTE with SKIP LOCKED. (As an `IN (subquery)` the
+    // planner may run the subquery more than once, and with SKIP LOCKED each run skips the
+    // rows the previous one locked, so more than `max` rows would be taken.) SQLite has
+    // one writer at a time, so the plain form is already atomic there.
+    const sql =
+      this.#db.dialect === 'postgres'
+        ? `with picked as materialized (${pick} for update of d skip locked)
+           update deliveries set lease_token = $1, due_at = $2
+           from picked where deliveries.id = picked.id
+           returning deliveries.*`
+        : `update deliveries set lease_token = $1, due_at = $2
+           where id in (${pick})
+           returning *`;
+    const rows = await this.#db.query(sql, [token, now + leaseMs, key, now, max]);
+    return rows.map((r) => ({ ...toRecord(r), leaseToken: token }));
+  }
+
+  /** When the target's earliest eligible delivery (or expiring lease) is due, if any. */
+  async nextDueAt(key: string): Promise<number | undefined> {
+    const [row] = await this.#db.query<{ due: number | null }>(
+      `select min(d.due_at) as due from deliveries d
+       where d.target_key = $1 and d.status = 'pending' and ${HEAD_OF_KEY}`,
+      [key],
+    );
+    return row?.due ?? undefined;
+  }
+
+  /** Every target with pending deliveries and the earliest due time (finds work other nodes routed). */
+  async pendingTargets(): Promise<{ targetKey: string; kind: string; dueAt: number }[]> {
+    const rows = await this.#db.query<{ target_key: string; target_kind: string; due: number }>(
+      `select target_key, target_kind, min(due_at) as due from deliveries
+       where status = 'pending' group by target_key, target_kind`,
+    );
+    return rows.map((r) => ({
+      targetKey: r.target_key,
+      kind: r.target_kind,
+      dueAt: Number(r.due),
+    }));
+  }
+
+  async settleDelivered(id: string, token: string, now: number): Promise<boolean> {
+    return (
+      (await this.#db.execute(
+        `update deliveries set status = 'delivered', attempts = attempts + 1, lease_token = null,
+           delivered_at = $3, last_attempt_at = $3, last_error = null
+         where id = $1 and lease_token = $2`,
+        [id, token, now],
+      )) > 0
+    );
+  }
+
+  async settleRetry(
+    id: string,
+    token: string,
+    now: number,
+    dueAt: number,
+    error: string,
+  ): Promise<boolean> {
+    return (
+      (await this.#db.execute(
+        `update deliveries set attempts = attempts + 1, lease_token = null, due_at = $4,
+           last_attempt_at = $3, last_error = $5
+         where id = $1 and lease_token = $2`,
+        [id, token, now, dueAt, clip(error)],
+      )) > 0
+    );
+  }
+
+  async settleDead(
+    id: string,
+    token: string,
+    now: number,
+    error: string,
+    reason: string,
+  ): Promise<boolean> {
+    return (
+      (await this.#db.execute(
+        `update deliveries set status = 'dead', attempts = attempts + 1, lease_token = null,
+           dead_at = $3, last_attempt_at = $3, last_error = $4, reason = $5
+         where id = $1 and lease_token = $2`,
+        [id, token, now, clip(error), reason],
+      )) > 0
+    );
+  }
+
+  /** Gives a leased delivery back untouched (the attempt was interrupted by shutdown). */
+  async release(id: string, token: string, now: number): Promise<void> {
+    await this.#db.execute(
+      'update deliveries set lease_token = null, due_at = $3 where id = $1 and lease_token = $2',
+      [id, token, now],
+    );
+  }
+
+  async getById(id: string): Promise<DeliveryRecord | undefined> {
+    const [row] = await this.#db.query('select * from deliveries where id = $1', [id]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** DLQ entries, newest first; `after` is the cursor of the previous page's last entry. */
+  async listDead(
+    filter: DeadFilter,
+    page: { limit: number; after?: string },
+  ): Promise<{ entries: DeliveryRecord[]; next?: string }> {
+    const { where, params } = deadWhere(filter);
+    const cursor = page.after ? decodeCursor(page.after) : undefined;
+    let sql = `select * from deliveries where ${where}`;
+    if (cursor) {
+      params.push(cursor.deadAt, cursor.id);
+      sql += ` and (dead_at < $${params.length - 1} or (dead_at = $${params.length - 1} and id > $${params.length}))`;
+    }
+    params.push(page.limit + 1);
+    sql += ` order by dead_at desc, id limit $${params.length}`;
+    const rows = (await this.#db.query(sql, params)).map(toRecord);
+    const entries = rows.slice(0, page.limit);
+    const last = entries[entries.length - 1];
+    return rows.length > page.limit && last
+      ? { entries, next: encodeCursor(last.deadAt ?? 0, last.id) }
+      : { entries };
+  }
+
+  /**
+   * Puts the selected DLQ entries back to pending with a fresh attempt budget. Returns how
+   * many and the targets concerned (so the dispatcher can look at them now).
+   */
+  async replay(
+    filter: DeadFilter,
+    now: number,
+  ): Promise<{ replayed: number; targetKeys: string[] }> {
+    const { where, params } = deadWhere(filter);
+    params.push(now);
+    const rows = await this.#db.query<{ target_key: string }>(
+      `update deliveries set status = 'pending', due_at = $${params.length}, started_at = $${params.length},
+         attempts = 0, dead_at = null, reason = null, lease_token = null, replays = replays + 1
+       where ${where} returning target_key`,
+      params,
+    );
+    return { replayed: rows.length, targetKeys: [...new Set(rows.map((r) => r.target_key))] };
+  }
+
+  /** DLQ depth per target, for the gauge. */
+  async deadCounts(): Promise<{ owner: string; kind: string; ref: string; count: number }[]> {
+    const rows = await this.#db.query<{
+      owner: string;
+      target_kind: string;
+      target_ref: string;
+      n: number;
+    }>(
+      `select owner, target_kind, target_ref, count(*) as n from deliveries
+       where status = 'dead' group by owner, target_kind, target_ref`,
+    );
+    return rows.map((r) => ({
+      owner: r.owner,
+      kind: r.target_kind,
+      ref: r.target_ref,
+      count: Number(r.n),
+    }));
+  }
+
+  /**
+   * Deletes delivered rows older than `deliveredBefore` and DLQ entries older than
+   * `deadBefore`, at most `limit` of each per call (so one call never holds the store long).
+   */
+  async purge(deliveredBefore: number, deadBefore: number, limit = 1000): Promise<number> {
+    const delivered = await this.#db.execute(
+      `delete from deliveries where id in (
+         select id from deliveries where status = 'delivered' and delivered_at < $1 limit $2)`,
+      [deliveredBefore, limit],
+    );
+    const dead = await this.#db.execute(
+      `delete from deliveries where id in (
+         select id from deliveries where status = 'dead' and dead_at < $1 limit $2)`,
+      [deadBefore, limit],
+    );
+    return delivered + dead;
+  }
+}
+
+function deadWhere(filter: DeadFilter): { where: string; params: unknown[] } {
+  const params: unknown[] = [filter.owner];
+  const clauses = ['owner = $1', "status = 'dead'"];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.id !== undefined) add('id = ?', filter.id);
+  if (filter.ruleId !== undefined) add('rule_id = ?', filter.ruleId);
+  if (filter.targetIndex !== undefined) add('target_index = ?', filter.targetIndex);
+  if (filter.kind !== undefined) add('target_kind = ?', filter.kind);
+  if (filter.ref !== undefined) add('target_ref = ?', filter.ref);
+  if (filter.since !== undefined) add('dead_at >= ?', filter.since);
+  if (filter.until !== undefined) add('dead_at < ?', filter.until);
+  return { where: clauses.join(' and '), params };
+}
+
+function encodeCursor(deadAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([deadAt, id])).toString('base64url');
+}
+
+/** Undefined for anything that is not a cursor this store made. */
+export function decodeCursor(cursor: string): { deadAt: number; id: string } | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string')
+      return { deadAt: value[0], id: value[1] };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/** Errors are kept for people to read, not as an unbounded blob. */
+function clip(error: string): string {
+  return error.length > 2000 ? `${error.slice(0, 2000)}…` : error;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function toRecord(r: Row): DeliveryRecord {
+  return {
+    id: r['id'] as string,
+    ruleId: r['rule_id'] as string,
+    ruleName: r['rule_name'] as string,
+    targetIndex: Number(r['target_index']),
+    owner: r['owner'] as string,
+    tenant: r['tenant'] as string,
+    kind: r['target_kind'] as string,
+    ref: r['target_ref'] as string,
+    targetKey: r['target_key'] as string,
+    target: JSON.parse(r['target'] as string) as Record<string, unknown>,
+    ordered: Number(r['ordered']) === 1,
+    partitionKey: r['partition_key'] as string,
+    eventPosition: Number(r['event_position']),
+    event: JSON.parse(r['event'] as string) as CloudEventRecord,
+    status: r['status'] as DeliveryStatus,
+    dueAt: Number(r['due_at']),
+    attempts: Number(r['attempts']),
+    createdAt: Number(r['created_at']),
+    startedAt: Number(r['started_at']),
+    lastAttemptAt: num(r['last_attempt_at']),
+    lastError: (r['last_error'] as string | null) ?? null,
+    reason: (r['reason'] as string | null) ?? null,
+    deliveredAt: num(r['delivered_at']),
+    deadAt: num(r['dead_at']),
+    replays: Number(r['replays']),
+  };
+}

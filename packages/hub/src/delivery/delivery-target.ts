@@ -1,0 +1,52 @@
+/**
+ * The seam between the delivery engine and the things it delivers to. Every target kind
+ * (queue, push, webhook, …) implements `DeliveryTarget`; the engine owns attempts,
+ * backoff, leases, the DLQ and replay, so a kind only says how one attempt went.
+ */
+import type { CloudEventRecord } from '../backbone/event-log.ts';
+
+/** One delivery of one event to one (rule, target), as handed to a target for an attempt. */
+export type Delivery = {
+  /** Stable across every attempt and replay of this (event, rule, target): a receiver's dedupe key. */
+  id: string;
+  /** 1 on the first attempt. */
+  attempt: number;
+  /** The event's tenant. */
+  tenant: string;
+  /** Who owns the rule: `tenant:<id>` or `platform`. */
+  owner: string;
+  rule: { id: string; name: string };
+  target: {
+    kind: string;
+    /** The destination within the kind: queue name, push channel, webhook endpoint id … */
+    ref: string;
+    /** Position of the target in the rule's `targets`. */
+    index: number;
+    /** The target as written in the rule (kind-specific fields included). */
+    config: Readonly<Record<string, unknown>>;
+  };
+  /** The original CloudEvent, never modified. */
+  event: CloudEventRecord;
+  /** What to send: the event itself, or the input transform's output when the target has one. */
+  payload: unknown;
+  transformed: boolean;
+  /** Always carried, so a receiver can join its work to the trace of the originating request. */
+  correlationId: string;
+  partitionKey: string;
+};
+
+export type DeliveryResult =
+  | { outcome: 'delivered' }
+  /** Try again later; `retryAfterMs` (e.g. from a Retry-After header) replaces the backoff delay. */
+  | { outcome: 'retry'; error: string; retryAfterMs?: number }
+  /** Give up now: straight to the DLQ with `reason` (a short stable code, e.g. `gone`). */
+  | { outcome: 'failed'; error: string; reason: string };
+
+export interface DeliveryTarget {
+  /**
+   * Makes one attempt. `signal` aborts when the attempt times out or the hub stops; a
+   * target that ignores it is abandoned (the engine stops waiting and counts a retry).
+   * A thrown error counts as `retry` with the error's message.
+   */
+  deliver(delivery: Delivery, signal: AbortSignal): Promise<DeliveryResult>;
+}

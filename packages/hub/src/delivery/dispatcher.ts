@@ -1,0 +1,330 @@
+/**
+ * Runs delivery attempts. Each target (owner + kind + destination) has its own state
+ * here: how many attempts are in flight and when it next has due work. A target is
+ * claimed from only while it has free slots (its kind's `concurrency`), so a slow or dead
+ * target fills its own slots and nothing else: other targets are claimed and attempted
+ * independently. Work routed on this node is announced by `notify`; work routed by other
+ * nodes (or left by a crash) is found by a periodic look at the pending targets.
+ */
+import type { CloudEventRecord } from '../backbone/event-log.ts';
+import type { Delivery, DeliveryResult } from './delivery-target.ts';
+import type { ClaimedDelivery, DeliveryStore } from './delivery-store.ts';
+import type { DeliveryMetrics } from './delivery-metrics.ts';
+import { applyInputTransform, type InputTransform } from './input-transform.ts';
+import { decideRetry, resolvePolicy, type RetryOverride } from './retry-policy.ts';
+import type { RegisteredSender, TargetRegistry } from './target-registry.ts';
+
+export type Logger = {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+};
+
+export type DispatcherOptions = {
+  store: DeliveryStore;
+  registry: TargetRegistry;
+  metrics: DeliveryMetrics;
+  logger: Logger;
+  /** How often to look for targets with pending work routed elsewhere. Default 2000 ms. */
+  discoveryIntervalMs?: number;
+  /** A lease outlives the attempt's timeout by this much. Default 5000 ms. */
+  leaseMarginMs?: number;
+  /** After a store error, a target is left alone this long. Default 1000 ms. */
+  errorBackoffMs?: number;
+  clock?: () => number;
+  random?: () => number;
+};
+
+type TargetState = {
+  key: string;
+  kind: string;
+  inflight: number;
+  /** When the target next has work that may be due (Infinity: nothing known). */
+  dueAt: number;
+  claiming: boolean;
+  /** Work was announced while a claim was running: look again right after it. */
+  announced: boolean;
+};
+
+export class Dispatcher {
+  readonly #store: DeliveryStore;
+  readonly #registry: TargetRegistry;
+  readonly #metrics: DeliveryMetrics;
+  readonly #logger: Logger;
+  readonly #discoveryIntervalMs: number;
+  readonly #leaseMarginMs: number;
+  readonly #errorBackoffMs: number;
+  readonly #clock: () => number;
+  readonly #random: () => number;
+  readonly #targets = new Map<string, TargetState>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #stop = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #discovery: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #started = false;
+
+  constructor(options: DispatcherOptions) {
+    this.#store = options.store;
+    this.#registry = options.registry;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger;
+    this.#discoveryIntervalMs = options.discoveryIntervalMs ?? 2000;
+    this.#leaseMarginMs = options.leaseMarginMs ?? 5000;
+    this.#errorBackoffMs = options.errorBackoffMs ?? 1000;
+    this.#clock = options.clock ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#unsubscribe = this.#registry.onRegister(() => this.#schedule());
+    await this.#discover();
+    this.#discovery = setInterval(() => void this.#discover(), this.#discoveryIntervalMs);
+    this.#discovery.unref();
+  }
+
+  /** Work was just stored for these targets: look at them now. */
+  notify(targets: Iterable<{ key: string; kind: string }>): void {
+    if (this.#stop.signal.aborted) return;
+    const now = this.#clock();
+    for (const t of targets) {
+      const state = this.#state(t.key, t.kind);
+      state.dueAt = Math.min(state.dueAt, now);
+      if (state.claiming) state.announced = true;
+    }
+    this.#schedule();
+  }
+
+  /** Stops claiming, aborts attempts in flight and gives their deliveries back. */
+  async stop(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    this.#stop.abort();
+    this.#unsubscribe?.();
+    clearTimeout(this.#timer);
+    clearInterval(this.#discovery);
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  #state(key: string, kind: string): TargetState {
+    let state = this.#targets.get(key);
+    if (!state) {
+      state = { key, kind, inflight: 0, dueAt: Infinity, claiming: false, announced: false };
+      this.#targets.set(key, state);
+    }
+    return state;
+  }
+
+  async #discover(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    try {
+      const pending = await this.#store.pendingTargets();
+      const seen = new Set<string>();
+      for (const p of pending) {
+        seen.add(p.targetKey);
+        const state = this.#state(p.targetKey, p.kind);
+        state.dueAt = Math.min(state.dueAt, p.dueAt);
+      }
+      // Forget idle targets so the map follows the live ones only.
+      for (const [key, state] of this.#targets)
+        if (!seen.has(key) && state.inflight === 0 && !state.claiming && state.dueAt === Infinity)
+          this.#targets.delete(key);
+      this.#schedule();
+    } catch (error) {
+      if (!this.#stop.signal.aborted)
+        this.#logger.error({ err: error }, 'delivery: looking for pending work failed');
+    }
+  }
+
+  /** Arms one timer for the earliest moment some target can be claimed from. */
+  #schedule(): void {
+    if (this.#stop.signal.aborted) return;
+    let earliest = Infinity;
+    for (const state of this.#targets.values()) {
+      const sender = this.#registry.sender(state.kind);
+      if (!sender || state.claiming || state.inflight >= sender.concurrency) continue;
+      if (state.dueAt < earliest) earliest = state.dueAt;
+    }
+    if (earliest === Infinity || earliest >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = earliest;
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, earliest - this.#clock()));
+  }
+
+  #tick(): void {
+    this.#timerAt = Infinity;
+    if (this.#stop.signal.aborted) return;
+    const now = this.#clock();
+    for (const state of this.#targets.values()) {
+      const sender = this.#registry.sender(state.kind);
+      if (!sender || state.claiming || state.inflight >= sender.concurrency || state.dueAt > now)
+        continue;
+      this.#track(this.#claim(state, sender, now));
+    }
+    this.#schedule();
+  }
+
+  #track(work: Promise<void>): void {
+    this.#running.add(work);
+    void work.finally(() => this.#running.delete(work));
+  }
+
+  async #claim(state: TargetState, sender: RegisteredSender, now: number): Promise<void> {
+    state.claiming = true;
+    state.announced = false;
+    const free = sender.concurrency - state.inflight;
+    try {
+      const claimed = await this.#store.claim(
+        state.key,
+        free,
+        now,
+        sender.timeoutMs + this.#leaseMarginMs,
+      );
+      for (const row of claimed) this.#track(this.#attempt(state, sender, row));
+      // A full claim may have left more due work behind: look again when a slot frees.
+      state.dueAt =
+        claimed.length === free ? now : ((await this.#store.nextDueAt(state.key)) ?? Infinity);
+    } catch (error) {
+      if (!this.#stop.signal.aborted)
+        this.#logger.error({ err: error, target: state.key }, 'delivery: claiming failed');
+      state.dueAt = this.#clock() + this.#errorBackoffMs;
+    } finally {
+      state.claiming = false;
+      if (state.announced) state.dueAt = Math.min(state.dueAt, this.#clock());
+      this.#schedule();
+    }
+  }
+
+  async #attempt(
+    state: TargetState,
+    sender: RegisteredSender,
+    row: ClaimedDelivery,
+  ): Promise<void> {
+    state.inflight++;
+    try {
+      const result = await this.#run(sender, row);
+      if (result === 'stopped') {
+        await this.#store.release(row.id, row.leaseToken, this.#clock()).catch(() => undefined);
+        return;
+      }
+      const next = await this.#settle(sender, row, result);
+      state.dueAt = Math.min(state.dueAt, next);
+    } catch (error) {
+      // The store failed while settling: the lease expires and the delivery is tried again.
+      if (!this.#stop.signal.aborted)
+        this.#logger.error(
+          { err: error, delivery: row.id },
+          'delivery: recording an attempt failed',
+        );
+    } finally {
+      state.inflight--;
+      this.#schedule();
+    }
+  }
+
+  /** One attempt, bounded by the kind's timeout and by shutdown, whatever the target does. */
+  async #run(sender: RegisteredSender, row: ClaimedDelivery): Promise<DeliveryResult | 'stopped'> {
+    let delivery: Delivery;
+    try {
+      delivery = toDelivery(row);
+    } catch (error) {
+      return {
+        outcome: 'failed',
+        error: `input transform failed: ${(error as Error).message}`,
+        reason: 'transform-failed',
+      };
+    }
+    const timeout = AbortSignal.timeout(sender.timeoutMs);
+    const signal = AbortSignal.any([this.#stop.signal, timeout]);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<'aborted'>((resolve) => {
+      onAbort = () => resolve('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const winner = await Promise.race([
+        sender.target.deliver(delivery, signal).catch((error: unknown): DeliveryResult => ({
+          outcome: 'retry',
+          error: errorText(error),
+        })),
+        aborted,
+      ]);
+      if (winner !== 'aborted') return winner;
+      if (this.#stop.signal.aborted) return 'stopped';
+      return { outcome: 'retry', error: `attempt timed out after ${sender.timeoutMs} ms` };
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  /** Records the attempt; returns when the target may next have due work. */
+  async #settle(
+    sender: RegisteredSender,
+    row: ClaimedDelivery,
+    result: DeliveryResult,
+  ): Promise<number> {
+    const now = this.#clock();
+    const kind = row.kind;
+    if (result.outcome === 'delivered') {
+      if (await this.#store.settleDelivered(row.id, row.leaseToken, now)) {
+        this.#metrics.attempts.inc({ kind, outcome: 'delivered' });
+        const accepted = Date.parse(row.event.recordedtime);
+        if (Number.isFinite(accepted))
+          this.#metrics.lag.observe({ kind }, Math.max(0, now - accepted) / 1000);
+      }
+      return now;
+    }
+    let reason: string;
+    if (result.outcome === 'retry') {
+      const policy = resolvePolicy(sender.retry, row.target['retry'] as RetryOverride | undefined);
+      const decision = decideRetry(
+        policy,
+        {
+          attemptsMade: row.attempts + 1,
+          ageMs: now - row.startedAt,
+          retryAfterMs: result.retryAfterMs,
+        },
+        this.#random,
+      );
+      if (decision.retry) {
+        const dueAt = now + decision.delayMs;
+        if (await this.#store.settleRetry(row.id, row.leaseToken, now, dueAt, result.error)) {
+          this.#metrics.attempts.inc({ kind, outcome: 'retry' });
+          this.#metrics.retries.inc({ kind });
+        }
+        return dueAt;
+      }
+      reason = decision.reason;
+    } else {
+      reason = result.reason;
+    }
+    if (await this.#store.settleDead(row.id, row.leaseToken, now, result.error, reason)) {
+      this.#metrics.attempts.inc({ kind, outcome: 'dead' });
+      this.#metrics.deadLettered.inc({ kind, reason });
+    }
+    return now;
+  }
+}
+
+function toDelivery(row: ClaimedDelivery): Delivery {
+  const transform = row.target['inputTransform'] as InputTransform | undefined;
+  const event: CloudEventRecord = row.event;
+  return {
+    id: row.id,
+    attempt: row.attempts + 1,
+    tenant: row.tenant,
+    owner: row.owner,
+    rule: { id: row.ruleId, name: row.ruleName },
+    target: { kind: row.kind, ref: row.ref, index: row.targetIndex, config: row.target },
+    event,
+    payload: transform ? applyInputTransform(transform, event) : event,
+    transformed: transform !== undefined,
+    correlationId: event.correlationid ?? event.id,
+    partitionKey: row.partitionKey,
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}

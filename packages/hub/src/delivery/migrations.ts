@@ -1,0 +1,55 @@
+/**
+ * The delivery engine's table. One row per (event, rule, target): its state machine is
+ * pending → delivered, or pending → dead (the DLQ) → pending again on replay.
+ *
+ * - The unique (event_key, rule_id, target_index) makes routing idempotent: a redelivered
+ *   event inserts nothing new.
+ * - `due_at` doubles as the lease: claiming a row sets `lease_token` and moves `due_at` to
+ *   the lease's expiry, so a row held by a node that died becomes due again by itself.
+ * - The event is copied into the row, so a DLQ entry outlives the event log's retention.
+ * The SQL is the same on both engines (bigint/integer/text only).
+ */
+import type { Migration } from '../store/sql-database.ts';
+
+const CREATE = `
+create table deliveries (
+  id text primary key,
+  event_key text not null,
+  rule_id text not null,
+  target_index integer not null,
+  owner text not null,
+  tenant text not null,
+  rule_name text not null,
+  target_kind text not null,
+  target_ref text not null,
+  target_key text not null,
+  target text not null,
+  ordered integer not null,
+  partition_key text not null,
+  event_position bigint not null,
+  event_id text not null,
+  event text not null,
+  status text not null,
+  due_at bigint not null,
+  lease_token text,
+  attempts integer not null default 0,
+  created_at bigint not null,
+  started_at bigint not null,
+  last_attempt_at bigint,
+  last_error text,
+  reason text,
+  delivered_at bigint,
+  dead_at bigint,
+  replays integer not null default 0
+);
+create unique index deliveries_identity on deliveries (event_key, rule_id, target_index);
+create index deliveries_due on deliveries (target_key, status, due_at);
+create index deliveries_key_order on deliveries (target_key, partition_key, status, event_position);
+create index deliveries_pending on deliveries (status, due_at);
+create index deliveries_dead on deliveries (owner, status, dead_at);
+create index deliveries_done on deliveries (status, delivered_at);
+`;
+
+export const DELIVERY_MIGRATIONS: Migration[] = [
+  { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
+];

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(() => t.close());
+
+type Message = { token: string; deliveryCount: number; event: { id: string } };
+
+async function call(
+  tenant: string,
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  return t.hub.server.inject({
+    method,
+    url,
+    headers: await t.auth(tenant, ['events:read', 'events:publish']),
+    ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
+  });
+}
+
+async function publish(tenant: string, ids: string[], type = 'orders.order.placed') {
+  const batch = ids.map((id) => ({ specversion: '1.0', id, source: '/cg', type }));
+  const res = await t.hub.server.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: {
+      ...(await t.auth(tenant, ['events:publish'])),
+      'content-type': 'application/cloudevents-batch+json',
+    },
+    payload: JSON.stringify(batch),
+  });
+  expect(res.statusCode).toBe(202);
+}
+
+const pull = async (tenant: string, group: string, consumer: string, max = 10, waitSeconds = 0) =>
+  (
+    await call(tenant, 'POST', `/v1/consumer-groups/${group}/pull`, { consumer, max, waitSeconds })
+  ).json().messages as Message[];
+
+describe('consumer groups over HTTP', () => {
+  it('shares work between two consumers: each event goes to one of them', async () => {
+    expect(
+      (
+        await call('cg', 'PUT', '/v1/consumer-groups/billing', {
+          topic: 'orders.>',
+          ackWaitSeconds: 30,
+          startAt: 'end',
+        })
+      ).statusCode,
+    ).toBe(200);
+    await publish('cg', ['o-1', 'o-2', 'o-3', 'o-4']);
+    const a = await pull('cg', 'billing', 'worker-a', 2);
+    const b = await pull('cg', 'billing', 'worker-b', 10);
+    expect(a).toHaveLength(2);
+    expect(b).toHaveLength(2);
+    expect([...a, ...b].map((m) => m.event.id).sort()).toEqual(['o-1', 'o-2', 'o-3', 'o-4']);
+    const acked = await call('cg', 'POST', '/v1/consumer-groups/billing/ack', {
+      tokens: [...a, ...b].map((m) => m.token),
+    });
+    expect(acked.json().results.every((r: { ok: boolean }) => r.ok)).toBe(true);
+    expect((await call('cg', 'GET', '/v1/consumer-groups/billing')).json()).toMatchObject({
+      pending: 0,
+      inflight: 0,
+    });
+  });
+
+  it('redelivers an unacked event after the ack deadline', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/deadline', {
+      topic: 'orders.>',
+      ackWaitSeconds: 0.2,
+      startAt: 'end',
+    });
+    await publish('cg', ['late-1']);
+    const [first] = await pull('cg', 'deadline', 'w1');
+    expect(first).toMatchObject({ deliveryCount: 1, event: { id: 'late-1' } });
+    const again = await pull('cg', 'deadline', 'w2', 10, 2);
+    expect(again.map((m) => [m.event.id, m.deliveryCount])).toEqual([['late-1', 2]]);
+    // The first consumer's lease is stale now.
+    expect(
+      (
+        await call('cg', 'POST', '/v1/consumer-groups/deadline/ack', { tokens: [first!.token] })
+      ).json().results[0].ok,
+    ).toBe(false);
+  });
+
+  it('nack with a delay holds the event back, then redelivers it; term stops it for good', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/retry', {
+      topic: 'orders.>',
+      ackWaitSeconds: 30,
+      startAt: 'end',
+    });
+    await publish('cg', ['n-1', 't-1']);
+    const messages = await pull('cg', 'retry', 'w');
+    const n = messages.find((m) => m.event.id === 'n-1')!;
+    const term = messages.find((m) => m.event.id === 't-1')!;
+    await call('cg', 'POST', '/v1/consumer-groups/retry/nack', {
+      tokens: [n.token],
+      delaySeconds: 0.3,
+    });
+    await call('cg', 'POST', '/v1/consumer-groups/retry/term', { tokens: [term.token] });
+    expect(await pull('cg', 'retry', 'w')).toEqual([]);
+    const redelivered = await pull('cg', 'retry', 'w', 10, 3);
+    expect(redelivered.map((m) => m.event.id)).toEqual(['n-1']);
+    expect(redelivered[0]!.deliveryCount).toBe(2);
+  });
+
+  it('a long-poll returns as soon as an event arrives', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/poll', { topic: 'orders.>', startAt: 'end' });
+    const waiting = pull('cg', 'poll', 'w', 10, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    await publish('cg', ['wake-1']);
+    expect((await waiting).map((m) => m.event.id)).toEqual(['wake-1']);
+  });
+
+  it("is tenant-scoped: another tenant's group of the same name sees only its own events", async () => {
+    await call('cg-a', 'PUT', '/v1/consumer-groups/shared-name', { startAt: 'end' });
+    await call('cg-b', 'PUT', '/v1/consumer-groups/shared-name', { startAt: 'end' });
+    await publish('cg-a', ['only-a']);
+    expect(await pull('cg-b', 'shared-name', 'w')).toEqual([]);
+    expect((await pull('cg-a', 'shared-name', 'w')).map((m) => m.event.id)).toEqual(['only-a']);
+    expect((await call('cg-b', 'GET', '/v1/consumer-groups/billing')).statusCode).toBe(404);
+  });
+
+  it('answers problems for bad input', async () => {
+    expect((await call('cg', 'PUT', '/v1/consumer-groups/bad%20name', {})).statusCode).toBe(400);
+    expect((await call('cg', 'PUT', '/v1/consumer-groups/x', { topic: 'a.>.b' })).statusCode).toBe(
+      400,
+    );
+    expect(
+      (await call('cg', 'PUT', '/v1/consumer-groups/x', { ackWaitSeconds: -1 })).statusCode,
+    ).toBe(400);
+    expect(
+      (await call('cg', 'POST', '/v1/consumer-groups/missing/pull', { consumer: 'w' })).statusCode,
+    ).toBe(404);
+    expect(
+      (await call('cg', 'POST', '/v1/consumer-groups/billing/ack', { tokens: [] })).statusCode,
+    ).toBe(400);
+    const noScope = await t.hub.server.inject({
+      method: 'GET',
+      url: '/v1/consumer-groups/billing',
+      headers: await t.auth('cg', ['events:publish']),
+    });
+    expect(noScope.statusCode).toBe(403);
+  });
+
+  it('reports consumer lag as a metric', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/laggy', { topic: 'orders.>', startAt: 'end' });
+    await publish('cg', ['lag-1', 'lag-2']);
+    const metrics = (await t.hub.server.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/portico_consumer_group_pending\{group="cg\/laggy"\} 2/);
+  });
+});

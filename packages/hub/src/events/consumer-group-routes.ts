@@ -1,0 +1,257 @@
+import { Type } from '@sinclair/typebox';
+import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
+import type { HubServer } from '../http/server.ts';
+import { problems } from '../http/problem.ts';
+import { topicPatternProblem } from './topic.ts';
+import { StoredEvent, toStoredEvent } from './event-routes.ts';
+
+const GroupName = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: 'Group name, unique within the tenant',
+});
+const Tokens = Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+  minItems: 1,
+  maxItems: 1000,
+});
+const Results = Type.Object({
+  results: Type.Array(Type.Object({ token: Type.String(), ok: Type.Boolean() })),
+});
+const GroupInfo = Type.Object({
+  name: Type.String(),
+  topic: Type.Optional(Type.String()),
+  ackWaitSeconds: Type.Number(),
+  maxDeliver: Type.Integer(),
+  startAt: Type.String(),
+  pending: Type.Integer({ description: 'Matching events not yet delivered' }),
+  inflight: Type.Integer({ description: 'Delivered, not yet acked or terminated' }),
+});
+
+/** Consumer groups are tenant-scoped: the log-level name carries the tenant. */
+export const groupKey = (tenant: string, name: string) => `${tenant}/${name}`;
+
+/**
+ * Consumer groups for backend services: long-poll pull of a batch, then ack / nack / term
+ * per event. Several consumers in one group share the work.
+ */
+export function registerConsumerGroupRoutes(
+  server: HubServer,
+  deps: { log: EventLog; shutdown: AbortSignal },
+): void {
+  const { log } = deps;
+  const params = Type.Object({ name: GroupName });
+
+  async function info(key: string, name: string) {
+    const group = await log.getGroup(key);
+    if (!group) throw problems.notFound(`no consumer group "${name}" in this tenant`);
+    return {
+      name,
+      ...(group.topicPattern ? { topic: group.topicPattern } : {}),
+      ackWaitSeconds: group.ackWaitMs / 1000,
+      maxDeliver: group.maxDeliver,
+      startAt: group.startAt,
+      pending: group.pending,
+      inflight: group.inflight,
+    };
+  }
+
+  server.put(
+    '/v1/consumer-groups/:name',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: 'Create or update a consumer group (its position is kept on update)',
+        tags: ['consumer groups'],
+        params,
+        body: Type.Object(
+          {
+            topic: Type.Optional(
+              Type.String({ maxLength: 512, description: 'Topic pattern the group receives' }),
+            ),
+            ackWaitSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 30 }),
+            maxDeliver: Type.Integer({
+              minimum: 0,
+              maximum: 1000,
+              default: 0,
+              description: '0 = unlimited',
+            }),
+            startAt: Type.Union([Type.Literal('beginning'), Type.Literal('end')], {
+              default: 'end',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: GroupInfo },
+      },
+    },
+    async (request) => {
+      const { topic, ackWaitSeconds, maxDeliver, startAt } = request.body;
+      if (topic !== undefined) {
+        const problem = topicPatternProblem(topic);
+        if (problem)
+          throw problems.validation(`topic pattern ${problem}`, [
+            { pointer: '/topic', detail: problem },
+          ]);
+      }
+      const key = groupKey(request.principal.tenant, request.params.name);
+      await log.ensureGroup({
+        name: key,
+        tenant: request.principal.tenant,
+        topicPattern: topic,
+        ackWaitMs: Math.round(ackWaitSeconds * 1000),
+        maxDeliver,
+        startAt,
+      });
+      return info(key, request.params.name);
+    },
+  );
+
+  server.get(
+    '/v1/consumer-groups/:name',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: 'A consumer group and its lag',
+        tags: ['consumer groups'],
+        params,
+        response: { 200: GroupInfo },
+      },
+    },
+    async (request) =>
+      info(groupKey(request.principal.tenant, request.params.name), request.params.name),
+  );
+
+  server.delete(
+    '/v1/consumer-groups/:name',
+    {
+      config: { scope: 'events:read' },
+      schema: { summary: 'Delete a consumer group', tags: ['consumer groups'], params },
+    },
+    async (request, reply) => {
+      if (!(await log.deleteGroup(groupKey(request.principal.tenant, request.params.name))))
+        throw problems.notFound(`no consumer group "${request.params.name}" in this tenant`);
+      return reply.code(204).send();
+    },
+  );
+
+  server.post(
+    '/v1/consumer-groups/:name/pull',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: 'Lease a batch of events (long-poll up to waitSeconds)',
+        tags: ['consumer groups'],
+        params,
+        body: Type.Object(
+          {
+            consumer: Type.String({
+              pattern: '^[A-Za-z0-9_.:-]{1,128}$',
+              description: 'This consumer instance',
+            }),
+            max: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+            waitSeconds: Type.Number({ minimum: 0, maximum: 30, default: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            messages: Type.Array(
+              Type.Intersect([
+                StoredEvent,
+                Type.Object({ token: Type.String(), deliveryCount: Type.Integer() }),
+              ]),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const key = groupKey(request.principal.tenant, request.params.name);
+      if (!(await log.getGroup(key)))
+        throw problems.notFound(`no consumer group "${request.params.name}" in this tenant`);
+      const { consumer, max, waitSeconds } = request.body;
+      const messages = await pullUnlessShuttingDown(
+        log,
+        key,
+        consumer,
+        max,
+        waitSeconds * 1000,
+        deps.shutdown,
+      );
+      return {
+        messages: messages.map((m) => ({
+          ...toStoredEvent(m),
+          token: m.token,
+          deliveryCount: m.deliveryCount,
+        })),
+      };
+    },
+  );
+
+  const settle = (verb: 'ack' | 'nack' | 'term', summary: string) =>
+    server.post(
+      `/v1/consumer-groups/:name/${verb}`,
+      {
+        config: { scope: 'events:read' },
+        schema: {
+          summary,
+          tags: ['consumer groups'],
+          params,
+          body: Type.Object(
+            {
+              tokens: Tokens,
+              ...(verb === 'nack'
+                ? { delaySeconds: Type.Number({ minimum: 0, maximum: 86400, default: 0 }) }
+                : {}),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Results },
+        },
+      },
+      async (request) => {
+        const key = groupKey(request.principal.tenant, request.params.name);
+        if (!(await log.getGroup(key)))
+          throw problems.notFound(`no consumer group "${request.params.name}" in this tenant`);
+        const body = request.body as { tokens: string[]; delaySeconds?: number };
+        const results = [];
+        for (const token of body.tokens) {
+          const ok =
+            verb === 'ack'
+              ? await log.ack(key, token)
+              : verb === 'nack'
+                ? await log.nack(key, token, Math.round((body.delaySeconds ?? 0) * 1000))
+                : await log.term(key, token);
+          results.push({ token, ok });
+        }
+        return { results };
+      },
+    );
+  settle('ack', 'Acknowledge events: done, never redelivered');
+  settle('nack', 'Give events back, redelivered after delaySeconds');
+  settle('term', 'Stop redelivering events (poison messages)');
+}
+
+/** A long-poll must not hold shutdown up: on shutdown answer empty and give back what arrives. */
+async function pullUnlessShuttingDown(
+  log: EventLog,
+  group: string,
+  consumer: string,
+  max: number,
+  waitMs: number,
+  shutdown: AbortSignal,
+): Promise<PulledEvent[]> {
+  if (shutdown.aborted) throw problems.unavailable('the hub is shutting down');
+  const pulling = log.pull(group, consumer, max, waitMs);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    shutdown.addEventListener('abort', onAbort, { once: true });
+  });
+  const winner = await Promise.race([pulling, aborted]);
+  shutdown.removeEventListener('abort', onAbort!);
+  if (winner !== 'aborted') return winner;
+  void pulling
+    .then((late) => Promise.all(late.map((m) => log.nack(group, m.token, 0))))
+    .catch(() => undefined);
+  return [];
+}

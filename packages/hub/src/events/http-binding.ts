@@ -1,0 +1,120 @@
+import { problems } from '../http/problem.ts';
+
+/**
+ * The CloudEvents 1.0 HTTP protocol binding: turns a request into raw (unvalidated)
+ * structured-form events. Structured (`application/cloudevents+json`), batch
+ * (`application/cloudevents-batch+json`) and binary (`ce-*` headers, body = data).
+ */
+export type CloudEventsMode = 'structured' | 'binary' | 'batch';
+export type RawEvent = Record<string, unknown>;
+export type ParsedRequest = { mode: CloudEventsMode; events: RawEvent[] };
+
+type Headers = Record<string, string | string[] | undefined>;
+
+export function parseCloudEventsRequest(headers: Headers, body: Buffer | undefined): ParsedRequest {
+  const contentType = header(headers, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+
+  if (mediaType === 'application/cloudevents+json') {
+    const parsed = parseJson(body, 'the structured-mode body');
+    if (!isObject(parsed))
+      throw problems.invalidEvent('a structured-mode body must be one JSON object', [
+        { pointer: '/', detail: 'expected a JSON object' },
+      ]);
+    return { mode: 'structured', events: [parsed] };
+  }
+  if (mediaType === 'application/cloudevents-batch+json') {
+    const parsed = parseJson(body, 'the batch body');
+    if (!Array.isArray(parsed))
+      throw problems.invalidEvent('a batch body must be a JSON array of events', [
+        { pointer: '/', detail: 'expected a JSON array' },
+      ]);
+    if (parsed.length === 0)
+      throw problems.invalidEvent('a batch must hold at least one event', [
+        { pointer: '/', detail: 'expected at least one event' },
+      ]);
+    const notObject = parsed.findIndex((e) => !isObject(e));
+    if (notObject >= 0)
+      throw problems.invalidEvent(
+        `batch event ${notObject} is not a JSON object`,
+        [{ pointer: `/${notObject}`, detail: 'expected a JSON object' }],
+        { index: notObject },
+      );
+    return { mode: 'batch', events: parsed as RawEvent[] };
+  }
+  if (header(headers, 'ce-specversion') !== undefined)
+    return { mode: 'binary', events: [binaryEvent(headers, contentType, body)] };
+
+  throw problems.unsupportedMediaType(
+    `content type ${JSON.stringify(contentType ?? '(none)')} is not a CloudEvents mode: send ` +
+      'application/cloudevents+json (structured), application/cloudevents-batch+json (batch), ' +
+      'or the binary mode with ce-specversion, ce-id, ce-source and ce-type headers',
+  );
+}
+
+function binaryEvent(
+  headers: Headers,
+  contentType: string | undefined,
+  body: Buffer | undefined,
+): RawEvent {
+  const event: RawEvent = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('ce-') || value === undefined) continue;
+    const attribute = name.slice(3);
+    const text = Array.isArray(value) ? value.join(',') : value;
+    event[attribute] = decodeHeaderValue(text, attribute);
+  }
+  if (contentType) event.datacontenttype = contentType;
+  if (body && body.length > 0) {
+    if (isJsonMediaType(contentType)) {
+      event.data = parseJson(
+        body,
+        'the binary-mode body (declared JSON by its content type)',
+        '/data',
+      );
+    } else if (contentType?.startsWith('text/')) {
+      event.data = body.toString('utf8');
+    } else {
+      event.data_base64 = body.toString('base64');
+    }
+  }
+  return event;
+}
+
+/** Header values are percent-encoded by the binding (spec 3.1.3.2). */
+function decodeHeaderValue(value: string, attribute: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw problems.invalidEvent(`header ce-${attribute} is not correctly percent-encoded`, [
+      { pointer: `/${attribute}`, detail: 'invalid percent-encoding', in: 'header' },
+    ]);
+  }
+}
+
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (!contentType) return true; // CloudEvents: absent datacontenttype means JSON
+  const media = contentType.split(';')[0]!.trim().toLowerCase();
+  return media === 'application/json' || media === 'text/json' || media.endsWith('+json');
+}
+
+function parseJson(body: Buffer | undefined, what: string, pointer = '/'): unknown {
+  if (!body || body.length === 0)
+    throw problems.invalidEvent(`${what} is empty`, [{ pointer, detail: 'expected JSON' }]);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw problems.invalidEvent(`${what} is not valid JSON: ${(error as Error).message}`, [
+      { pointer, detail: 'not valid JSON' },
+    ]);
+  }
+}
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isObject(value: unknown): value is RawEvent {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

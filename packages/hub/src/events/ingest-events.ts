@@ -1,0 +1,184 @@
+import type {
+  AppendResult,
+  CloudEventRecord,
+  EventLog,
+  AppendInput,
+} from '../backbone/event-log.ts';
+import type { Principal } from '../auth/principal.ts';
+import { hasScope } from '../auth/principal.ts';
+import { problems, ProblemError, ProblemType, type FieldError } from '../http/problem.ts';
+import type { CloudEventsMode, RawEvent } from './http-binding.ts';
+import { topicForType } from './topic.ts';
+import { validateEvent } from './validate-event.ts';
+import type { IngestMetrics } from './ingest-metrics.ts';
+import type { PublishCheck } from './publish-check.ts';
+
+export type IngestLimits = { maxEventBytes: number; maxBatchSize: number };
+
+export type IngestRequest = {
+  principal: Principal;
+  mode: CloudEventsMode;
+  events: RawEvent[];
+  /** The request's traceparent (already validated or freshly made). */
+  traceparent: string;
+};
+
+/**
+ * Validates, stamps and appends events. A request is all-or-nothing: the first invalid
+ * event rejects it with its index and failing fields, and nothing is written.
+ */
+export class EventIngestor {
+  readonly #log: EventLog;
+  readonly #env: string;
+  readonly #limits: IngestLimits;
+  readonly #metrics: IngestMetrics;
+  readonly #now: () => Date;
+  readonly #checks: readonly PublishCheck[];
+
+  constructor(options: {
+    log: EventLog;
+    env: string;
+    limits: IngestLimits;
+    metrics: IngestMetrics;
+    now?: () => Date;
+    checks?: readonly PublishCheck[];
+  }) {
+    this.#log = options.log;
+    this.#env = options.env;
+    this.#limits = options.limits;
+    this.#metrics = options.metrics;
+    this.#now = options.now ?? (() => new Date());
+    this.#checks = options.checks ?? [];
+  }
+
+  async ingest(request: IngestRequest): Promise<AppendResult[]> {
+    const { events, mode, principal } = request;
+    try {
+      if (events.length > this.#limits.maxBatchSize)
+        throw problems.tooLarge(
+          `a batch may hold at most ${this.#limits.maxBatchSize} events, got ${events.length}`,
+        );
+      const recordedtime = this.#now().toISOString();
+      const inputs = events.map((raw, index) =>
+        this.#prepare(raw, index, mode, principal, request.traceparent, recordedtime),
+      );
+      if (this.#checks.length > 0) await this.#runChecks(inputs, mode);
+      const stopTimer = this.#metrics.appendLatency.startTimer();
+      const results = await this.#log.append(inputs);
+      stopTimer();
+      let duplicates = 0;
+      for (const r of results) if (r.duplicate) duplicates++;
+      this.#metrics.ingested.inc({ mode }, results.length - duplicates);
+      if (duplicates > 0) this.#metrics.duplicated.inc(duplicates);
+      return results;
+    } catch (error) {
+      this.#metrics.rejected.inc({ reason: reasonOf(error) }, events.length);
+      throw error;
+    }
+  }
+
+  /** Every check sees every event; the first rejection fails the whole request (422). */
+  async #runChecks(inputs: AppendInput[], mode: CloudEventsMode): Promise<void> {
+    for (const [index, input] of inputs.entries()) {
+      const warnings: string[] = [];
+      for (const check of this.#checks) {
+        const verdict = await check.check(input.event, input.topic);
+        if (verdict.outcome === 'reject') {
+          const batch = mode === 'batch';
+          throw new ProblemError({
+            status: 422,
+            type: ProblemType.eventRejected,
+            title: 'Event rejected at publish',
+            detail: `${batch ? `event ${index}: ` : ''}${verdict.detail}`,
+            errors: batch
+              ? verdict.errors.map((e) => ({ ...e, pointer: `/${index}${e.pointer}` }))
+              : verdict.errors,
+            extensions: { check: check.name, ...(batch ? { index } : {}) },
+          });
+        }
+        for (const warning of verdict.warnings ?? []) {
+          warnings.push(`${check.name}: ${warning}`);
+          this.#metrics.checkWarnings.inc({ check: check.name });
+        }
+      }
+      // Accepted with warnings: the event itself says so, for consumers and for audits.
+      if (warnings.length > 0) input.event.validationwarnings = warnings.join('; ');
+    }
+  }
+
+  #prepare(
+    raw: RawEvent,
+    index: number,
+    mode: CloudEventsMode,
+    principal: Principal,
+    traceparent: string,
+    recordedtime: string,
+  ): AppendInput {
+    const at = (errors: FieldError[]) =>
+      mode === 'batch' ? errors.map((e) => ({ ...e, pointer: `/${index}${e.pointer}` })) : errors;
+    const errors = validateEvent(raw);
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      throw problems.invalidEvent(
+        `${mode === 'batch' ? `event ${index}: ` : ''}${first.pointer.slice(1)} ${first.detail}`,
+        at(errors),
+        mode === 'batch' ? { index } : undefined,
+      );
+    }
+    // The `portico.` domain is the hub's own (queue and push copies, operational events).
+    if ((raw.type as string).startsWith('portico.') && !hasScope(principal, 'admin'))
+      throw problems.forbidden(
+        `${mode === 'batch' ? `event ${index}: ` : ''}event types in the reserved "portico." domain are published by the hub itself`,
+      );
+    if (
+      raw.tenantid !== undefined &&
+      raw.tenantid !== principal.tenant &&
+      !hasScope(principal, 'admin')
+    )
+      throw problems.forbidden(
+        `${mode === 'batch' ? `event ${index}: ` : ''}tenantid "${String(raw.tenantid)}" is not the caller's tenant; producers may only publish into their own tenant`,
+      );
+
+    const tenant = (raw.tenantid as string | undefined) ?? principal.tenant;
+    const id = raw.id as string;
+    const event: CloudEventRecord = {
+      ...raw,
+      specversion: '1.0',
+      id,
+      source: raw.source as string,
+      type: raw.type as string,
+      time: (raw.time as string | undefined) ?? recordedtime,
+      tenantid: tenant,
+      correlationid: (raw.correlationid as string | undefined) ?? id,
+      traceparent: (raw.traceparent as string | undefined) ?? traceparent,
+      recordedtime,
+    };
+    const size = Buffer.byteLength(JSON.stringify(event));
+    if (size > this.#limits.maxEventBytes)
+      throw new ProblemError({
+        status: 413,
+        type: ProblemType.tooLarge,
+        title: 'Payload too large',
+        detail: `${mode === 'batch' ? `event ${index} ` : 'the event '}is ${size} bytes; the limit is ${this.#limits.maxEventBytes}`,
+        errors: at([
+          {
+            pointer: '',
+            detail: `event is ${size} bytes, over the ${this.#limits.maxEventBytes}-byte limit`,
+          },
+        ]),
+        ...(mode === 'batch' ? { extensions: { index } } : {}),
+      });
+    return {
+      tenant,
+      topic: topicForType(event.type, this.#env),
+      partitionKey: (raw.partitionkey as string | undefined) ?? tenant,
+      dedupeKey: `${tenant}\u0000${event.source}\u0000${id}`,
+      event,
+    };
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof ProblemError) return error.type.slice(error.type.lastIndexOf(':') + 1);
+  return 'internal';
+}

@@ -1,0 +1,101 @@
+import type { FieldError } from '../http/problem.ts';
+import { eventTypeProblem } from './topic.ts';
+import { isJsonMediaType, type RawEvent } from './http-binding.ts';
+
+/** Context attributes Portico understands; anything else must be a valid extension. */
+const STRING_ATTRIBUTES = [
+  'id',
+  'source',
+  'type',
+  'subject',
+  'datacontenttype',
+  'dataschema',
+  'tenantid',
+  'correlationid',
+  'traceparent',
+  'partitionkey',
+] as const;
+const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Every problem with one raw event, as JSON pointers relative to the event. */
+export function validateEvent(event: RawEvent): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (attribute: string, detail: string) =>
+    errors.push({ pointer: `/${attribute}`, detail });
+
+  if (event.specversion === undefined) fail('specversion', 'is required');
+  else if (event.specversion !== '1.0')
+    fail('specversion', `must be "1.0", got ${JSON.stringify(event.specversion)}`);
+
+  for (const name of ['id', 'source', 'type'] as const)
+    if (event[name] === undefined) fail(name, 'is required');
+  for (const name of STRING_ATTRIBUTES) {
+    const value = event[name];
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0))
+      fail(name, 'must be a non-empty string');
+  }
+  if (typeof event.type === 'string' && event.type.length > 0) {
+    const problem = eventTypeProblem(event.type);
+    if (problem) fail('type', problem);
+  }
+  if (typeof event.id === 'string' && event.id.length > 256)
+    fail('id', 'must be at most 256 characters');
+  if (typeof event.source === 'string' && /\s/.test(event.source))
+    fail('source', 'must be a URI-reference (no whitespace)');
+  if (
+    event.time !== undefined &&
+    (typeof event.time !== 'string' ||
+      !RFC3339.test(event.time) ||
+      Number.isNaN(Date.parse(event.time)))
+  )
+    fail('time', 'must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z');
+  if (
+    typeof event.dataschema === 'string' &&
+    !URL.canParse(event.dataschema) &&
+    !event.dataschema.startsWith('/')
+  )
+    fail('dataschema', 'must be a URI');
+  if (typeof event.traceparent === 'string' && !TRACEPARENT.test(event.traceparent))
+    fail('traceparent', 'must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)');
+  if (event.data !== undefined && event.data_base64 !== undefined)
+    fail('data_base64', 'must not be present together with data');
+  if (
+    event.data_base64 !== undefined &&
+    (typeof event.data_base64 !== 'string' || !BASE64.test(event.data_base64))
+  )
+    fail('data_base64', 'must be a base64 string');
+  else if (
+    typeof event.data_base64 === 'string' &&
+    typeof event.datacontenttype === 'string' &&
+    isJsonMediaType(event.datacontenttype) &&
+    !isJsonText(Buffer.from(event.data_base64, 'base64').toString('utf8'))
+  )
+    fail('data_base64', `declared ${event.datacontenttype} but does not decode to JSON`);
+
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'data' || name === 'data_base64') continue;
+    if (!EXTENSION_NAME.test(name)) {
+      fail(name, 'attribute names must be 1-20 lowercase letters or digits (CloudEvents 1.0)');
+      continue;
+    }
+    const kind = typeof value;
+    if (
+      value === null ||
+      (kind !== 'string' && kind !== 'boolean' && !(kind === 'number' && Number.isInteger(value)))
+    )
+      fail(name, 'attribute values must be a string, an integer or a boolean');
+  }
+  return errors;
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

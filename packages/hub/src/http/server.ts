@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
+import {
+  AuthenticationError,
+  AuthenticationUnavailableError,
+  hasScope,
+} from '../auth/principal.ts';
+import { parseBearer } from '../auth/bearer.ts';
+import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every route that declares a scope. */
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs. Every route declares either a scope or `public: true`. */
+    scope?: Scope;
+    public?: boolean;
+  }
+}
+
+export type HttpServerOptions = {
+  authenticator: Authenticator;
+  logLevel: string;
+  bodyLimit: number;
+  version: string;
+};
+
+export type HubServer = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  import('fastify').FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Fastify with Portico's cross-cutting concerns: request ids, problem+json, auth, OpenAPI. */
+export async function createHttpServer(options: HttpServerOptions): Promise<HubServer> {
+  const server = Fastify({
+    logger: {
+      level: options.logLevel,
+      // Tokens and cookies never reach the logs.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.ticket'],
+    },
+    bodyLimit: options.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  server.decorateRequest('principal', null as unknown as Principal);
+
+  await server.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Portico',
+        version: options.version,
+        description: 'The integration hub for enterprise portals built from many micro-apps.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+
+  server.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { scope?: Scope; public?: boolean };
+    if (route.url.startsWith('/documentation')) return;
+    if (!config.scope && !config.public && !route.url.startsWith('/openapi'))
+      throw new Error(
+        `route ${route.method} ${route.url} declares neither a scope nor public: true`,
+      );
+    if (config.scope) {
+      route.schema = { ...route.schema, security: [{ bearer: [config.scope] }] };
+    }
+  });
+
+  server.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const scope = request.routeOptions.config.scope;
+    if (!scope) return;
+    request.principal = await authenticate(options.authenticator, request);
+    if (!hasScope(request.principal, scope))
+      throw problems.forbidden(`this operation needs the scope "${scope}"`);
+  });
+
+  server.setNotFoundHandler((request) => {
+    throw problems.notFound(`no route for ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  server.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ status: problem.status, type: problem.type }, problem.message);
+    return reply
+      .code(problem.status)
+      .headers(problem.headers)
+      .type('application/problem+json')
+      .send(problem.toBody(request.url.split('?')[0]));
+  });
+
+  server.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    server.swagger(),
+  );
+  return server as unknown as HubServer;
+}
+
+async function authenticate(
+  authenticator: Authenticator,
+  request: FastifyRequest,
+): Promise<Principal> {
+  const token = parseBearer(request.headers.authorization);
+  if (!token)
+    throw problems.unauthorized('a bearer token is required (Authorization: Bearer <token>)');
+  try {
+    return await authenticator.authenticate(token);
+  } catch (error) {
+    // The identity provider being down is our outage, not the caller's bad token.
+    if (error instanceof AuthenticationUnavailableError)
+      throw problems.unavailable(
+        'token verification is unavailable: the identity provider cannot be reached',
+      );
+    if (error instanceof AuthenticationError) throw problems.unauthorized(error.message);
+    throw error;
+  }
+}
+
+const FASTIFY_CODES: Record<string, (message: string) => ProblemError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    problems.tooLarge('the request body exceeds the configured limit'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (m) => problems.unsupportedMediaType(m),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (m) => problems.validation(m),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    problems.validation('the request body is empty but JSON was declared'),
+  FST_ERR_CTP_INVALID_JSON_BODY: (m) =>
+    problems.validation(`the request body is not valid JSON: ${m}`),
+};
+
+/** Maps anything thrown in a route to a problem; unknown errors become an opaque 500. */
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const e = error as FastifyError & { validationContext?: string };
+  if (e.validation) {
+    const where = (e.validationContext ?? 'body') as string;
+    const location = (
+      { body: 'body', querystring: 'query', params: 'path', headers: 'header' } as const
+    )[where as 'body'];
+    const errors: FieldError[] = e.validation.map((v) => {
+      const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const pointer = v.instancePath + (missing ? `/${missing}` : '');
+      return { pointer: pointer || '/', detail: v.message ?? 'is invalid', in: location ?? 'body' };
+    });
+    const first = errors[0];
+    return problems.validation(
+      `${location ?? where} is invalid: ${first ? `${first.pointer} ${first.detail}` : e.message}`,
+      errors,
+    );
+  }
+  const mapped = e.code ? FASTIFY_CODES[e.code] : undefined;
+  if (mapped) return mapped(e.message);
+  if (error instanceof SyntaxError || (e.statusCode === 400 && e.code?.startsWith('FST_')))
+    return problems.validation(e.message);
+  if ((e as { name?: string }).name === 'StoreUnavailableError')
+    return problems.unavailable('the state store is unreachable; retry shortly');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+    return new ProblemError({
+      status: e.statusCode,
+      type: ProblemType.validation,
+      title: 'Bad request',
+      detail: e.message,
+    });
+  return new ProblemError({
+    status: 500,
+    type: ProblemType.internal,
+    title: 'Internal error',
+    detail: 'the hub failed to handle this request; it has been logged',
+  });
+}

@@ -1,0 +1,53 @@
+import { ConfigError } from './config/load-config.ts';
+
+const USAGE = `portico — the integration hub for enterprise portals
+
+Usage:
+  portico start   [--port N] [--host H] [--data-dir DIR] [--config FILE]
+  portico token   --tenant T --scopes "events:publish events:read" [--ttl SECONDS] [--subject S] [--data-dir DIR]
+  portico publish --type domain.entity.action --source URI [--data JSON] [--id ID] [--hub URL] [--token T]
+  portico tail    [--topic PATTERN] [--from POSITION] [--follow] [--hub URL] [--token T]
+  portico config schema
+
+Environment: PORTICO_PORT, PORTICO_DATA_DIR, PORTICO_HUB (CLI's hub URL), PORTICO_TOKEN, and the
+configuration variables listed in the README.
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+// Loaded on demand: `portico token` should not pay for the whole server.
+const commands: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./cli/start-command.ts')).runStart,
+  token: async () => (await import('./cli/token-command.ts')).runToken,
+  publish: async () => (await import('./cli/publish-command.ts')).runPublish,
+  tail: async () => (await import('./cli/tail-command.ts')).runTail,
+  config: async () => (await import('./cli/config-command.ts')).runConfigSchema,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const load = commands[command];
+  if (!load) {
+    process.stderr.write(`portico: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const run = await load();
+    return await run(rest);
+  } catch (error) {
+    if (
+      error instanceof ConfigError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(`portico ${command}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,95 @@
+/**
+ * A real browser (headless Chromium via playwright-core) on a page that uses its own
+ * EventSource, authenticated with a stream ticket: the case the ticket exists for.
+ * Needs Debian's chromium at /usr/bin/chromium (or PORTICO_CHROMIUM).
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READ, startPushHub, type PushHub } from './push-test-kit.ts';
+
+const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium';
+
+let h: PushHub;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`,
+    );
+  h = await startPushHub();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+/** The page an app shell would be: mint a ticket with its token, open EventSource, show events. */
+const PAGE = `<!doctype html>
+<html><body>
+<p id="status">starting</p>
+<ul id="events"></ul>
+<script>
+  async function start(token) {
+    const res = await fetch('/v1/stream/tickets', { method: 'POST', headers: { authorization: 'Bearer ' + token } });
+    const { ticket } = await res.json();
+    const source = new EventSource('/v1/stream?ticket=' + encodeURIComponent(ticket) + '&topic=incident.*.ticket.created');
+    source.addEventListener('ready', () => { document.getElementById('status').textContent = 'ready'; });
+    source.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      const item = document.createElement('li');
+      item.dataset.lastEventId = event.lastEventId;
+      item.textContent = message.subscriptions.join(',') + ' ' + message.position + ' ' + message.event.data.title;
+      document.getElementById('events').append(item);
+    };
+  }
+</script>
+</body></html>`;
+
+describe('in Chromium', () => {
+  it("receives events through the browser's own EventSource with a single-use ticket", async () => {
+    const page = await browser.newPage();
+    try {
+      // Serve the page from the hub's origin, so the page's requests go to the real hub.
+      const pageUrl = `${h.base}/__push-test-page`;
+      await page.route(pageUrl, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
+      );
+      await page.goto(pageUrl);
+      await page.evaluate(
+        async (token) => (window as unknown as { start(t: string): Promise<void> }).start(token),
+        await h.token('browser', READ),
+      );
+      await page.locator('#status', { hasText: 'ready' }).waitFor();
+
+      const positions = await h.publish('browser', [
+        { type: 'incident.ticket.created', data: { title: 'printer on fire' } },
+        { type: 'billing.invoice.paid', data: { title: 'not for this page' } },
+        { type: 'incident.ticket.created', data: { title: 'coffee machine down' } },
+      ]);
+      const items = page.locator('#events li');
+      await items.nth(1).waitFor();
+      expect(await items.allTextContents()).toEqual([
+        `incident.*.ticket.created ${positions[0]} printer on fire`,
+        `incident.*.ticket.created ${positions[2]} coffee machine down`,
+      ]);
+      // The browser's Last-Event-ID is the event's log position.
+      expect(await items.nth(1).getAttribute('data-last-event-id')).toBe(String(positions[2]));
+    } finally {
+      await page.close();
+    }
+  });
+});

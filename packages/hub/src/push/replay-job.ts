@@ -1,0 +1,188 @@
+/**
+ * Replaying the log for subscriptions that asked for `from` (or `Last-Event-ID`), then
+ * handing them over to live delivery with no gap and no duplicate at the seam.
+ *
+ * The subscriptions are in the index before the first read, marked as replaying, so every
+ * live event from then on reaches `buffer()` instead of the wire. The job reads pages
+ * after its cursor until a page comes back short; everything committed before that read is
+ * in it, everything after is in the buffer. Going live, it sends the buffered events above
+ * its cursor and sets each subscription's seam to the cursor, so a late notification of an
+ * event the replay already sent is dropped.
+ *
+ * The buffer is bounded (maxQueueBytes). On overflow it is emptied, not grown: the log still
+ * has those events, so the job just keeps reading; it goes live only after a short page
+ * read during which the buffer did not overflow. Pages are sent as the wire drains
+ * (transport.drained), so a replay never queues more than the send-queue limit either.
+ */
+import type { EventLog, LogBounds, LogEntry } from '../backbone/event-log.ts';
+import { EncodedEvent } from './encoded-event.ts';
+import type { PushConnection } from './push-connection.ts';
+import type { PushStats } from './push-stats.ts';
+import type { Subscription } from './subscription.ts';
+
+export type ReplayOptions = {
+  log: EventLog;
+  stats: PushStats;
+  /** Events per log read; also the most a replay holds in memory at once. */
+  pageSize: number;
+  maxBufferBytes: number;
+  /** Reads pause while the connection's queue is above this. */
+  resumeBelowBytes: number;
+};
+
+type Buffered = { encoded: EncodedEvent; subs: Subscription[] };
+
+export class ReplayJob {
+  readonly primary: boolean;
+  readonly subs: Set<Subscription>;
+  /** The last position the replay has covered (exclusive lower bound of the next read). */
+  cursor: number;
+  readonly #connection: PushConnection;
+  readonly #options: ReplayOptions;
+  #buffered: Buffered[] = [];
+  #bufferedBytes = 0;
+  #overflowed = false;
+
+  constructor(
+    connection: PushConnection,
+    subs: Iterable<Subscription>,
+    from: number,
+    primary: boolean,
+    options: ReplayOptions,
+  ) {
+    this.#connection = connection;
+    this.subs = new Set(subs);
+    this.cursor = from;
+    this.primary = primary;
+    this.#options = options;
+    for (const sub of this.subs) sub.replay = this;
+  }
+
+  /** A live event for one of this job's subscriptions arrived during the replay. */
+  buffer(encoded: EncodedEvent, sub: Subscription): void {
+    if (encoded.position <= this.cursor) return; // the replay has it already
+    const last = this.#buffered[this.#buffered.length - 1];
+    if (last?.encoded === encoded) {
+      last.subs.push(sub);
+      return;
+    }
+    this.#bufferedBytes += encoded.approximateBytes;
+    if (this.#bufferedBytes > this.#options.maxBufferBytes) {
+      this.#buffered = [];
+      this.#bufferedBytes = 0;
+      this.#overflowed = true;
+      this.#options.stats.replayBufferOverflows++;
+      return;
+    }
+    this.#buffered.push({ encoded, subs: [sub] });
+  }
+
+  /** The subscription was removed during the replay. */
+  remove(sub: Subscription): void {
+    this.subs.delete(sub);
+    if (sub.replay === this) sub.replay = undefined;
+  }
+
+  /** Runs to completion; rejects only if the log fails (the caller closes the connection). */
+  async run(): Promise<void> {
+    const { log, pageSize, stats } = this.#options;
+    const connection = this.#connection;
+    let replayed = 0;
+    this.#connection.jobs.add(this);
+    try {
+      this.#checkRetention(await log.bounds());
+      for (;;) {
+        if (this.#finished()) return;
+        this.#overflowed = false;
+        const page = await log.read({
+          tenant: connection.tenant,
+          // One subscription: let the log filter by topic. Several: read the tenant's events
+          // once and match each subscription here, rather than one read per subscription.
+          topicPattern: this.subs.size === 1 ? [...this.subs][0]!.topic : undefined,
+          after: this.cursor,
+          limit: pageSize,
+        });
+        if (this.#finished()) return;
+        // A page leaves in one write (see PushGateway.dispatch).
+        connection.transport.cork();
+        try {
+          for (const entry of page) {
+            const ids = this.#matchingIds(entry);
+            if (ids.length > 0 && !connection.sendReplayed(new EncodedEvent(entry), ids, this))
+              return;
+            if (ids.length > 0) replayed++;
+            this.cursor = entry.position;
+          }
+        } finally {
+          connection.transport.uncork();
+        }
+        if (page.length < pageSize && !this.#overflowed) break;
+        await connection.transport.drained(this.#options.resumeBelowBytes);
+        if (this.#finished()) return;
+        this.#checkRetention(await log.bounds());
+      }
+      this.#goLive();
+      stats.observeReplay(replayed);
+    } finally {
+      this.#connection.jobs.delete(this);
+      for (const sub of this.subs) if (sub.replay === this) sub.replay = undefined;
+      // Also when the replay ended early (its subscriptions removed): ids must not stay withheld.
+      if (this.primary) this.#connection.primaryReplayFinished();
+    }
+  }
+
+  #finished(): boolean {
+    return this.#connection.closed || this.subs.size === 0;
+  }
+
+  #matchingIds(entry: LogEntry): string[] {
+    const ids: string[] = [];
+    for (const sub of this.subs)
+      if (sub.matchesTopic(entry.topic) && (!sub.filter || sub.filter.matches(entry.event)))
+        ids.push(sub.id);
+    return ids;
+  }
+
+  /**
+   * Positions older than the log's oldest retained event (or ahead of its newest, e.g. after
+   * the log was wiped) cannot be resumed: say so with a `reset`, then continue from the end.
+   * Position 0 means "everything still retained" and never resets.
+   */
+  #checkRetention(bounds: LogBounds): void {
+    if (this.cursor === 0) return;
+    const ahead = this.cursor > bounds.last;
+    const expired = bounds.first === 0 ? this.cursor < bounds.last : this.cursor < bounds.first - 1;
+    if (!ahead && !expired) return;
+    this.#connection.control('reset', {
+      subscriptions: [...this.subs].map((s) => s.id),
+      reason: ahead ? 'ahead-of-log' : 'retention',
+      requested: this.cursor,
+      first: bounds.first,
+      resumeFrom: bounds.last,
+    });
+    this.cursor = bounds.last;
+  }
+
+  #goLive(): void {
+    const buffered = this.#buffered;
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
+    for (const sub of this.subs) {
+      sub.replay = undefined;
+      sub.seam = this.cursor;
+    }
+    let position = this.cursor;
+    for (const { encoded, subs } of buffered) {
+      if (encoded.position <= this.cursor) continue;
+      const ids = subs.filter((s) => this.subs.has(s)).map((s) => s.id);
+      if (ids.length === 0) continue;
+      if (!this.#connection.sendReplayed(encoded, ids, this)) return;
+      position = encoded.position;
+    }
+    this.#connection.control('caught-up', {
+      subscriptions: [...this.subs].map((s) => s.id),
+      position,
+    });
+    if (this.primary) this.#connection.primaryReplayFinished();
+  }
+}

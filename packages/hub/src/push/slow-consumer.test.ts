@@ -1,0 +1,126 @@
+/**
+ * A client that stops reading: the hub must disconnect it with a reason once its send
+ * queue would pass push.maxQueueBytes, and must never have queued more than that. The
+ * clients here are real sockets that simply stop reading (TCP backpressure fills the
+ * kernel buffers first, then the hub's queue).
+ */
+import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READ, startPushHub, until, type PushHub } from './push-test-kit.ts';
+
+const LIMIT = 256 * 1024;
+let h: PushHub;
+
+beforeAll(async () => {
+  h = await startPushHub({ push: { maxQueueBytes: LIMIT } });
+});
+afterAll(() => h.close());
+
+/** Publishes ~100 KB events for `tenant` until `done()` (at most `cap` events, then fails). */
+async function flood(tenant: string, done: () => Promise<boolean>, cap = 600): Promise<number> {
+  const pad = 'x'.repeat(100 * 1024);
+  let sent = 0;
+  while (!(await done())) {
+    if (sent >= cap) throw new Error(`still connected after ${sent} large events`);
+    await h.publish(
+      tenant,
+      Array.from({ length: 10 }, () => ({ type: 'bulk.item.created', data: { pad } })),
+    );
+    sent += 10;
+  }
+  return sent;
+}
+
+const disconnects = () => h.metric('portico_push_disconnects_total', { reason: 'slow-consumer' });
+
+describe('a reader that keeps reading', () => {
+  it('is not mistaken for a slow one when one append batch alone exceeds the queue limit', async () => {
+    const token = await h.token('fast-ws', READ);
+    const ws = new WebSocket(`${h.wsBase}/v1/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const events: unknown[] = [];
+    const subscribed = new Promise((resolve) =>
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type: string };
+        if (message.type === 'subscribed') resolve(true);
+        if (message.type === 'event') events.push(message);
+      }),
+    );
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'subscribe', id: 'bulk', topic: 'bulk.>' }));
+    await subscribed;
+    const pad = 'x'.repeat(100 * 1024);
+    // ~1 MB in one append: four times the limit, all dispatched in one corked batch.
+    await h.publish(
+      'fast-ws',
+      Array.from({ length: 10 }, () => ({ type: 'bulk.item.created', data: { pad } })),
+    );
+    await until(() => events.length === 10, 'all ten events');
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+  });
+});
+
+describe('a reader that stops reading', () => {
+  it('over SSE is disconnected with a `reconnect` event saying why, and its queue never passed the limit', async () => {
+    const token = await h.token('slow-sse', READ);
+    const socket: Socket = connect(Number(new URL(h.base).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `GET /v1/stream?topic=bulk.> HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\naccept: text/event-stream\r\n\r\n`,
+    );
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await until(() => Buffer.concat(chunks).includes('event: ready'), 'the stream to open');
+    socket.pause(); // the client stops reading
+
+    const before = await disconnects();
+    const sent = await flood('slow-sse', async () => (await disconnects()) > before);
+    expect(sent).toBeGreaterThan(0);
+    expect(await h.metric('portico_push_send_queue_peak_bytes')).toBeLessThanOrEqual(LIMIT);
+    expect(
+      await h.metric('portico_push_dropped_messages_total', { reason: 'slow-consumer' }),
+    ).toBeGreaterThan(0);
+    expect(await h.metric('portico_push_connections', { transport: 'sse' })).toBe(0);
+
+    // Reading again, the client finds what was queued, then the reason, then the end.
+    const ended = new Promise((resolve) => socket.once('end', resolve));
+    socket.resume();
+    await ended;
+    const text = Buffer.concat(chunks).toString();
+    const lastEvent = text.slice(text.lastIndexOf('event: '));
+    expect(lastEvent).toMatch(
+      /^event: reconnect\ndata: \{"reason":"slow-consumer","detail":"the send queue would exceed 262144 bytes/,
+    );
+    socket.destroy();
+  });
+
+  it('over WebSocket is closed with 4008 and the reason', async () => {
+    const token = await h.token('slow-ws', READ);
+    const ws = new WebSocket(`${h.wsBase}/v1/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    await new Promise((resolve) => ws.once('open', resolve));
+    const subscribed = new Promise((resolve) =>
+      ws.on('message', (data) => String(data).includes('"subscribed"') && resolve(true)),
+    );
+    ws.send(JSON.stringify({ type: 'subscribe', id: 'bulk', topic: 'bulk.>' }));
+    await subscribed;
+    ws.pause(); // stops reading the socket
+
+    const before = await disconnects();
+    await flood('slow-ws', async () => (await disconnects()) > before);
+    expect(await h.metric('portico_push_send_queue_peak_bytes')).toBeLessThanOrEqual(LIMIT);
+    expect(await h.metric('portico_push_connections', { transport: 'ws' })).toBe(0);
+    ws.resume();
+    expect(await closed).toEqual({
+      code: 4008,
+      reason: expect.stringMatching(/^slow-consumer: the send queue would exceed 262144/),
+    });
+  });
+});

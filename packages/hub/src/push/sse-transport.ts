@@ -1,0 +1,113 @@
+/**
+ * Server-Sent Events on a raw HTTP response (the route hijacks it from Fastify).
+ * `res.writableLength` counts both the response's and the socket's user-space buffers,
+ * which is exactly the memory a slow reader pins.
+ */
+import type { ServerResponse } from 'node:http';
+import type { EncodedEvent } from './encoded-event.ts';
+import { CloseReason, END_GRACE_MS, type Transport } from './transport.ts';
+
+const HEARTBEAT = Buffer.from(':\n\n');
+
+export class SseTransport implements Transport {
+  readonly kind = 'sse' as const;
+  readonly #res: ServerResponse;
+  #closed = false;
+  #ended = false;
+  readonly #listeners: Array<() => void> = [];
+
+  constructor(res: ServerResponse, options: { retryMs: number; requestId?: string }) {
+    this.#res = res;
+    res.on('close', () => {
+      this.#closed = true;
+      for (const listener of this.#listeners.splice(0)) listener();
+    });
+    // A write to a socket the peer reset surfaces here; 'close' follows and cleans up.
+    res.on('error', () => {});
+    res.socket?.setNoDelay(true);
+    // No chunked framing: the stream is the connection's last response (connection: close),
+    // so its end is the end of the body (RFC 9112 §6.3), and each message is one buffer on
+    // the wire instead of four (size, CRLF, data, CRLF).
+    res.removeHeader('transfer-encoding');
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      // A stream is the connection's last response: when it ends, the socket goes too.
+      connection: 'close',
+      // Proxies such as nginx buffer responses unless told not to.
+      'x-accel-buffering': 'no',
+      ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
+    });
+    // The retry hint: how long EventSource waits before reconnecting.
+    res.write(`retry: ${options.retryMs}\n\n`);
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#ended;
+  }
+
+  queuedBytes(): number {
+    return this.#res.writableLength;
+  }
+
+  frameEvent(encoded: EncodedEvent, subscriptionIds: readonly string[], withId: boolean): Buffer {
+    return encoded.sse(subscriptionIds, withId);
+  }
+
+  write(frame: Buffer): void {
+    if (!this.closed) this.#res.write(frame);
+  }
+
+  // The socket's cork, not the response's: ServerResponse.uncork() re-sends its held chunks
+  // one system call each, while a corked socket flushes everything in one writev.
+  cork(): void {
+    this.#res.socket?.cork();
+  }
+
+  uncork(): void {
+    this.#res.socket?.uncork();
+  }
+
+  control(type: string, payload: Record<string, unknown>): void {
+    if (!this.closed) this.#res.write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
+  heartbeat(): boolean {
+    // A comment line keeps proxies and the browser from timing the stream out; when bytes
+    // are already queued the stream is not idle and the comment would only add to them.
+    if (!this.closed && this.#res.writableLength === 0) this.#res.write(HEARTBEAT);
+    return !this.#closed;
+  }
+
+  async drained(bytes: number): Promise<void> {
+    while (!this.closed && this.#res.writableLength > bytes) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.#res.off('drain', done);
+          this.#res.off('close', done);
+          resolve();
+        };
+        this.#res.on('drain', done);
+        this.#res.on('close', done);
+      });
+    }
+  }
+
+  end(reason: CloseReason, detail: string): void {
+    if (this.closed) return;
+    if (reason !== CloseReason.clientClosed) {
+      const event = reason === CloseReason.tokenExpired ? 'expired' : 'reconnect';
+      this.#res.write(`event: ${event}\ndata: ${JSON.stringify({ reason, detail })}\n\n`);
+    }
+    this.#ended = true;
+    this.#res.end();
+    const destroy = setTimeout(() => this.#res.destroy(), END_GRACE_MS);
+    destroy.unref();
+    this.onClose(() => clearTimeout(destroy));
+  }
+
+  onClose(listener: () => void): void {
+    if (this.#closed) listener();
+    else this.#listeners.push(listener);
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * HTTP routes of push: the SSE stream, stream tickets, the per-connection control
+ * endpoints (add / list / remove subscriptions, refresh the credential) and the WebSocket
+ * path's answer to a plain GET. The stream itself authenticates (ticket or bearer), so it
+ * is declared public; every other route needs `events:read` through the normal auth hook.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import type { Authenticator } from '../auth/principal.ts';
+import type { FieldError } from '../http/problem.ts';
+import { problems } from '../http/problem.ts';
+import type { HubServer } from '../http/server.ts';
+import { PushError, pushErrorToProblem } from './push-error.ts';
+import type { PushGateway } from './push-gateway.ts';
+import { SseTransport } from './sse-transport.ts';
+import { authenticateStream } from './stream-auth.ts';
+import {
+  duplicateIdErrors,
+  MAX_TOPIC_PATTERN_LENGTH,
+  parseSubscriptionList,
+  parseSubscriptionSpec,
+  SUBSCRIPTION_ID,
+  type SubscriptionSpec,
+} from './subscription-spec.ts';
+import { TicketLimitError, type TicketStore } from './ticket-store.ts';
+import { WS_PATH } from './ws-endpoint.ts';
+
+export type StreamRouteDeps = {
+  gateway: PushGateway;
+  tickets: TicketStore;
+  authenticator: Authenticator;
+  retryMs: number;
+};
+
+const TAGS = ['push'];
+const ConnectionParams = Type.Object({
+  connectionId: Type.String({ minLength: 1, maxLength: 64 }),
+});
+const SubscriptionBody = Type.Object(
+  {
+    id: Type.String({
+      pattern: SUBSCRIPTION_ID.source,
+      description: 'Echoed on every message it matches',
+    }),
+    topic: Type.String({
+      maxLength: MAX_TOPIC_PATTERN_LENGTH,
+      description: 'Topic pattern: `*` one segment, `>` the rest',
+    }),
+    filter: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'EventBridge content filter on the CloudEvent',
+      }),
+    ),
+    from: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Replay events after this position, then go live' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const SubscriptionView = Type.Object({
+  id: Type.String(),
+  topic: Type.String(),
+  filter: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  replaying: Type.Boolean({
+    description: 'True while the subscription is still replaying the log',
+  }),
+});
+
+export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): void {
+  const { gateway, tickets } = deps;
+  const rethrow = (error: unknown): never => {
+    throw error instanceof PushError ? pushErrorToProblem(error) : error;
+  };
+
+  server.get(
+    '/v1/stream',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Server-Sent Events stream of the subscribed topics',
+        description:
+          'Authenticate with `Authorization: Bearer` or a single-use `ticket` (POST /v1/stream/tickets). ' +
+          'Subscriptions: `topic` (repeatable; the id is the pattern) and/or `subscriptions` ' +
+          '(JSON array of {id, topic, filter}); more can be added with POST /v1/stream/{connectionId}/subscriptions. ' +
+          'Resume with `Last-Event-ID` or `from`. The response is text/event-stream (see the push README).',
+        tags: TAGS,
+        security: [{ bearer: ['events:read'] }, {}],
+        querystring: Type.Object({
+          ticket: Type.Optional(
+            Type.String({ maxLength: 256, description: 'Single-use stream ticket' }),
+          ),
+          topic: Type.Optional(
+            Type.Array(Type.String({ maxLength: MAX_TOPIC_PATTERN_LENGTH }), { maxItems: 256 }),
+          ),
+          subscriptions: Type.Optional(
+            Type.String({ maxLength: 64 * 1024, description: 'JSON array of {id, topic, filter}' }),
+          ),
+          from: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description: 'Replay after this position (Last-Event-ID wins)',
+            }),
+          ),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { ticket, topic = [], subscriptions, from } = request.query;
+      const principal = await authenticateStream(
+        { authorization: request.headers.authorization, ticket },
+        deps,
+      ).catch(rethrow);
+      const specs = parseStreamSubscriptions(topic, subscriptions);
+      const resumeFrom = lastEventId(request.headers['last-event-id']) ?? from;
+      try {
+        gateway.precheck(principal, specs.length);
+      } catch (error) {
+        rethrow(error);
+      }
+      openStream(reply, deps, principal, specs, resumeFrom, request.id);
+    },
+  );
+
+  server.post(
+    '/v1/stream/tickets',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: 'Mint a single-use stream ticket (for EventSource and browser WebSockets)',
+        tags: TAGS,
+        response: {
+          201: Type.Object({
+            ticket: Type.String({
+              description: 'Pass as ?ticket= on /v1/stream or /v1/ws; usable once',
+            }),
+            expiresAt: Type.String({ format: 'date-time' }),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const { ticket, expiresAt } = tickets.issue(request.principal);
+        return reply
+          .code(201)
+          .header('cache-control', 'no-store')
+          .send({
+            ticket,
+            expiresAt: new Date(expiresAt).toISOString(),
+          });
+      } catch (error) {
+        if (error instanceof TicketLimitError) rethrow(new PushError('limit', error.message));
+        throw error;
+      }
+    },
+  );
+
+  server.get(
+    '/v1/stream/:connectionId/subscriptions',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: "A push connection's subscriptions",
+        tags: TAGS,
+        params: ConnectionParams,
+        response: {
+          200: Type.Object({
+            connectionId: Type.String(),
+            subscriptions: Type.Array(SubscriptionView),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const connection = findOrThrow(gateway, request.params.connectionId, request.principal);
+      return {
+        connectionId: connection.id,
+        subscriptions: [...connection.subscriptions.values()].map((sub) => ({
+          id: sub.id,
+          topic: sub.topic,
+          ...(sub.filterPattern ? { filter: sub.filterPattern } : {}),
+          replaying: sub.replay !== undefined,
+        })),
+      };
+    },
+  );
+
+  server.post(
+    '/v1/stream/:connectionId/subscriptions',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: 'Add a subscription to an open stream (e.g. for a late-mounting micro-frontend)',
+        tags: TAGS,
+        params: ConnectionParams,
+        body: SubscriptionBody,
+        response: { 201: SubscriptionView },
+      },
+    },
+    async (request, reply) => {
+      const parsed = parseSubscriptionSpec(request.body);
+      if (!parsed.ok) throw problems.validation('the subscription is invalid', parsed.errors);
+      const { spec } = parsed;
+      const connection = findOrThrow(gateway, request.params.connectionId, request.principal);
+      try {
+        gateway.subscribe(connection, [spec], spec.from !== undefined ? { from: spec.from } : {});
+      } catch (error) {
+        rethrow(error);
+      }
+      connection.control('subscribed', { id: spec.id });
+      return reply.code(201).send({
+        id: spec.id,
+        topic: spec.topic,
+        ...(spec.filter ? { filter: spec.filter } : {}),
+        replaying: spec.from !== undefined,
+      });
+    },
+  );
+
+  server.delete(
+    '/v1/stream/:connectionId/subscriptions/:subscriptionId',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: 'Remove a subscription from an open stream',
+        tags: TAGS,
+        params: Type.Object({
+          connectionId: Type.String({ minLength: 1, maxLength: 64 }),
+          subscriptionId: Type.String({ minLength: 1, maxLength: 128 }),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { connectionId, subscriptionId } = request.params;
+      const connection = findOrThrow(gateway, connectionId, request.principal);
+      if (!gateway.unsubscribe(connection, subscriptionId))
+        throw problems.notFound(`no subscription "${subscriptionId}" on this connection`);
+      connection.control('unsubscribed', { id: subscriptionId });
+      return reply.code(204).send();
+    },
+  );
+
+  server.post(
+    '/v1/stream/:connectionId/refresh',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary:
+          "Extend an open stream with a fresh token (the caller's) before the old one expires",
+        tags: TAGS,
+        params: ConnectionParams,
+        response: { 200: Type.Object({ expiresAt: Type.String({ format: 'date-time' }) }) },
+      },
+    },
+    async (request) => {
+      const connection = findOrThrow(gateway, request.params.connectionId, request.principal);
+      try {
+        gateway.refresh(connection, request.principal);
+      } catch (error) {
+        rethrow(error);
+      }
+      return { expiresAt: new Date(request.principal.expiresAt * 1000).toISOString() };
+    },
+  );
+
+  server.get(
+    WS_PATH,
+    {
+      config: { public: true },
+      schema: {
+        summary: 'WebSocket push endpoint (upgrade only)',
+        description:
+          'Open with a WebSocket handshake, authenticated by `Authorization: Bearer` or `?ticket=`. ' +
+          'JSON messages: subscribe, unsubscribe, refresh, ping (see the push README).',
+        tags: TAGS,
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .code(426)
+        .header('upgrade', 'websocket')
+        .type('application/problem+json')
+        .send({
+          type: 'urn:portico:problem:upgrade-required',
+          title: 'Upgrade required',
+          status: 426,
+          detail: `${WS_PATH} speaks WebSocket only; open it with a WebSocket client`,
+        }),
+  );
+}
+
+function findOrThrow(
+  gateway: PushGateway,
+  connectionId: string,
+  principal: Parameters<PushGateway['find']>[1],
+) {
+  try {
+    return gateway.find(connectionId, principal);
+  } catch (error) {
+    throw error instanceof PushError ? pushErrorToProblem(error) : error;
+  }
+}
+
+function openStream(
+  reply: FastifyReply,
+  deps: StreamRouteDeps,
+  principal: Parameters<PushGateway['open']>[0],
+  specs: SubscriptionSpec[],
+  from: number | undefined,
+  requestId: string,
+): void {
+  // From here on the response is ours: Fastify neither serialises nor ends it.
+  reply.hijack();
+  const transport = new SseTransport(reply.raw, { retryMs: deps.retryMs, requestId });
+  const { gateway } = deps;
+  const connection = gateway.open(principal, transport);
+  connection.control('ready', {
+    connectionId: connection.id,
+    subscriptions: specs.map((spec) => spec.id),
+    expiresAt: new Date(principal.expiresAt * 1000).toISOString(),
+    heartbeatSeconds: gateway.limits.heartbeatMs / 1000,
+  });
+  // Synchronous after the precheck, so the limits cannot have changed in between.
+  gateway.subscribe(connection, specs, { ...(from !== undefined ? { from } : {}), primary: true });
+}
+
+/** `topic=` patterns (id = the pattern) plus the `subscriptions=` JSON list. */
+function parseStreamSubscriptions(
+  topics: string[],
+  subscriptions: string | undefined,
+): SubscriptionSpec[] {
+  const specs: SubscriptionSpec[] = [];
+  const errors: FieldError[] = [];
+  topics.forEach((topic, index) => {
+    const result = parseSubscriptionSpec({ id: topic, topic });
+    if (result.ok) specs.push(result.spec);
+    else
+      errors.push({
+        pointer: `/topic/${index}`,
+        in: 'query',
+        detail: result.errors.some((e) => e.pointer === '/topic')
+          ? result.errors.find((e) => e.pointer === '/topic')!.detail
+          : 'as its own subscription id a pattern may be at most 128 characters; use subscriptions= with an explicit id',
+      });
+  });
+  if (subscriptions !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(subscriptions);
+    } catch {
+      throw problems.validation('query parameter subscriptions is not valid JSON', [
+        { pointer: '/subscriptions', detail: 'must be a JSON array', in: 'query' },
+      ]);
+    }
+    const result = parseSubscriptionList(list, { pointer: '/subscriptions', in: 'query' });
+    if (result.ok) {
+      for (const [index, spec] of result.specs.entries()) {
+        if (spec.from !== undefined)
+          errors.push({
+            pointer: `/subscriptions/${index}/from`,
+            detail: 'a stream resumes as a whole: use the from parameter or Last-Event-ID',
+            in: 'query',
+          });
+        specs.push(spec);
+      }
+    } else errors.push(...result.errors);
+  }
+  errors.push(...duplicateIdErrors(specs, { pointer: '/subscriptions', in: 'query' }));
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw problems.validation(
+      `the stream's subscriptions are invalid: ${first.pointer} ${first.detail}`,
+      errors,
+    );
+  }
+  return specs;
+}
+
+/** The browser sends back the last `id:` it saw; ours are log positions. */
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,15}$/.test(value))
+    throw problems.validation('Last-Event-ID must be a position the stream sent', [
+      { pointer: '/last-event-id', detail: 'must be a non-negative integer', in: 'header' },
+    ]);
+  return Number(value);
+}

@@ -1,0 +1,192 @@
+/**
+ * `GET /v1/ws`: the WebSocket endpoint. Upgrades arrive on the Node server's 'upgrade'
+ * event, outside Fastify's request pipeline, so this module authenticates them itself
+ * (bearer header or `?ticket=`), checks the scope and the tenant's connection limit, and
+ * answers a refused handshake with a problem+json HTTP response instead of a 101.
+ *
+ * Server messages: welcome, subscribed, unsubscribed, event, reset, caught-up, refreshed,
+ * expiring, pong, error. See README.md for their fields and the close codes.
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Authenticator } from '../auth/principal.ts';
+import type { HubServer } from '../http/server.ts';
+import { toProblem } from '../http/server.ts';
+import { problems, type ProblemError } from '../http/problem.ts';
+import type { PushConnection } from './push-connection.ts';
+import { PushError, pushErrorToProblem } from './push-error.ts';
+import type { PushGateway } from './push-gateway.ts';
+import { authenticateStream } from './stream-auth.ts';
+import type { TicketStore } from './ticket-store.ts';
+import { parseClientMessage, type ClientMessage, type Ref } from './ws-protocol.ts';
+import { WsTransport } from './ws-transport.ts';
+
+export const WS_PATH = '/v1/ws';
+/** Client messages are small control messages; a filter is at most 8 KiB. */
+const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
+
+export type WsEndpointDeps = {
+  server: HubServer;
+  gateway: PushGateway;
+  tickets: TicketStore;
+  authenticator: Authenticator;
+};
+
+/** Attaches the upgrade handler; returns a function that detaches it. */
+export function attachWsEndpoint(deps: WsEndpointDeps): () => void {
+  const { server, gateway } = deps;
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    clientTracking: false,
+  });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    if (url.pathname !== WS_PATH) {
+      // Another capability may own this path; answer only when nobody else listens.
+      if (server.server.listenerCount('upgrade') === 1)
+        refuse(socket, problems.notFound(`no WebSocket endpoint at ${url.pathname}`), url.pathname);
+      return;
+    }
+    socket.on('error', () => {});
+    const ticket = url.searchParams.get('ticket') ?? undefined;
+    authenticateStream({ authorization: req.headers.authorization, ticket }, deps)
+      .then((principal) => {
+        gateway.precheck(principal);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          let connection: PushConnection;
+          try {
+            connection = gateway.open(principal, new WsTransport(ws));
+          } catch (error) {
+            ws.close(1013, error instanceof Error ? error.message.slice(0, 120) : 'refused');
+            return;
+          }
+          startSession(connection, ws, deps);
+        });
+      })
+      .catch((error: unknown) => {
+        const problem = error instanceof PushError ? pushErrorToProblem(error) : toProblem(error);
+        if (problem.status >= 500) server.log.error({ err: error }, 'WebSocket upgrade failed');
+        refuse(socket, problem, WS_PATH);
+      });
+  };
+  server.server.on('upgrade', onUpgrade);
+  return () => {
+    server.server.off('upgrade', onUpgrade);
+    wss.close();
+  };
+}
+
+function startSession(connection: PushConnection, ws: WebSocket, deps: WsEndpointDeps): void {
+  const { gateway } = deps;
+  connection.control('welcome', {
+    connectionId: connection.id,
+    expiresAt: new Date(connection.principal.expiresAt * 1000).toISOString(),
+    heartbeatSeconds: gateway.limits.heartbeatMs / 1000,
+    limits: {
+      maxQueueBytes: gateway.maxQueueBytes,
+      maxSubscriptionsPerConnection: gateway.limits.maxSubscriptionsPerConnection,
+    },
+  });
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) {
+      connection.control('error', { code: 'invalid', detail: 'messages are JSON text frames' });
+      return;
+    }
+    const parsed = parseClientMessage(rawToString(data));
+    if (!parsed.ok) {
+      connection.control('error', { ...parsed.error });
+      return;
+    }
+    handle(connection, parsed.message, deps).catch((error: unknown) => {
+      const ref = refOf(parsed.message);
+      if (error instanceof PushError) {
+        connection.control('error', {
+          code: error.code,
+          detail: error.message,
+          ...(error.errors ? { errors: error.errors } : {}),
+          ...ref,
+          ...('spec' in parsed.message ? { id: parsed.message.spec.id } : {}),
+          ...('id' in parsed.message ? { id: parsed.message.id } : {}),
+        });
+      } else {
+        deps.server.log.error({ err: error }, 'push WebSocket message failed');
+        connection.control('error', {
+          code: 'internal',
+          detail: 'the hub failed to handle this message',
+          ...ref,
+        });
+      }
+    });
+  });
+}
+
+async function handle(
+  connection: PushConnection,
+  message: ClientMessage,
+  deps: WsEndpointDeps,
+): Promise<void> {
+  const { gateway } = deps;
+  const ref = refOf(message);
+  switch (message.type) {
+    case 'subscribe': {
+      const { spec } = message;
+      gateway.subscribe(connection, [spec], {
+        ...(spec.from !== undefined ? { from: spec.from } : {}),
+      });
+      connection.control('subscribed', { id: spec.id, ...ref });
+      return;
+    }
+    case 'unsubscribe':
+      if (!gateway.unsubscribe(connection, message.id))
+        throw new PushError('not-found', `no subscription "${message.id}" on this connection`);
+      connection.control('unsubscribed', { id: message.id, ...ref });
+      return;
+    case 'refresh': {
+      const principal = await authenticateStream(
+        { authorization: `Bearer ${message.token}`, ticket: undefined },
+        deps,
+      );
+      gateway.refresh(connection, principal);
+      connection.control('refreshed', {
+        expiresAt: new Date(principal.expiresAt * 1000).toISOString(),
+        ...ref,
+      });
+      return;
+    }
+    case 'ping':
+      connection.control('pong', ref);
+      return;
+  }
+}
+
+function refOf(message: ClientMessage): { ref?: Ref } {
+  return message.ref === undefined ? {} : { ref: message.ref };
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** Answers a handshake that will not be upgraded, in the hub's one error model. */
+function refuse(socket: Duplex, problem: ProblemError, instance: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(problem.toBody(instance));
+  const headers = Object.entries(problem.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}\r\n` +
+      'content-type: application/problem+json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n' +
+      headers +
+      '\r\n' +
+      body,
+  );
+}

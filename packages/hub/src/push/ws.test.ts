@@ -1,0 +1,200 @@
+/** The WebSocket protocol end to end, with the `ws` client. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READ, startPushHub, until, WsClient, type PushHub } from './push-test-kit.ts';
+
+let h: PushHub;
+const clients: WsClient[] = [];
+const open = async (tenant: string, scopes = READ) => {
+  const client = await WsClient.open(`${h.wsBase}/v1/ws`, {
+    authorization: `Bearer ${await h.token(tenant, scopes)}`,
+  });
+  clients.push(client);
+  return client;
+};
+
+beforeAll(async () => {
+  h = await startPushHub();
+});
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await h.close();
+});
+
+const INC = 'incident.ticket.created';
+const BILL = 'billing.invoice.paid';
+
+describe('WebSocket /v1/ws', () => {
+  it('welcomes, subscribes, delivers with the matched ids, and unsubscribes', async () => {
+    const ws = await open('ws-a');
+    const welcome = ws.inbox.items[0]!;
+    expect(welcome).toMatchObject({
+      type: 'welcome',
+      heartbeatSeconds: 15,
+      limits: { maxQueueBytes: 1048576 },
+    });
+
+    ws.send({ type: 'subscribe', id: 'inc', topic: 'incident.*.ticket.created', ref: 1 });
+    ws.send({ type: 'subscribe', id: 'everything', topic: '>', ref: 'two' });
+    expect(await ws.next('subscribed', (m) => m.id === 'inc')).toEqual({
+      type: 'subscribed',
+      id: 'inc',
+      ref: 1,
+    });
+    await ws.next('subscribed', (m) => m.ref === 'two');
+
+    const [inc, bill] = await h.publish('ws-a', [{ type: INC }, { type: BILL }]);
+    const first = await ws.next('event', (m) => m.position === inc);
+    expect((first.subscriptions as string[]).sort()).toEqual(['everything', 'inc']);
+    expect(first.event).toMatchObject({ type: INC, tenantid: 'ws-a' });
+    expect((await ws.next('event', (m) => m.position === bill)).subscriptions).toEqual([
+      'everything',
+    ]);
+
+    ws.send({ type: 'unsubscribe', id: 'inc', ref: 3 });
+    await ws.next('unsubscribed', (m) => m.ref === 3);
+    const [inc2] = await h.publish('ws-a', [{ type: INC }]);
+    expect((await ws.next('event', (m) => m.position === inc2)).subscriptions).toEqual([
+      'everything',
+    ]);
+  });
+
+  it('resumes with `from` on subscribe: exactly the events missed while away, then live', async () => {
+    const before = await open('ws-resume');
+    before.send({ type: 'subscribe', id: 'inc', topic: 'incident.>' });
+    await before.next('subscribed');
+    const [seen] = await h.publish('ws-resume', [{ type: INC }]);
+    await before.next('event', (m) => m.position === seen);
+    before.close();
+    await before.closed;
+
+    const missed = await h.publish('ws-resume', [{ type: INC }, { type: BILL }, { type: INC }]);
+    const after = await open('ws-resume');
+    after.send({ type: 'subscribe', id: 'inc', topic: 'incident.>', from: seen });
+    const caughtUp = await after.next('caught-up');
+    expect(caughtUp).toMatchObject({ subscriptions: ['inc'], position: missed[2] });
+    const [live] = await h.publish('ws-resume', [{ type: INC }]);
+    await after.next('event', (m) => m.position === live);
+    expect(after.events().map((m) => m.position)).toEqual([missed[0], missed[2], live]);
+    // The `subscribed` acknowledgement comes before any replayed event.
+    const types = after.inbox.items.map((m) => m.type);
+    expect(types.indexOf('subscribed')).toBeLessThan(types.indexOf('event'));
+  });
+
+  it('answers bad messages with `error` (echoing ref) and keeps the connection', async () => {
+    const ws = await open('ws-bad');
+    ws.socket.send('{not json');
+    expect(await ws.next('error', (m) => /not valid JSON/.test(String(m.detail)))).toMatchObject({
+      code: 'invalid',
+    });
+    ws.send({ type: 'launch', ref: 'r1' });
+    expect(await ws.next('error', (m) => m.ref === 'r1')).toMatchObject({ code: 'invalid' });
+    ws.send({ type: 'subscribe', id: 'x', topic: 'incident..created', ref: 'r2' });
+    const badTopic = await ws.next('error', (m) => m.ref === 'r2');
+    expect(badTopic).toMatchObject({ code: 'invalid', id: 'x', errors: [{ pointer: '/topic' }] });
+    ws.send({
+      type: 'subscribe',
+      id: 'f',
+      topic: 'a.>',
+      filter: { data: { n: [{ numeric: ['<'] }] } },
+      ref: 'r3',
+    });
+    expect(
+      ((await ws.next('error', (m) => m.ref === 'r3')).errors as Array<{ pointer: string }>)[0]!
+        .pointer,
+    ).toMatch(/^\/filter\/data\/n/);
+    ws.send({ type: 'unsubscribe', id: 'nope', ref: 'r4' });
+    expect(await ws.next('error', (m) => m.ref === 'r4')).toMatchObject({
+      code: 'not-found',
+      id: 'nope',
+    });
+    ws.send({ type: 'subscribe', id: 'a', topic: 'a.>' });
+    await ws.next('subscribed');
+    ws.send({ type: 'subscribe', id: 'a', topic: 'b.>', ref: 'r5' });
+    expect(await ws.next('error', (m) => m.ref === 'r5')).toMatchObject({ code: 'conflict' });
+    ws.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    await ws.next('error', (m) => /JSON text frames/.test(String(m.detail)));
+    ws.send({ type: 'ping', ref: 'still-there' });
+    await ws.next('pong', (m) => m.ref === 'still-there');
+  });
+
+  it('refreshes the credential in band, only to the same tenant and subject', async () => {
+    const ws = await open('ws-refresh');
+    const fresh = await h.hub.devIssuer!.mint({
+      tenant: 'ws-refresh',
+      scopes: READ,
+      ttlSeconds: 7200,
+    });
+    ws.send({ type: 'refresh', token: fresh, ref: 1 });
+    const refreshed = await ws.next('refreshed');
+    expect(refreshed.ref).toBe(1);
+    expect(Date.parse(String(refreshed.expiresAt))).toBeGreaterThan(Date.now() + 3600_000);
+
+    ws.send({ type: 'refresh', token: await h.token('someone-else', READ), ref: 2 });
+    expect(await ws.next('error', (m) => m.ref === 2)).toMatchObject({ code: 'forbidden' });
+    ws.send({ type: 'refresh', token: 'garbage.token.here', ref: 3 });
+    expect(await ws.next('error', (m) => m.ref === 3)).toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('closes with 4001 when the token expires', async () => {
+    const token = await h.hub.devIssuer!.mint({ tenant: 'ws-exp', scopes: READ, ttlSeconds: 2 });
+    const ws = await WsClient.open(`${h.wsBase}/v1/ws`, { authorization: `Bearer ${token}` });
+    await ws.next('expiring');
+    expect(await ws.closed).toEqual({
+      code: 4001,
+      reason: expect.stringMatching(/^token-expired/),
+    });
+  });
+
+  it('accepts a single-use ticket instead of a header (browsers cannot set one)', async () => {
+    const token = await h.token('ws-ticket', READ);
+    const { ticket } = (await (
+      await fetch(`${h.base}/v1/stream/tickets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { ticket: string };
+    const ws = await WsClient.open(`${h.wsBase}/v1/ws?ticket=${ticket}`);
+    clients.push(ws);
+    const reused = new WsClient(`${h.wsBase}/v1/ws?ticket=${ticket}`);
+    const refusal = (await reused.opened.catch((e: unknown) => e)) as {
+      status: number;
+      body: string;
+    };
+    expect(refusal.status).toBe(401);
+    expect(JSON.parse(refusal.body)).toMatchObject({
+      type: 'urn:portico:problem:unauthorized',
+      status: 401,
+    });
+  });
+
+  it('refuses the handshake without events:read (403) or without credentials (401)', async () => {
+    const publisher = new WsClient(`${h.wsBase}/v1/ws`, {
+      authorization: `Bearer ${await h.token('ws-scope', ['events:publish'])}`,
+    });
+    expect(((await publisher.opened.catch((e: unknown) => e)) as { status: number }).status).toBe(
+      403,
+    );
+    const anonymous = new WsClient(`${h.wsBase}/v1/ws`);
+    expect(((await anonymous.opened.catch((e: unknown) => e)) as { status: number }).status).toBe(
+      401,
+    );
+  });
+
+  it('answers a plain GET on the WebSocket path with 426', async () => {
+    const res = await fetch(`${h.base}/v1/ws`);
+    expect(res.status).toBe(426);
+    expect(res.headers.get('upgrade')).toBe('websocket');
+  });
+});
+
+describe('shutdown', () => {
+  it('closes WebSockets with 1012 (service restart) and a reason', async () => {
+    const other = await startPushHub();
+    const ws = await WsClient.open(`${other.wsBase}/v1/ws`, {
+      authorization: `Bearer ${await other.token('ws-down', READ)}`,
+    });
+    await other.close();
+    expect(await ws.closed).toEqual({ code: 1012, reason: expect.stringMatching(/^shutdown: /) });
+    await until(() => ws.socket.readyState === ws.socket.CLOSED, 'the socket to close');
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * What publish-time validation needs, kept in memory so that an event costs no store
+ * round trip: per (tenant, subject, version) the compiled schema and the validation mode
+ * (or "not registered"), and per tenant the PII policy.
+ *
+ * Freshness: this node's registry writes clear the caches at once (`invalidate`); another
+ * node's writes are seen within `refreshMs` (the registry's state version, one small read
+ * at most that often, is compared with the last one seen).
+ *
+ * Compiled validators are cached by schema id separately and never invalidated: an id
+ * always means the same schema text and references (ids are never reused).
+ */
+import { BoundedCache } from './bounded-cache.ts';
+import { PII_POLICY, type PiiPolicy } from './pii-policy.ts';
+import type { RegistryStore } from './registry-store.ts';
+import type { CompiledSchema } from './schema-compiler.ts';
+import type {
+  ResolvedSchema,
+  SchemaRegistry,
+  ValidationMode,
+  VersionSpec,
+} from './schema-registry.ts';
+
+export type PublishTarget = ResolvedSchema & { mode: ValidationMode };
+
+export type PublishCacheOptions = {
+  registry: SchemaRegistry;
+  store: RegistryStore;
+  /** How stale another node's registry writes may be seen. Default 1000 ms. */
+  refreshMs?: number;
+  /** Resolutions (tenant × subject × version) kept. Default 10,000. */
+  maxEntries?: number;
+  /** Compiled validators kept (each an ajv instance, tens of KB). Default 1,000. */
+  maxCompiled?: number;
+  now?: () => number;
+};
+
+export class PublishCache {
+  readonly #registry: SchemaRegistry;
+  readonly #store: RegistryStore;
+  readonly #refreshMs: number;
+  readonly #now: () => number;
+  readonly #targets: BoundedCache<string, Promise<PublishTarget | undefined>>;
+  readonly #policies: BoundedCache<string, Promise<PiiPolicy | undefined>>;
+  readonly #compiled: BoundedCache<string, Promise<CompiledSchema>>;
+  #checkedAt = -Infinity;
+  #seenVersion: number | undefined;
+  #refreshing: Promise<void> | undefined;
+
+  constructor(options: PublishCacheOptions) {
+    this.#registry = options.registry;
+    this.#store = options.store;
+    this.#refreshMs = options.refreshMs ?? 1000;
+    this.#now = options.now ?? Date.now;
+    this.#targets = new BoundedCache(options.maxEntries ?? 10_000);
+    this.#policies = new BoundedCache(options.maxEntries ?? 10_000);
+    this.#compiled = new BoundedCache(options.maxCompiled ?? 1_000);
+  }
+
+  /** Drops every resolution and policy (after a registry write on this node). */
+  invalidate(): void {
+    this.#targets.clear();
+    this.#policies.clear();
+  }
+
+  async target(
+    tenant: string,
+    subject: string,
+    version: VersionSpec,
+  ): Promise<PublishTarget | undefined> {
+    await this.#fresh();
+    const key = `${tenant}\u0000${subject}\u0000${version}`;
+    return this.#targets.getOrCreate(key, async () => {
+      const resolved = await this.#registry.resolve(tenant, subject, version, (id, build) =>
+        this.#compiled.getOrCreate(`${tenant}\u0000${id}`, build),
+      );
+      if (!resolved) return undefined;
+      const config = await this.#registry.config(tenant, subject, true);
+      return { ...resolved, mode: config.validation };
+    });
+  }
+
+  async piiPolicy(tenant: string): Promise<PiiPolicy | undefined> {
+    await this.#fresh();
+    return this.#policies.getOrCreate(
+      tenant,
+      async () =>
+        (await this.#store.policy(this.#store.db, tenant, PII_POLICY)) as PiiPolicy | undefined,
+    );
+  }
+
+  async #fresh(): Promise<void> {
+    if (this.#now() - this.#checkedAt < this.#refreshMs) return;
+    this.#refreshing ??= (async () => {
+      try {
+        const version = await this.#store.stateVersion();
+        if (version !== this.#seenVersion) {
+          this.#seenVersion = version;
+          this.invalidate();
+        }
+        this.#checkedAt = this.#now();
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    await this.#refreshing;
+  }
+}

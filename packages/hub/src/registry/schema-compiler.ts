@@ -1,0 +1,199 @@
+/**
+ * Turns a registered JSON Schema (2020-12 or draft-07) into a validator with ajv.
+ *
+ * - The meta-schema check runs on one long-lived ajv per dialect (its meta validator is
+ *   compiled once, which is most of ajv's start-up cost).
+ * - Each schema is compiled on its own small ajv instance (about 1-2 ms): schemas of
+ *   different subjects, versions and tenants routinely share an `$id`, which one shared
+ *   instance would refuse, and references to other subjects are registered under their
+ *   names on that instance only.
+ * - `$ref`s are resolved from the schema itself and its declared references, never
+ *   fetched: ajv only loads remote schemas through `compileAsync` + `loadSchema`, which is
+ *   not used here, so an unknown URL fails the compile (a 422 at registration).
+ * - The `x-pii: true` keyword records where personal data is present in a validated value,
+ *   for the publish-time PII policy.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv, type AnySchema, type ErrorObject, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Dialect } from './schema-text.ts';
+
+// ajv-formats is CommonJS with a default export; under Node's ESM interop the default
+// import is the function itself.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => void;
+
+export type FieldProblem = { pointer: string; detail: string };
+
+export type ValidationResult = {
+  /** Failing fields, as JSON pointers into the validated value ("" is the value itself). */
+  errors: FieldProblem[];
+  /** Pointers of values present under a subschema marked `x-pii: true`. */
+  pii: string[];
+};
+
+export type CompiledSchema = {
+  readonly dialect: Dialect;
+  validate(value: unknown): ValidationResult;
+};
+
+/** The schema is not a usable JSON Schema; `problems` point into the schema document. */
+export class SchemaCompileError extends Error {
+  override name = 'SchemaCompileError';
+  readonly problems: FieldProblem[];
+  constructor(problems: FieldProblem[]) {
+    super(problems.map((p) => `${p.pointer || '(root)'}: ${p.detail}`).join('; '));
+    this.problems = problems;
+  }
+}
+
+const BASE_OPTIONS: Options = {
+  // Registered schemas carry vendor keywords (x-pii, javaType, …): unknown keywords and
+  // formats are annotations, as the JSON Schema specification says.
+  strict: false,
+  allErrors: true,
+  logger: false,
+  validateFormats: true,
+};
+
+const MAX_ERRORS_REPORTED = 50;
+
+export type ReferencedSchema = { name: string; schema: unknown };
+
+export class SchemaCompiler {
+  readonly #meta: Record<Dialect, Ajv>;
+
+  constructor() {
+    this.#meta = { '2020-12': newAjv('2020-12', {}), 'draft-07': newAjv('draft-07', {}) };
+  }
+
+  /** Problems of a schema against its dialect's meta-schema ([] when it is valid). */
+  metaProblems(schema: unknown, dialect: Dialect): FieldProblem[] {
+    const ajv = this.#meta[dialect];
+    if (ajv.validateSchema(schema as object)) return [];
+    return toProblems(ajv.errors ?? []);
+  }
+
+  /**
+   * Compiles a schema whose meta-schema check passed. `references` are the other
+   * registered schemas it may `$ref`, each under its reference name (and, when the root has
+   * an absolute `$id`, under the name resolved against it). Throws SchemaCompileError.
+   */
+  compile(
+    schema: unknown,
+    dialect: Dialect,
+    references: readonly ReferencedSchema[] = [],
+  ): CompiledSchema {
+    const pii: string[] = [];
+    const ajv = newAjv(dialect, { validateSchema: false });
+    ajv.addKeyword({
+      keyword: 'x-pii',
+      schemaType: 'boolean',
+      errors: false,
+      validate: (
+        marked: boolean,
+        _data: unknown,
+        _parent: unknown,
+        cxt?: { instancePath: string },
+      ) => {
+        if (marked && cxt) pii.push(cxt.instancePath);
+        return true;
+      },
+    });
+    const rootId = typeof schema === 'object' ? (schema as { $id?: unknown }).$id : undefined;
+    const added = new Set<string>();
+    for (const ref of references) {
+      for (const key of referenceKeys(ref, rootId)) {
+        if (added.has(key)) continue;
+        added.add(key);
+        try {
+          // The reference's own `$id` would be registered too and may clash with the root's
+          // or another reference's: compile it under its name only.
+          ajv.addSchema(withoutId(ref.schema as AnySchema), key);
+        } catch (error) {
+          throw new SchemaCompileError([
+            { pointer: '', detail: `reference "${ref.name}": ${(error as Error).message}` },
+          ]);
+        }
+      }
+    }
+    let validate: ReturnType<Ajv['compile']>;
+    try {
+      validate = ajv.compile(schema as object);
+    } catch (error) {
+      throw new SchemaCompileError([{ pointer: '', detail: compileMessage(error) }]);
+    }
+    return {
+      dialect,
+      validate(value) {
+        pii.length = 0;
+        const ok = validate(value);
+        const found = [...new Set(pii)];
+        pii.length = 0;
+        return { errors: ok ? [] : toProblems(validate.errors ?? []), pii: found };
+      },
+    };
+  }
+}
+
+function newAjv(dialect: Dialect, extra: Options): Ajv {
+  const options = { ...BASE_OPTIONS, ...extra };
+  const ajv = dialect === '2020-12' ? new Ajv2020(options) : new Ajv(options);
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Where a root's `$ref` may name a reference: its name, resolved or not, or its own `$id`. */
+function referenceKeys(ref: ReferencedSchema, rootId: unknown): string[] {
+  const keys = [ref.name];
+  if (typeof rootId === 'string' && URL.canParse(rootId) && URL.canParse(ref.name, rootId))
+    keys.push(new URL(ref.name, rootId).href);
+  const ownId = (ref.schema as { $id?: unknown } | null)?.$id;
+  if (typeof ownId === 'string' && ownId !== rootId) keys.push(ownId);
+  return [...new Set(keys)];
+}
+
+function withoutId(schema: AnySchema): AnySchema {
+  if (typeof schema !== 'object' || !('$id' in schema)) return schema;
+  const { $id: _ignored, ...rest } = schema as Record<string, unknown>;
+  return rest;
+}
+
+function compileMessage(error: unknown): string {
+  const e = error as { missingRef?: string; message?: string };
+  if (e.missingRef)
+    return `$ref "${e.missingRef}" cannot be resolved: it is neither in the schema nor a declared reference (remote schemas are never fetched)`;
+  return e.message ?? String(error);
+}
+
+/** ajv errors as pointers: a missing required property points at the property itself. */
+function toProblems(errors: readonly ErrorObject[]): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const missing = (e.params as { missingProperty?: string }).missingProperty;
+    const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+    const leaf = missing ?? extra;
+    const pointer = e.instancePath + (leaf !== undefined ? `/${escapePointer(leaf)}` : '');
+    const detail =
+      missing !== undefined
+        ? 'is required'
+        : extra !== undefined
+          ? 'is not allowed (additional property)'
+          : (e.message ?? 'is invalid') + allowed(e);
+    const key = `${pointer}\u0000${detail}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ pointer, detail });
+    if (out.length >= MAX_ERRORS_REPORTED) break;
+  }
+  return out;
+}
+
+function allowed(e: ErrorObject): string {
+  const values = (e.params as { allowedValues?: unknown[] }).allowedValues;
+  return values ? `: ${values.map((v) => JSON.stringify(v)).join(', ')}` : '';
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import { naiveMatch, RuleMatcher, validatePattern, type Pattern } from './index.ts';
+
+/**
+ * RuleMatcher against the reference interpreter on seeded random rules and events. The
+ * vocabulary is small on purpose, so that fields, values and arrays collide often.
+ */
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Random = () => number;
+const pick = <T>(random: Random, items: readonly T[]): T =>
+  items[Math.floor(random() * items.length)] as T;
+
+const KEYS = ['a', 'b', 'c'];
+const STRINGS = [
+  'x',
+  'xy',
+  'Xy',
+  'yx',
+  'abc',
+  'ABC',
+  'a*b',
+  'a\\b',
+  '',
+  '10.0.0.1',
+  '10.0.1.5',
+  '::1',
+  '2001:db8::7',
+  'ß',
+  'x.png',
+];
+const NUMBERS = [0, 1, 3, 3.5, 5, -2, 300, 1e3];
+const LEAVES: unknown[] = [...STRINGS, ...NUMBERS, true, false, null];
+
+function randomEventValue(random: Random, depth: number): unknown {
+  const r = random();
+  if (depth >= 3 || r < 0.45) return pick(random, LEAVES);
+  if (r < 0.75) return randomEventObject(random, depth + 1);
+  const length = Math.floor(random() * 4);
+  return Array.from({ length }, () => randomEventValue(random, depth + 1));
+}
+
+function randomEventObject(random: Random, depth: number): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  for (const key of KEYS) if (random() < 0.6) object[key] = randomEventValue(random, depth);
+  return object;
+}
+
+function randomMatcher(random: Random): unknown {
+  switch (Math.floor(random() * 14)) {
+    case 0:
+    case 1:
+      return pick(random, LEAVES);
+    case 2:
+      return {
+        prefix:
+          random() < 0.7
+            ? pick(random, ['x', 'a', '10.0.', ''])
+            : { 'equals-ignore-case': pick(random, ['X', 'a']) },
+      };
+    case 3:
+      return {
+        suffix:
+          random() < 0.7
+            ? pick(random, ['y', 'c', '.png'])
+            : { 'equals-ignore-case': pick(random, ['Y', 'BC']) },
+      };
+    case 4:
+      return { 'equals-ignore-case': pick(random, ['xy', 'ABC', 'SS', 'ß']) };
+    case 5:
+      return {
+        wildcard: pick(random, ['x*', '*y', 'a\\*b', '*b*', 'x*y', '*', 'a\\\\b', '*.png', 'a*c']),
+      };
+    case 6:
+      return { 'anything-but': pick<unknown>(random, ['x', 3, ['x', 'xy'], [0, 5], 'abc']) };
+    case 7:
+      return {
+        'anything-but': pick<unknown>(random, [
+          { prefix: 'x' },
+          { suffix: 'c' },
+          { 'equals-ignore-case': ['XY', 'abc'] },
+          { 'equals-ignore-case': 'Xy' },
+          { wildcard: ['x*', '*c'] },
+          { wildcard: 'a*' },
+        ]),
+      };
+    case 8:
+    case 9: {
+      const a = pick(random, NUMBERS);
+      const b = pick(random, NUMBERS);
+      const r = random();
+      if (r < 0.25) return { numeric: ['=', a] };
+      if (r < 0.5) return { numeric: [pick(random, ['<', '<=', '>', '>=']), a] };
+      const [lo, hi] = a <= b ? [a, b] : [b, a];
+      return { numeric: [pick(random, ['>', '>=']), lo, pick(random, ['<', '<=']), hi] };
+    }
+    case 10:
+      return {
+        cidr: pick(random, [
+          '10.0.0.0/24',
+          '10.0.0.0/8',
+          '10.0.1.5',
+          '::/0',
+          '2001:db8::/32',
+          '::1/128',
+          '0.0.0.0/0',
+        ]),
+      };
+    case 11:
+      return { exists: true };
+    default:
+      return { exists: false };
+  }
+}
+
+function randomPatternObject(random: Random, depth: number): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  const fields = 1 + Math.floor(random() * 2.5);
+  for (let i = 0; i < fields; i++) {
+    const key = pick(random, KEYS);
+    if (depth < 2 && random() < 0.35) {
+      object[key] = randomPatternObject(random, depth + 1);
+    } else {
+      object[key] = Array.from({ length: 1 + Math.floor(random() * 2.2) }, () =>
+        randomMatcher(random),
+      );
+    }
+  }
+  if (depth < 2 && random() < 0.15) {
+    object['$or'] = Array.from({ length: 2 + Math.floor(random() * 2) }, () =>
+      randomPatternObject(random, depth + 1),
+    );
+  }
+  return object;
+}
+
+function randomValidPattern(random: Random): Pattern {
+  for (;;) {
+    const pattern = randomPatternObject(random, 0);
+    if (validatePattern(pattern).length === 0) return pattern;
+  }
+}
+
+describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', () => {
+  it('on thousands of events against random rule sets', () => {
+    const random = mulberry32(20240611);
+    let cases = 0;
+    let matches = 0;
+    for (let round = 0; round < 100; round++) {
+      const rules = Array.from({ length: 40 }, (_, i) => ({
+        id: `r${i}`,
+        pattern: randomValidPattern(random),
+      }));
+      const matcher = RuleMatcher.build(rules);
+      for (let e = 0; e < 30; e++) {
+        const event = randomEventObject(random, 0);
+        const expected = rules
+          .filter((r) => naiveMatch(r.pattern, event))
+          .map((r) => r.id)
+          .sort();
+        const got = matcher.match(event).sort();
+        if (got.join() !== expected.join()) {
+          // Narrow the failure to one rule for a readable message.
+          const rule = rules.find((r) => got.includes(r.id) !== expected.includes(r.id));
+          expect({ rule, event, indexed: got.includes(rule!.id) }).toEqual({
+            rule,
+            event,
+            indexed: !got.includes(rule!.id),
+          });
+        }
+        expect(matcher.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        cases++;
+        matches += expected.length;
+      }
+    }
+    expect(cases).toBe(3000);
+    // The generator must produce matches often enough for the comparison to mean something.
+    expect(matches).toBeGreaterThan(cases * 2);
+  });
+
+  it('on array-heavy events (array consistency and exists: false under arrays)', () => {
+    const random = mulberry32(7);
+    const keyed = (r: Random): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      for (const k of KEYS)
+        if (r() < 0.5) o[k] = r() < 0.3 ? [pick(r, LEAVES), pick(r, LEAVES)] : pick(r, LEAVES);
+      return o;
+    };
+    let cases = 0;
+    for (let round = 0; round < 100; round++) {
+      const rules = Array.from({ length: 30 }, (_, i) => ({
+        id: `r${i}`,
+        pattern: { items: randomPatternObject(random, 1) } as Pattern,
+      })).filter((r) => validatePattern(r.pattern).length === 0);
+      const matcher = RuleMatcher.build(rules);
+      for (let e = 0; e < 20; e++) {
+        const event = {
+          items: Array.from({ length: Math.floor(random() * 4) }, () =>
+            random() < 0.2 ? [keyed(random), keyed(random)] : keyed(random),
+          ),
+        };
+        const expected = rules
+          .filter((r) => naiveMatch(r.pattern, event))
+          .map((r) => r.id)
+          .sort();
+        expect(matcher.match(event).sort()).toEqual(expected);
+        expect(matcher.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        cases++;
+      }
+    }
+    expect(cases).toBe(2000);
+  });
+
+  it('with crowded index entries (alternatives refiled into nested indexes)', () => {
+    // Few fields and values, many rules: every index entry is shared by dozens of rules.
+    const random = mulberry32(99);
+    const values: unknown[] = ['p', 'q', 'pq', 1, 2, 3, null];
+    const condition = (r: Random): unknown[] => {
+      switch (Math.floor(r() * 6)) {
+        case 0:
+        case 1:
+          return [pick(r, values)];
+        case 2:
+          return [{ prefix: pick(r, ['p', 'q']) }];
+        case 3:
+          return [{ numeric: ['>=', pick(r, [1, 2]), '<=', 3] }];
+        case 4:
+          return [{ 'anything-but': pick(r, ['p', 'q']) }];
+        default:
+          return [pick(r, values), { exists: r() < 0.5 }];
+      }
+    };
+    let cases = 0;
+    for (let round = 0; round < 10; round++) {
+      const rules = Array.from({ length: 300 }, (_, i) => {
+        const pattern: Record<string, unknown> = {};
+        for (const field of ['f1', 'f2', 'f3', 'f4'])
+          if (random() < 0.6) pattern[field] = condition(random);
+        if (Object.keys(pattern).length === 0) pattern['f1'] = condition(random);
+        return { id: `r${i}`, pattern: { data: pattern } as Pattern };
+      });
+      const matcher = RuleMatcher.build(rules);
+      for (let e = 0; e < 100; e++) {
+        const data: Record<string, unknown> = {};
+        for (const field of ['f1', 'f2', 'f3', 'f4']) {
+          if (random() < 0.8)
+            data[field] =
+              random() < 0.15 ? [pick(random, values), pick(random, values)] : pick(random, values);
+        }
+        const event = { data };
+        const expected = rules
+          .filter((r) => naiveMatch(r.pattern, event))
+          .map((r) => r.id)
+          .sort();
+        expect(matcher.match(event).sort()).toEqual(expected);
+        cases++;
+      }
+    }
+    expect(cases).toBe(1000);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { explainMatch } from './index.ts';
+
+const event = {
+  type: 'incident.created',
+  tenantid: 'acme',
+  data: { severity: 'low', count: 12, tags: ['db', 'prod'], owner: { name: 'Bob' } },
+};
+
+describe('explainMatch', () => {
+  it('says nothing when the pattern matches', () => {
+    expect(explainMatch({ type: ['incident.created'] }, event)).toEqual({
+      matches: true,
+      reasons: [],
+    });
+  });
+
+  it('names each unmet field with what was expected and what was found', () => {
+    const result = explainMatch(
+      {
+        type: ['incident.created'],
+        data: { severity: ['high', 'critical'], count: [{ numeric: ['<', 10] }] },
+      },
+      event,
+    );
+    expect(result).toEqual({
+      matches: false,
+      reasons: [
+        'data.severity: expected one of "high", "critical", found "low"',
+        'data.count: expected a number < 10, found 12',
+      ],
+    });
+  });
+
+  it('says when a field is missing, and warns that anything-but needs a value', () => {
+    expect(explainMatch({ data: { region: [{ 'anything-but': 'eu' }] } }, event).reasons).toEqual([
+      'data.region: expected anything but "eu", but the field is missing (anything-but does not match a missing field)',
+    ]);
+    expect(explainMatch({ data: { region: [{ prefix: 'eu-' }] } }, event).reasons).toEqual([
+      'data.region: expected a string starting with "eu-", but the field is missing',
+    ]);
+  });
+
+  it('says when exists: false finds a value', () => {
+    expect(explainMatch({ data: { tags: [{ exists: false }] } }, event).reasons).toEqual([
+      'data.tags: expected the field to be absent ({"exists": false}), found "db", "prod"',
+    ]);
+  });
+
+  it('says when a matcher meets an object instead of a value', () => {
+    expect(explainMatch({ data: { owner: [{ exists: true }] } }, event).reasons).toEqual([
+      'data.owner: expected the field to exist, found an object, not a value (matchers, "exists" included, apply to leaf values only)',
+    ]);
+  });
+
+  it('explains array consistency', () => {
+    const result = explainMatch(
+      { items: { sku: ['A'], qty: [5] } },
+      {
+        items: [
+          { sku: 'A', qty: 1 },
+          { sku: 'B', qty: 5 },
+        ],
+      },
+    );
+    expect(result.matches).toBe(false);
+    expect(result.reasons).toEqual([expect.stringContaining('not within one array element')]);
+    expect(result.reasons[0]).toContain('items.sku, items.qty');
+  });
+
+  it('explains every $or alternative', () => {
+    const result = explainMatch(
+      {
+        $or: [{ tenantid: ['globex'] }, { data: { severity: [{ 'equals-ignore-case': 'HIGH' }] } }],
+      },
+      event,
+    );
+    expect(result.reasons).toEqual([
+      'alternative 1 of 2 ($or): tenantid: expected "globex", found "acme"',
+      'alternative 2 of 2 ($or): data.severity: expected "HIGH" (ignoring case), found "low"',
+    ]);
+  });
+
+  it('describes every matcher kind', () => {
+    const reasons = explainMatch(
+      {
+        a: [
+          { prefix: 'x' },
+          { suffix: { 'equals-ignore-case': 'Y' } },
+          { wildcard: 'a*b' },
+          { cidr: '10.0.0.0/8' },
+          { 'anything-but': { suffix: '.png' } },
+          { 'anything-but': ['zzz.png', 'q'] },
+          { numeric: ['>', 0, '<=', 5] },
+        ],
+      },
+      { a: 'zzz.png' },
+    ).reasons;
+    expect(reasons).toEqual([
+      'a: expected a string starting with "x" or a string ending with "Y" (ignoring case) or a string matching the wildcard "a*b" or an IP address in 10.0.0.0/8 or anything but a string ending with ".png" or anything but one of "zzz.png", "q" or a number > 0 and <= 5, found "zzz.png"',
+    ]);
+  });
+
+  it('reports an invalid pattern instead of throwing', () => {
+    expect(explainMatch({ type: 'incident.created' }, event)).toEqual({
+      matches: false,
+      reasons: [expect.stringMatching(/^invalid pattern at \/type: expected an array/)],
+    });
+  });
+});

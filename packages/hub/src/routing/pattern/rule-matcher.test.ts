@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidPatternError, naiveMatch, RuleMatcher, type Pattern } from './index.ts';
+
+describe('RuleMatcher', () => {
+  const rules = [
+    {
+      id: 'on-call',
+      pattern: { type: ['incident.created'], data: { severity: ['high', 'critical'] } },
+    },
+    { id: 'feed', pattern: { type: [{ prefix: 'incident.' }] } },
+    { id: 'acme-only', pattern: { tenantid: ['acme'], type: ['incident.created'] } },
+  ];
+
+  it('returns the ids of all matching rules', () => {
+    const matcher = RuleMatcher.build(rules);
+    expect(matcher.size).toBe(3);
+    const high = { type: 'incident.created', tenantid: 'acme', data: { severity: 'high' } };
+    const low = { type: 'incident.created', tenantid: 'globex', data: { severity: 'low' } };
+    expect(matcher.match(high).sort()).toEqual(['acme-only', 'feed', 'on-call']);
+    expect(matcher.match(low)).toEqual(['feed']);
+    expect(matcher.match({ type: 'billing.paid' })).toEqual([]);
+  });
+
+  it('reports a rule once even when several of its $or branches match', () => {
+    const matcher = RuleMatcher.build([
+      { id: 'r', pattern: { $or: [{ a: ['1'] }, { b: ['2'] }, { a: [{ prefix: '' }] }] } },
+    ]);
+    expect(matcher.match({ a: '1', b: '2' })).toEqual(['r']);
+  });
+
+  it('treats rules sharing an id as one rule with alternative patterns', () => {
+    const matcher = RuleMatcher.build([
+      { id: 'r', pattern: { a: ['1'] } },
+      { id: 'r', pattern: { b: ['2'] } },
+      { id: 's', pattern: { a: ['1'] } },
+    ]);
+    expect(matcher.size).toBe(2);
+    expect(matcher.match({ b: '2' })).toEqual(['r']);
+    expect(matcher.match({ a: '1', b: '2' }).sort()).toEqual(['r', 's']);
+  });
+
+  it('is empty when built from no rules', () => {
+    const matcher = RuleMatcher.build([]);
+    expect(matcher.size).toBe(0);
+    expect(matcher.match({ a: 1 })).toEqual([]);
+    expect(matcher.matchJson('{"a": 1}')).toEqual([]);
+  });
+
+  it('refuses an invalid pattern, naming the rule and the pointer', () => {
+    let error: unknown;
+    try {
+      RuleMatcher.build([
+        ...rules,
+        { id: 'broken', pattern: { data: { severity: [{ numeric: 5 }] } } },
+      ]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidPatternError);
+    expect((error as InvalidPatternError).ruleId).toBe('broken');
+    expect((error as InvalidPatternError).problems[0]?.pointer).toBe('/data/severity/0/numeric');
+    expect((error as Error).message).toContain(
+      'rule "broken" has an invalid pattern: /data/severity/0/numeric',
+    );
+  });
+
+  it('stays correct when thousands of rules share the same common condition', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      id: `ticket-${i}`,
+      pattern: { type: ['incident.created'], data: { ticket: [`T-${i}`] } } as Pattern,
+    }));
+    const matcher = RuleMatcher.build(many);
+    expect(matcher.match({ type: 'incident.created', data: { ticket: 'T-4711' } })).toEqual([
+      'ticket-4711',
+    ]);
+    expect(matcher.match({ type: 'incident.updated', data: { ticket: 'T-4711' } })).toEqual([]);
+  });
+
+  it('finds every rule among many overlapping prefixes, suffixes and ranges', () => {
+    const many: { id: string; pattern: Pattern }[] = [];
+    for (let i = 0; i < 300; i++) {
+      many.push({ id: `p${i}`, pattern: { s: [{ prefix: 'abcdefghij'.slice(0, i % 11) }] } });
+      many.push({ id: `s${i}`, pattern: { s: [{ suffix: 'ghij'.slice(i % 5) }] } });
+      many.push({ id: `n${i}`, pattern: { n: [{ numeric: ['>=', i, '<', i + 10] }] } });
+    }
+    const matcher = RuleMatcher.build(many);
+    for (const event of [
+      { s: 'abcdefghij', n: 5 },
+      { s: 'abcxij', n: 299.5 },
+      { s: '', n: -1 },
+      { s: 'j', n: 150 },
+    ]) {
+      const expected = many
+        .filter((r) => naiveMatch(r.pattern, event))
+        .map((r) => r.id)
+        .sort();
+      expect(matcher.match(event).sort()).toEqual(expected);
+    }
+  });
+
+  it('can be rebuilt aside and swapped while the old one keeps answering', () => {
+    let current = RuleMatcher.build(rules);
+    const next = RuleMatcher.build([...rules, { id: 'new', pattern: { tenantid: ['globex'] } }]);
+    const event = { type: 'x', tenantid: 'globex' };
+    expect(current.match(event)).toEqual([]);
+    current = next;
+    expect(current.match(event)).toEqual(['new']);
+  });
+});
+
+describe('RuleMatcher.matchJson', () => {
+  const matcher = RuleMatcher.build([
+    { id: 'street', pattern: { properties: { STREET: ['OCTAVIA'] } } },
+    { id: 'escaped', pattern: { properties: { 'NAME "Q"': [{ prefix: 'é' }] } } },
+  ]);
+
+  it('matches like match(JSON.parse(text)) and skips unmentioned fields', () => {
+    const text =
+      '{"type":"Feature","geometry":{"coordinates":[[[-122.4,37.8,0],[1e3,2,3]]]},"properties":{"STREET":"OCTAVIA"}}';
+    expect(matcher.matchJson(text)).toEqual(['street']);
+    expect(matcher.matchJson('{"properties":{"NAME \\"Q\\"":"\\u00e9t\\u00e9"}}')).toEqual([
+      'escaped',
+    ]);
+  });
+
+  it('throws a SyntaxError on malformed JSON', () => {
+    for (const bad of [
+      '',
+      '{',
+      '{"properties":{"STREET":"OCTAVIA"}',
+      '{"properties":{"STREET":OCTAVIA}}',
+      '{"properties":{"STREET":"OCT\\xAVIA"}}',
+      '{"properties":{"STREET":01}}',
+      '{"properties":[1,2,]}',
+      '{"other":1} x',
+      '{"other":"a\u0001b"}',
+      '{"other" 1}',
+      '{"other":tru}',
+      // Skipped containers still get their structure checked:
+      '{"other":[1,2}',
+      '{"other":{"a":[1,2]]}',
+      '{"other":["unterminated]}',
+      '{"other":["\\q"]}',
+      '{"other":[[1,2]',
+    ]) {
+      expect(() => JSON.parse(bad), bad).toThrow(SyntaxError);
+      expect(() => matcher.matchJson(bad), bad).toThrow(SyntaxError);
+    }
+  });
+
+  it('checks only the structure of objects and arrays no rule looks into', () => {
+    // JSON.parse rejects these; matchJson skips the tokens inside "other" unread.
+    expect(matcher.matchJson('{"other":[1,,2],"properties":{"STREET":"OCTAVIA"}}')).toEqual([
+      'street',
+    ]);
+    expect(matcher.matchJson('{"other":{"a":01},"properties":{"STREET":"FULTON"}}')).toEqual([]);
+  });
+
+  it('keeps the last of duplicate keys, as JSON.parse does', () => {
+    expect(matcher.matchJson('{"properties":{"STREET":"OCTAVIA","STREET":"FULTON"}}')).toEqual([]);
+    expect(matcher.matchJson('{"properties":{"STREET":"FULTON","STREET":"OCTAVIA"}}')).toEqual([
+      'street',
+    ]);
+  });
+});

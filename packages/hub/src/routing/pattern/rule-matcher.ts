@@ -1,0 +1,202 @@
+import { AccessPlanner } from './access-planner.ts';
+import { expandAlternatives } from './alternatives.ts';
+import { CandidateSet } from './candidate-set.ts';
+import { EventLeaves } from './event-leaves.ts';
+import { FieldTrie } from './field-trie.ts';
+import { flattenObject } from './flatten-object.ts';
+import { JsonLeafScanner } from './flatten-json.ts';
+import { BUT_VALUES, EXISTS, WILDCARD, compileMatcher, type LeafMatcher } from './leaf-matcher.ts';
+import { nestCrowdedPostings } from './nest-postings.ts';
+import { PathIndex } from './path-index.ts';
+import { InvalidPatternError, type Pattern } from './types.ts';
+import { validatePattern } from './validate.ts';
+import {
+  AlternativeVerifier,
+  type CompiledAlternative,
+  type CompiledCondition,
+} from './verify-alternative.ts';
+
+/**
+ * Many rules compiled into one index. Matching an event:
+ * 1. flatten it once, following only the field paths some rule mentions;
+ * 2. look every leaf up in its path's index (hash maps, prefix/suffix buckets, an
+ *    interval tree): each hit names an alternative (a conjunction from a rule's `$or`
+ *    expansion) filed under that value, and each alternative is filed under one
+ *    condition only, its most selective;
+ * 3. verify each candidate alternative against the leaves (all its conditions, array
+ *    consistency, `exists: false`), and report each matching rule once.
+ * The work per event follows the event's leaves and the candidates they hit, not the
+ * number of rules. Immutable once built: to change rules, build another and swap.
+ */
+export class RuleMatcher<Id extends string = string> {
+  /** Number of distinct rule ids. */
+  readonly size: number;
+
+  readonly #ids: Id[];
+  readonly #trie: FieldTrie;
+  readonly #indexes: (PathIndex | undefined)[];
+  readonly #alternatives: CompiledAlternative[];
+  /** Alternatives with nothing to file under (only `exists: false`): checked on every event. */
+  readonly #unfiled: number[];
+  // Scratch state reused by every match (matching is synchronous, so never shared mid-flight).
+  readonly #leaves: EventLeaves;
+  readonly #candidates: CandidateSet;
+  readonly #verifier: AlternativeVerifier;
+  readonly #scanner: JsonLeafScanner;
+  readonly #ruleStamps: Int32Array;
+  #epoch = 0;
+
+  private constructor(
+    ids: Id[],
+    trie: FieldTrie,
+    indexes: (PathIndex | undefined)[],
+    alternatives: CompiledAlternative[],
+    unfiled: number[],
+    maxConditions: number,
+  ) {
+    this.size = ids.length;
+    this.#ids = ids;
+    this.#trie = trie;
+    this.#indexes = indexes;
+    this.#alternatives = alternatives;
+    this.#unfiled = unfiled;
+    this.#leaves = new EventLeaves(trie.pathCount);
+    this.#candidates = new CandidateSet(alternatives.length);
+    this.#verifier = new AlternativeVerifier(maxConditions);
+    this.#scanner = new JsonLeafScanner(trie.nodeCount);
+    this.#ruleStamps = new Int32Array(ids.length);
+  }
+
+  /**
+   * Compiles the rules. Throws InvalidPatternError (with the rule id and the problems) on
+   * the first invalid pattern. Several rules with one id act as one rule whose patterns are
+   * alternatives.
+   */
+  static build<Id extends string>(rules: Iterable<{ id: Id; pattern: Pattern }>): RuleMatcher<Id> {
+    const ids: Id[] = [];
+    const ruleIndex = new Map<Id, number>();
+    const trie = new FieldTrie();
+    const alternatives: CompiledAlternative[] = [];
+    const planner = new AccessPlanner();
+    let maxConditions = 0;
+
+    for (const { id, pattern } of rules) {
+      const problems = validatePattern(pattern);
+      if (problems.length > 0) throw new InvalidPatternError(id, problems);
+      let rule = ruleIndex.get(id);
+      if (rule === undefined) {
+        rule = ids.length;
+        ruleIndex.set(id, rule);
+        ids.push(id);
+      }
+      for (const raw of expandAlternatives(pattern)) {
+        const conditions: CompiledCondition[] = [];
+        let positives = 0;
+        for (const c of raw) {
+          const compiled = {
+            pathId: trie.intern(c.path),
+            absent: c.absent,
+            matchers: c.matchers.map(compileMatcher),
+          };
+          if (c.absent) conditions.push(compiled);
+          else conditions.splice(positives++, 0, compiled);
+        }
+        const alternative: CompiledAlternative = {
+          conditions,
+          positives,
+          rule,
+          unproven: conditions,
+        };
+        maxConditions = Math.max(maxConditions, conditions.length);
+        planner.count(alternative);
+        alternatives.push(alternative);
+      }
+    }
+
+    const indexes: (PathIndex | undefined)[] = new Array(trie.pathCount).fill(undefined);
+    const unfiled: number[] = [];
+    const filedUnder = new Map<number, readonly CompiledCondition[]>();
+    alternatives.forEach((alternative, a) => {
+      const access = planner.cheapest(alternative, a)?.condition;
+      if (!access) {
+        unfiled.push(a);
+        return;
+      }
+      const index = (indexes[access.pathId] ??= new PathIndex());
+      for (const m of access.matchers) index.register(m, a);
+      filedUnder.set(a, [access]);
+    });
+    for (const index of indexes) {
+      if (!index) continue;
+      index.finalize();
+      nestCrowdedPostings(index, alternatives, planner, filedUnder);
+    }
+    filedUnder.forEach((conditions, a) => {
+      const alternative = alternatives[a] as CompiledAlternative;
+      const proven = conditions.filter((c) => c.matchers.every(isFiledExactly));
+      alternative.unproven = alternative.conditions.filter((c) => !proven.includes(c));
+    });
+    return new RuleMatcher(ids, trie, indexes, alternatives, unfiled, maxConditions);
+  }
+
+  /** Ids of the rules matching the event (the whole CloudEvent as a JSON object), each once. */
+  match(event: unknown): Id[] {
+    const leaves = this.#leaves;
+    leaves.reset();
+    flattenObject(event, this.#trie.root, leaves, 0);
+    return this.#collect();
+  }
+
+  /**
+   * As `match(JSON.parse(json))`, but reads only the fields rules mention and builds no
+   * objects for the rest. Throws a SyntaxError on malformed JSON, except that objects and
+   * arrays no rule looks into get a structural check only (see flatten-json.ts): use it on
+   * events already validated, as the backbone's are.
+   */
+  matchJson(json: string): Id[] {
+    const leaves = this.#leaves;
+    leaves.reset();
+    if (!this.#scanner.scan(json, this.#trie.root, leaves)) return this.match(JSON.parse(json));
+    return this.#collect();
+  }
+
+  #collect(): Id[] {
+    const leaves = this.#leaves;
+    const candidates = this.#candidates;
+    candidates.reset(leaves);
+    const indexes = this.#indexes;
+    for (let i = 0; i < leaves.count; i++) {
+      const index = indexes[leaves.path[i] as number];
+      if (index !== undefined) index.probe(leaves.values[i], candidates);
+    }
+    const unfiled = this.#unfiled;
+    for (let i = 0; i < unfiled.length; i++) candidates.add(unfiled[i] as number);
+
+    const matched: Id[] = [];
+    if (candidates.count === 0) return matched;
+    if (++this.#epoch === 0x7fffffff) {
+      this.#ruleStamps.fill(0);
+      this.#epoch = 1;
+    }
+    const epoch = this.#epoch;
+    const stamps = this.#ruleStamps;
+    for (let c = 0; c < candidates.count; c++) {
+      const alternative = this.#alternatives[candidates.items[c] as number] as CompiledAlternative;
+      if (stamps[alternative.rule] === epoch) continue;
+      if (this.#verifier.verify(alternative, leaves)) {
+        stamps[alternative.rule] = epoch;
+        matched.push(this.#ids[alternative.rule] as Id);
+      }
+    }
+    return matched;
+  }
+}
+
+/**
+ * Does PathIndex file this matcher where only matching values hit it? Not so for
+ * wildcards (filed by their literal head or tail) and anything-but (filed as "any value").
+ * `exists: true` is filed as "any value", which is exactly its meaning.
+ */
+function isFiledExactly(m: LeafMatcher): boolean {
+  return m.kind === EXISTS || (m.kind !== WILDCARD && m.kind < BUT_VALUES);
+}

@@ -1,0 +1,188 @@
+/**
+ * The router: one platform consumer group over every tenant's events. Each pulled batch is
+ * matched against the active rules, one delivery row per (event, rule, target) is
+ * inserted in one transaction (idempotently: a redelivered event inserts nothing twice),
+ * then the batch is acked and the dispatcher told which targets have new work.
+ */
+import { createHash } from 'node:crypto';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
+import type { DeliveryStore, NewDelivery } from '../delivery/delivery-store.ts';
+import { targetKey } from '../delivery/delivery-store.ts';
+import type { Logger } from '../delivery/dispatcher.ts';
+import type { TargetRegistry } from '../delivery/target-registry.ts';
+import type { ActiveRules } from './active-rules.ts';
+import { destinationOf } from './validate-rule.ts';
+
+/**
+ * The router's group. Tenant groups are named `<tenant>/<name>` (consumer-group routes),
+ * so a name without `/` can never be taken by a tenant.
+ */
+export const ROUTER_GROUP = 'portico:router';
+
+export type RouterOptions = {
+  log: EventLog;
+  rules: ActiveRules;
+  deliveries: DeliveryStore;
+  registry: TargetRegistry;
+  /** Told after each committed batch which targets got work. */
+  onRouted: (targets: { key: string; kind: string }[]) => void;
+  metrics: Registry;
+  logger: Logger;
+  /** This node's consumer name in the group. */
+  consumer: string;
+  batchSize?: number;
+  /** Long-poll wait per pull. Default 1000 ms. */
+  pullWaitMs?: number;
+  /** An event pulled and not acked is offered again after this long. Default 60 s. */
+  ackWaitMs?: number;
+  /** After a failed batch, wait this long. Default 1000 ms. */
+  errorBackoffMs?: number;
+  clock?: () => number;
+};
+
+export class Router {
+  readonly #o: Required<Omit<RouterOptions, 'clock'>> & { clock: () => number };
+  readonly #matches: Counter<'rule'>;
+  readonly #matchSeconds: Histogram;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+
+  constructor(options: RouterOptions) {
+    this.#o = {
+      batchSize: 100,
+      pullWaitMs: 1000,
+      ackWaitMs: 60_000,
+      errorBackoffMs: 1000,
+      clock: Date.now,
+      ...options,
+    };
+    this.#matches = new Counter({
+      name: 'portico_rule_matches_total',
+      help: 'Events matched, by rule id',
+      labelNames: ['rule'],
+      registers: [options.metrics],
+    });
+    this.#matchSeconds = new Histogram({
+      name: 'portico_rule_match_seconds',
+      help: 'Time to match one event against every active rule',
+      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025],
+      registers: [options.metrics],
+    });
+  }
+
+  async start(): Promise<void> {
+    // First start: from the end of the log (rules route what arrives from now on). Later
+    // starts keep the group's position, so nothing routed-but-unacked is lost.
+    await this.#o.log.ensureGroup({
+      name: ROUTER_GROUP,
+      ackWaitMs: this.#o.ackWaitMs,
+      maxDeliver: 0,
+      startAt: 'end',
+    });
+    this.#loop ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const { log, rules, logger } = this.#o;
+    while (!this.#stop.signal.aborted) {
+      let batch: PulledEvent[] = [];
+      try {
+        await rules.refreshIfStale();
+        batch = await this.#pull();
+        if (batch.length > 0) await this.#route(batch);
+      } catch (error) {
+        if (this.#stop.signal.aborted) break;
+        logger.error(
+          { err: error, events: batch.length },
+          'routing: a batch failed; it will be offered again',
+        );
+        await Promise.allSettled(
+          batch.map((m) => log.nack(ROUTER_GROUP, m.token, this.#o.errorBackoffMs)),
+        );
+        await sleep(this.#o.errorBackoffMs, this.#stop.signal);
+      }
+    }
+  }
+
+  /** A pull that shutdown interrupts; whatever arrives after that is given back. */
+  async #pull(): Promise<PulledEvent[]> {
+    const { log, consumer, batchSize, pullWaitMs } = this.#o;
+    const pulling = log.pull(ROUTER_GROUP, consumer, batchSize, pullWaitMs);
+    let onStop: (() => void) | undefined;
+    const stopped = new Promise<'stopped'>((resolve) => {
+      onStop = () => resolve('stopped');
+      this.#stop.signal.addEventListener('abort', onStop, { once: true });
+    });
+    const winner = await Promise.race([pulling, stopped]);
+    this.#stop.signal.removeEventListener('abort', onStop!);
+    if (winner !== 'stopped') return winner;
+    void pulling
+      .then((late) => Promise.all(late.map((m) => log.nack(ROUTER_GROUP, m.token, 0))))
+      .catch(() => undefined);
+    return [];
+  }
+
+  async #route(batch: PulledEvent[]): Promise<void> {
+    const { rules, registry, deliveries, log } = this.#o;
+    const rows: NewDelivery[] = [];
+    const touched = new Map<string, string>();
+    for (const entry of batch) {
+      const started = performance.now();
+      const matched = rules.match(entry);
+      this.#matchSeconds.observe((performance.now() - started) / 1000);
+      if (matched.length === 0) continue;
+      const event = entry.event;
+      const eventKey = createHash('sha256')
+        .update(JSON.stringify([event.tenantid, event.source, event.id]))
+        .digest('base64url');
+      const partitionKey =
+        typeof event['partitionkey'] === 'string' ? event['partitionkey'] : event.tenantid;
+      for (const rule of matched) {
+        this.#matches.inc({ rule: rule.id });
+        rule.targets.forEach((target, index) => {
+          const ref = destinationOf(target, registry);
+          touched.set(targetKey(rule.owner, target.kind, ref), target.kind);
+          rows.push({
+            eventKey,
+            ruleId: rule.id,
+            ruleName: rule.name,
+            targetIndex: index,
+            owner: rule.owner,
+            tenant: event.tenantid,
+            kind: target.kind,
+            ref,
+            target,
+            ordered: target.ordered === true,
+            partitionKey,
+            eventPosition: entry.position,
+            event,
+          });
+        });
+      }
+    }
+    await deliveries.insertBatch(rows, this.#o.clock());
+    // Acked only once the deliveries are durable: a crash before this point re-offers the
+    // batch, and the unique delivery identity makes routing it again a no-op.
+    await Promise.all(batch.map((m) => log.ack(ROUTER_GROUP, m.token)));
+    if (touched.size > 0) this.#o.onRouted([...touched].map(([key, kind]) => ({ key, kind })));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,11 @@
+export { createAddressGuard } from './address-guard.ts';
+export type { AddressGuard } from './address-guard.ts';
+export { classifyAddress } from './classify-address.ts';
+export type { AddressClassification } from './classify-address.ts';
+export { createGuardedDispatcher, GuardedDispatcher } from './guarded-dispatcher.ts';
+export type { SsrfPolicy } from './guarded-dispatcher.ts';
+export { guardedRequest } from './guarded-request.ts';
+export type { GuardedRequestInit, GuardedResponse } from './guarded-request.ts';
+export { SsrfBlockedError } from './ssrf-blocked-error.ts';
+export { validateTargetUrl } from './target-url.ts';
+export type { TargetUrlCheck, TargetUrlPolicy } from './target-url.ts';
