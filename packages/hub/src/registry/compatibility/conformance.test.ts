@@ -1,5 +1,5 @@
 /**
- * Apicurio's JSON Schema compatibility set (see /work/shared/conformance/README.md), run
+ * Apicurio's JSON Schema compatibility set (vendored in ./conformance, Apache-2.0), run
  * with the peers' semantics; Portico's deliberate differences are pinned separately.
  */
 
@@ -18,10 +18,7 @@ type Case = {
 };
 
 const dataFile = fileURLToPath(
-  new URL(
-    '../../../../../../shared/conformance/apicurio-json-schema-compatibility.json',
-    import.meta.url,
-  ),
+  new URL('./conformance/apicurio-json-schema-compatibility.json', import.meta.url),
 );
 const cases = (JSON.parse(readFileSync(dataFile, 'utf8')) as { tests: Case[] }).tests;
 const named = cases.map((c, i) => ({ ...c, name: `#${i} ${c.id}` }));
