@@ -1,6 +1,6 @@
 /**
  * Measures durable append throughput of the SQLite event log (not a test: run it by
- * hand). Usage: node packages/hub/src/backbone/sqlite/measure-append.ts [events] [dir]
+ * hand). Usage: node bench/ingest/sqlite-append.ts [events] [dir]
  *
  * Each scenario appends `events` CloudEvents (~0.5 KB JSON each, 50 tenants as
  * partition keys) with `callers` appends in flight at a time, on a fresh database.
@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppendInput } from '../event-log.ts';
-import { openSqliteEventLog } from './sqlite-event-log.ts';
+import type { AppendInput } from '../../packages/hub/src/backbone/event-log.ts';
+import { openSqliteEventLog } from '../../packages/hub/src/backbone/sqlite/sqlite-event-log.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
 const baseDir = process.argv[3] ?? tmpdir();
