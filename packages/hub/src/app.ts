@@ -1,11 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PorticoConfig } from './config/schema.ts';
 import type { EventLog } from './backbone/event-log.ts';
-import { openSqliteEventLog } from './backbone/sqlite/sqlite-event-log.ts';
+import { openEventLog } from './backbone/open-event-log.ts';
 import type { SqlDatabase } from './store/sql-database.ts';
-import { openSqliteDatabase } from './store/sqlite/sqlite-database.ts';
+import { openDatabase } from './store/open-database.ts';
+import { openLeadership } from './cluster/open-leadership.ts';
+import type { Leadership } from './cluster/leadership.ts';
 import type { Authenticator } from './auth/principal.ts';
 import { createOidcAuthenticator } from './auth/oidc-authenticator.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './auth/dev-issuer.ts';
@@ -28,6 +30,8 @@ export type Hub = {
   metrics: Registry;
   /** Rules, the router and the delivery engine; target kinds are registered on `routing.targets`. */
   routing: Routing;
+  /** Leader-only chores: `leadership.runAsLeader(name, chore, { intervalMs })` runs on one node. */
+  leadership: Leadership;
   /** Present in development auth mode: mints tokens signed by the hub's own key. */
   devIssuer: DevIssuer | undefined;
   /** Drains in-flight work, then closes the stores. Idempotent. */
@@ -46,15 +50,16 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
   mkdirSync(dataDir, { recursive: true });
 
   const { authenticator, devIssuer } = await buildAuth(config, dataDir);
-  const log = openSqliteEventLog({
-    path: join(dataDir, 'events.db'),
-    partitions: config.events.partitions,
-    dedupeWindowMs: config.events.dedupeWindowSeconds * 1000,
+  // Embedded (SQLite) or scale-out (PostgreSQL, NATS JetStream), as configured.
+  const db = openDatabase(config.store, { dataDir });
+  const log = await openEventLog(config, { dataDir, db }).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
   });
-  const db = openSqliteDatabase(join(dataDir, 'state.db'));
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'portico_process_' });
+  const leadership = openLeadership(config.store, { registry: metrics });
   const shutdown = new AbortController();
 
   const server = await createHttpServer({
@@ -88,23 +93,28 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
   const push = registerPush({ server, log, authenticator, registry: metrics, config: config.push });
   const routing = await createRouting({ log, db, metrics, server, env: config.env });
 
-  const retention = setInterval(() => {
-    const { maxAgeSeconds, maxBytes } = config.events.retention;
-    log
-      .applyRetention({ maxAgeMs: maxAgeSeconds * 1000, ...(maxBytes ? { maxBytes } : {}) })
-      .then(
-        ({ removed }) =>
-          removed > 0 && server.log.info({ removed }, 'retention removed old events'),
-      )
-      .catch((err: unknown) => server.log.error({ err }, 'retention failed'));
-  }, config.events.retention.checkIntervalSeconds * 1000);
-  retention.unref();
+  // One node applies retention to the shared log (elected through the store's engine).
+  leadership.runAsLeader(
+    'events-retention',
+    () => {
+      const { maxAgeSeconds, maxBytes } = config.events.retention;
+      return log
+        .applyRetention({ maxAgeMs: maxAgeSeconds * 1000, ...(maxBytes ? { maxBytes } : {}) })
+        .then(({ removed }) => {
+          if (removed > 0) server.log.info({ removed }, 'retention removed old events');
+        });
+    },
+    {
+      intervalMs: config.events.retention.checkIntervalSeconds * 1000,
+      onError: (err) => server.log.error({ err }, 'retention failed'),
+    },
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       shutdown.abort();
-      clearInterval(retention);
+      await leadership.stop();
       await push.stop(); // before the server: stream clients are told to reconnect
       await server.close();
       await routing.stop();
@@ -114,7 +124,7 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
 
   await server.ready();
   await routing.start();
-  return { config, server, log, db, metrics, routing, devIssuer, close };
+  return { config, server, log, db, metrics, routing, leadership, devIssuer, close };
 }
 
 async function buildAuth(

@@ -7,6 +7,7 @@ Usage:
   portico token   --tenant T --scopes "events:publish events:read" [--ttl SECONDS] [--subject S] [--data-dir DIR]
   portico publish --type domain.entity.action --source URI [--data JSON] [--id ID] [--hub URL] [--token T]
   portico tail    [--topic PATTERN] [--from POSITION] [--follow] [--hub URL] [--token T]
+  portico migrate [--data-dir DIR] [--config FILE]   apply the state store's migrations, then exit
   portico config schema
 
 Environment: PORTICO_PORT, PORTICO_DATA_DIR, PORTICO_HUB (CLI's hub URL), PORTICO_TOKEN, and the
@@ -22,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   publish: async () => (await import('./cli/publish-command.ts')).runPublish,
   tail: async () => (await import('./cli/tail-command.ts')).runTail,
   config: async () => (await import('./cli/config-command.ts')).runConfigSchema,
+  migrate: async () => (await import('./cli/migrate-command.ts')).runMigrate,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -45,6 +47,11 @@ async function main(argv: string[]): Promise<number> {
     ) {
       process.stderr.write(`portico ${command}: ${(error as Error).message}\n`);
       return 2;
+    }
+    // An engine (PostgreSQL, NATS) that cannot be reached at start-up: say so, no stack.
+    if ((error as { name?: string }).name === 'StoreUnavailableError') {
+      process.stderr.write(`portico ${command}: ${(error as Error).message}\n`);
+      return 1;
     }
     throw error;
   }

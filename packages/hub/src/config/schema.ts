@@ -74,6 +74,12 @@ const Backbone = Type.Union(
         kind: Type.Literal('nats'),
         url: Type.String({ minLength: 1, description: 'NATS servers, e.g. nats://127.0.0.1:4222' }),
         stream: Type.String({ default: 'PORTICO_EVENTS', pattern: '^[A-Za-z0-9_-]+$' }),
+        subjectPrefix: Type.String({
+          default: 'portico',
+          pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+          description:
+            'First subject token(s); the stream holds <prefix>.>. Two streams on one NATS need different prefixes.',
+        }),
       },
       { additionalProperties: false },
     ),

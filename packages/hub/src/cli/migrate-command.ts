@@ -1,0 +1,71 @@
+/**
+ * `portico migrate`: brings the configured state store (and the NATS stream) up to this
+ * version's schema, then exits, e.g. before rolling new hub nodes out. Every capability
+ * owns its migrations and applies them when the hub is built, so this builds the hub
+ * exactly as `portico start` does (without listening) and closes it: the same code path,
+ * nothing to keep in step. Safe while other nodes run (migrations take a lock, see
+ * store/migrations.ts). Prints the migrations it applied.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { buildHub } from '../app.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { openDatabase } from '../store/open-database.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+
+export async function runMigrate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { 'data-dir': { type: 'string' }, config: { type: 'string' } },
+    strict: true,
+  });
+  const overrides: Record<string, unknown> = { logLevel: 'warn' };
+  if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+  const config = loadConfig({ file: values.config, overrides });
+  const where =
+    config.store.kind === 'postgres'
+      ? `PostgreSQL ${redactUrl(config.store.url)}`
+      : `SQLite in ${resolve(config.dataDir)}`;
+
+  const db = openDatabase(config.store, { dataDir: resolve(config.dataDir) });
+  try {
+    const before = await appliedIds(db);
+    const hub = await buildHub(config);
+    await hub.close();
+    const after = await appliedIds(db);
+    const applied = [...after].filter((id) => !before.has(id));
+    process.stdout.write(
+      applied.length === 0
+        ? `portico migrate: ${where} is up to date (${after.size} migrations)\n`
+        : `portico migrate: applied ${applied.length} migration(s) to ${where}:\n${applied.map((id) => `  ${id}\n`).join('')}`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`portico migrate: failed on ${where}: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+async function appliedIds(db: SqlDatabase): Promise<Set<string>> {
+  try {
+    const rows = await db.query<{ id: string }>('select id from portico_migrations');
+    return new Set(rows.map((r) => r.id));
+  } catch (error) {
+    // A fresh store has no table yet; anything else (unreachable) is worth reporting.
+    if ((error as { name?: string }).name === 'StoreUnavailableError') throw error;
+    return new Set();
+  }
+}
+
+/** The URL without its password: it goes to the terminal and CI logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
