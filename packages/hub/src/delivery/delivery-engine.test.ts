@@ -104,7 +104,9 @@ describe('ordered mode', () => {
 describe('retries', () => {
   it('honours Retry-After instead of the backoff schedule', async () => {
     rx.behave('/busy', (n) =>
-      n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 },
+      n === 1
+        ? { status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }
+        : { status: 200, body: 'ok' },
     );
     // Without Retry-After the next attempt would be an hour away.
     await rc.createRule('ra', {
@@ -129,6 +131,25 @@ describe('retries', () => {
     expect(pending['lastError']).toBe('HTTP 429 from busy');
     await rc.deliveryWhen('ra', id, 'delivered');
     expect(rx.on('/busy')).toHaveLength(2);
+
+    // The attempt log keeps both attempts, with what the target reported about each.
+    const log = (await rc.api('ra', 'GET', `/v1/deliveries/${id}/attempts`)).json();
+    expect(log.attempts).toMatchObject([
+      {
+        replay: 0,
+        attempt: 1,
+        outcome: 'retry',
+        statusCode: 429,
+        response: 'slow down',
+        error: 'HTTP 429 from busy',
+        retryAfterMs: 2000,
+        nextAttemptAt: pending['nextAttemptAt'],
+        deadReason: null,
+      },
+      { replay: 0, attempt: 2, outcome: 'delivered', statusCode: 200, response: 'ok', error: null },
+    ]);
+    for (const a of log.attempts) expect(a.durationMs).toBeGreaterThanOrEqual(0);
+    expect((await rc.api('other', 'GET', `/v1/deliveries/${id}/attempts`)).statusCode).toBe(404);
   });
 
   it('sends an answer the target calls final straight to the DLQ, with its reason', async () => {
@@ -149,6 +170,10 @@ describe('retries', () => {
       lastError: 'HTTP 404 from gone',
     });
     expect(rx.on('/gone')).toHaveLength(1);
+    const log = (await rc.api('gone', 'GET', `/v1/deliveries/${entry.id}/attempts`)).json();
+    expect(log.attempts).toMatchObject([
+      { attempt: 1, outcome: 'failed', statusCode: 404, deadReason: 'http-404' },
+    ]);
   });
 });
 
@@ -312,7 +337,8 @@ describe('metrics', () => {
       'portico_rule_match_seconds_bucket',
       'portico_delivery_attempts_total{kind="http",outcome="delivered"}',
       'portico_delivery_retries_total{kind="http"}',
-      'portico_dlq_entries_total{kind="http",reason="http-404"}',
+      'portico_dlq_entries_total{owner="tenant:gone",kind="http",target="gone",reason="http-404"} 1',
+      'portico_delivery_attempt_seconds_bucket',
       'portico_dlq_depth{owner="tenant:gone",kind="http",target="gone"} 1',
       'portico_delivery_lag_seconds_bucket',
     ])

@@ -7,8 +7,10 @@ export type DeliveryMetrics = {
   attempts: Counter<'kind' | 'outcome'>;
   /** Failed attempts that were scheduled again. */
   retries: Counter<'kind'>;
-  /** Deliveries moved to the DLQ, by kind and reason (DLQ growth). */
-  deadLettered: Counter<'kind' | 'reason'>;
+  /** Deliveries moved to the DLQ, per target (owner, kind, destination) and reason: DLQ growth. */
+  deadLettered: Counter<'owner' | 'kind' | 'target' | 'reason'>;
+  /** How long one attempt took, from handing it to the target to its answer. */
+  attemptSeconds: Histogram<'kind'>;
   /** From the log accepting the event to the target accepting it. */
   lag: Histogram<'kind'>;
 };
@@ -40,8 +42,15 @@ export function createDeliveryMetrics(registry: Registry, store: DeliveryStore):
     }),
     deadLettered: new Counter({
       name: 'portico_dlq_entries_total',
-      help: 'Deliveries moved to the dead-letter queue, by target kind and reason',
-      labelNames: ['kind', 'reason'],
+      help: 'Deliveries moved to the dead-letter queue, per target (owner, kind, destination) and reason',
+      labelNames: ['owner', 'kind', 'target', 'reason'],
+      registers: [registry],
+    }),
+    attemptSeconds: new Histogram({
+      name: 'portico_delivery_attempt_seconds',
+      help: 'Duration of one delivery attempt, by target kind',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     lag: new Histogram({

@@ -5,7 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../store/sql-database.ts';
-import { DeliveryStore, targetKey, type NewDelivery } from './delivery-store.ts';
+import { AttemptLog, type AttemptRecord } from './attempt-log.ts';
+import {
+  DeliveryStore,
+  targetKey,
+  type ClaimedDelivery,
+  type NewDelivery,
+} from './delivery-store.ts';
 import { DELIVERY_MIGRATIONS } from './migrations.ts';
 
 const T0 = 1_700_000_000_000;
@@ -44,6 +50,27 @@ function delivery(over: Partial<NewDelivery> & { id?: string } = {}): NewDeliver
 }
 
 const KEY_A = targetKey('tenant:acme', 'http', 'a');
+
+/** The record the dispatcher would write for the attempt on `d` that settles at `at`. */
+function attemptOn(d: ClaimedDelivery, at: number, over: Partial<AttemptRecord> = {}) {
+  return {
+    deliveryId: d.id,
+    attempt: d.attempts + 1,
+    replay: d.replays,
+    owner: d.owner,
+    targetKey: d.targetKey,
+    startedAt: at - 5,
+    durationMs: 5,
+    outcome: 'retry' as const,
+    statusCode: 503,
+    error: 'HTTP 503',
+    response: 'x'.repeat(5000),
+    retryAfterMs: null,
+    nextAttemptAt: null,
+    deadReason: null,
+    ...over,
+  };
+}
 
 export function describeDeliveryStoreContract(
   name: string,
@@ -240,17 +267,79 @@ export function describeDeliveryStoreContract(
       );
     });
 
-    it('purges old delivered rows and old DLQ entries only', async () => {
+    it('purges old delivered rows and old DLQ entries only, with their attempt records', async () => {
       const store = await fresh();
+      const log = new AttemptLog(opened[opened.length - 1]!);
       await store.insertBatch([delivery(), delivery(), delivery()], T0);
       const [a, b] = await store.claim(KEY_A, 2, T0, LEASE);
-      await store.settleDelivered(a!.id, a!.leaseToken, T0);
-      await store.settleDead(b!.id, b!.leaseToken, T0, 'x', 'max-age');
+      await store.settleDelivered(a!.id, a!.leaseToken, T0, attemptOn(a!, T0));
+      await store.settleDead(b!.id, b!.leaseToken, T0, 'x', 'max-age', attemptOn(b!, T0));
       expect(await store.purge(T0 + 1, T0)).toBe(1);
       expect(await store.getById(a!.id)).toBeUndefined();
+      expect(await log.forDelivery(a!.id)).toEqual([]);
       expect(await store.getById(b!.id)).toBeDefined();
+      expect(await log.forDelivery(b!.id)).toHaveLength(1);
       expect(await store.purge(T0 + 1, T0 + 1)).toBe(1);
+      expect(await log.forDelivery(b!.id)).toEqual([]);
       expect(await store.pendingTargets()).toHaveLength(1);
+    });
+
+    it('logs each settled attempt with its settle, across replays; a lost lease logs nothing', async () => {
+      const store = await fresh();
+      const log = new AttemptLog(opened[opened.length - 1]!);
+      await store.insertBatch([delivery()], T0);
+      const [first] = await store.claim(KEY_A, 1, T0, LEASE);
+      const retryAt = T0 + 1000;
+      expect(
+        await store.settleRetry(first!.id, first!.leaseToken, T0 + 10, retryAt, 'HTTP 503', {
+          ...attemptOn(first!, T0 + 10),
+          retryAfterMs: 1000,
+          nextAttemptAt: retryAt,
+        }),
+      ).toBe(true);
+      // A stale holder's late answer: nothing changes, nothing is logged.
+      expect(
+        await store.settleDelivered(first!.id, first!.leaseToken, T0 + 20, attemptOn(first!, T0)),
+      ).toBe(false);
+      const [second] = await store.claim(KEY_A, 1, retryAt, LEASE);
+      await store.settleDead(second!.id, second!.leaseToken, retryAt + 10, 'gone', 'http-410', {
+        ...attemptOn(second!, retryAt + 10),
+        outcome: 'failed',
+        statusCode: 410,
+        response: null,
+        deadReason: 'http-410',
+      });
+      await store.replay({ owner: 'tenant:acme', id: first!.id }, retryAt + 100);
+      const [third] = await store.claim(KEY_A, 1, retryAt + 100, LEASE);
+      await store.settleDelivered(
+        third!.id,
+        third!.leaseToken,
+        retryAt + 110,
+        attemptOn(third!, retryAt + 110, { outcome: 'delivered', error: null, statusCode: 200 }),
+      );
+
+      const attempts = await log.forDelivery(first!.id);
+      expect(attempts.map((a) => [a.replay, a.attempt, a.outcome, a.statusCode])).toEqual([
+        [0, 1, 'retry', 503],
+        [0, 2, 'failed', 410],
+        [1, 1, 'delivered', 200],
+      ]);
+      expect(attempts[0]).toMatchObject({
+        retryAfterMs: 1000,
+        nextAttemptAt: retryAt,
+        durationMs: 5,
+        targetKey: KEY_A,
+      });
+      expect(attempts[0]!.response).toHaveLength(1025); // 1 KiB and an ellipsis
+      expect(attempts[1]).toMatchObject({ deadReason: 'http-410', response: null });
+      const recent = await log.forTarget(
+        { owner: 'tenant:acme', kind: 'http', ref: 'a' },
+        { limit: 2 },
+      );
+      expect(recent.map((a) => a.outcome)).toEqual(['delivered', 'failed']);
+      expect(
+        await log.forTarget({ owner: 'tenant:other', kind: 'http', ref: 'a' }, { limit: 10 }),
+      ).toEqual([]);
     });
   });
 }

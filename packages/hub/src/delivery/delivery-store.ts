@@ -11,6 +11,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
+import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
+import { targetKey } from './target-key.ts';
 
 export type NewDelivery = {
   /** The event's dedupe identity (hashed tenant + source + id). */
@@ -75,10 +77,7 @@ export type DeadFilter = {
   until?: number;
 };
 
-/** The isolation unit: one destination of one owner. */
-export function targetKey(owner: string, kind: string, ref: string): string {
-  return JSON.stringify([owner, kind, ref]);
-}
+export { targetKey } from './target-key.ts';
 
 type Row = Record<string, unknown>;
 
@@ -221,14 +220,18 @@ export class DeliveryStore {
     }));
   }
 
-  async settleDelivered(id: string, token: string, now: number): Promise<boolean> {
-    return (
-      (await this.#db.execute(
-        `update deliveries set status = 'delivered', attempts = attempts + 1, lease_token = null,
-           delivered_at = $3, last_attempt_at = $3, last_error = null
-         where id = $1 and lease_token = $2`,
-        [id, token, now],
-      )) > 0
+  async settleDelivered(
+    id: string,
+    token: string,
+    now: number,
+    attempt?: AttemptRecord,
+  ): Promise<boolean> {
+    return this.#settle(
+      `update deliveries set status = 'delivered', attempts = attempts + 1, lease_token = null,
+         delivered_at = $3, last_attempt_at = $3, last_error = null
+       where id = $1 and lease_token = $2`,
+      [id, token, now],
+      attempt,
     );
   }
 
@@ -238,14 +241,14 @@ export class DeliveryStore {
     now: number,
     dueAt: number,
     error: string,
+    attempt?: AttemptRecord,
   ): Promise<boolean> {
-    return (
-      (await this.#db.execute(
-        `update deliveries set attempts = attempts + 1, lease_token = null, due_at = $4,
-           last_attempt_at = $3, last_error = $5
-         where id = $1 and lease_token = $2`,
-        [id, token, now, dueAt, clip(error)],
-      )) > 0
+    return this.#settle(
+      `update deliveries set attempts = attempts + 1, lease_token = null, due_at = $4,
+         last_attempt_at = $3, last_error = $5
+       where id = $1 and lease_token = $2`,
+      [id, token, now, dueAt, clip(error)],
+      attempt,
     );
   }
 
@@ -255,15 +258,25 @@ export class DeliveryStore {
     now: number,
     error: string,
     reason: string,
+    attempt?: AttemptRecord,
   ): Promise<boolean> {
-    return (
-      (await this.#db.execute(
-        `update deliveries set status = 'dead', attempts = attempts + 1, lease_token = null,
-           dead_at = $3, last_attempt_at = $3, last_error = $4, reason = $5
-         where id = $1 and lease_token = $2`,
-        [id, token, now, clip(error), reason],
-      )) > 0
+    return this.#settle(
+      `update deliveries set status = 'dead', attempts = attempts + 1, lease_token = null,
+         dead_at = $3, last_attempt_at = $3, last_error = $4, reason = $5
+       where id = $1 and lease_token = $2`,
+      [id, token, now, clip(error), reason],
+      attempt,
     );
+  }
+
+  /** One settle; with its attempt record in the same transaction, written only if the lease held. */
+  async #settle(sql: string, params: unknown[], attempt?: AttemptRecord): Promise<boolean> {
+    if (!attempt) return (await this.#db.execute(sql, params)) > 0;
+    return this.#db.transaction(async (tx) => {
+      if ((await tx.execute(sql, params)) === 0) return false;
+      await insertAttempt(tx, attempt);
+      return true;
+    });
   }
 
   /** Gives a leased delivery back untouched (the attempt was interrupted by shutdown). */
@@ -341,22 +354,35 @@ export class DeliveryStore {
 
   /**
    * Deletes delivered rows older than `deliveredBefore` and DLQ entries older than
-   * `deadBefore`, at most `limit` of each per call (so one call never holds the store long).
+   * `deadBefore`, with their attempt records, at most `limit` of each per call (so one
+   * call never holds the store long).
    */
   async purge(deliveredBefore: number, deadBefore: number, limit = 1000): Promise<number> {
-    const delivered = await this.#db.execute(
-      `delete from deliveries where id in (
-         select id from deliveries where status = 'delivered' and delivered_at < $1 limit $2)`,
-      [deliveredBefore, limit],
-    );
-    const dead = await this.#db.execute(
-      `delete from deliveries where id in (
-         select id from deliveries where status = 'dead' and dead_at < $1 limit $2)`,
-      [deadBefore, limit],
-    );
-    return delivered + dead;
+    return this.#db.transaction(async (tx) => {
+      const ids = [
+        ...(await tx.query<{ id: string }>(
+          `select id from deliveries where status = 'delivered' and delivered_at < $1 limit $2`,
+          [deliveredBefore, limit],
+        )),
+        ...(await tx.query<{ id: string }>(
+          `select id from deliveries where status = 'dead' and dead_at < $1 limit $2`,
+          [deadBefore, limit],
+        )),
+      ].map((r) => r.id);
+      let removed = 0;
+      for (let i = 0; i < ids.length; i += PURGE_CHUNK) {
+        const chunk = ids.slice(i, i + PURGE_CHUNK);
+        const list = chunk.map((_, j) => `$${j + 1}`).join(', ');
+        await tx.execute(`delete from delivery_attempts where delivery_id in (${list})`, chunk);
+        removed += await tx.execute(`delete from deliveries where id in (${list})`, chunk);
+      }
+      return removed;
+    });
   }
 }
+
+/** Ids per DELETE statement when purging. */
+const PURGE_CHUNK = 500;
 
 function deadWhere(filter: DeadFilter): { where: string; params: unknown[] } {
   const params: unknown[] = [filter.owner];

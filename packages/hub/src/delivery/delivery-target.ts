@@ -35,12 +35,31 @@ export type Delivery = {
   partitionKey: string;
 };
 
+/**
+ * What a target may add to the attempt log about one attempt (all optional). The engine
+ * records the rest itself: when, how long, the outcome and the error.
+ */
+export type AttemptDetail = {
+  /** The receiver's status code, e.g. the HTTP status. */
+  statusCode?: number;
+  /**
+   * The start of the receiver's answer, for people debugging an endpoint (the engine keeps
+   * at most 1 KiB). Never put credentials or request secrets here.
+   */
+  response?: string;
+};
+
 export type DeliveryResult =
-  | { outcome: 'delivered' }
+  | { outcome: 'delivered'; detail?: AttemptDetail }
   /** Try again later; `retryAfterMs` (e.g. from a Retry-After header) replaces the backoff delay. */
-  | { outcome: 'retry'; error: string; retryAfterMs?: number }
+  | { outcome: 'retry'; error: string; retryAfterMs?: number; detail?: AttemptDetail }
   /** Give up now: straight to the DLQ with `reason` (a short stable code, e.g. `gone`). */
-  | { outcome: 'failed'; error: string; reason: string };
+  | { outcome: 'failed'; error: string; reason: string; detail?: AttemptDetail }
+  /**
+   * Not attempted (e.g. the destination's own rate limit): the delivery is given back
+   * untouched, due again in `delayMs`, without spending an attempt.
+   */
+  | { outcome: 'deferred'; delayMs: number };
 
 export interface DeliveryTarget {
   /**

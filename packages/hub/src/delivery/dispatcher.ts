@@ -7,6 +7,7 @@
  * nodes (or left by a crash) is found by a periodic look at the pending targets.
  */
 import type { CloudEventRecord } from '../backbone/event-log.ts';
+import type { AttemptOutcome, AttemptRecord } from './attempt-log.ts';
 import type { Delivery, DeliveryResult } from './delivery-target.ts';
 import type { ClaimedDelivery, DeliveryStore } from './delivery-store.ts';
 import type { DeliveryMetrics } from './delivery-metrics.ts';
@@ -203,12 +204,16 @@ export class Dispatcher {
   ): Promise<void> {
     state.inflight++;
     try {
-      const result = await this.#run(sender, row);
-      if (result === 'stopped') {
+      const startedAt = this.#clock();
+      const started = performance.now();
+      const run = await this.#run(sender, row);
+      if (run === 'stopped') {
         await this.#store.release(row.id, row.leaseToken, this.#clock()).catch(() => undefined);
         return;
       }
-      const next = await this.#settle(sender, row, result);
+      const timing = { startedAt, durationMs: performance.now() - started };
+      this.#metrics.attemptSeconds.observe({ kind: row.kind }, timing.durationMs / 1000);
+      const next = await this.#settle(sender, row, run, timing);
       state.dueAt = Math.min(state.dueAt, next);
     } catch (error) {
       // The store failed while settling: the lease expires and the delivery is tried again.
@@ -224,16 +229,17 @@ export class Dispatcher {
   }
 
   /** One attempt, bounded by the kind's timeout and by shutdown, whatever the target does. */
-  async #run(sender: RegisteredSender, row: ClaimedDelivery): Promise<DeliveryResult | 'stopped'> {
+  async #run(sender: RegisteredSender, row: ClaimedDelivery): Promise<Run | 'stopped'> {
     let delivery: Delivery;
     try {
       delivery = toDelivery(row);
     } catch (error) {
-      return {
+      const result: DeliveryResult = {
         outcome: 'failed',
         error: `input transform failed: ${(error as Error).message}`,
         reason: 'transform-failed',
       };
+      return { result, outcome: 'failed' };
     }
     const timeout = AbortSignal.timeout(sender.timeoutMs);
     const signal = AbortSignal.any([this.#stop.signal, timeout]);
@@ -250,24 +256,48 @@ export class Dispatcher {
         })),
         aborted,
       ]);
-      if (winner !== 'aborted') return winner;
+      if (winner !== 'aborted') return { result: winner, outcome: winner.outcome };
       if (this.#stop.signal.aborted) return 'stopped';
-      return { outcome: 'retry', error: `attempt timed out after ${sender.timeoutMs} ms` };
+      return {
+        result: { outcome: 'retry', error: `attempt timed out after ${sender.timeoutMs} ms` },
+        outcome: 'timeout',
+      };
     } finally {
       signal.removeEventListener('abort', onAbort!);
     }
   }
 
-  /** Records the attempt; returns when the target may next have due work. */
+  /** Records the attempt (state and attempt log); returns when the target may next have due work. */
   async #settle(
     sender: RegisteredSender,
     row: ClaimedDelivery,
-    result: DeliveryResult,
+    run: Run,
+    timing: { startedAt: number; durationMs: number },
   ): Promise<number> {
     const now = this.#clock();
     const kind = row.kind;
+    const { result } = run;
+    const record = (next: { nextAttemptAt?: number; deadReason?: string }): AttemptRecord => ({
+      deliveryId: row.id,
+      attempt: row.attempts + 1,
+      replay: row.replays,
+      owner: row.owner,
+      targetKey: row.targetKey,
+      startedAt: timing.startedAt,
+      durationMs: timing.durationMs,
+      outcome: run.outcome,
+      statusCode: validStatus(result.detail?.statusCode),
+      error: result.outcome === 'delivered' ? null : result.error,
+      response: typeof result.detail?.response === 'string' ? result.detail.response : null,
+      retryAfterMs:
+        result.outcome === 'retry' && Number.isFinite(result.retryAfterMs)
+          ? (result.retryAfterMs ?? null)
+          : null,
+      nextAttemptAt: next.nextAttemptAt ?? null,
+      deadReason: next.deadReason ?? null,
+    });
     if (result.outcome === 'delivered') {
-      if (await this.#store.settleDelivered(row.id, row.leaseToken, now)) {
+      if (await this.#store.settleDelivered(row.id, row.leaseToken, now, record({}))) {
         this.#metrics.attempts.inc({ kind, outcome: 'delivered' });
         const accepted = Date.parse(row.event.recordedtime);
         if (Number.isFinite(accepted))
@@ -289,7 +319,10 @@ export class Dispatcher {
       );
       if (decision.retry) {
         const dueAt = now + decision.delayMs;
-        if (await this.#store.settleRetry(row.id, row.leaseToken, now, dueAt, result.error)) {
+        const attempt = record({ nextAttemptAt: dueAt });
+        if (
+          await this.#store.settleRetry(row.id, row.leaseToken, now, dueAt, result.error, attempt)
+        ) {
           this.#metrics.attempts.inc({ kind, outcome: 'retry' });
           this.#metrics.retries.inc({ kind });
         }
@@ -299,12 +332,22 @@ export class Dispatcher {
     } else {
       reason = result.reason;
     }
-    if (await this.#store.settleDead(row.id, row.leaseToken, now, result.error, reason)) {
+    const attempt = record({ deadReason: reason });
+    if (await this.#store.settleDead(row.id, row.leaseToken, now, result.error, reason, attempt)) {
       this.#metrics.attempts.inc({ kind, outcome: 'dead' });
-      this.#metrics.deadLettered.inc({ kind, reason });
+      this.#metrics.deadLettered.inc({ owner: row.owner, kind, target: row.ref, reason });
     }
     return now;
   }
+}
+
+/** One attempt's answer, and how the attempt log names its outcome (a timeout is a retry too). */
+type Run = { result: DeliveryResult; outcome: AttemptOutcome };
+
+function validStatus(code: unknown): number | null {
+  return typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 999
+    ? code
+    : null;
 }
 
 function toDelivery(row: ClaimedDelivery): Delivery {

@@ -1,7 +1,8 @@
 /**
  * The DLQ API: list dead deliveries (`GET /v1/dlq`), replay a selection of them
  * (`POST /v1/dlq/replay`: one entry, a time range, all of a rule's or a target's), and
- * look up any delivery's state (`GET /v1/deliveries/{id}`). Tenant-scoped like rules: a
+ * look up any delivery's state (`GET /v1/deliveries/{id}`) and its attempt log
+ * (`GET /v1/deliveries/{id}/attempts`). Tenant-scoped like rules: a
  * tenant sees the deliveries of its own rules; platform rules' with `scope=platform`
  * (admin).
  */
@@ -10,6 +11,7 @@ import type { HubServer } from '../http/server.ts';
 import { problems, type FieldError } from '../http/problem.ts';
 import { canSee, ownerFor } from '../routing/owner-scope.ts';
 import { tenantOf } from '../routing/rule.ts';
+import type { AttemptLog, AttemptRecord } from './attempt-log.ts';
 import {
   decodeCursor,
   type DeadFilter,
@@ -70,6 +72,60 @@ export function presentDelivery(d: DeliveryRecord) {
   };
 }
 
+export const AttemptView = Type.Object({
+  replay: Type.Integer({
+    description: '0 for the delivery as first routed, n after the nth replay',
+  }),
+  attempt: Type.Integer({ description: '1 for the first attempt after routing or a replay' }),
+  startedAt: Type.String(),
+  durationMs: Type.Integer(),
+  outcome: Type.Union(
+    [
+      Type.Literal('delivered'),
+      Type.Literal('retry'),
+      Type.Literal('failed'),
+      Type.Literal('timeout'),
+    ],
+    {
+      description:
+        "The target's answer: delivered, retry (a transient failure), failed (final), or timeout",
+    },
+  ),
+  statusCode: Type.Union([Type.Integer(), Type.Null()], {
+    description: "The receiver's status code, when the target kind has one",
+  }),
+  error: Type.Union([Type.String(), Type.Null()]),
+  response: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "The start of the receiver's answer (at most 1 KiB), when the target kind keeps it",
+  }),
+  retryAfterMs: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'The delay the target asked for (e.g. Retry-After)',
+  }),
+  nextAttemptAt: Type.Union([Type.String(), Type.Null()], {
+    description: 'When the engine scheduled the next attempt, if it did',
+  }),
+  deadReason: Type.Union([Type.String(), Type.Null()], {
+    description: 'Set when this attempt sent the delivery to the DLQ',
+  }),
+});
+
+export function presentAttempt(a: AttemptRecord) {
+  return {
+    replay: a.replay,
+    attempt: a.attempt,
+    startedAt: new Date(a.startedAt).toISOString(),
+    durationMs: a.durationMs,
+    outcome: a.outcome,
+    statusCode: a.statusCode,
+    error: a.error,
+    response: a.response,
+    retryAfterMs: a.retryAfterMs,
+    nextAttemptAt: iso(a.nextAttemptAt),
+    deadReason: a.deadReason,
+  };
+}
+
 const Selector = {
   scope: Type.Optional(Type.Union([Type.Literal('tenant'), Type.Literal('platform')])),
   tenant: Type.Optional(Type.String({ minLength: 1, description: 'Another tenant (admin only)' })),
@@ -104,9 +160,13 @@ type SelectorInput = {
 
 export function registerDlqRoutes(
   server: HubServer,
-  deps: { store: DeliveryStore; onReplayed: (targets: { key: string; kind: string }[]) => void },
+  deps: {
+    store: DeliveryStore;
+    attempts: AttemptLog;
+    onReplayed: (targets: { key: string; kind: string }[]) => void;
+  },
 ): void {
-  const { store } = deps;
+  const { store, attempts } = deps;
   const tags = ['deliveries'];
 
   function filterFrom(
@@ -237,6 +297,25 @@ export function registerDlqRoutes(
       if (!delivery || !canSee(request.principal, delivery.owner))
         throw problems.notFound(`no delivery "${request.params.id}"`);
       return presentDelivery(delivery);
+    },
+  );
+
+  server.get(
+    '/v1/deliveries/:id/attempts',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: "One delivery's attempt log, oldest first (replays included)",
+        tags,
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: Type.Object({ attempts: Type.Array(AttemptView) }) },
+      },
+    },
+    async (request) => {
+      const delivery = await store.getById(request.params.id);
+      if (!delivery || !canSee(request.principal, delivery.owner))
+        throw problems.notFound(`no delivery "${request.params.id}"`);
+      return { attempts: (await attempts.forDelivery(delivery.id)).map(presentAttempt) };
     },
   );
 }

@@ -10,6 +10,7 @@
  * The SQL is the same on both engines (bigint/integer/text only).
  */
 import type { Migration } from '../store/sql-database.ts';
+import { ATTEMPT_LOG_TABLE } from './attempt-log.ts';
 
 const CREATE = `
 create table deliveries (
@@ -52,4 +53,5 @@ create index deliveries_done on deliveries (status, delivered_at);
 
 export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
+  { id: 'delivery/002-attempts', sqlite: ATTEMPT_LOG_TABLE, postgres: ATTEMPT_LOG_TABLE },
 ];

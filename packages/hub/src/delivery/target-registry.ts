@@ -25,6 +25,11 @@ export type SenderOptions = {
   timeoutMs?: number;
   /** Attempts in flight at once per target (kind + destination) on this node. Default 4. */
   concurrency?: number;
+  /**
+   * A destination's own, lower limit (e.g. a webhook endpoint's configured concurrency),
+   * capped by `concurrency`; undefined means `concurrency`. Called often: keep it cheap.
+   */
+  concurrencyOf?: (ref: string) => number | undefined;
 };
 
 export type RegisteredSender = {
@@ -32,6 +37,7 @@ export type RegisteredSender = {
   retry: RetryPolicy;
   timeoutMs: number;
   concurrency: number;
+  concurrencyOf: ((ref: string) => number | undefined) | undefined;
 };
 
 const KIND = /^[a-z][a-z0-9-]{0,31}$/;
@@ -64,6 +70,7 @@ export class TargetRegistry {
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       timeoutMs: options.timeoutMs ?? 30_000,
       concurrency: Math.max(1, options.concurrency ?? 4),
+      concurrencyOf: options.concurrencyOf,
     });
     for (const listener of this.#listeners) listener(kind);
   }

@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { EventLog } from '../backbone/event-log.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import type { HubServer } from '../http/server.ts';
+import { AttemptLog } from '../delivery/attempt-log.ts';
 import { DeliveryStore } from '../delivery/delivery-store.ts';
 import { DELIVERY_MIGRATIONS } from '../delivery/migrations.ts';
 import { createDeliveryMetrics } from '../delivery/delivery-metrics.ts';
@@ -48,6 +49,8 @@ export type RoutingOptions = {
 export type Routing = {
   /** Target kinds and their senders: register a `DeliveryTarget` per kind here. */
   targets: TargetRegistry;
+  /** Every delivery attempt of every kind (a webhooks API lists an endpoint's attempts here). */
+  attempts: AttemptLog;
   /** Loads the rules, then starts the router and the dispatcher. */
   start(): Promise<void>;
   /** Stops routing and delivering; in-flight attempts are aborted and given back. Idempotent. */
@@ -130,8 +133,10 @@ export async function createRouting(options: RoutingOptions): Promise<Routing> {
   });
 
   registerRuleRoutes(server, { store: ruleStore, active, registry: targets, limits });
+  const attempts = new AttemptLog(db);
   registerDlqRoutes(server, {
     store: deliveries,
+    attempts,
     onReplayed: (touched) => dispatcher.notify(touched),
   });
 
@@ -142,6 +147,7 @@ export async function createRouting(options: RoutingOptions): Promise<Routing> {
 
   return {
     targets,
+    attempts,
     async start() {
       await active.reload();
       await dispatcher.start();

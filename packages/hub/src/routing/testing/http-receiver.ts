@@ -17,7 +17,7 @@ export type Received = {
 export type Behaviour = (
   n: number,
   request: Received,
-) => { status: number; headers?: Record<string, string> } | 'hang';
+) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 
 export class HttpReceiver {
   readonly requests: Received[] = [];
@@ -42,7 +42,7 @@ export class HttpReceiver {
         const behaviour: Behaviour = this.#behaviours.get(path) ?? (() => ({ status: 204 }));
         const answer = behaviour(n, received);
         if (answer === 'hang') return;
-        res.writeHead(answer.status, answer.headers ?? {}).end();
+        res.writeHead(answer.status, answer.headers ?? {}).end(answer.body);
       });
     });
   }
@@ -95,18 +95,21 @@ export class HttpPostTarget implements DeliveryTarget {
       },
       signal,
     });
-    await res.arrayBuffer();
-    if (res.ok) return { outcome: 'delivered' };
+    const text = await res.text();
+    // What a real sender would keep for the attempt log: the status and the answer's start.
+    const detail = { statusCode: res.status, ...(text ? { response: text.slice(0, 1024) } : {}) };
+    if (res.ok) return { outcome: 'delivered', detail };
     const error = `HTTP ${res.status} from ${delivery.target.ref}`;
     if (res.status === 429 || res.status >= 500) {
       const after = Number(res.headers.get('retry-after'));
       return {
         outcome: 'retry',
         error,
+        detail,
         ...(Number.isFinite(after) && after > 0 ? { retryAfterMs: after * 1000 } : {}),
       };
     }
-    return { outcome: 'failed', error, reason: `http-${res.status}` };
+    return { outcome: 'failed', error, reason: `http-${res.status}`, detail };
   }
 }
 
