@@ -20,6 +20,7 @@ import { registerConsumerGroupRoutes } from './events/consumer-group-routes.ts';
 import { registerOpsRoutes } from './telemetry/ops-routes.ts';
 import { registerPush } from './push/index.ts';
 import { createRouting, type Routing } from './routing/routing.ts';
+import { createDictionary } from './dictionary/index.ts';
 
 export type Hub = {
   config: PorticoConfig;
@@ -92,6 +93,12 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
   registerConsumerLagGauge(metrics, log);
   const push = registerPush({ server, log, authenticator, registry: metrics, config: config.push });
   const routing = await createRouting({ log, db, metrics, server, env: config.env });
+  await createDictionary({
+    db,
+    server,
+    authenticator,
+    config: config.dictionary,
+  });
 
   // One node applies retention to the shared log (elected through the store's engine).
   leadership.runAsLeader(

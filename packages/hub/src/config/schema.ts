@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DictionaryConfigSchema } from '../dictionary/config-schema.ts';
+import { GatewayConfigSchema } from '../gateway/config-schema.ts';
 
 /**
  * The one configuration schema. Defaults live here; `portico config schema` prints it as
@@ -167,6 +169,8 @@ export const ConfigSchema = Type.Object(
     backbone: Backbone,
     store: Store,
     push: Push,
+    dictionary: DictionaryConfigSchema,
+    gateway: GatewayConfigSchema,
   },
   {
     additionalProperties: false,

@@ -1,0 +1,195 @@
+/** The dictionary in the state store. Writes bump the tenant's revision (see migrations.ts). */
+import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
+import type { Api, ClientSettings, PatchEntry } from './model.ts';
+
+export type TenantDictionary = {
+  revision: number;
+  anonymous: boolean;
+  apis: Api[];
+  /** Client settings by app; `*` holds the defaults every app gets. */
+  settings: Map<string, ClientSettings>;
+};
+
+export type OverrideSet = {
+  id: string;
+  tenant: string;
+  name: string;
+  patch: PatchEntry[];
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+};
+
+export class DictionaryStore {
+  readonly #db: SqlDatabase;
+  readonly #clock: () => number;
+
+  constructor(db: SqlDatabase, clock: () => number = Date.now) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  /** The tenant's revision; 0 when the tenant never wrote anything. */
+  async revision(tenant: string): Promise<number> {
+    const [row] = await this.#db.query<{ revision: number }>(
+      'select revision from dictionary_tenants where tenant = $1',
+      [tenant],
+    );
+    return row ? Number(row.revision) : 0;
+  }
+
+  async load(tenant: string): Promise<TenantDictionary> {
+    return this.#db.transaction(async (tx) => {
+      const [head] = await tx.query<{ revision: number; anonymous: number }>(
+        'select revision, anonymous from dictionary_tenants where tenant = $1',
+        [tenant],
+      );
+      const apis = await tx.query<{ doc: string }>(
+        'select doc from dictionary_apis where tenant = $1 order by name',
+        [tenant],
+      );
+      const settings = await tx.query<{ app: string; settings: string }>(
+        'select app, settings from dictionary_settings where tenant = $1',
+        [tenant],
+      );
+      return {
+        revision: head ? Number(head.revision) : 0,
+        anonymous: head ? Number(head.anonymous) === 1 : false,
+        apis: apis.map((r) => JSON.parse(r.doc) as Api),
+        settings: new Map(settings.map((r) => [r.app, JSON.parse(r.settings) as ClientSettings])),
+      };
+    });
+  }
+
+  /** Creates or replaces an API; true when it was created. */
+  async putApi(tenant: string, api: Api): Promise<boolean> {
+    return this.#write(tenant, async (tx) => {
+      const changed = await tx.execute(
+        'update dictionary_apis set doc = $3, updated_at = $4 where tenant = $1 and name = $2',
+        [tenant, api.name, JSON.stringify(api), this.#clock()],
+      );
+      if (changed > 0) return false;
+      await tx.execute(
+        'insert into dictionary_apis (tenant, name, doc, updated_at) values ($1, $2, $3, $4)',
+        [tenant, api.name, JSON.stringify(api), this.#clock()],
+      );
+      return true;
+    });
+  }
+
+  async deleteApi(tenant: string, name: string): Promise<boolean> {
+    return this.#write(
+      tenant,
+      async (tx) =>
+        (await tx.execute('delete from dictionary_apis where tenant = $1 and name = $2', [
+          tenant,
+          name,
+        ])) > 0,
+    );
+  }
+
+  async putSettings(tenant: string, app: string, settings: ClientSettings): Promise<void> {
+    await this.#write(tenant, async (tx) => {
+      await tx.execute(
+        `insert into dictionary_settings (tenant, app, settings, updated_at) values ($1, $2, $3, $4)
+         on conflict (tenant, app) do update set settings = excluded.settings, updated_at = excluded.updated_at`,
+        [tenant, app, JSON.stringify(settings), this.#clock()],
+      );
+    });
+  }
+
+  async deleteSettings(tenant: string, app: string): Promise<boolean> {
+    return this.#write(
+      tenant,
+      async (tx) =>
+        (await tx.execute('delete from dictionary_settings where tenant = $1 and app = $2', [
+          tenant,
+          app,
+        ])) > 0,
+    );
+  }
+
+  async setAnonymous(tenant: string, anonymous: boolean): Promise<void> {
+    await this.#write(tenant, async (tx) => {
+      await tx.execute('update dictionary_tenants set anonymous = $2 where tenant = $1', [
+        tenant,
+        anonymous ? 1 : 0,
+      ]);
+    });
+  }
+
+  async createOverride(set: OverrideSet): Promise<void> {
+    await this.#db.execute(
+      `insert into dictionary_overrides (id, tenant, name, patch, created_by, created_at, expires_at)
+       values ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        set.id,
+        set.tenant,
+        set.name,
+        JSON.stringify(set.patch),
+        set.createdBy,
+        set.createdAt,
+        set.expiresAt,
+      ],
+    );
+  }
+
+  async getOverride(id: string): Promise<OverrideSet | undefined> {
+    const [row] = await this.#db.query('select * from dictionary_overrides where id = $1', [id]);
+    return row ? toOverride(row) : undefined;
+  }
+
+  async listOverrides(tenant: string, limit: number): Promise<OverrideSet[]> {
+    const rows = await this.#db.query(
+      'select * from dictionary_overrides where tenant = $1 order by created_at desc, id limit $2',
+      [tenant, limit],
+    );
+    return rows.map(toOverride);
+  }
+
+  async countOverrides(tenant: string): Promise<number> {
+    const [row] = await this.#db.query<{ n: number }>(
+      'select count(*) as n from dictionary_overrides where tenant = $1',
+      [tenant],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async deleteOverride(tenant: string, id: string): Promise<boolean> {
+    return (
+      (await this.#db.execute('delete from dictionary_overrides where tenant = $1 and id = $2', [
+        tenant,
+        id,
+      ])) > 0
+    );
+  }
+
+  /** Removes override sets that expired before `before` (epoch ms). */
+  async purgeOverrides(before: number): Promise<number> {
+    return this.#db.execute('delete from dictionary_overrides where expires_at < $1', [before]);
+  }
+
+  /** Runs a write with the tenant's revision bumped first (which also serialises writers). */
+  async #write<T>(tenant: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      await tx.execute(
+        `insert into dictionary_tenants (tenant, revision, anonymous) values ($1, 1, 0)
+         on conflict (tenant) do update set revision = dictionary_tenants.revision + 1`,
+        [tenant],
+      );
+      return work(tx);
+    });
+  }
+}
+
+function toOverride(row: Record<string, unknown>): OverrideSet {
+  return {
+    id: String(row.id),
+    tenant: String(row.tenant),
+    name: String(row.name),
+    patch: JSON.parse(String(row.patch)) as PatchEntry[],
+    createdBy: String(row.created_by),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  };
+}

@@ -1,0 +1,355 @@
+/** The service dictionary over HTTP: admin API, per-app split, ETag/304, overrides, tenancy. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scope } from '../auth/principal.ts';
+import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(() => t.close());
+
+const WRITER: Scope[] = ['dictionary:write'];
+
+async function call(
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+  url: string,
+  options: {
+    tenant?: string;
+    scopes?: Scope[];
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
+) {
+  const auth = options.tenant ? await t.auth(options.tenant, options.scopes ?? WRITER) : {};
+  return t.hub.server.inject({
+    method,
+    url,
+    headers: {
+      ...auth,
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { payload: JSON.stringify(options.body) } : {}),
+  });
+}
+
+const orders = {
+  domain: 'commerce',
+  description: 'Orders',
+  versions: [
+    {
+      version: 'v1',
+      baseUrl: 'https://orders.example.com/v1',
+      status: 'deprecated',
+      deprecatedAt: '2026-01-01T00:00:00Z',
+      sunsetAt: '2027-01-01T00:00:00Z',
+      link: 'https://docs.example.com/orders-v2',
+    },
+    { version: 'v2', upstream: 'https://orders.internal.example.com', apps: ['checkout'] },
+  ],
+};
+const people = {
+  domain: 'hr',
+  versions: [{ version: 'v1', baseUrl: '/api/people/v1', apps: ['directory'] }],
+};
+
+describe('dictionary', () => {
+  beforeAll(async () => {
+    expect(
+      (await call('PUT', '/v1/dictionary/apis/orders', { tenant: 'acme', body: orders }))
+        .statusCode,
+    ).toBe(201);
+    expect(
+      (await call('PUT', '/v1/dictionary/apis/people', { tenant: 'acme', body: people }))
+        .statusCode,
+    ).toBe(201);
+    await call('PUT', '/v1/dictionary/settings/*', {
+      tenant: 'acme',
+      body: { refreshSeconds: 300, features: { newNav: false, theme: 'light' } },
+    });
+    await call('PUT', '/v1/dictionary/settings/checkout', {
+      tenant: 'acme',
+      body: {
+        pollIntervalSeconds: 15,
+        backoff: { initialMs: 500, maxMs: 30000, multiplier: 2 },
+        features: { newNav: true },
+      },
+    });
+  });
+
+  it('returns every domain, with lifecycle information and without upstreams', async () => {
+    const res = await call('GET', '/v1/dictionary', { tenant: 'acme', scopes: [] });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.domains.map((d: { name: string }) => d.name)).toEqual(['commerce', 'hr']);
+    const versions = body.domains[0].apis[0].versions;
+    expect(versions[0]).toEqual({
+      version: 'v1',
+      baseUrl: 'https://orders.example.com/v1',
+      status: 'deprecated',
+      deprecation: '2026-01-01T00:00:00.000Z',
+      sunset: '2027-01-01T00:00:00.000Z',
+      link: 'https://docs.example.com/orders-v2',
+    });
+    // A gateway-served version is published at its gateway path; the upstream stays private.
+    expect(versions[1]).toEqual({ version: 'v2', baseUrl: '/api/orders/v2', status: 'stable' });
+    expect(res.body).not.toContain('internal.example.com');
+    expect(body.settings).toEqual({
+      refreshSeconds: 300,
+      features: { newNav: false, theme: 'light' },
+    });
+    expect(res.headers['cache-control']).toBe('private, max-age=30, must-revalidate');
+  });
+
+  it('?app= keeps only what that micro-frontend may see, with its settings', async () => {
+    const res = await call('GET', '/v1/dictionary?app=checkout', { tenant: 'acme', scopes: [] });
+    const body = res.json();
+    expect(body.domains).toHaveLength(1);
+    expect(body.domains[0].apis[0].versions.map((v: { version: string }) => v.version)).toEqual([
+      'v1',
+      'v2',
+    ]);
+    expect(body.settings).toEqual({
+      refreshSeconds: 300,
+      pollIntervalSeconds: 15,
+      backoff: { initialMs: 500, maxMs: 30000, multiplier: 2 },
+      features: { newNav: true, theme: 'light' },
+    });
+    const directory = (
+      await call('GET', '/v1/dictionary?app=directory', { tenant: 'acme', scopes: [] })
+    ).json();
+    expect(directory.domains.map((d: { name: string }) => d.name)).toEqual(['commerce', 'hr']);
+    expect(
+      directory.domains[0].apis[0].versions.map((v: { version: string }) => v.version),
+    ).toEqual(['v1']);
+  });
+
+  it('answers 304 to a matching If-None-Match, and a new ETag after a change', async () => {
+    const first = await call('GET', '/v1/dictionary?app=checkout', { tenant: 'acme', scopes: [] });
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const again = await call('GET', '/v1/dictionary?app=checkout', {
+      tenant: 'acme',
+      scopes: [],
+      headers: { 'if-none-match': `W/"x", ${etag}` },
+    });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers.etag).toBe(etag);
+
+    await call('PUT', '/v1/dictionary/settings/checkout', {
+      tenant: 'acme',
+      body: { pollIntervalSeconds: 20 },
+    });
+    const changed = await call('GET', '/v1/dictionary?app=checkout', {
+      tenant: 'acme',
+      scopes: [],
+      headers: { 'if-none-match': etag },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect(changed.json().settings.pollIntervalSeconds).toBe(20);
+  });
+
+  it('applies an override set from the header or the cookie, for anonymous callers too', async () => {
+    const created = await call('POST', '/v1/dictionary/overrides', {
+      tenant: 'acme',
+      body: {
+        name: 'orders v2 canary',
+        ttlSeconds: 600,
+        patch: [
+          { api: 'orders', version: 'v2', baseUrl: 'https://canary.example.com/orders/v2' },
+          {
+            api: 'search',
+            domain: 'discovery',
+            version: 'v3',
+            baseUrl: 'https://search-next.example.com',
+          },
+        ],
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json();
+    expect(id).toMatch(/^ovr_[A-Za-z0-9_-]{24}$/);
+
+    const viaHeader = await call('GET', '/v1/dictionary', {
+      tenant: 'acme',
+      scopes: [],
+      headers: { 'x-portico-override': id },
+    });
+    expect(viaHeader.headers['x-portico-override-status']).toBe('applied');
+    const body = viaHeader.json();
+    expect(body.override).toMatchObject({ id, name: 'orders v2 canary' });
+    const commerce = body.domains.find((d: { name: string }) => d.name === 'commerce');
+    expect(commerce.apis[0].versions[1].baseUrl).toBe('https://canary.example.com/orders/v2');
+    expect(body.domains.map((d: { name: string }) => d.name)).toEqual([
+      'commerce',
+      'discovery',
+      'hr',
+    ]);
+
+    // Anonymous: only once the tenant made its dictionary public.
+    const closed = await call('GET', '/v1/dictionary?tenant=acme', {
+      headers: { cookie: `a=b; portico-override=${id}` },
+    });
+    expect(closed.statusCode).toBe(401);
+    expect(closed.headers['content-type']).toContain('application/problem+json');
+    await call('PUT', '/v1/dictionary/access', { tenant: 'acme', body: { anonymous: true } });
+    const anonymous = await call('GET', '/v1/dictionary?tenant=acme', {
+      headers: { cookie: `a=b; portico-override=${id}` },
+    });
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.headers['x-portico-override-status']).toBe('applied');
+    expect(anonymous.json().override.id).toBe(id);
+    const plain = await call('GET', '/v1/dictionary?tenant=acme');
+    expect(plain.statusCode).toBe(200);
+    expect(plain.json().override).toBeUndefined();
+    expect(plain.headers['x-portico-override-status']).toBeUndefined();
+
+    // Another tenant's callers cannot use it: it is unknown there.
+    const other = await call('GET', '/v1/dictionary', {
+      tenant: 'globex',
+      scopes: [],
+      headers: { 'x-portico-override': id },
+    });
+    expect(other.statusCode).toBe(200);
+    expect(other.headers['x-portico-override-status']).toBe('unknown');
+    expect(other.json().domains).toEqual([]);
+  });
+
+  it('ignores unknown and expired override ids, saying so', async () => {
+    const unknown = await call('GET', '/v1/dictionary', {
+      tenant: 'acme',
+      scopes: [],
+      headers: { 'x-portico-override': 'ovr_AAAAAAAAAAAAAAAAAAAAAAAA' },
+    });
+    expect(unknown.statusCode).toBe(200);
+    expect(unknown.headers['x-portico-override-status']).toBe('unknown');
+    const garbage = await call('GET', '/v1/dictionary', {
+      tenant: 'acme',
+      scopes: [],
+      headers: { 'x-portico-override': "'; drop table" },
+    });
+    expect(garbage.headers['x-portico-override-status']).toBe('unknown');
+
+    const created = await call('POST', '/v1/dictionary/overrides', {
+      tenant: 'acme',
+      body: {
+        name: 'short',
+        ttlSeconds: 1,
+        patch: [{ api: 'orders', version: 'v2', baseUrl: 'https://short.example.com' }],
+      },
+    });
+    const { id } = created.json();
+    await new Promise((r) => setTimeout(r, 1100));
+    const expired = await call('GET', '/v1/dictionary', {
+      tenant: 'acme',
+      scopes: [],
+      headers: { 'x-portico-override': id },
+    });
+    expect(expired.statusCode).toBe(200);
+    expect(expired.headers['x-portico-override-status']).toBe('expired');
+    expect(expired.body).not.toContain('short.example.com');
+    const listed = (await call('GET', '/v1/dictionary/overrides', { tenant: 'acme' })).json();
+    expect(listed.overrides.find((o: { id: string }) => o.id === id).expired).toBe(true);
+  });
+
+  it('keeps tenants apart and checks scopes on the admin API', async () => {
+    expect(
+      (await call('GET', '/v1/dictionary/apis', { tenant: 'acme', scopes: ['events:read'] }))
+        .statusCode,
+    ).toBe(403);
+    expect((await call('PUT', '/v1/dictionary/apis/x', { body: people })).statusCode).toBe(401);
+    expect((await call('GET', '/v1/dictionary/apis/orders', { tenant: 'globex' })).statusCode).toBe(
+      404,
+    );
+    expect(
+      (await call('GET', '/v1/dictionary/apis?tenant=acme', { tenant: 'globex' })).statusCode,
+    ).toBe(403);
+    expect(
+      (await call('DELETE', '/v1/dictionary/apis/orders', { tenant: 'globex' })).statusCode,
+    ).toBe(404);
+    const ids = (await call('GET', '/v1/dictionary/overrides', { tenant: 'acme' }))
+      .json()
+      .overrides.map((o: { id: string }) => o.id);
+    expect(
+      (await call('GET', `/v1/dictionary/overrides/${ids[0]}`, { tenant: 'globex' })).statusCode,
+    ).toBe(404);
+    expect(
+      (await call('DELETE', `/v1/dictionary/overrides/${ids[0]}`, { tenant: 'globex' })).statusCode,
+    ).toBe(404);
+    // A tenant reads only its own dictionary; admin may read another's.
+    expect(
+      (await call('GET', '/v1/dictionary?tenant=acme', { tenant: 'globex', scopes: [] }))
+        .statusCode,
+    ).toBe(403);
+    const admin = await call('GET', '/v1/dictionary?tenant=acme', {
+      tenant: 'platform',
+      scopes: ['admin'],
+    });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.json().tenant).toBe('acme');
+    // A private tenant and an unknown one look the same to anonymous callers.
+    expect((await call('GET', '/v1/dictionary?tenant=globex')).statusCode).toBe(401);
+    expect((await call('GET', '/v1/dictionary?tenant=nobody')).statusCode).toBe(401);
+    expect((await call('GET', '/v1/dictionary')).statusCode).toBe(401);
+    // A bad token is 401, never a silent fallback to anonymous.
+    const bad = await call('GET', '/v1/dictionary?tenant=acme', {
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(bad.statusCode).toBe(401);
+  });
+
+  it('refuses bad input with problems that name the field', async () => {
+    const noUrl = await call('PUT', '/v1/dictionary/apis/bad', {
+      tenant: 'acme',
+      body: { domain: 'x', versions: [{ version: 'v1' }, { version: 'v1', upstream: 'ftp://x' }] },
+    });
+    expect(noUrl.statusCode).toBe(400);
+    expect(noUrl.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/versions/0',
+      '/versions/1/version',
+      '/versions/1/upstream',
+    ]);
+    const creds = await call('PUT', '/v1/dictionary/apis/bad', {
+      tenant: 'acme',
+      body: { domain: 'x', versions: [{ version: 'v1', upstream: 'https://u:p@x.example.com' }] },
+    });
+    expect(creds.statusCode).toBe(400);
+    const unknownField = await call('PUT', '/v1/dictionary/settings/shell', {
+      tenant: 'acme',
+      body: { pollEvery: 3 },
+    });
+    expect(unknownField.statusCode).toBe(400);
+    const badApp = await call('GET', '/v1/dictionary?app=../x', { tenant: 'acme', scopes: [] });
+    expect(badApp.statusCode).toBe(400);
+    const longTtl = await call('POST', '/v1/dictionary/overrides', {
+      tenant: 'acme',
+      body: {
+        name: 'x',
+        ttlSeconds: 10_000_000,
+        patch: [{ api: 'a', version: 'v1', baseUrl: '/a' }],
+      },
+    });
+    expect(longTtl.statusCode).toBe(400);
+  });
+
+  it('replaces and deletes an API', async () => {
+    const replaced = await call('PUT', '/v1/dictionary/apis/people', {
+      tenant: 'acme',
+      body: { domain: 'hr', versions: [{ version: 'v2', baseUrl: '/api/people/v2' }] },
+    });
+    expect(replaced.statusCode).toBe(200);
+    expect(
+      (await call('GET', '/v1/dictionary/apis/people', { tenant: 'acme' })).json().versions[0]
+        .version,
+    ).toBe('v2');
+    expect(
+      (await call('DELETE', '/v1/dictionary/apis/people', { tenant: 'acme' })).statusCode,
+    ).toBe(204);
+    expect((await call('GET', '/v1/dictionary/apis/people', { tenant: 'acme' })).statusCode).toBe(
+      404,
+    );
+  });
+});

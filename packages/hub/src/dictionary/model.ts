@@ -1,0 +1,253 @@
+/**
+ * The service dictionary's model: APIs grouped by business domain, each with versions; a
+ * version has the base URL clients use, the gateway upstream behind it, a lifecycle status
+ * with dates, the micro-frontends allowed to see it, and the gateway policy that guards it.
+ * The schemas here are the admin API's bodies; `semanticErrors` checks what they cannot say.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FieldError } from '../http/problem.ts';
+
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+export const VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
+const NAME_RE = new RegExp(NAME_PATTERN);
+
+const Bucket = Type.Object(
+  {
+    burst: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Bucket size' }),
+    perSecond: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1_000_000,
+      description: 'Refill rate, tokens per second',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicySchema = Type.Object(
+  {
+    scopes: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$' }), {
+        maxItems: 32,
+        description: 'Scopes the caller must hold, all of them (`admin` implies every one)',
+      }),
+    ),
+    forwardAuthorization: Type.Optional(
+      Type.Boolean({
+        description: "Pass the caller's Authorization header upstream (default: stripped)",
+      }),
+    ),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 300_000 })),
+    retries: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 5,
+        description: 'Extra attempts, for idempotent methods only',
+      }),
+    ),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          tenant: Type.Optional(Bucket),
+          app: Type.Optional(Bucket),
+          client: Type.Optional(Bucket),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    quotaPerDay: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Requests per tenant per UTC day (per hub node)' }),
+    ),
+    maxRequestBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    cache: Type.Optional(
+      Type.Boolean({ description: 'Cache GET/HEAD responses the upstream marks cacheable' }),
+    ),
+    circuitBreaker: Type.Optional(
+      Type.Object(
+        {
+          failures: Type.Integer({ minimum: 1, maximum: 1000 }),
+          openSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Policy = Static<typeof PolicySchema>;
+
+const Status = Type.Union(
+  [Type.Literal('stable'), Type.Literal('deprecated'), Type.Literal('sunset')],
+  { description: 'stable | deprecated | sunset' },
+);
+export type VersionStatus = Static<typeof Status>;
+
+const Apps = Type.Array(Type.String({ pattern: NAME_PATTERN }), {
+  maxItems: 256,
+  description: 'Micro-frontends allowed to see this version; absent = all',
+});
+
+export const VersionSchema = Type.Object(
+  {
+    version: Type.String({ pattern: VERSION_PATTERN }),
+    baseUrl: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description:
+          'What clients call: an absolute http(s) URL or a path on the hub. Default, when `upstream` is set: `/api/<api>/<version>`',
+      }),
+    ),
+    upstream: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description: 'The gateway proxies `/api/<api>/<version>/*` here (never shown to clients)',
+      }),
+    ),
+    status: Type.Optional(Status),
+    deprecatedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    sunsetAt: Type.Optional(Type.String({ format: 'date-time' })),
+    link: Type.Optional(
+      Type.String({ maxLength: 2048, description: 'Migration notes for deprecated versions' }),
+    ),
+    apps: Type.Optional(Apps),
+    policy: Type.Optional(PolicySchema),
+  },
+  { additionalProperties: false },
+);
+export type VersionInput = Static<typeof VersionSchema>;
+
+export const ApiSchema = Type.Object(
+  {
+    domain: Type.String({ pattern: NAME_PATTERN, description: 'The business domain' }),
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    versions: Type.Array(VersionSchema, { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+export type ApiInput = Static<typeof ApiSchema>;
+
+/** A stored API: the input with defaults applied. */
+export type ApiVersion = VersionInput & { status: VersionStatus; baseUrl: string };
+export type Api = { name: string; domain: string; description: string; versions: ApiVersion[] };
+
+export const PatchSchema = Type.Object(
+  {
+    api: Type.String({ pattern: NAME_PATTERN }),
+    domain: Type.Optional(
+      Type.String({ pattern: NAME_PATTERN, description: 'For an added API; default "default"' }),
+    ),
+    version: Type.String({ pattern: VERSION_PATTERN }),
+    baseUrl: Type.Optional(Type.String({ maxLength: 2048 })),
+    upstream: Type.Optional(Type.String({ maxLength: 2048 })),
+    status: Type.Optional(Status),
+    deprecatedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    sunsetAt: Type.Optional(Type.String({ format: 'date-time' })),
+    apps: Type.Optional(Apps),
+  },
+  { additionalProperties: false },
+);
+export type PatchEntry = Static<typeof PatchSchema>;
+
+export const SettingsSchema = Type.Object(
+  {
+    refreshSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 86_400, description: 'Reload the dictionary every' }),
+    ),
+    pollIntervalSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    backoff: Type.Optional(
+      Type.Object(
+        {
+          initialMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
+          maxMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+          multiplier: Type.Number({ minimum: 1, maximum: 10 }),
+          jitter: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    features: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: NAME_PATTERN }),
+        Type.Union([Type.Boolean(), Type.Number(), Type.String({ maxLength: 256 })]),
+        { maxProperties: 256, description: 'Feature switches' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClientSettings = Static<typeof SettingsSchema>;
+
+/** The upstream URL rules, checked at write time (the gateway's connector checks addresses). */
+export function upstreamProblem(url: string): string | undefined {
+  const parsed = URL.parse(url);
+  if (!parsed) return 'is not an absolute URL';
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return 'must be an http: or https: URL';
+  if (parsed.username || parsed.password) return 'must not carry credentials';
+  if (parsed.search || parsed.hash) return 'must not have a query or fragment';
+  return undefined;
+}
+
+function baseUrlProblem(url: string): string | undefined {
+  if (url.startsWith('/')) return url.startsWith('//') ? 'must not start with "//"' : undefined;
+  const parsed = URL.parse(url);
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    return 'must be an absolute http(s) URL or a path starting with "/"';
+  if (parsed.username || parsed.password) return 'must not carry credentials';
+  return undefined;
+}
+
+type Urls = {
+  baseUrl?: string | undefined;
+  upstream?: string | undefined;
+  deprecatedAt?: string | undefined;
+  sunsetAt?: string | undefined;
+};
+
+function urlErrors(v: Urls, at: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const base = v.baseUrl !== undefined ? baseUrlProblem(v.baseUrl) : undefined;
+  if (base) errors.push({ pointer: `${at}/baseUrl`, detail: base });
+  const up = v.upstream !== undefined ? upstreamProblem(v.upstream) : undefined;
+  if (up) errors.push({ pointer: `${at}/upstream`, detail: up });
+  if (v.deprecatedAt && v.sunsetAt && Date.parse(v.sunsetAt) < Date.parse(v.deprecatedAt))
+    errors.push({ pointer: `${at}/sunsetAt`, detail: 'is before deprecatedAt' });
+  return errors;
+}
+
+/** What the schema cannot say about an API body, every problem at once. */
+export function apiErrors(input: ApiInput): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  input.versions.forEach((v, i) => {
+    const at = `/versions/${i}`;
+    if (seen.has(v.version))
+      errors.push({ pointer: `${at}/version`, detail: `"${v.version}" is listed twice` });
+    seen.add(v.version);
+    if (v.baseUrl === undefined && v.upstream === undefined)
+      errors.push({ pointer: at, detail: 'needs a baseUrl, an upstream, or both' });
+    errors.push(...urlErrors(v, at));
+  });
+  return errors;
+}
+
+export function patchErrors(patch: PatchEntry[]): FieldError[] {
+  return patch.flatMap((p, i) => urlErrors(p, `/patch/${i}`));
+}
+
+/** Applies defaults: `baseUrl` of a gateway-served version is its gateway path. */
+export function toApi(name: string, input: ApiInput): Api {
+  return {
+    name,
+    domain: input.domain,
+    description: input.description ?? '',
+    versions: input.versions.map((v) => normaliseVersion(name, v)),
+  };
+}
+
+export function normaliseVersion(api: string, v: VersionInput): ApiVersion {
+  return { ...v, status: v.status ?? 'stable', baseUrl: v.baseUrl ?? `/api/${api}/${v.version}` };
+}
+
+export function isName(value: string): boolean {
+  return NAME_RE.test(value);
+}

@@ -1,0 +1,137 @@
+/**
+ * `GET /v1/dictionary`: what an app shell fetches first. Public-or-authenticated: with a
+ * token, the caller's tenant; without one, `?tenant=` of a tenant that made its dictionary
+ * anonymous-readable. An override set presented by header or cookie is applied when it is
+ * the tenant's and live; otherwise ignored, and the response says so.
+ */
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { Authenticator } from '../auth/principal.ts';
+import type { HubServer } from '../http/server.ts';
+import { problems } from '../http/problem.ts';
+import { optionalPrincipal } from '../http/request-principal.ts';
+import type { DictionaryCache } from './dictionary-cache.ts';
+import type { DictionaryStore, OverrideSet } from './dictionary-store.ts';
+import { NAME_PATTERN, type ClientSettings } from './model.ts';
+import {
+  isOverrideId,
+  OVERRIDE_HEADER,
+  OVERRIDE_STATUS_HEADER,
+  presentedOverride,
+} from './override-id.ts';
+import { applyPatch, renderDomains } from './render.ts';
+import { tenantFor } from './tenant-of-request.ts';
+
+export type ReadRouteDeps = {
+  store: DictionaryStore;
+  cache: DictionaryCache;
+  authenticator: Authenticator;
+  /** `Cache-Control: max-age` of dictionary responses. */
+  maxAgeSeconds: number;
+};
+
+export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void {
+  const { store, cache, authenticator, maxAgeSeconds } = deps;
+
+  server.get(
+    '/v1/dictionary',
+    {
+      // Public-or-authenticated: the handler authenticates when a token is sent.
+      config: { public: true },
+      schema: {
+        summary: 'The service dictionary: domains, APIs, versions and client settings',
+        description:
+          "With a bearer token: the caller's tenant. Without one: `?tenant=` of a tenant whose dictionary is anonymous-readable. `?app=` keeps only what that micro-frontend may see and adds its client settings. An override set is applied from the `x-portico-override` header or the `portico-override` cookie; `x-portico-override-status` says `applied`, `unknown` or `expired`. ETag / If-None-Match (304).",
+        tags: ['dictionary'],
+        querystring: Type.Object({
+          app: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
+          tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { app, tenant: requested } = request.query;
+      const principal = await optionalPrincipal(authenticator, request);
+      let tenant: string;
+      if (principal) tenant = tenantFor(principal, requested);
+      else if (requested !== undefined) tenant = requested;
+      else
+        throw problems.unauthorized(
+          'send a bearer token, or ?tenant= for a tenant whose dictionary is public',
+        );
+      const snapshot = await cache.snapshot(tenant);
+      // The same answer for an unknown tenant and a private one: nothing to enumerate.
+      if (!principal && !snapshot.anonymous)
+        throw problems.unauthorized(
+          `the dictionary of tenant "${tenant}" is not public: send a bearer token`,
+        );
+
+      const override = await findOverride(store, tenant, presentedOverride(request.headers));
+      if (override.status) reply.header(OVERRIDE_STATUS_HEADER, override.status);
+      const apis = override.set ? applyPatch(snapshot.apis, override.set.patch) : snapshot.apis;
+
+      const body = JSON.stringify({
+        tenant,
+        ...(app !== undefined ? { app } : {}),
+        domains: renderDomains(apis, app),
+        settings: settingsFor(snapshot.settings, app),
+        ...(override.set
+          ? {
+              override: {
+                id: override.set.id,
+                name: override.set.name,
+                expiresAt: new Date(override.set.expiresAt).toISOString(),
+              },
+            }
+          : {}),
+      });
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+      const maxAge = override.set
+        ? Math.max(
+            0,
+            Math.min(maxAgeSeconds, Math.floor((override.set.expiresAt - Date.now()) / 1000)),
+          )
+        : maxAgeSeconds;
+      reply
+        .header('etag', etag)
+        .header('cache-control', `private, max-age=${maxAge}, must-revalidate`)
+        .header('vary', `authorization, cookie, ${OVERRIDE_HEADER}`);
+      if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
+  );
+}
+
+async function findOverride(
+  store: DictionaryStore,
+  tenant: string,
+  id: string | undefined,
+): Promise<{ set?: OverrideSet; status?: 'applied' | 'unknown' | 'expired' }> {
+  if (id === undefined) return {};
+  if (!isOverrideId(id)) return { status: 'unknown' };
+  const set = await store.getOverride(id);
+  // Another tenant's override is "unknown" here: its existence is not revealed.
+  if (!set || set.tenant !== tenant) return { status: 'unknown' };
+  if (set.expiresAt <= Date.now()) return { status: 'expired' };
+  return { set, status: 'applied' };
+}
+
+/** The `*` defaults with the app's own settings over them (feature switches merged). */
+function settingsFor(all: Map<string, ClientSettings>, app: string | undefined): ClientSettings {
+  const defaults = all.get('*') ?? {};
+  const own = app !== undefined ? all.get(app) : undefined;
+  if (!own) return defaults;
+  const features = { ...defaults.features, ...own.features };
+  return {
+    ...defaults,
+    ...own,
+    ...(Object.keys(features).length > 0 ? { features } : {}),
+  };
+}
+
+/** RFC 9110 If-None-Match: `*`, or a list of (weak-compared) entity tags. */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}

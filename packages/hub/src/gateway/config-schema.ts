@@ -1,0 +1,75 @@
+/** The `gateway` section of the hub's configuration (included by config/schema.ts). */
+import { Type } from '@sinclair/typebox';
+import { PolicySchema } from '../dictionary/model.ts';
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    maxRequestBytes: Type.Integer({
+      default: 1024 * 1024,
+      minimum: 0,
+      description: 'Largest request body the gateway buffers (413 above); a policy may lower it.',
+    }),
+    upstreams: Type.Object(
+      {
+        allowHttp: Type.Boolean({
+          default: true,
+          description: 'Allow plain http: upstreams (internal services often are).',
+        }),
+        allowCidrs: Type.Array(Type.String(), {
+          default: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+          description:
+            'Non-public networks upstreams may be in; loopback, link-local and metadata addresses stay blocked unless listed.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    defaults: Type.Composite([PolicySchema], {
+      default: { timeoutMs: 10_000, retries: 1, circuitBreaker: { failures: 5, openSeconds: 10 } },
+      description:
+        "Policy of every API version; a version's own policy overrides it field by field.",
+    }),
+    cache: Type.Object(
+      {
+        maxBytes: Type.Integer({ default: 32 * 1024 * 1024, minimum: 0 }),
+        maxEntryBytes: Type.Integer({ default: 1024 * 1024, minimum: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    cors: Type.Object(
+      {
+        origins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Allowed origins (exact, e.g. https://portal.example.com), or "*"',
+        }),
+        credentials: Type.Boolean({ default: false }),
+        maxAgeSeconds: Type.Integer({ default: 600, minimum: 0, maximum: 86_400 }),
+        allowHeaders: Type.Array(Type.String(), {
+          default: [
+            'authorization',
+            'content-type',
+            'x-portico-app',
+            'x-request-id',
+            'traceparent',
+          ],
+        }),
+        exposeHeaders: Type.Array(Type.String(), {
+          default: [
+            'x-request-id',
+            'ratelimit',
+            'ratelimit-policy',
+            'retry-after',
+            'deprecation',
+            'sunset',
+          ],
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    maxRateLimitKeys: Type.Integer({
+      default: 100_000,
+      minimum: 100,
+      description: 'Token buckets kept in memory; the least recently used are dropped beyond.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);

@@ -1,0 +1,47 @@
+/**
+ * Authentication for routes declared `public: true` that still want to know who calls
+ * (the dictionary: anonymous or authenticated) or that check their own, non-vocabulary
+ * scopes (the gateway). Maps failures exactly as the server's auth hook does.
+ */
+import type { FastifyRequest } from 'fastify';
+import {
+  AuthenticationError,
+  AuthenticationUnavailableError,
+  type Authenticator,
+  type Principal,
+} from '../auth/principal.ts';
+import { parseBearer } from '../auth/bearer.ts';
+import { problems } from './problem.ts';
+
+/**
+ * The caller's principal, or undefined when no Authorization header is sent. A header that is
+ * sent but malformed, or a token that does not verify, is 401: never a silent downgrade to
+ * anonymous.
+ */
+export async function optionalPrincipal(
+  authenticator: Authenticator,
+  request: FastifyRequest,
+): Promise<Principal | undefined> {
+  if (request.headers.authorization === undefined) return undefined;
+  return requirePrincipal(authenticator, request);
+}
+
+/** The caller's principal, or a 401/503 problem. */
+export async function requirePrincipal(
+  authenticator: Authenticator,
+  request: FastifyRequest,
+): Promise<Principal> {
+  const token = parseBearer(request.headers.authorization);
+  if (!token)
+    throw problems.unauthorized('a bearer token is required (Authorization: Bearer <token>)');
+  try {
+    return await authenticator.authenticate(token);
+  } catch (error) {
+    if (error instanceof AuthenticationUnavailableError)
+      throw problems.unavailable(
+        'token verification is unavailable: the identity provider cannot be reached',
+      );
+    if (error instanceof AuthenticationError) throw problems.unauthorized(error.message);
+    throw error;
+  }
+}
