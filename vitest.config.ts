@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/*.cluster.test.ts'],
+    // Prints that the cluster suites were not run (and how to run them) at the end.
+    globalSetup: ['packages/hub/test/cluster-suite-notice.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
