@@ -5,8 +5,8 @@
  *             are appended durably, and fan out to WebSocket or SSE subscribers.
  *   socketio  socket.io 4 (websocket transport only, no compression): POST /publish,
  *             `io.emit` per event (socket.io pre-encodes a broadcast frame once).
- *   raw       the limit: `ws` accepts the sockets; POST /publish frames each message once
- *             and writes that one Buffer to every socket, nothing else.
+ *   raw       the limit: `ws` accepts the sockets; POST /publish frames the request's
+ *             messages once, into one Buffer, and writes that Buffer to every socket.
  *
  * Messages: {"cmd":"mem"} → {rss, heap} after a full GC. On start: {ready, port, token?}.
  */
@@ -103,20 +103,21 @@ async function startRaw(): Promise<Started> {
   http.on('request', (req, res) => {
     if (req.url !== '/publish') return;
     void readBody(req).then((body) => {
-      for (const event of JSON.parse(body) as unknown[]) {
-        const payload = Buffer.from(JSON.stringify(event));
-        const frame = Buffer.concat(
-          Sender.frame(payload, {
-            fin: true,
-            opcode: 1,
-            mask: false,
-            readOnly: true,
-            rsv1: false,
-          }),
-        );
-        for (const client of wss.clients)
-          (client as unknown as { _socket: import('node:net').Socket })._socket.write(frame);
-      }
+      // Every event of the request framed once, and the frames joined into one Buffer that
+      // is written as is to each socket: one write per socket per request, as Portico's
+      // corked dispatch of an append batch does.
+      const frames = (JSON.parse(body) as unknown[]).flatMap((event) =>
+        Sender.frame(Buffer.from(JSON.stringify(event)), {
+          fin: true,
+          opcode: 1,
+          mask: false,
+          readOnly: true,
+          rsv1: false,
+        }),
+      );
+      const buffer = Buffer.concat(frames);
+      for (const client of wss.clients)
+        (client as unknown as { _socket: import('node:net').Socket })._socket.write(buffer);
       res.writeHead(202).end();
     });
   });

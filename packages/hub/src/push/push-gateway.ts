@@ -189,6 +189,7 @@ export class PushGateway implements ConnectionHost {
       id: spec.id,
       tenant: connection.tenant,
       topic: spec.topic,
+      channel: spec.channel,
       matchesTopic: compileTopicPattern(spec.topic),
       filter: filters[i],
       filterPattern: spec.filter,

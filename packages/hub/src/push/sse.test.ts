@@ -197,6 +197,20 @@ describe('GET /v1/stream', () => {
       },
     });
     expect(stranger.status).toBe(404);
+
+    // A push channel (a routing rule's push target) is added the same way.
+    const channel = await fetch(`${h.base}/v1/stream/${connectionId}/subscriptions`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'alerts', channel: 'alerts' }),
+    });
+    expect(channel.status).toBe(201);
+    expect(await channel.json()).toEqual({
+      id: 'alerts',
+      topic: 'portico.*.push.alerts',
+      channel: 'alerts',
+      replaying: false,
+    });
   });
 
   it('authenticates an EventSource with a single-use ticket', async () => {
@@ -290,6 +304,9 @@ describe('GET /v1/stream', () => {
       (await get(`subscriptions=${encodeURIComponent('[{"id":"a","topic":"a.>","from":3}]')}`))
         .status,
     ).toBe(400);
+    const badChannel = await get('channel=Not%20A%20Channel');
+    expect(badChannel.status).toBe(400);
+    expect(badChannel.body.errors?.[0]?.pointer).toBe('/channel/0');
     expect((await get('topic=a.>', { 'last-event-id': 'yesterday' })).status).toBe(400);
     expect((await get('from=-1')).status).toBe(400);
   });

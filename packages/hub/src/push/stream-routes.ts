@@ -15,6 +15,7 @@ import type { PushGateway } from './push-gateway.ts';
 import { SseTransport } from './sse-transport.ts';
 import { authenticateStream } from './stream-auth.ts';
 import {
+  channelSubscriptionId,
   duplicateIdErrors,
   MAX_TOPIC_PATTERN_LENGTH,
   parseSubscriptionList,
@@ -42,10 +43,19 @@ const SubscriptionBody = Type.Object(
       pattern: SUBSCRIPTION_ID.source,
       description: 'Echoed on every message it matches',
     }),
-    topic: Type.String({
-      maxLength: MAX_TOPIC_PATTERN_LENGTH,
-      description: 'Topic pattern: `*` one segment, `>` the rest',
-    }),
+    topic: Type.Optional(
+      Type.String({
+        maxLength: MAX_TOPIC_PATTERN_LENGTH,
+        description: 'Topic pattern: `*` one segment, `>` the rest (give this or channel)',
+      }),
+    ),
+    channel: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          "A routing rule's push channel (its copies' topic portico.<env>.push.<channel>); give this or topic",
+      }),
+    ),
     filter: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
         description: 'EventBridge content filter on the CloudEvent',
@@ -60,6 +70,7 @@ const SubscriptionBody = Type.Object(
 const SubscriptionView = Type.Object({
   id: Type.String(),
   topic: Type.String(),
+  channel: Type.Optional(Type.String()),
   filter: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   replaying: Type.Boolean({
     description: 'True while the subscription is still replaying the log',
@@ -80,8 +91,9 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
         summary: 'Server-Sent Events stream of the subscribed topics',
         description:
           'Authenticate with `Authorization: Bearer` or a single-use `ticket` (POST /v1/stream/tickets). ' +
-          'Subscriptions: `topic` (repeatable; the id is the pattern) and/or `subscriptions` ' +
-          '(JSON array of {id, topic, filter}); more can be added with POST /v1/stream/{connectionId}/subscriptions. ' +
+          'Subscriptions: `topic` (repeatable; the id is the pattern), `channel` (repeatable; a push ' +
+          'channel of routing rules, id `channel:<name>`) and/or `subscriptions` ' +
+          '(JSON array of {id, topic or channel, filter}); more can be added with POST /v1/stream/{connectionId}/subscriptions. ' +
           'Resume with `Last-Event-ID` or `from`. The response is text/event-stream (see the push README).',
         tags: TAGS,
         security: [{ bearer: ['events:read'] }, {}],
@@ -92,8 +104,12 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
           topic: Type.Optional(
             Type.Array(Type.String({ maxLength: MAX_TOPIC_PATTERN_LENGTH }), { maxItems: 256 }),
           ),
+          channel: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 256 })),
           subscriptions: Type.Optional(
-            Type.String({ maxLength: 64 * 1024, description: 'JSON array of {id, topic, filter}' }),
+            Type.String({
+              maxLength: 64 * 1024,
+              description: 'JSON array of {id, topic or channel, filter}',
+            }),
           ),
           from: Type.Optional(
             Type.Integer({
@@ -105,12 +121,12 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
       },
     },
     async (request, reply) => {
-      const { ticket, topic = [], subscriptions, from } = request.query;
+      const { ticket, topic = [], channel = [], subscriptions, from } = request.query;
       const principal = await authenticateStream(
         { authorization: request.headers.authorization, ticket },
         deps,
       ).catch(rethrow);
-      const specs = parseStreamSubscriptions(topic, subscriptions);
+      const specs = parseStreamSubscriptions(topic, channel, subscriptions);
       const resumeFrom = lastEventId(request.headers['last-event-id']) ?? from;
       try {
         gateway.precheck(principal, specs.length);
@@ -178,6 +194,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
         subscriptions: [...connection.subscriptions.values()].map((sub) => ({
           id: sub.id,
           topic: sub.topic,
+          ...(sub.channel !== undefined ? { channel: sub.channel } : {}),
           ...(sub.filterPattern ? { filter: sub.filterPattern } : {}),
           replaying: sub.replay !== undefined,
         })),
@@ -211,6 +228,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
       return reply.code(201).send({
         id: spec.id,
         topic: spec.topic,
+        ...(spec.channel !== undefined ? { channel: spec.channel } : {}),
         ...(spec.filter ? { filter: spec.filter } : {}),
         replaying: spec.from !== undefined,
       });
@@ -324,9 +342,13 @@ function openStream(
   gateway.subscribe(connection, specs, { ...(from !== undefined ? { from } : {}), primary: true });
 }
 
-/** `topic=` patterns (id = the pattern) plus the `subscriptions=` JSON list. */
+/**
+ * `topic=` patterns (id = the pattern), `channel=` push channels (id = `channel:<name>`)
+ * plus the `subscriptions=` JSON list.
+ */
 function parseStreamSubscriptions(
   topics: string[],
+  channels: string[],
   subscriptions: string | undefined,
 ): SubscriptionSpec[] {
   const specs: SubscriptionSpec[] = [];
@@ -341,6 +363,16 @@ function parseStreamSubscriptions(
         detail: result.errors.some((e) => e.pointer === '/topic')
           ? result.errors.find((e) => e.pointer === '/topic')!.detail
           : 'as its own subscription id a pattern may be at most 128 characters; use subscriptions= with an explicit id',
+      });
+  });
+  channels.forEach((channel, index) => {
+    const result = parseSubscriptionSpec({ id: channelSubscriptionId(channel), channel });
+    if (result.ok) specs.push(result.spec);
+    else
+      errors.push({
+        pointer: `/channel/${index}`,
+        in: 'query',
+        detail: (result.errors.find((e) => e.pointer === '/channel') ?? result.errors[0]!).detail,
       });
   });
   if (subscriptions !== undefined) {

@@ -1,11 +1,18 @@
 /**
  * What a client asks for when it subscribes, on either transport: an id it chooses (echoed
- * on every message the subscription matches), a topic pattern, an optional EventBridge
- * content filter, and an optional position to replay after. One parser for SSE query
- * strings, the SSE control endpoint and WebSocket messages, so the rules cannot drift.
+ * on every message the subscription matches), a topic pattern or a push channel, an
+ * optional EventBridge content filter, and an optional position to replay after. One
+ * parser for SSE query strings, the SSE control endpoint and WebSocket messages, so the
+ * rules cannot drift.
+ *
+ * A channel is where routing rules' `push` targets put their copies: the topic
+ * `portico.<env>.push.<channel>` (delivery/log-copy-target.ts). `channel: "alerts"` is the
+ * same subscription as `topic: "portico.*.push.alerts"`, the form the routing README uses
+ * for queues too (the environment segment is a wildcard: a hub's log holds its own env).
  */
 import type { FieldError } from '../http/problem.ts';
 import { topicPatternProblem } from '../events/topic.ts';
+import { DESTINATION } from '../delivery/log-copy-target.ts';
 import { validatePattern, type Pattern } from '../routing/pattern/index.ts';
 
 /** Ids go into JSON, SSE data lines and URL paths; topic patterns are valid ids. */
@@ -16,7 +23,10 @@ export const MAX_FILTER_BYTES = 8 * 1024;
 
 export type SubscriptionSpec = {
   id: string;
+  /** The topic pattern; for a channel subscription, the channel's topic pattern. */
   topic: string;
+  /** Set when the client subscribed by push channel rather than by topic. */
+  channel?: string;
   filter?: Pattern;
   /** Replay events after this position (exclusive) before going live. */
   from?: number;
@@ -24,7 +34,17 @@ export type SubscriptionSpec = {
 
 export type SpecResult = { ok: true; spec: SubscriptionSpec } | { ok: false; errors: FieldError[] };
 
-const KNOWN_FIELDS = new Set(['id', 'topic', 'filter', 'from']);
+const KNOWN_FIELDS = new Set(['id', 'topic', 'channel', 'filter', 'from']);
+
+/** The topic pattern of a push channel (any environment segment; see the module comment). */
+export function channelTopic(channel: string): string {
+  return `portico.*.push.${channel}`;
+}
+
+/** The subscription id `?channel=` gives a channel on the SSE query string. */
+export function channelSubscriptionId(channel: string): string {
+  return `channel:${channel}`;
+}
 
 /**
  * Checks one subscription. `pointer` prefixes every error pointer (e.g. `/subscriptions/2`);
@@ -41,18 +61,26 @@ export function parseSubscriptionSpec(
     errors.push({ pointer: `${at}${pointer}` || '/', detail, in: where });
 
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    fail('', 'must be an object with id, topic and optionally filter and from');
+    fail('', 'must be an object with id, topic (or channel) and optionally filter and from');
     return { ok: false, errors };
   }
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record))
     if (!KNOWN_FIELDS.has(key) && !options.ignore?.includes(key))
-      fail(`/${key}`, 'is not a subscription field (id, topic, filter, from)');
+      fail(`/${key}`, 'is not a subscription field (id, topic, channel, filter, from)');
 
-  const { id, topic, filter, from } = record;
+  const { id, topic, channel, filter, from } = record;
   if (typeof id !== 'string' || !SUBSCRIPTION_ID.test(id))
     fail('/id', 'must be 1-128 characters of letters, digits and . _ : * > -');
-  if (typeof topic !== 'string') fail('/topic', 'must be a topic pattern string');
+  if (channel !== undefined) {
+    if (topic !== undefined) fail('/channel', 'give either a topic or a channel, not both');
+    else if (typeof channel !== 'string' || !DESTINATION.test(channel))
+      fail(
+        '/channel',
+        'must be a push channel name: 1-64 lowercase letters, digits, _ and -, starting with a letter or digit',
+      );
+  } else if (typeof topic !== 'string')
+    fail('/topic', 'must be a topic pattern string (or give a push channel in channel)');
   else if (topic.length > MAX_TOPIC_PATTERN_LENGTH)
     fail('/topic', `must be at most ${MAX_TOPIC_PATTERN_LENGTH} characters`);
   else {
@@ -74,7 +102,9 @@ export function parseSubscriptionSpec(
     ok: true,
     spec: {
       id: id as string,
-      topic: topic as string,
+      ...(channel !== undefined
+        ? { topic: channelTopic(channel as string), channel: channel as string }
+        : { topic: topic as string }),
       ...(filter !== undefined ? { filter: filter as Pattern } : {}),
       ...(from !== undefined ? { from: from as number } : {}),
     },

@@ -9,6 +9,8 @@ export type Subscription = {
   readonly id: string;
   readonly tenant: string;
   readonly topic: string;
+  /** The push channel, when the client subscribed by channel (topic is then its pattern). */
+  readonly channel: string | undefined;
   /** The topic pattern compiled, for replays (live matching goes through the index). */
   readonly matchesTopic: TopicMatcher;
   readonly filter: ContentFilter | undefined;

@@ -4,6 +4,7 @@
  * match acknowledgements and errors to requests.
  *
  *   {"type":"subscribe","id":"inc","topic":"incident.*.ticket.created","filter":{…},"from":41}
+ *   {"type":"subscribe","id":"alerts","channel":"alerts"}     (a routing rule's push channel)
  *   {"type":"unsubscribe","id":"inc"}
  *   {"type":"refresh","token":"<new access token>"}
  *   {"type":"ping"}

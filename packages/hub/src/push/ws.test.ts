@@ -80,6 +80,53 @@ describe('WebSocket /v1/ws', () => {
     expect(types.indexOf('subscribed')).toBeLessThan(types.indexOf('event'));
   });
 
+  it("subscribes to a routing rule's push channel, with a content filter, and resumes it", async () => {
+    const rule = await h.hub.server.inject({
+      method: 'POST',
+      url: '/v1/rules',
+      headers: await h.auth('ws-channel', ['rules:write']),
+      payload: {
+        name: 'alerts',
+        pattern: { type: [INC] },
+        targets: [{ kind: 'push', channel: 'alerts' }],
+      },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const ws = await open('ws-channel');
+    ws.send({ type: 'subscribe', id: 'all', channel: 'alerts' });
+    ws.send({ type: 'subscribe', id: 'eu', channel: 'alerts', filter: { data: { eu: [true] } } });
+    await ws.next('subscribed', (m) => m.id === 'all');
+    await ws.next('subscribed', (m) => m.id === 'eu');
+
+    await h.publish('ws-channel', [
+      { type: INC, data: { eu: false }, id: 'us-1' },
+      { type: BILL, id: 'bill-1' },
+      { type: INC, data: { eu: true }, id: 'eu-1' },
+    ]);
+    const eu = await ws.next('event', (m) => (m.event as { id: string }).id === 'eu-1');
+    expect(eu).toMatchObject({ topic: 'portico.dev.push.alerts', event: { type: INC } });
+    expect((eu.subscriptions as string[]).sort()).toEqual(['all', 'eu']);
+    const events = ws.events();
+    expect(events.map((m) => m.event.id)).toEqual(['us-1', 'eu-1']); // copies only, never the bill
+    expect(events[0]!.subscriptions).toEqual(['all']);
+
+    // A later shell resumes the channel from the first copy's position.
+    const later = await open('ws-channel');
+    later.send({ type: 'subscribe', id: 'all', channel: 'alerts', from: events[0]!.position });
+    await later.next('caught-up');
+    expect(later.events().map((m) => m.event.id)).toEqual(['eu-1']);
+
+    ws.send({ type: 'subscribe', id: 'bad', channel: 'No Such!', ref: 'c1' });
+    expect(await ws.next('error', (m) => m.ref === 'c1')).toMatchObject({
+      code: 'invalid',
+      errors: [{ pointer: '/channel' }],
+    });
+    ws.send({ type: 'subscribe', id: 'both', channel: 'alerts', topic: 'a.>', ref: 'c2' });
+    expect(await ws.next('error', (m) => m.ref === 'c2')).toMatchObject({
+      errors: [{ pointer: '/channel', detail: expect.stringMatching(/not both/) }],
+    });
+  });
+
   it('answers bad messages with `error` (echoing ref) and keeps the connection', async () => {
     const ws = await open('ws-bad');
     ws.socket.send('{not json');
