@@ -5,7 +5,12 @@
  * the webhooks capability provides its sender).
  */
 import type { DeliveryTarget } from './delivery-target.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  resolvePolicy,
+  type RetryOverride,
+  type RetryPolicy,
+} from './retry-policy.ts';
 
 export type TargetKindSpec = {
   /** `queue`, `push`, `webhook` … (lowercase letters, digits, `-`). */
@@ -40,12 +45,28 @@ export type RegisteredSender = {
   concurrencyOf: ((ref: string) => number | undefined) | undefined;
 };
 
+/**
+ * The operator's settings for a kind (`routing.targets.<kind>` in portico.config.json).
+ * They win over what the kind's code registers, and a rule target's own `retry` wins
+ * over both.
+ */
+export type KindSettings = {
+  retry?: RetryOverride;
+  timeoutMs?: number;
+  concurrency?: number;
+};
+
 const KIND = /^[a-z][a-z0-9-]{0,31}$/;
 
 export class TargetRegistry {
   readonly #kinds = new Map<string, TargetKindSpec>();
   readonly #senders = new Map<string, RegisteredSender>();
   readonly #listeners = new Set<(kind: string) => void>();
+  readonly #settings: Readonly<Record<string, KindSettings>>;
+
+  constructor(settings: Readonly<Record<string, KindSettings>> = {}) {
+    this.#settings = settings;
+  }
 
   /** Makes a kind known to rules. Redefining a kind replaces its spec. */
   define(spec: TargetKindSpec): void {
@@ -65,11 +86,12 @@ export class TargetRegistry {
   ): void {
     if (spec) this.define({ ...spec, kind });
     if (!this.#kinds.has(kind)) throw new Error(`target kind "${kind}" is not defined`);
+    const settings = Object.hasOwn(this.#settings, kind) ? this.#settings[kind] : undefined;
     this.#senders.set(kind, {
       target,
-      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
-      timeoutMs: options.timeoutMs ?? 30_000,
-      concurrency: Math.max(1, options.concurrency ?? 4),
+      retry: resolvePolicy({ ...DEFAULT_RETRY_POLICY, ...options.retry }, settings?.retry),
+      timeoutMs: settings?.timeoutMs ?? options.timeoutMs ?? 30_000,
+      concurrency: Math.max(1, settings?.concurrency ?? options.concurrency ?? 4),
       concurrencyOf: options.concurrencyOf,
     });
     for (const listener of this.#listeners) listener(kind);
@@ -81,6 +103,11 @@ export class TargetRegistry {
 
   kinds(): TargetKindSpec[] {
     return [...this.#kinds.values()];
+  }
+
+  /** Kinds the operator configured that no capability has defined (probably a typo). */
+  unknownSettings(): string[] {
+    return Object.keys(this.#settings).filter((kind) => !this.#kinds.has(kind));
   }
 
   sender(kind: string): RegisteredSender | undefined {
