@@ -21,6 +21,7 @@ import { registerOpsRoutes } from './telemetry/ops-routes.ts';
 import { registerPush } from './push/index.ts';
 import { createRouting, type Routing } from './routing/routing.ts';
 import { createDictionary } from './dictionary/index.ts';
+import { createSchemaRegistry } from './registry/create-registry.ts';
 
 export type Hub = {
   config: PorticoConfig;
@@ -71,6 +72,13 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
   });
   // Capabilities that vet events at publish (schema validation, policies) add their checks here.
   const publishChecks: PublishCheck[] = [];
+  const schemaRegistry = await createSchemaRegistry({
+    db,
+    server,
+    metrics,
+    config: config.registry,
+  });
+  publishChecks.push(...schemaRegistry.publishChecks);
   const ingestor = new EventIngestor({
     checks: publishChecks,
     log,

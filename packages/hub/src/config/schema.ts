@@ -138,6 +138,71 @@ const Push = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const DomainPolicy = Type.Object(
+  {
+    forbidPii: Type.Boolean({
+      default: false,
+      description:
+        'Refuse events whose data holds a value under a schema field marked `x-pii: true` (422).',
+    }),
+    requireSchema: Type.Boolean({
+      default: false,
+      description:
+        'Refuse events of this domain whose type has no registered schema (their fields cannot be checked).',
+    }),
+    maxRetentionSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Longest an event of this domain may ask to be kept: a later `expirytime` is refused (422); an event without one gets `expirytime` = recorded time + this.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SchemaRegistryConfig = Type.Object(
+  {
+    compatibility: Type.Union(
+      [
+        'BACKWARD',
+        'BACKWARD_TRANSITIVE',
+        'FORWARD',
+        'FORWARD_TRANSITIVE',
+        'FULL',
+        'FULL_TRANSITIVE',
+        'NONE',
+      ].map((l) => Type.Literal(l)),
+      {
+        default: 'BACKWARD',
+        description: 'Compatibility level of a subject when neither it nor its tenant sets one.',
+      },
+    ),
+    validation: Type.Union([Type.Literal('reject'), Type.Literal('warn')], {
+      default: 'reject',
+      description:
+        "At publish, an event failing its type's schema is refused (422) or accepted and flagged (`validationwarnings`); per subject via PUT /v1/registry/config.",
+    }),
+    allowOptionalPropertyInOpenModel: Type.Boolean({
+      default: true,
+      description:
+        'A new optional property in an open content model is compatible (false: Confluent/Apicurio behaviour). See registry/compatibility/DECISIONS.md.',
+    }),
+    cacheRefreshMs: Type.Integer({
+      default: 1000,
+      minimum: 10,
+      maximum: 60_000,
+      description: "How stale another hub node's registry writes may be seen at publish.",
+    }),
+    domains: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$' }), DomainPolicy, {
+      default: {},
+      description:
+        'Publish-time policy per event domain (the first segment of the type), e.g. { "hr": { "forbidPii": true, "maxRetentionSeconds": 2592000 } }.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -169,6 +234,7 @@ export const ConfigSchema = Type.Object(
     backbone: Backbone,
     store: Store,
     push: Push,
+    registry: SchemaRegistryConfig,
     dictionary: DictionaryConfigSchema,
     gateway: GatewayConfigSchema,
   },

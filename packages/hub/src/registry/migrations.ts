@@ -1,6 +1,6 @@
 /**
  * The schema registry's tables. Everything is keyed by tenant: a tenant's subjects, ids,
- * configs and policies are invisible to every other tenant.
+ * and configs are invisible to every other tenant.
  *
  * - `registry_schemas`: one row per distinct schema (per tenant): the same schema text and
  *   references registered under two subjects, or twice, keep one id. Ids come from one
@@ -12,7 +12,6 @@
  *   (`deleted = 1`), so version numbers are never reused.
  * - `registry_config`: compatibility, validation mode and the open-content-model choice per
  *   subject; subject `''` is the tenant's global config. NULL columns inherit.
- * - `registry_policies`: publish-time policies per tenant, as JSON.
  * - `registry_state.version` is bumped by every write in the same transaction, first: the
  *   row lock serialises registry writes on PostgreSQL (so "check compatibility, then
  *   insert" cannot race), and hub nodes compare it to drop their publish-time caches.
@@ -57,13 +56,6 @@ create table registry_config (
   validation text,
   allow_optional_in_open integer,
   primary key (tenant, subject)
-);
-create table registry_policies (
-  tenant text not null,
-  name text not null,
-  body text not null,
-  updated_at bigint not null,
-  primary key (tenant, name)
 );
 create table registry_state (id integer primary key, version bigint not null, next_schema_id integer not null);
 insert into registry_state (id, version, next_schema_id) values (1, 0, 1);

@@ -1,7 +1,7 @@
 /**
  * What publish-time validation needs, kept in memory so that an event costs no store
  * round trip: per (tenant, subject, version) the compiled schema and the validation mode
- * (or "not registered"), and per tenant the PII policy.
+ * (or "not registered").
  *
  * Freshness: this node's registry writes clear the caches at once (`invalidate`); another
  * node's writes are seen within `refreshMs` (the registry's state version, one small read
@@ -11,7 +11,6 @@
  * always means the same schema text and references (ids are never reused).
  */
 import { BoundedCache } from './bounded-cache.ts';
-import { PII_POLICY, type PiiPolicy } from './pii-policy.ts';
 import type { RegistryStore } from './registry-store.ts';
 import type { CompiledSchema } from './schema-compiler.ts';
 import type {
@@ -41,7 +40,6 @@ export class PublishCache {
   readonly #refreshMs: number;
   readonly #now: () => number;
   readonly #targets: BoundedCache<string, Promise<PublishTarget | undefined>>;
-  readonly #policies: BoundedCache<string, Promise<PiiPolicy | undefined>>;
   readonly #compiled: BoundedCache<string, Promise<CompiledSchema>>;
   #checkedAt = -Infinity;
   #seenVersion: number | undefined;
@@ -53,14 +51,12 @@ export class PublishCache {
     this.#refreshMs = options.refreshMs ?? 1000;
     this.#now = options.now ?? Date.now;
     this.#targets = new BoundedCache(options.maxEntries ?? 10_000);
-    this.#policies = new BoundedCache(options.maxEntries ?? 10_000);
     this.#compiled = new BoundedCache(options.maxCompiled ?? 1_000);
   }
 
-  /** Drops every resolution and policy (after a registry write on this node). */
+  /** Drops every resolution (after a registry write on this node). */
   invalidate(): void {
     this.#targets.clear();
-    this.#policies.clear();
   }
 
   async target(
@@ -78,15 +74,6 @@ export class PublishCache {
       const config = await this.#registry.config(tenant, subject, true);
       return { ...resolved, mode: config.validation };
     });
-  }
-
-  async piiPolicy(tenant: string): Promise<PiiPolicy | undefined> {
-    await this.#fresh();
-    return this.#policies.getOrCreate(
-      tenant,
-      async () =>
-        (await this.#store.policy(this.#store.db, tenant, PII_POLICY)) as PiiPolicy | undefined,
-    );
   }
 
   async #fresh(): Promise<void> {

@@ -239,31 +239,6 @@ export class RegistryStore {
       subject,
     ]);
   }
-
-  async policy(q: SqlExecutor, tenant: string, name: string): Promise<unknown> {
-    const [row] = await q.query<{ body: string }>(
-      'select body from registry_policies where tenant = $1 and name = $2',
-      [tenant, name],
-    );
-    return row ? (JSON.parse(row.body) as unknown) : undefined;
-  }
-
-  async putPolicy(tx: SqlExecutor, tenant: string, name: string, body: unknown): Promise<void> {
-    await tx.execute(
-      `insert into registry_policies (tenant, name, body, updated_at) values ($1, $2, $3, $4)
-       on conflict (tenant, name) do update set body = excluded.body, updated_at = excluded.updated_at`,
-      [tenant, name, JSON.stringify(body), this.#clock()],
-    );
-  }
-
-  async deletePolicy(tx: SqlExecutor, tenant: string, name: string): Promise<boolean> {
-    return (
-      (await tx.execute('delete from registry_policies where tenant = $1 and name = $2', [
-        tenant,
-        name,
-      ])) > 0
-    );
-  }
 }
 
 function toSchema(row: Row): StoredSchema {

@@ -69,7 +69,7 @@ export class SchemaCompiler {
   /** Problems of a schema against its dialect's meta-schema ([] when it is valid). */
   metaProblems(schema: unknown, dialect: Dialect): FieldProblem[] {
     const ajv = this.#meta[dialect];
-    if (ajv.validateSchema(schema as object)) return [];
+    if (ajv.validateSchema(withoutMetaSchema(schema) as object)) return [];
     return toProblems(ajv.errors ?? []);
   }
 
@@ -108,7 +108,7 @@ export class SchemaCompiler {
         try {
           // The reference's own `$id` would be registered too and may clash with the root's
           // or another reference's: compile it under its name only.
-          ajv.addSchema(withoutId(ref.schema as AnySchema), key);
+          ajv.addSchema(withoutId(withoutMetaSchema(ref.schema) as AnySchema), key);
         } catch (error) {
           throw new SchemaCompileError([
             { pointer: '', detail: `reference "${ref.name}": ${(error as Error).message}` },
@@ -118,7 +118,7 @@ export class SchemaCompiler {
     }
     let validate: ReturnType<Ajv['compile']>;
     try {
-      validate = ajv.compile(schema as object);
+      validate = ajv.compile(withoutMetaSchema(schema) as object);
     } catch (error) {
       throw new SchemaCompileError([{ pointer: '', detail: compileMessage(error) }]);
     }
@@ -150,6 +150,16 @@ function referenceKeys(ref: ReferencedSchema, rootId: unknown): string[] {
   const ownId = (ref.schema as { $id?: unknown } | null)?.$id;
   if (typeof ownId === 'string' && ownId !== rootId) keys.push(ownId);
   return [...new Set(keys)];
+}
+
+/**
+ * The dialect was already decided from `$schema` (schema-text.ts); ajv would look the URI
+ * up again and fail on spellings it does not know (https, no trailing `#`).
+ */
+function withoutMetaSchema(schema: unknown): unknown {
+  if (typeof schema !== 'object' || schema === null || !('$schema' in schema)) return schema;
+  const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
+  return rest;
 }
 
 function withoutId(schema: AnySchema): AnySchema {

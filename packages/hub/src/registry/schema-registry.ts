@@ -434,12 +434,12 @@ export class SchemaRegistry {
       spec === 'latest' ? live[live.length - 1] : live.find((v) => v.version === spec);
     if (!version) return undefined;
     const schema = await compiled(version.schemaId, async () => {
-      const stored = await this.#store.schemaById(db, tenant, version.schemaId);
-      const prepared = await this.#prepare(db, tenant, {
-        schema: stored!.text,
-        references: stored!.references,
-      });
-      return this.#compiler.compile(prepared.schema, prepared.dialect, prepared.referenced);
+      // Checked at registration: only the references need loading, then one compile.
+      const stored = (await this.#store.schemaById(db, tenant, version.schemaId))!;
+      const parsed = JSON.parse(stored.text) as unknown;
+      const dialect = dialectOf(parsed) as Dialect;
+      const referenced = await this.#loadReferences(db, tenant, stored.references);
+      return this.#compiler.compile(parsed, dialect, referenced);
     });
     return { subject, version: version.version, id: version.schemaId, compiled: schema };
   }

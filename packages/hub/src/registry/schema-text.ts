@@ -41,7 +41,30 @@ export function parseSchemaText(text: string): { schema: unknown } | { problem: 
     return { problem: 'a JSON Schema is an object or a boolean' };
   if (Array.isArray(schema))
     return { problem: 'a JSON Schema is an object or a boolean, not an array' };
+  if (nestingDepth(schema, MAX_DEPTH) > MAX_DEPTH)
+    return { problem: `the schema is nested more than ${MAX_DEPTH} levels deep` };
   return { schema };
+}
+
+/**
+ * Deeper documents are refused: ajv, the compatibility checker and canonicalJson all
+ * recurse over the document, and a pathological nesting would exhaust the stack (a 500)
+ * instead of getting a 422. Real schemas stay far below this.
+ */
+export const MAX_DEPTH = 128;
+
+/** Nesting depth of a JSON value, walked iteratively; stops counting past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** JSON with object keys sorted: two texts that differ only in layout or key order compare equal. */
