@@ -17,7 +17,7 @@ import { createDeliveryMetrics } from '../delivery/delivery-metrics.ts';
 import { Dispatcher, type DispatcherOptions } from '../delivery/dispatcher.ts';
 import { registerDlqRoutes } from '../delivery/dlq-routes.ts';
 import { DESTINATION, LogCopyTarget } from '../delivery/log-copy-target.ts';
-import { TargetRegistry } from '../delivery/target-registry.ts';
+import { TargetRegistry, type KindSettings } from '../delivery/target-registry.ts';
 import { ActiveRules } from './active-rules.ts';
 import { ROUTING_MIGRATIONS } from './migrations.ts';
 import { Router, type RouterOptions } from './router.ts';
@@ -33,6 +33,11 @@ export type RoutingOptions = {
   /** The environment segment of topics (queue copies go to `portico.<env>.queue.<name>`). */
   env: string;
   limits?: Partial<RuleLimits>;
+  /**
+   * Per target kind: the operator's retry policy, timeout and concurrency
+   * (`routing.targets` in the config). They win over what the kind registers.
+   */
+  kinds?: Record<string, KindSettings>;
   router?: Pick<RouterOptions, 'batchSize' | 'pullWaitMs' | 'ackWaitMs' | 'errorBackoffMs'>;
   dispatcher?: Pick<DispatcherOptions, 'discoveryIntervalMs' | 'leaseMarginMs' | 'errorBackoffMs'>;
   /** How often another node's rule change is looked for. Default 1000 ms. */
@@ -51,6 +56,19 @@ export type Routing = {
   targets: TargetRegistry;
   /** Every delivery attempt of every kind (a webhooks API lists an endpoint's attempts here). */
   attempts: AttemptLog;
+  /**
+   * For capabilities that manage rules of their own (a webhook endpoint is a rule with a
+   * webhook target): write through `store`, then `reload()` so this node routes by it at once.
+   */
+  rules: { store: RuleStore; reload(): Promise<void> };
+  /**
+   * The deliveries table (DLQ listing and replay of a capability's own targets) and
+   * `notify`, which makes the dispatcher look at targets with new due work now.
+   */
+  deliveries: {
+    store: DeliveryStore;
+    notify(targets: Iterable<{ key: string; kind: string }>): void;
+  };
   /** Loads the rules, then starts the router and the dispatcher. */
   start(): Promise<void>;
   /** Stops routing and delivering; in-flight attempts are aborted and given back. Idempotent. */
@@ -66,7 +84,7 @@ export async function createRouting(options: RoutingOptions): Promise<Routing> {
   const logger = server.log;
   const limits: RuleLimits = { ...DEFAULT_RULE_LIMITS, ...options.limits };
 
-  const targets = new TargetRegistry();
+  const targets = new TargetRegistry(options.kinds);
   const destinationProblem = (what: string) => (ref: string) =>
     DESTINATION.test(ref)
       ? undefined
@@ -148,7 +166,15 @@ export async function createRouting(options: RoutingOptions): Promise<Routing> {
   return {
     targets,
     attempts,
+    rules: { store: ruleStore, reload: () => active.reload() },
+    deliveries: { store: deliveries, notify: (touched) => dispatcher.notify(touched) },
     async start() {
+      const unknown = targets.unknownSettings();
+      if (unknown.length > 0)
+        logger.warn(
+          { kinds: unknown, known: targets.kinds().map((k) => k.kind) },
+          'routing: routing.targets names target kinds nothing defines (yet); their settings are unused',
+        );
       await active.reload();
       await dispatcher.start();
       await router.start();
