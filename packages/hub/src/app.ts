@@ -20,6 +20,7 @@ import { registerConsumerGroupRoutes } from './events/consumer-group-routes.ts';
 import { registerOpsRoutes } from './telemetry/ops-routes.ts';
 import { registerPush } from './push/index.ts';
 import { createRouting, type Routing } from './routing/routing.ts';
+import { routingOptionsFrom } from './routing/routing-config.ts';
 import { createDictionary } from './dictionary/index.ts';
 import { createSchemaRegistry } from './registry/create-registry.ts';
 
@@ -100,7 +101,14 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
   });
   registerConsumerLagGauge(metrics, log);
   const push = registerPush({ server, log, authenticator, registry: metrics, config: config.push });
-  const routing = await createRouting({ log, db, metrics, server, env: config.env });
+  const routing = await createRouting({
+    log,
+    db,
+    metrics,
+    server,
+    env: config.env,
+    ...routingOptionsFrom(config.routing),
+  });
   await createDictionary({
     db,
     server,

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DictionaryConfigSchema } from '../dictionary/config-schema.ts';
 import { GatewayConfigSchema } from '../gateway/config-schema.ts';
+import { RoutingConfigSchema } from '../routing/config-schema.ts';
 
 /**
  * The one configuration schema. Defaults live here; `portico config schema` prints it as
@@ -237,6 +238,7 @@ export const ConfigSchema = Type.Object(
     registry: SchemaRegistryConfig,
     dictionary: DictionaryConfigSchema,
     gateway: GatewayConfigSchema,
+    routing: RoutingConfigSchema,
   },
   {
     additionalProperties: false,

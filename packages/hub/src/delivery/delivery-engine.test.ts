@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import type { DeliveryTarget } from './delivery-target.ts';
 import { HttpPostTarget, HttpReceiver, waitFor } from '../routing/testing/http-receiver.ts';
 import { RoutingClient } from '../routing/testing/routing-client.ts';
 
@@ -55,6 +56,55 @@ describe('per-target isolation', () => {
     // The hanging target holds its own 2 slots (its concurrency) and nothing else.
     expect(rx.on('/hangs').length).toBeLessThanOrEqual(2);
     expect(titles('/fast').sort()).toEqual(Array.from({ length: 8 }, (_, i) => `iso-${i}`).sort());
+  });
+});
+
+describe('per-destination limits', () => {
+  it('caps one destination below its kind, and lets a target defer without spending an attempt', async () => {
+    const deferrals = new Map<string, number>();
+    let inflight = 0;
+    let mostInflight = 0;
+    const target: DeliveryTarget = {
+      async deliver(d) {
+        if (d.target.ref === 'deferring') {
+          const n = (deferrals.get(d.id) ?? 0) + 1;
+          deferrals.set(d.id, n);
+          return n === 1 ? { outcome: 'deferred', delayMs: 10 } : { outcome: 'delivered' };
+        }
+        inflight++;
+        mostInflight = Math.max(mostInflight, inflight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inflight--;
+        return { outcome: 'delivered' };
+      },
+    };
+    t.hub.routing.targets.register(
+      'paced',
+      target,
+      { concurrency: 4, concurrencyOf: (ref) => (ref === 'single' ? 1 : undefined) },
+      { refField: 'dest', description: 'a test destination' },
+    );
+    await rc.createRule('paced', {
+      name: 'paced',
+      pattern: titled('paced-'),
+      targets: [
+        { kind: 'paced', dest: 'single' },
+        { kind: 'paced', dest: 'deferring' },
+      ],
+    });
+    await rc.publish(
+      'paced',
+      Array.from({ length: 6 }, (_, i) => ({ data: { title: `paced-${i}` } })),
+    );
+    await waitFor(() => [...deferrals.values()].filter((n) => n === 2).length === 6, 'deferrals');
+    for (const id of deferrals.keys()) {
+      const d = await rc.deliveryWhen('paced', id, 'delivered');
+      expect(d['attempts']).toBe(1);
+      const log = (await rc.api('paced', 'GET', `/v1/deliveries/${id}/attempts`)).json();
+      expect(log.attempts).toMatchObject([{ attempt: 1, outcome: 'delivered' }]);
+    }
+    await waitFor(() => inflight === 0 && mostInflight > 0, 'the single destination');
+    expect(mostInflight).toBe(1);
   });
 });
 

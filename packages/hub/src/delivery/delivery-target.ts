@@ -54,7 +54,13 @@ export type DeliveryResult =
   /** Try again later; `retryAfterMs` (e.g. from a Retry-After header) replaces the backoff delay. */
   | { outcome: 'retry'; error: string; retryAfterMs?: number; detail?: AttemptDetail }
   /** Give up now: straight to the DLQ with `reason` (a short stable code, e.g. `gone`). */
-  | { outcome: 'failed'; error: string; reason: string; detail?: AttemptDetail };
+  | { outcome: 'failed'; error: string; reason: string; detail?: AttemptDetail }
+  /**
+   * Not attempted (e.g. the destination's own rate limit is reached): the delivery is
+   * given back untouched, due again in `delayMs`, without spending an attempt and without
+   * an attempt record. The kind's maximum age still applies.
+   */
+  | { outcome: 'deferred'; delayMs: number };
 
 export interface DeliveryTarget {
   /**

@@ -1,7 +1,8 @@
 /**
  * Runs delivery attempts. Each target (owner + kind + destination) has its own state
  * here: how many attempts are in flight and when it next has due work. A target is
- * claimed from only while it has free slots (its kind's `concurrency`), so a slow or dead
+ * claimed from only while it has free slots (its kind's `concurrency`, or the lower limit
+ * the kind gives that destination through `concurrencyOf`), so a slow or dead
  * target fills its own slots and nothing else: other targets are claimed and attempted
  * independently. Work routed on this node is announced by `notify`; work routed by other
  * nodes (or left by a crash) is found by a periodic look at the pending targets.
@@ -38,6 +39,8 @@ export type DispatcherOptions = {
 type TargetState = {
   key: string;
   kind: string;
+  /** The destination within the kind (queue name, endpoint id …). */
+  ref: string;
   inflight: number;
   /** When the target next has work that may be due (Infinity: nothing known). */
   dueAt: number;
@@ -111,7 +114,8 @@ export class Dispatcher {
   #state(key: string, kind: string): TargetState {
     let state = this.#targets.get(key);
     if (!state) {
-      state = { key, kind, inflight: 0, dueAt: Infinity, claiming: false, announced: false };
+      const ref = (JSON.parse(key) as [string, string, string])[2];
+      state = { key, kind, ref, inflight: 0, dueAt: Infinity, claiming: false, announced: false };
       this.#targets.set(key, state);
     }
     return state;
@@ -144,7 +148,7 @@ export class Dispatcher {
     let earliest = Infinity;
     for (const state of this.#targets.values()) {
       const sender = this.#registry.sender(state.kind);
-      if (!sender || state.claiming || state.inflight >= sender.concurrency) continue;
+      if (!sender || state.claiming || state.inflight >= slots(sender, state)) continue;
       if (state.dueAt < earliest) earliest = state.dueAt;
     }
     if (earliest === Infinity || earliest >= this.#timerAt) return;
@@ -159,7 +163,7 @@ export class Dispatcher {
     const now = this.#clock();
     for (const state of this.#targets.values()) {
       const sender = this.#registry.sender(state.kind);
-      if (!sender || state.claiming || state.inflight >= sender.concurrency || state.dueAt > now)
+      if (!sender || state.claiming || state.inflight >= slots(sender, state) || state.dueAt > now)
         continue;
       this.#track(this.#claim(state, sender, now));
     }
@@ -174,7 +178,7 @@ export class Dispatcher {
   async #claim(state: TargetState, sender: RegisteredSender, now: number): Promise<void> {
     state.claiming = true;
     state.announced = false;
-    const free = sender.concurrency - state.inflight;
+    const free = slots(sender, state) - state.inflight;
     try {
       const claimed = await this.#store.claim(
         state.key,
@@ -211,6 +215,10 @@ export class Dispatcher {
         await this.#store.release(row.id, row.leaseToken, this.#clock()).catch(() => undefined);
         return;
       }
+      if ('deferMs' in run) {
+        state.dueAt = Math.min(state.dueAt, await this.#defer(sender, row, run.deferMs));
+        return;
+      }
       const timing = { startedAt, durationMs: performance.now() - started };
       this.#metrics.attemptSeconds.observe({ kind: row.kind }, timing.durationMs / 1000);
       const next = await this.#settle(sender, row, run, timing);
@@ -234,7 +242,7 @@ export class Dispatcher {
     try {
       delivery = toDelivery(row);
     } catch (error) {
-      const result: DeliveryResult = {
+      const result: SettledResult = {
         outcome: 'failed',
         error: `input transform failed: ${(error as Error).message}`,
         reason: 'transform-failed',
@@ -256,7 +264,10 @@ export class Dispatcher {
         })),
         aborted,
       ]);
-      if (winner !== 'aborted') return { result: winner, outcome: winner.outcome };
+      if (winner !== 'aborted')
+        return winner.outcome === 'deferred'
+          ? { deferMs: winner.delayMs }
+          : { result: winner, outcome: winner.outcome };
       if (this.#stop.signal.aborted) return 'stopped';
       return {
         result: { outcome: 'retry', error: `attempt timed out after ${sender.timeoutMs} ms` },
@@ -267,11 +278,33 @@ export class Dispatcher {
     }
   }
 
+  /** Gives the delivery back untouched, due in `delayMs` (or to the DLQ past its maximum age). */
+  async #defer(sender: RegisteredSender, row: ClaimedDelivery, delayMs: number): Promise<number> {
+    const now = this.#clock();
+    const dueAt = now + (Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
+    const policy = resolvePolicy(sender.retry, row.target['retry'] as RetryOverride | undefined);
+    if (dueAt - row.startedAt <= policy.maxAgeMs) {
+      await this.#store.release(row.id, row.leaseToken, dueAt);
+      return dueAt;
+    }
+    const error = row.lastError ?? 'deferred by the target past the maximum age';
+    if (await this.#store.settleDead(row.id, row.leaseToken, now, error, 'max-age')) {
+      this.#metrics.attempts.inc({ kind: row.kind, outcome: 'dead' });
+      this.#metrics.deadLettered.inc({
+        owner: row.owner,
+        kind: row.kind,
+        target: row.ref,
+        reason: 'max-age',
+      });
+    }
+    return now;
+  }
+
   /** Records the attempt (state and attempt log); returns when the target may next have due work. */
   async #settle(
     sender: RegisteredSender,
     row: ClaimedDelivery,
-    run: Run,
+    run: SettledRun,
     timing: { startedAt: number; durationMs: number },
   ): Promise<number> {
     const now = this.#clock();
@@ -341,8 +374,17 @@ export class Dispatcher {
   }
 }
 
+/** Attempts a target may have in flight: the kind's cap, or the destination's lower limit. */
+function slots(sender: RegisteredSender, state: TargetState): number {
+  const own = sender.concurrencyOf?.(state.ref);
+  return own === undefined || !(own >= 1) ? sender.concurrency : Math.min(sender.concurrency, own);
+}
+
+type SettledResult = Exclude<DeliveryResult, { outcome: 'deferred' }>;
 /** One attempt's answer, and how the attempt log names its outcome (a timeout is a retry too). */
-type Run = { result: DeliveryResult; outcome: AttemptOutcome };
+type SettledRun = { result: SettledResult; outcome: AttemptOutcome };
+/** An attempt's answer, or the target's request to be asked again later. */
+type Run = SettledRun | { deferMs: number };
 
 function validStatus(code: unknown): number | null {
   return typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 999
