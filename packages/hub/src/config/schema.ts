@@ -141,16 +141,19 @@ const Push = Type.Object(
 
 const DomainPolicy = Type.Object(
   {
-    forbidPii: Type.Boolean({
-      default: false,
-      description:
-        'Refuse events whose data holds a value under a schema field marked `x-pii: true` (422).',
-    }),
-    requireSchema: Type.Boolean({
-      default: false,
-      description:
-        'Refuse events of this domain whose type has no registered schema (their fields cannot be checked).',
-    }),
+    // Optional rather than defaulted: defaults are not applied inside a Record's values.
+    forbidPii: Type.Optional(
+      Type.Boolean({
+        description:
+          'Refuse events whose data holds a value under a schema field marked `x-pii: true` (422). Default false.',
+      }),
+    ),
+    requireSchema: Type.Optional(
+      Type.Boolean({
+        description:
+          'Refuse events of this domain whose type has no registered schema (their fields cannot be checked). Default false.',
+      }),
+    ),
     maxRetentionSeconds: Type.Optional(
       Type.Integer({
         minimum: 1,

@@ -15,9 +15,10 @@
  */
 import type { FieldError } from '../http/problem.ts';
 
+/** A domain's rules (config `registry.domains.<domain>`); absent flags are false. */
 export type DomainPolicy = {
-  forbidPii: boolean;
-  requireSchema: boolean;
+  forbidPii?: boolean;
+  requireSchema?: boolean;
   maxRetentionSeconds?: number;
 };
 

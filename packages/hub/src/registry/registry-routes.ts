@@ -24,7 +24,8 @@ export const CONFLUENT_CONTENT_TYPES = [
 ];
 
 const Subject = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$',
+  // 100 characters: the HTTP server's limit for a path parameter (longer is 414).
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
   description: 'Letters, digits, ".", "_", "-". By convention the event type it describes',
 });
 const Reference = Type.Object({
@@ -106,10 +107,17 @@ export function registerRegistryRoutes(server: HubServer, deps: { registry: Sche
   server.register(
     async (plugin) => {
       const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
+      // Registry clients send their JSON content type on every request, DELETE and GET
+      // included, with no body: an empty body is no body here, not a 400.
+      const json = scope.getDefaultJsonParser('error', 'error');
+      scope.removeContentTypeParser('application/json');
       scope.addContentTypeParser(
-        CONFLUENT_CONTENT_TYPES,
+        ['application/json', ...CONFLUENT_CONTENT_TYPES],
         { parseAs: 'string' },
-        scope.getDefaultJsonParser('error', 'error'),
+        (request, body, done) => {
+          if (body === '' || body === undefined) done(null, undefined);
+          else json(request, body, done);
+        },
       );
       // Rethrown to the hub's handler, which renders problem+json.
       scope.setErrorHandler((error) => {

@@ -102,7 +102,7 @@ type Prepared = {
 /** Bounds a reference graph: deeper or larger graphs are refused rather than walked. */
 const MAX_REFERENCED_SCHEMAS = 200;
 export const MAX_SCHEMA_BYTES = 512 * 1024;
-const SUBJECT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+const SUBJECT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export type VersionSpec = number | 'latest';
 

@@ -14,8 +14,8 @@ import type { VersionSpec } from './schema-registry.ts';
 export type SubjectChoice = { subject: string; version: VersionSpec; from: 'type' | 'dataschema' };
 
 const NAMED =
-  /(?:^|\/)subjects\/([A-Za-z0-9][A-Za-z0-9._-]{0,254})\/versions\/([1-9][0-9]{0,9}|latest)$/;
-const BARE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,254})\/versions\/([1-9][0-9]{0,9}|latest)$/;
+  /(?:^|\/)subjects\/([A-Za-z0-9][A-Za-z0-9._-]{0,99})\/versions\/([1-9][0-9]{0,9}|latest)$/;
+const BARE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,99})\/versions\/([1-9][0-9]{0,9}|latest)$/;
 
 export function subjectFor(event: { type: string; dataschema?: string }): SubjectChoice {
   const named = typeof event.dataschema === 'string' ? namedVersion(event.dataschema) : undefined;
