@@ -13,6 +13,7 @@
  */
 import type { Principal } from '../auth/principal.ts';
 import type { EncodedEvent } from './encoded-event.ts';
+import type { OutputChain } from './output-chain.ts';
 import type { PushStats } from './push-stats.ts';
 import type { ReplayJob } from './replay-job.ts';
 import type { Subscription } from './subscription.ts';
@@ -48,8 +49,11 @@ export class PushConnection {
   /** Scratch for the dispatcher: which event last touched this connection, with which subs. */
   stamp = 0;
   readonly matched: Subscription[] = [];
-  /** The dispatch batch that last corked this connection's transport. */
-  corkedIn = 0;
+  /** The dispatch batch that last touched this connection (see beginBatch). */
+  batch = 0;
+  /** During a dispatch batch on a joinable transport: what is to be written at its end. */
+  #pending: OutputChain | undefined;
+  #batchRoot: OutputChain | undefined;
 
   constructor(options: {
     id: string;
@@ -112,12 +116,40 @@ export class PushConnection {
     return this.#send(encoded, subscriptionIds, job.primary, 'replay');
   }
 
+  /**
+   * A dispatch batch starts: live messages are collected on `root`'s chain (shared with the
+   * batch's other connections) and written as one Buffer by endBatch. Transports whose
+   * frames cannot be joined are corked instead.
+   */
+  beginBatch(root: OutputChain): void {
+    if (this.transport.joinable) {
+      this.#batchRoot = root;
+      this.#pending = root;
+    } else this.transport.cork();
+  }
+
+  endBatch(): void {
+    if (this.#batchRoot === undefined) {
+      this.transport.uncork();
+      return;
+    }
+    this.#flush();
+    this.#pending = undefined;
+    this.#batchRoot = undefined;
+  }
+
   control(type: string, payload: Record<string, unknown>): void {
-    if (!this.closed) this.transport.control(type, payload);
+    if (this.closed) return;
+    this.#flush(); // messages keep their order
+    this.transport.control(type, payload);
   }
 
   close(reason: CloseReason, detail: string): void {
     if (this.#closedBy !== undefined) return;
+    // What was accepted for sending goes before the reason.
+    if (reason !== CloseReason.clientClosed) this.#flush();
+    this.#pending = undefined;
+    this.#batchRoot = undefined;
     this.#closedBy = reason;
     clearTimeout(this.#expiryTimer);
     this.transport.end(reason, detail);
@@ -134,13 +166,16 @@ export class PushConnection {
     const transport = this.transport;
     const withId = transport.kind === 'sse' && idAllowed && encoded.position > this.#lastId;
     const frame = transport.frameEvent(encoded, subscriptionIds, withId);
-    let queued = transport.queuedBytes();
+    let queued = transport.queuedBytes() + (this.#pending?.bytes ?? 0);
     const { maxQueueBytes, stats } = this.#host;
     if (queued > 0 && queued + frame.length > maxQueueBytes) {
-      // Part of the queue may only be held by the dispatcher's cork: let it go to the
-      // socket first, then judge what the peer has really not taken.
-      transport.uncork();
-      transport.cork();
+      // Part of the queue may only be held by this batch (pending, or the cork): let it go
+      // to the socket first, then judge what the peer has really not taken.
+      if (this.#pending !== undefined) this.#flush();
+      else {
+        transport.uncork();
+        transport.cork();
+      }
       queued = transport.queuedBytes();
     }
     // An idle connection always takes one message, however large: the limit bounds the
@@ -153,11 +188,20 @@ export class PushConnection {
       );
       return false;
     }
-    transport.write(frame);
+    if (this.#pending !== undefined) this.#pending = this.#pending.then(frame);
+    else transport.write(frame);
     if (withId) this.#lastId = encoded.position;
     stats.messagesSent[kind]++;
     if (queued + frame.length > stats.queuePeakBytes) stats.queuePeakBytes = queued + frame.length;
     return true;
+  }
+
+  /** Writes what the current batch collected so far (one Buffer) and starts collecting anew. */
+  #flush(): void {
+    const pending = this.#pending;
+    if (pending === undefined || pending.bytes === 0) return;
+    this.#pending = this.#batchRoot;
+    this.transport.write(pending.joined());
   }
 
   #armExpiry(now: () => number): void {

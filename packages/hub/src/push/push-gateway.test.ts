@@ -20,6 +20,9 @@ type Received = { id?: number; subscriptions: string[]; position: number; topic:
 
 class FakeTransport implements Transport {
   readonly kind: 'sse' | 'ws';
+  /** SSE frames split apart again (so joined batches are exercised); WS writes one each. */
+  readonly joinable: boolean;
+  readonly writes: Buffer[] = [];
   readonly received: Received[] = [];
   readonly controls: Array<{ type: string; payload: Record<string, unknown> }> = [];
   /** What the "socket" holds; tests raise it to play a slow reader. */
@@ -29,6 +32,7 @@ class FakeTransport implements Transport {
 
   constructor(kind: 'sse' | 'ws' = 'ws') {
     this.kind = kind;
+    this.joinable = kind === 'sse';
   }
   get closed() {
     return this.ended !== undefined;
@@ -41,13 +45,16 @@ class FakeTransport implements Transport {
   }
   write(frame: Buffer) {
     const text = frame.toString();
+    this.writes.push(frame);
     if (this.kind === 'ws') {
       this.received.push(JSON.parse(text) as Received);
       return;
     }
-    const id = /^id: (\d+)\n/.exec(text)?.[1];
-    const body = JSON.parse(text.slice(text.indexOf('data: ') + 6)) as Received;
-    this.received.push({ ...body, ...(id ? { id: Number(id) } : {}) });
+    for (const message of text.split('\n\n').filter(Boolean)) {
+      const id = /^id: (\d+)\n/.exec(message)?.[1];
+      const body = JSON.parse(message.slice(message.indexOf('data: ') + 6)) as Received;
+      this.received.push({ ...body, ...(id ? { id: Number(id) } : {}) });
+    }
   }
   control(type: string, payload: Record<string, unknown>) {
     this.controls.push({ type, payload });
@@ -183,6 +190,27 @@ describe('live delivery', () => {
     expect(a.received[0]!.position).toBe(position);
     expect(b.received).toEqual([]);
     expect(other.received).toEqual([]);
+  });
+
+  it('writes an append batch to each connection at once, one Buffer shared by the same deliveries', async () => {
+    const g = gateway();
+    const [t1, t2, t3] = [
+      new FakeTransport('sse'),
+      new FakeTransport('sse'),
+      new FakeTransport('sse'),
+    ];
+    g.subscribe(g.open(principal('acme'), t1), [{ id: 'inc', topic: 'incident.>' }]);
+    g.subscribe(g.open(principal('acme'), t2), [{ id: 'inc', topic: 'incident.>' }]);
+    g.subscribe(g.open(principal('acme'), t3), [{ id: 'all', topic: '>' }]);
+    const positions = await append(input('acme', INC), input('acme', BILL), input('acme', INC));
+    await until(() => t3.received.length === 3, 'the batch');
+    expect(t1.positions()).toEqual([positions[0], positions[2]]);
+    expect(t3.positions()).toEqual(positions);
+    expect(t1.writes).toHaveLength(1);
+    expect(t2.writes[0]).toBe(t1.writes[0]); // joined once for both
+    expect(t3.writes).toHaveLength(1);
+    // Each message kept its own id line.
+    expect(t3.received.map((m) => m.id)).toEqual(positions);
   });
 
   it('applies content filters, compiling each distinct filter once for all its subscribers', async () => {

@@ -6,7 +6,9 @@
  * Live path, per appended entry: the index yields the matching subscriptions of the
  * entry's tenant; content filters are evaluated once per distinct filter; matches are
  * grouped per connection (a stamp on the connection, no map); the entry is encoded once
- * (EncodedEvent) and each connection writes the shared frame.
+ * (EncodedEvent) and each connection appends the shared frame to its output chain. At the
+ * end of the append batch each connection writes one Buffer, shared by every connection
+ * that was sent the same frames (output-chain.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { EventLog, LogEntry } from '../backbone/event-log.ts';
@@ -14,6 +16,7 @@ import { hasScope, type Principal } from '../auth/principal.ts';
 import { compileTopicPattern } from '../events/topic.ts';
 import { FilterCache, type ContentFilter } from './content-filter.ts';
 import { EncodedEvent } from './encoded-event.ts';
+import { OutputChain } from './output-chain.ts';
 import { PushConnection, type ConnectionHost } from './push-connection.ts';
 import { PushError } from './push-error.ts';
 import type { PushStats } from './push-stats.ts';
@@ -263,18 +266,20 @@ export class PushGateway implements ConnectionHost {
 
   /** Delivers freshly appended entries (the log's onAppend listener). */
   dispatch(entries: readonly LogEntry[]): void {
-    // Every connection this batch touches is corked until the end of the batch, so a burst
-    // of events leaves in one write per connection instead of one per event.
-    const corked: PushConnection[] = [];
+    // Every connection this batch touches collects its messages until the end of the
+    // batch, so a burst of events leaves in one write per connection instead of one per
+    // event, and connections sent the same messages share one joined Buffer (OutputChain).
+    const touched: PushConnection[] = [];
     const batch = ++this.#batch;
+    const root = new OutputChain();
     try {
-      for (const entry of entries) this.#dispatchOne(entry, batch, corked);
+      for (const entry of entries) this.#dispatchOne(entry, batch, root, touched);
     } finally {
-      for (const connection of corked) connection.transport.uncork();
+      for (const connection of touched) connection.endBatch();
     }
   }
 
-  #dispatchOne(entry: LogEntry, batch: number, corked: PushConnection[]): void {
+  #dispatchOne(entry: LogEntry, batch: number, root: OutputChain, inBatch: PushConnection[]): void {
     const stamp = ++this.#stamp;
     const touched: PushConnection[] = [];
     let verdicts: Map<ContentFilter, boolean> | undefined;
@@ -296,10 +301,10 @@ export class PushGateway implements ConnectionHost {
     if (touched.length === 0) return;
     const encoded = new EncodedEvent(entry);
     for (const connection of touched) {
-      if (connection.corkedIn !== batch) {
-        connection.corkedIn = batch;
-        connection.transport.cork();
-        corked.push(connection);
+      if (connection.batch !== batch) {
+        connection.batch = batch;
+        connection.beginBatch(root);
+        inBatch.push(connection);
       }
       connection.deliverLive(encoded, connection.matched);
     }

@@ -11,6 +11,7 @@ const HEARTBEAT = Buffer.from(':\n\n');
 
 export class SseTransport implements Transport {
   readonly kind = 'sse' as const;
+  readonly joinable = true;
   readonly #res: ServerResponse;
   #closed = false;
   #ended = false;

@@ -24,14 +24,19 @@ export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
 export interface Transport {
   readonly kind: 'sse' | 'ws';
+  /**
+   * Whether frames are complete on the wire, so that several may be joined into one Buffer
+   * and written at once (see output-chain.ts). False where the library frames each send.
+   */
+  readonly joinable: boolean;
   /** Bytes accepted for sending that the peer has not taken yet (user-space buffers). */
   queuedBytes(): number;
   /** The frame for an event on this wire; cached per event and subscription-id list. */
   frameEvent(encoded: EncodedEvent, subscriptionIds: readonly string[], withId: boolean): Buffer;
   write(frame: Buffer): void;
   /**
-   * Holds writes until `uncork`, so that the messages of one append batch leave in one
-   * system call per connection (the dispatcher corks every connection it touches).
+   * Holds writes until `uncork`, so that the messages of one replay page leave in one
+   * system call (live batches of joinable transports are joined instead: output-chain.ts).
    */
   cork(): void;
   uncork(): void;

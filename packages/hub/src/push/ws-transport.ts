@@ -37,6 +37,7 @@ const DRAIN_POLL_MS = 5;
 
 export class WsTransport implements Transport {
   readonly kind = 'ws' as const;
+  readonly joinable: boolean;
   readonly #ws: WebSocket;
   #closed = false;
   #ended = false;
@@ -50,6 +51,8 @@ export class WsTransport implements Transport {
     this.#ws = ws;
     const socket = (ws as unknown as { _socket?: unknown })._socket;
     this.#socket = isSocket(socket) ? socket : undefined;
+    // Pre-framed frames can be joined; ws.send frames each message itself.
+    this.joinable = this.#socket !== undefined;
     ws.on('pong', () => {
       this.#alive = true;
     });
