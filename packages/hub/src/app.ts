@@ -22,6 +22,7 @@ import { registerPush } from './push/index.ts';
 import { createRouting, type Routing } from './routing/routing.ts';
 import { routingOptionsFrom } from './routing/routing-config.ts';
 import { createDictionary } from './dictionary/index.ts';
+import { createGateway } from './gateway/index.ts';
 import { createSchemaRegistry } from './registry/create-registry.ts';
 
 export type Hub = {
@@ -109,11 +110,18 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
     env: config.env,
     ...routingOptionsFrom(config.routing),
   });
-  await createDictionary({
+  const dictionary = await createDictionary({
     db,
     server,
     authenticator,
     config: config.dictionary,
+  });
+  const gateway = await createGateway({
+    server,
+    dictionary,
+    authenticator,
+    metrics,
+    config: config.gateway,
   });
 
   // One node applies retention to the shared log (elected through the store's engine).
@@ -141,6 +149,7 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
       await push.stop(); // before the server: stream clients are told to reconnect
       await server.close();
       await routing.stop();
+      await gateway.close();
       await log.close();
       await db.close();
     })());

@@ -13,6 +13,7 @@ import type { Api, ApiVersion } from './model.ts';
 import { registerReadRoute } from './read-route.ts';
 
 export type { Api, ApiVersion, Policy } from './model.ts';
+export { lifecycleHeaders } from './render.ts';
 
 export type DictionaryOptions = {
   db: SqlDatabase;

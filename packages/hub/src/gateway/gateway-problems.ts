@@ -1,0 +1,58 @@
+/**
+ * The gateway's problems, in the hub's one error model. Upstream error responses keep the
+ * upstream's status; the gateway's own failures are 502, 503 and 504.
+ */
+import { ProblemError, ProblemType } from '../http/problem.ts';
+
+const GONE = 'urn:portico:problem:gone';
+
+export const gatewayProblems = {
+  unreachable: () =>
+    new ProblemError({
+      status: 502,
+      type: ProblemType.upstream,
+      title: 'Bad gateway',
+      detail: 'the upstream could not be reached or closed the connection',
+    }),
+  blocked: () =>
+    new ProblemError({
+      status: 502,
+      type: ProblemType.upstream,
+      title: 'Bad gateway',
+      detail: "the upstream's address is not allowed by the gateway's network policy",
+    }),
+  timeout: (ms: number) =>
+    new ProblemError({
+      status: 504,
+      type: ProblemType.upstream,
+      title: 'Gateway timeout',
+      detail: `the upstream did not answer within ${ms} ms`,
+    }),
+  circuitOpen: (retryAfterSeconds: number) =>
+    new ProblemError({
+      status: 503,
+      type: ProblemType.unavailable,
+      title: 'Service unavailable',
+      detail: 'the upstream is failing; the gateway stopped calling it for a while',
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
+  rateLimited: (detail: string, retryAfterSeconds: number, headers: Record<string, string>) =>
+    new ProblemError({
+      status: 429,
+      type: ProblemType.rateLimited,
+      title: 'Too many requests',
+      detail,
+      headers: { ...headers, 'retry-after': String(retryAfterSeconds) },
+    }),
+  gone: (detail: string, headers: Record<string, string>) =>
+    new ProblemError({ status: 410, type: GONE, title: 'Gone', detail, headers }),
+  /** An upstream's own error response that was not already problem+json. */
+  upstream: (status: number, body: unknown) =>
+    new ProblemError({
+      status,
+      type: ProblemType.upstream,
+      title: 'Upstream error',
+      detail: `the upstream answered ${status}`,
+      ...(body !== undefined ? { extensions: { upstream: body } } : {}),
+    }),
+};

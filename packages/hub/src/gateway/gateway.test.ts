@@ -1,0 +1,466 @@
+/**
+ * The gateway against real local upstream HTTP servers: routing and header hygiene, scopes,
+ * rate limits under a burst, the response cache, timeouts, the circuit breaker, retries,
+ * lifecycle headers, size limits and CORS.
+ */
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scope } from '../auth/principal.ts';
+import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+
+type Seen = { method: string; url: string; headers: IncomingMessage['headers']; body: string };
+
+/** A real upstream: records every request and answers with the test's handler. */
+async function startUpstream(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+let t: TestHub;
+const upstreams: { close(): Promise<void> }[] = [];
+beforeAll(async () => {
+  t = await startTestHub({
+    gateway: {
+      upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
+      defaults: { timeoutMs: 5000, retries: 0 },
+      cors: { origins: ['https://portal.example.com'] },
+    },
+  });
+});
+afterAll(async () => {
+  await t.close();
+  await Promise.all(upstreams.map((u) => u.close()));
+});
+
+async function upstream(handler: Parameters<typeof startUpstream>[0]) {
+  const u = await startUpstream(handler);
+  upstreams.push(u);
+  return u;
+}
+
+async function defineApi(tenant: string, name: string, versions: unknown[]) {
+  const res = await t.hub.server.inject({
+    method: 'PUT',
+    url: `/v1/dictionary/apis/${name}`,
+    headers: {
+      ...(await t.auth(tenant, ['dictionary:write'])),
+      'content-type': 'application/json',
+    },
+    payload: JSON.stringify({ domain: 'test', versions }),
+  });
+  expect(res.statusCode, res.body).toBeLessThan(300);
+}
+
+async function call(
+  method: string,
+  url: string,
+  options: {
+    tenant?: string;
+    scopes?: Scope[];
+    headers?: Record<string, string>;
+    body?: string;
+    subject?: string;
+  } = {},
+) {
+  const token = await t.hub.devIssuer!.mint({
+    tenant: options.tenant ?? 'acme',
+    scopes: options.scopes ?? [],
+    ...(options.subject ? { subject: options.subject } : {}),
+  });
+  return t.hub.server.inject({
+    method: method as 'GET',
+    url,
+    headers: { authorization: `Bearer ${token}`, ...options.headers },
+    ...(options.body !== undefined ? { payload: options.body } : {}),
+  });
+}
+
+const json = (
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+
+describe('gateway', () => {
+  it('proxies to the version upstream with clean, trusted headers', async () => {
+    const u = await upstream((_req, res) =>
+      json(
+        res,
+        200,
+        { ok: true },
+        { 'x-upstream': 'yes', 'keep-alive': 'timeout=5', 'x-hop': 'drop me', connection: 'x-hop' },
+      ),
+    );
+    await defineApi('acme', 'orders', [{ version: 'v2', upstream: `${u.url}/base/` }]);
+    const res = await call('GET', '/api/orders/v2/items/42?expand=lines&x=%20y', {
+      headers: {
+        'x-portico-tenant': 'globex',
+        'x-portico-subject': 'root',
+        connection: 'x-secret',
+        'x-secret': 'hop',
+        'x-request-id': 'req-123',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        'x-forwarded-for': '203.0.113.9',
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ ok: true });
+    expect(res.headers['x-upstream']).toBe('yes');
+    expect(res.headers['keep-alive']).toBeUndefined();
+    expect(res.headers['x-hop']).toBeUndefined();
+    const seen = u.seen[0]!;
+    expect(seen.url).toBe('/base/items/42?expand=lines&x=%20y');
+    expect(seen.headers.authorization).toBeUndefined();
+    expect(seen.headers['x-portico-tenant']).toBe('acme');
+    expect(seen.headers['x-portico-subject']).toBe('dev-user');
+    expect(seen.headers['x-secret']).toBeUndefined();
+    expect(seen.headers['x-request-id']).toBe('req-123');
+    expect(seen.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(seen.headers['x-forwarded-proto']).toBe('http');
+    expect(seen.headers.traceparent).toMatch(
+      /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-01$/,
+    );
+
+    const posted = await call('POST', '/api/orders/v2/items', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"sku":"a"}',
+    });
+    expect(posted.statusCode).toBe(200);
+    expect(u.seen[1]).toMatchObject({ method: 'POST', url: '/base/items', body: '{"sku":"a"}' });
+  });
+
+  it('answers 401, 404 and 400 before calling anything', async () => {
+    const u = await upstream((_req, res) => json(res, 200, {}));
+    await defineApi('acme', 'private', [{ version: 'v1', upstream: u.url }]);
+    const anonymous = await t.hub.server.inject({ method: 'GET', url: '/api/private/v1/x' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['content-type']).toContain('application/problem+json');
+    // Another tenant's API does not exist for this caller.
+    expect((await call('GET', '/api/private/v1/x', { tenant: 'globex' })).statusCode).toBe(404);
+    expect((await call('GET', '/api/private/v9/x')).statusCode).toBe(404);
+    // Dot segments: inject (a WHATWG URL) would normalise them away, so a raw socket sends them.
+    const address = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
+    const token = await t.token('acme', []);
+    for (const path of ['/api/private/v1/a/../../../etc', '/api/private/v1/a/%2e%2E/x']) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: new URL(address).port,
+            path,
+            headers: { authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status, path).toBe(400);
+    }
+    expect(u.seen).toHaveLength(0);
+  });
+
+  it('requires the version policy scopes', async () => {
+    const u = await upstream((_req, res) => json(res, 200, {}));
+    await defineApi('acme', 'scoped', [
+      { version: 'v1', upstream: u.url, policy: { scopes: ['events:read'] } },
+    ]);
+    const denied = await call('GET', '/api/scoped/v1/');
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().detail).toContain('events:read');
+    expect((await call('GET', '/api/scoped/v1/', { scopes: ['events:read'] })).statusCode).toBe(
+      200,
+    );
+    expect((await call('GET', '/api/scoped/v1/', { scopes: ['admin'] })).statusCode).toBe(200);
+    expect(u.seen).toHaveLength(2);
+  });
+
+  it('answers 429 with RateLimit and Retry-After under a burst, per tenant and per client', async () => {
+    const u = await upstream((_req, res) => json(res, 200, {}));
+    await defineApi('acme', 'limited', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: {
+          rateLimit: { tenant: { burst: 5, perSecond: 0.1 }, client: { burst: 3, perSecond: 0.1 } },
+        },
+      },
+    ]);
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () => call('GET', '/api/limited/v1/x', { subject: 'alice' })),
+    );
+    const codes = burst.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 200, 200, 429, 429, 429]);
+    const limited = burst.find((r) => r.statusCode === 429)!;
+    expect(limited.headers['content-type']).toContain('application/problem+json');
+    expect(limited.json()).toMatchObject({ type: 'urn:portico:problem:rate-limited', status: 429 });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.headers['ratelimit']).toMatch(/^"client";r=0;t=\d+$/);
+    expect(limited.headers['ratelimit-policy']).toBe('"tenant";q=5;w=50, "client";q=3;w=30');
+    const ok = burst.find((r) => r.statusCode === 200)!;
+    expect(ok.headers['ratelimit']).toMatch(/^"client";r=\d;t=\d+$/);
+    // Refused requests spent nothing: the tenant has 2 of 5 left, which another client gets.
+    const bob = await Promise.all(
+      Array.from({ length: 4 }, () => call('GET', '/api/limited/v1/x', { subject: 'bob' })),
+    );
+    expect(bob.map((r) => r.statusCode).sort()).toEqual([200, 200, 429, 429]);
+    const tenantLimited = bob.find((r) => r.statusCode === 429)!;
+    expect(tenantLimited.headers['ratelimit']).toMatch(/^"tenant";r=0;t=\d+$/);
+    // Another tenant is not affected.
+    await defineApi('globex', 'limited', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: { rateLimit: { tenant: { burst: 5, perSecond: 0.1 } } },
+      },
+    ]);
+    expect((await call('GET', '/api/limited/v1/x', { tenant: 'globex' })).statusCode).toBe(200);
+  });
+
+  it('caches what a shared cache may, per tenant and per Vary', async () => {
+    let n = 0;
+    const u = await upstream((req, res) => {
+      n += 1;
+      if (req.url === '/nostore') return json(res, 200, { n }, { 'cache-control': 'no-store' });
+      json(
+        res,
+        200,
+        { n, lang: req.headers['accept-language'] ?? '' },
+        { 'cache-control': 'max-age=60', vary: 'Accept-Language' },
+      );
+    });
+    const policy = { cache: true };
+    await defineApi('acme', 'cached', [{ version: 'v1', upstream: u.url, policy }]);
+    await defineApi('globex', 'cached', [{ version: 'v1', upstream: u.url, policy }]);
+    const en = { 'accept-language': 'en' };
+    const first = await call('GET', '/api/cached/v1/a', { headers: en });
+    expect(first.headers['x-portico-cache']).toBe('MISS');
+    const second = await call('GET', '/api/cached/v1/a', { headers: en });
+    expect(second.headers['x-portico-cache']).toBe('HIT');
+    expect(second.json()).toEqual(first.json());
+    expect(second.headers.age).toBeDefined();
+    expect(n).toBe(1);
+    const fr = await call('GET', '/api/cached/v1/a', { headers: { 'accept-language': 'fr' } });
+    expect(fr.headers['x-portico-cache']).toBe('MISS');
+    expect(fr.json()).toEqual({ n: 2, lang: 'fr' });
+    expect(
+      (await call('GET', '/api/cached/v1/a', { headers: { 'accept-language': 'fr' } })).headers[
+        'x-portico-cache'
+      ],
+    ).toBe('HIT');
+    const otherTenant = await call('GET', '/api/cached/v1/a', { tenant: 'globex', headers: en });
+    expect(otherTenant.headers['x-portico-cache']).toBe('MISS');
+    expect(n).toBe(3);
+    expect((await call('GET', '/api/cached/v1/nostore')).headers['x-portico-cache']).toBe('BYPASS');
+    expect((await call('GET', '/api/cached/v1/nostore')).headers['x-portico-cache']).toBe('BYPASS');
+    expect(
+      (await call('GET', '/api/cached/v1/a', { headers: { ...en, 'cache-control': 'no-cache' } }))
+        .headers['x-portico-cache'],
+    ).toBe('MISS');
+    expect(
+      (await call('POST', '/api/cached/v1/a', { headers: en })).headers['x-portico-cache'],
+    ).toBeUndefined();
+  });
+
+  it('turns a slow upstream into a 504 problem', async () => {
+    const u = await upstream((_req, res) => {
+      setTimeout(() => json(res, 200, {}), 1500).unref();
+    });
+    await defineApi('acme', 'slow', [
+      { version: 'v1', upstream: u.url, policy: { timeoutMs: 150 } },
+    ]);
+    const res = await call('GET', '/api/slow/v1/x');
+    expect(res.statusCode).toBe(504);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 504, type: 'urn:portico:problem:upstream' });
+  });
+
+  it('keeps the upstream status of its errors, in the problem model', async () => {
+    const u = await upstream((req, res) => {
+      if (req.url === '/problem')
+        return json(
+          res,
+          422,
+          { type: 'urn:shop:invalid', title: 'Invalid', status: 422, detail: 'sku' },
+          { 'content-type': 'application/problem+json' },
+        );
+      json(res, 404, { error: 'no such order' });
+    });
+    await defineApi('acme', 'errors', [{ version: 'v1', upstream: u.url }]);
+    const notFound = await call('GET', '/api/errors/v1/orders/9');
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.headers['content-type']).toContain('application/problem+json');
+    expect(notFound.json()).toMatchObject({
+      status: 404,
+      type: 'urn:portico:problem:upstream',
+      upstream: { error: 'no such order' },
+    });
+    const passed = await call('GET', '/api/errors/v1/problem');
+    expect(passed.statusCode).toBe(422);
+    expect(passed.json()).toMatchObject({ type: 'urn:shop:invalid', detail: 'sku' });
+    // Nothing listens here: upstream down is a 502.
+    await defineApi('acme', 'down', [{ version: 'v1', upstream: 'http://127.0.0.1:1' }]);
+    const down = await call('GET', '/api/down/v1/x');
+    expect(down.statusCode).toBe(502);
+    expect(down.json().type).toBe('urn:portico:problem:upstream');
+  });
+
+  it('opens the circuit after failures and closes it after a good trial', async () => {
+    let healthy = false;
+    const u = await upstream((_req, res) =>
+      healthy ? json(res, 200, { ok: true }) : json(res, 500, { boom: true }),
+    );
+    await defineApi('acme', 'flaky', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: { circuitBreaker: { failures: 2, openSeconds: 0.5 } },
+      },
+    ]);
+    expect((await call('GET', '/api/flaky/v1/x')).statusCode).toBe(500);
+    expect((await call('GET', '/api/flaky/v1/x')).statusCode).toBe(500);
+    const open = await call('GET', '/api/flaky/v1/x');
+    expect(open.statusCode).toBe(503);
+    expect(open.headers['retry-after']).toBe('1');
+    expect(open.json().type).toBe('urn:portico:problem:unavailable');
+    expect(u.seen).toHaveLength(2); // failed fast, the upstream was spared
+    healthy = true;
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await call('GET', '/api/flaky/v1/x')).statusCode).toBe(200);
+    expect((await call('GET', '/api/flaky/v1/x')).statusCode).toBe(200);
+    expect(u.seen).toHaveLength(4);
+  });
+
+  it('retries idempotent methods only', async () => {
+    let failuresLeft = 0;
+    const u = await upstream((_req, res) => {
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        return json(res, 503, { busy: true });
+      }
+      json(res, 200, { ok: true });
+    });
+    await defineApi('acme', 'retry', [{ version: 'v1', upstream: u.url, policy: { retries: 2 } }]);
+    failuresLeft = 2;
+    const get = await call('GET', '/api/retry/v1/x');
+    expect(get.statusCode).toBe(200);
+    expect(u.seen).toHaveLength(3);
+    failuresLeft = 1;
+    const put = await call('PUT', '/api/retry/v1/x', {
+      body: 'v',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(u.seen.slice(3).map((s) => s.body)).toEqual(['v', 'v']);
+    failuresLeft = 1;
+    const post = await call('POST', '/api/retry/v1/x', {
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(post.statusCode).toBe(503);
+    expect(post.json()).toMatchObject({ status: 503, upstream: { busy: true } });
+    expect(u.seen).toHaveLength(6);
+    failuresLeft = 1;
+    expect(
+      (
+        await call('PATCH', '/api/retry/v1/x', {
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).statusCode,
+    ).toBe(503);
+    expect(u.seen).toHaveLength(7);
+  });
+
+  it('announces deprecation, refuses sunset versions, limits body size, answers CORS', async () => {
+    const u = await upstream((_req, res) => json(res, 200, {}));
+    await defineApi('acme', 'life', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        status: 'deprecated',
+        deprecatedAt: '2026-01-01T00:00:00Z',
+        sunsetAt: '2099-01-01T00:00:00Z',
+        link: 'https://docs.example.com/v2',
+      },
+      { version: 'v0', upstream: u.url, status: 'sunset', sunsetAt: '2026-06-01T00:00:00Z' },
+      { version: 'v2', upstream: u.url, policy: { maxRequestBytes: 10 } },
+    ]);
+    const old = await call('GET', '/api/life/v1/x');
+    expect(old.statusCode).toBe(200);
+    expect(old.headers.deprecation).toBe(`@${Date.parse('2026-01-01T00:00:00Z') / 1000}`);
+    expect(old.headers.sunset).toBe('Thu, 01 Jan 2099 00:00:00 GMT');
+    expect(old.headers.link).toBe('<https://docs.example.com/v2>; rel="deprecation"');
+    const gone = await call('GET', '/api/life/v0/x');
+    expect(gone.statusCode).toBe(410);
+    expect(gone.headers['content-type']).toContain('application/problem+json');
+    const big = await call('POST', '/api/life/v2/x', {
+      body: 'x'.repeat(11),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(big.statusCode).toBe(413);
+    expect(u.seen).toHaveLength(1);
+
+    const preflight = await t.hub.server.inject({
+      method: 'OPTIONS',
+      url: '/api/life/v2/x',
+      headers: { origin: 'https://portal.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://portal.example.com');
+    expect(preflight.headers['access-control-allow-headers']).toContain('authorization');
+    const stranger = await t.hub.server.inject({
+      method: 'OPTIONS',
+      url: '/api/life/v2/x',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(stranger.statusCode).toBe(403);
+    const actual = await call('GET', '/api/life/v2/x', {
+      headers: { origin: 'https://portal.example.com' },
+    });
+    expect(actual.headers['access-control-allow-origin']).toBe('https://portal.example.com');
+    expect(actual.headers['access-control-expose-headers']).toContain('ratelimit');
+  });
+
+  it('refuses upstream addresses outside the allowed networks', async () => {
+    await defineApi('acme', 'meta', [{ version: 'v1', upstream: 'http://169.254.169.254/latest' }]);
+    const res = await call('GET', '/api/meta/v1/meta-data');
+    expect(res.statusCode).toBe(502);
+    expect(res.json().detail).toContain('not allowed');
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The API gateway capability, as app.ts builds it: `/api/<api>/<version>/*` proxied to the
+ * version's upstream from the dictionary, with the version's policy (config defaults
+ * overridden per version in the dictionary's admin API).
+ */
+import type { Registry } from 'prom-client';
+import type { Static } from '@sinclair/typebox';
+import type { Authenticator } from '../auth/principal.ts';
+import type { Dictionary } from '../dictionary/index.ts';
+import type { HubServer } from '../http/server.ts';
+import { createGuardedDispatcher, type SsrfPolicy } from '../webhooks/ssrf/index.ts';
+import { CircuitBreakers } from './circuit-breaker.ts';
+import type { GatewayConfigSchema } from './config-schema.ts';
+import { Cors } from './cors.ts';
+import { DailyQuota } from './daily-quota.ts';
+import { createGatewayMetrics } from './gateway-metrics.ts';
+import { registerGatewayRoutes } from './gateway-routes.ts';
+import { ResponseCache } from './response-cache.ts';
+import { TokenBuckets } from './token-buckets.ts';
+import { UpstreamClient } from './upstream-call.ts';
+
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+
+export type GatewayOptions = {
+  server: HubServer;
+  dictionary: Dictionary;
+  authenticator: Authenticator;
+  metrics: Registry;
+  config: GatewayConfig;
+  /** Tests inject a resolver; default node:dns. */
+  lookup?: SsrfPolicy['lookup'];
+};
+
+export type Gateway = {
+  /** Closes the upstream connection pools. */
+  close(): Promise<void>;
+};
+
+/** Registers the gateway's routes (call before the server is ready). */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const dispatcher = createGuardedDispatcher({
+    allowHttp: config.upstreams.allowHttp,
+    allowCidrs: config.upstreams.allowCidrs,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
+  await registerGatewayRoutes(options.server, {
+    dictionary: options.dictionary,
+    authenticator: options.authenticator,
+    client: new UpstreamClient(dispatcher, new CircuitBreakers()),
+    buckets: new TokenBuckets(config.maxRateLimitKeys),
+    quota: new DailyQuota(),
+    cache: new ResponseCache(config.cache),
+    cors: new Cors(config.cors),
+    metrics: createGatewayMetrics(options.metrics),
+    defaults: config.defaults,
+    maxRequestBytes: config.maxRequestBytes,
+    maxEntryBytes: config.cache.maxEntryBytes,
+  });
+  return { close: () => dispatcher.close() };
+}

@@ -1,0 +1,113 @@
+/**
+ * One proxied call to an upstream: through the SSRF-guarded undici Agent (keep-alive pools
+ * per origin; addresses checked at connect time), with a deadline per attempt, retries for
+ * idempotent methods only, and the upstream's circuit breaker. Gateway failures become
+ * 502 (unreachable), 503 (circuit open) and 504 (deadline) problems.
+ */
+import type { Dispatcher } from 'undici';
+import { SsrfBlockedError, type GuardedDispatcher } from '../webhooks/ssrf/index.ts';
+import { checkTargetUrl } from '../webhooks/ssrf/target-url.ts';
+import type { CircuitBreakers, BreakerSpec } from './circuit-breaker.ts';
+import { gatewayProblems } from './gateway-problems.ts';
+
+/** RFC 9110 §9.2.2: repeating these has the effect of one; POST and PATCH are never retried. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Statuses that say "not processed, try again" (a 500 may have done half the work). */
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+export type UpstreamCall = {
+  /** The upstream's base URL, as stored in the dictionary. */
+  upstream: string;
+  /** Path (starting with "/") and query to append to the base URL's path. */
+  pathAndQuery: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+  timeoutMs: number;
+  retries: number;
+  breaker: BreakerSpec | undefined;
+};
+
+export type UpstreamResponse = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  attempts: number;
+};
+
+export class UpstreamClient {
+  readonly #dispatcher: GuardedDispatcher;
+  readonly #breakers: CircuitBreakers;
+  readonly #checked = new Map<string, URL>();
+
+  constructor(dispatcher: GuardedDispatcher, breakers: CircuitBreakers) {
+    this.#dispatcher = dispatcher;
+    this.#breakers = breakers;
+  }
+
+  async call(call: UpstreamCall): Promise<UpstreamResponse> {
+    const base = this.#base(call.upstream);
+    const key = base.origin;
+    const path = base.pathname.replace(/\/$/, '') + call.pathAndQuery;
+    const attempts = IDEMPOTENT.has(call.method) ? 1 + call.retries : 1;
+    for (let attempt = 1; ; attempt++) {
+      const wait = call.breaker ? this.#breakers.admit(key) : undefined;
+      if (wait !== undefined) throw gatewayProblems.circuitOpen(wait);
+      const last = attempt >= attempts;
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.#dispatcher.request({
+          origin: base.origin,
+          path,
+          method: call.method as Dispatcher.HttpMethod,
+          headers: call.headers,
+          body: call.body ?? null,
+          signal: AbortSignal.timeout(call.timeoutMs),
+        });
+      } catch (error) {
+        if (error instanceof SsrfBlockedError) {
+          if (call.breaker) this.#breakers.release(key);
+          throw gatewayProblems.blocked();
+        }
+        if (call.breaker) this.#breakers.failure(key, call.breaker);
+        const timedOut = (error as Error).name === 'TimeoutError';
+        if (last)
+          throw timedOut ? gatewayProblems.timeout(call.timeoutMs) : gatewayProblems.unreachable();
+        await pause(attempt);
+        continue;
+      }
+      if (response.statusCode >= 500) {
+        if (call.breaker) this.#breakers.failure(key, call.breaker);
+      } else if (call.breaker) this.#breakers.success(key);
+      if (!last && RETRYABLE_STATUS.has(response.statusCode)) {
+        await response.body.dump();
+        await pause(attempt);
+        continue;
+      }
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: response.body,
+        attempts: attempt,
+      };
+    }
+  }
+
+  /** The static URL checks (scheme, credentials, literal addresses), once per upstream. */
+  #base(upstream: string): URL {
+    let url = this.#checked.get(upstream);
+    if (url) return url;
+    const check = checkTargetUrl(upstream, this.#dispatcher.allowHttp, this.#dispatcher.guard);
+    if (!check.ok) throw gatewayProblems.blocked();
+    url = check.url;
+    if (this.#checked.size > 10_000) this.#checked.clear();
+    this.#checked.set(upstream, url);
+    return url;
+  }
+}
+
+/** A short, jittered pause between attempts (the caller is waiting). */
+function pause(attempt: number): Promise<void> {
+  const ms = Math.min(1000, 50 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
