@@ -11,9 +11,13 @@ import { DictionaryStore } from './dictionary-store.ts';
 import { DICTIONARY_MIGRATIONS } from './migrations.ts';
 import type { Api, ApiVersion } from './model.ts';
 import { registerReadRoute } from './read-route.ts';
+import { findOverride, type OverrideStatus } from './find-override.ts';
+import { applyPatch } from './render.ts';
 
 export type { Api, ApiVersion, Policy } from './model.ts';
 export { lifecycleHeaders } from './render.ts';
+export { presentedOverride, OVERRIDE_STATUS_HEADER } from './override-id.ts';
+export type { OverrideStatus } from './find-override.ts';
 
 export type DictionaryOptions = {
   db: SqlDatabase;
@@ -29,13 +33,18 @@ export type DictionaryOptions = {
   recheckMs?: number;
 };
 
+export type Resolved = {
+  found?: { api: Api; version: ApiVersion };
+  /** Set when an override id was presented: whether it was applied, unknown or expired. */
+  override?: OverrideStatus;
+};
+
 export type Dictionary = {
-  /** A tenant's API version, from the node's cached copy (at most `recheckMs` stale). */
-  resolve(
-    tenant: string,
-    api: string,
-    version: string,
-  ): Promise<{ api: Api; version: ApiVersion } | undefined>;
+  /**
+   * A tenant's API version, from the node's cached copy (at most `recheckMs` stale), with
+   * the presented override set's patch applied when it is the tenant's and live.
+   */
+  resolve(tenant: string, api: string, version: string, overrideId?: string): Promise<Resolved>;
 };
 
 /** Migrates the tables and registers the routes (call before the server is ready). */
@@ -53,8 +62,17 @@ export async function createDictionary(options: DictionaryOptions): Promise<Dict
   });
   registerAdminRoutes(options.server, { store, cache, ...options.config });
   return {
-    async resolve(tenant, api, version) {
-      return (await cache.snapshot(tenant)).index.get(`${api}\0${version}`);
+    async resolve(tenant, api, version, overrideId) {
+      const snapshot = await cache.snapshot(tenant);
+      const found = snapshot.index.get(`${api}\0${version}`);
+      if (overrideId === undefined) return found ? { found } : {};
+      const { set, status } = await findOverride(store, tenant, overrideId);
+      const patch = set?.patch.filter((p) => p.api === api && p.version === version) ?? [];
+      if (patch.length === 0)
+        return { ...(found ? { found } : {}), ...(status ? { override: status } : {}) };
+      const [patched] = applyPatch(found ? [found.api] : [], patch);
+      const patchedVersion = patched!.versions.find((v) => v.version === version)!;
+      return { found: { api: patched!, version: patchedVersion }, override: 'applied' };
     },
   };
 }

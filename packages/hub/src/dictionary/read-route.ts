@@ -11,14 +11,10 @@ import type { HubServer } from '../http/server.ts';
 import { problems } from '../http/problem.ts';
 import { optionalPrincipal } from '../http/request-principal.ts';
 import type { DictionaryCache } from './dictionary-cache.ts';
-import type { DictionaryStore, OverrideSet } from './dictionary-store.ts';
+import type { DictionaryStore } from './dictionary-store.ts';
+import { findOverride } from './find-override.ts';
 import { NAME_PATTERN, type ClientSettings } from './model.ts';
-import {
-  isOverrideId,
-  OVERRIDE_HEADER,
-  OVERRIDE_STATUS_HEADER,
-  presentedOverride,
-} from './override-id.ts';
+import { OVERRIDE_HEADER, OVERRIDE_STATUS_HEADER, presentedOverride } from './override-id.ts';
 import { applyPatch, renderDomains } from './render.ts';
 import { tenantFor } from './tenant-of-request.ts';
 
@@ -100,20 +96,6 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );
-}
-
-async function findOverride(
-  store: DictionaryStore,
-  tenant: string,
-  id: string | undefined,
-): Promise<{ set?: OverrideSet; status?: 'applied' | 'unknown' | 'expired' }> {
-  if (id === undefined) return {};
-  if (!isOverrideId(id)) return { status: 'unknown' };
-  const set = await store.getOverride(id);
-  // Another tenant's override is "unknown" here: its existence is not revealed.
-  if (!set || set.tenant !== tenant) return { status: 'unknown' };
-  if (set.expiresAt <= Date.now()) return { status: 'expired' };
-  return { set, status: 'applied' };
 }
 
 /** The `*` defaults with the app's own settings over them (feature switches merged). */

@@ -7,7 +7,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { Authenticator } from '../auth/principal.ts';
-import { lifecycleHeaders, type Dictionary, type Policy } from '../dictionary/index.ts';
+import {
+  lifecycleHeaders,
+  OVERRIDE_STATUS_HEADER,
+  presentedOverride,
+  type Dictionary,
+  type Policy,
+} from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
 import { problems } from '../http/problem.ts';
 import { requirePrincipal } from '../http/request-principal.ts';
@@ -90,7 +96,14 @@ async function handle(
     throw problems.validation('the path must not contain "." or ".." segments');
 
   const principal = await requirePrincipal(deps.authenticator, request);
-  const found = await deps.dictionary.resolve(principal.tenant, apiName, versionName);
+  const resolved = await deps.dictionary.resolve(
+    principal.tenant,
+    apiName,
+    versionName,
+    presentedOverride(request.headers),
+  );
+  if (resolved.override) reply.header(OVERRIDE_STATUS_HEADER, resolved.override);
+  const found = resolved.found;
   if (!found?.version.upstream)
     throw problems.notFound(
       `no API "${apiName}" version "${versionName}" is served by the gateway`,

@@ -457,6 +457,52 @@ describe('gateway', () => {
     expect(actual.headers['access-control-expose-headers']).toContain('ratelimit');
   });
 
+  it('routes to an override set upstream for requests presenting it', async () => {
+    const main = await upstream((_req, res) => json(res, 200, { from: 'main' }));
+    const canary = await upstream((_req, res) => json(res, 200, { from: 'canary' }));
+    await defineApi('acme', 'canaried', [{ version: 'v1', upstream: main.url }]);
+    const created = await t.hub.server.inject({
+      method: 'POST',
+      url: '/v1/dictionary/overrides',
+      headers: {
+        ...(await t.auth('acme', ['dictionary:write'])),
+        'content-type': 'application/json',
+      },
+      payload: JSON.stringify({
+        name: 'canary',
+        patch: [
+          { api: 'canaried', version: 'v1', upstream: canary.url },
+          { api: 'canaried', version: 'v9', upstream: canary.url },
+        ],
+      }),
+    });
+    const { id } = created.json();
+    const viaHeader = await call('GET', '/api/canaried/v1/x', {
+      headers: { 'x-portico-override': id },
+    });
+    expect(viaHeader.json()).toEqual({ from: 'canary' });
+    expect(viaHeader.headers['x-portico-override-status']).toBe('applied');
+    expect(canary.seen[0]!.headers['x-portico-override']).toBeUndefined();
+    const viaCookie = await call('GET', '/api/canaried/v9/x', {
+      headers: { cookie: `portico-override=${id}` },
+    });
+    expect(viaCookie.json()).toEqual({ from: 'canary' });
+    expect((await call('GET', '/api/canaried/v1/x')).json()).toEqual({ from: 'main' });
+    const unknown = await call('GET', '/api/canaried/v1/x', {
+      headers: { 'x-portico-override': 'ovr_AAAAAAAAAAAAAAAAAAAAAAAA' },
+    });
+    expect(unknown.json()).toEqual({ from: 'main' });
+    expect(unknown.headers['x-portico-override-status']).toBe('unknown');
+    // Another tenant cannot route through it.
+    await defineApi('globex', 'canaried', [{ version: 'v1', upstream: main.url }]);
+    const other = await call('GET', '/api/canaried/v1/x', {
+      tenant: 'globex',
+      headers: { 'x-portico-override': id },
+    });
+    expect(other.json()).toEqual({ from: 'main' });
+    expect(other.headers['x-portico-override-status']).toBe('unknown');
+  });
+
   it('refuses upstream addresses outside the allowed networks', async () => {
     await defineApi('acme', 'meta', [{ version: 'v1', upstream: 'http://169.254.169.254/latest' }]);
     const res = await call('GET', '/api/meta/v1/meta-data');

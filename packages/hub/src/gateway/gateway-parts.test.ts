@@ -1,0 +1,115 @@
+/** The gateway's small parts on a fake clock: buckets, quota, breaker, cache rules. */
+import { describe, expect, it } from 'vitest';
+import { CircuitBreakers } from './circuit-breaker.ts';
+import { DailyQuota } from './daily-quota.ts';
+import { ResponseCache, sharedTtlSeconds } from './response-cache.ts';
+import { TokenBuckets } from './token-buckets.ts';
+
+describe('token buckets', () => {
+  it('refills at the rate, up to the burst, and drops the least recently used key', () => {
+    let now = 0;
+    const buckets = new TokenBuckets(2, () => now);
+    const spec = { burst: 2, perSecond: 1 };
+    const take = (key: string) => buckets.take([{ key, spec }])[0]!;
+    expect(take('a').allowed).toBe(true);
+    expect(take('a').allowed).toBe(true);
+    const refused = take('a');
+    expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterSeconds: 1 });
+    now = 1500;
+    expect(take('a')).toMatchObject({ allowed: true, remaining: 0 });
+    now = 60_000;
+    expect(take('a').remaining).toBe(1); // capped at the burst
+    take('b');
+    take('c'); // evicts a (least recently used): a starts full again
+    expect(take('a').remaining).toBe(1);
+  });
+
+  it('spends from no bucket when one refuses', () => {
+    const buckets = new TokenBuckets(10, () => 0);
+    const wide = { key: 'tenant', spec: { burst: 10, perSecond: 1 } };
+    const narrow = { key: 'client', spec: { burst: 1, perSecond: 1 } };
+    buckets.take([wide, narrow]);
+    const [t, c] = buckets.take([wide, narrow]);
+    expect(c!.allowed).toBe(false);
+    expect(t!.remaining).toBe(9);
+  });
+});
+
+describe('daily quota', () => {
+  it('counts per key per UTC day', () => {
+    let now = Date.parse('2026-03-01T23:59:00Z');
+    const quota = new DailyQuota(() => now);
+    expect(quota.take('k', 2)).toBeUndefined();
+    expect(quota.take('k', 2)).toBeUndefined();
+    expect(quota.take('k', 2)).toBe(60);
+    expect(quota.take('other', 2)).toBeUndefined();
+    now = Date.parse('2026-03-02T00:00:01Z');
+    expect(quota.take('k', 2)).toBeUndefined();
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after consecutive failures, lets one trial through, re-opens or closes', () => {
+    let now = 0;
+    const breakers = new CircuitBreakers(() => now);
+    const spec = { failures: 2, openSeconds: 10 };
+    breakers.failure('u', spec);
+    breakers.success('u'); // not consecutive
+    breakers.failure('u', spec);
+    expect(breakers.admit('u')).toBeUndefined();
+    breakers.failure('u', spec);
+    expect(breakers.state('u')).toBe('open');
+    expect(breakers.admit('u')).toBe(10);
+    now = 10_000;
+    expect(breakers.admit('u')).toBeUndefined(); // the trial
+    expect(breakers.admit('u')).toBe(1); // only one at a time
+    breakers.failure('u', spec);
+    expect(breakers.state('u')).toBe('open');
+    now = 20_000;
+    expect(breakers.admit('u')).toBeUndefined();
+    breakers.success('u');
+    expect(breakers.state('u')).toBe('closed');
+  });
+});
+
+describe('response cache', () => {
+  it('stores only what a shared cache may', () => {
+    expect(sharedTtlSeconds(200, { 'cache-control': 'max-age=60' })).toBe(60);
+    expect(sharedTtlSeconds(200, { 'cache-control': 'public, max-age=60, s-maxage=5' })).toBe(5);
+    expect(sharedTtlSeconds(200, { 'cache-control': 'private, max-age=60' })).toBeUndefined();
+    expect(sharedTtlSeconds(200, { 'cache-control': 'no-store' })).toBeUndefined();
+    expect(sharedTtlSeconds(200, { 'cache-control': 'no-cache, max-age=9' })).toBeUndefined();
+    expect(sharedTtlSeconds(200, {})).toBeUndefined();
+    expect(sharedTtlSeconds(500, { 'cache-control': 'max-age=60' })).toBeUndefined();
+    expect(
+      sharedTtlSeconds(200, { 'cache-control': 'max-age=60', 'set-cookie': 'a=b' }),
+    ).toBeUndefined();
+  });
+
+  it('expires entries, keeps variants apart and stays within its byte budget', () => {
+    let now = 0;
+    const cache = new ResponseCache({ maxBytes: 200, maxEntryBytes: 150, clock: () => now });
+    const headers = { 'cache-control': 'max-age=1', vary: 'accept' };
+    const accept = (value: string) => (name: string) => (name === 'accept' ? value : '');
+    expect(cache.store('k', 200, headers, Buffer.from('json'), accept('json'))).toBe(true);
+    expect(cache.store('k', 200, headers, Buffer.from('xml'), accept('xml'))).toBe(true);
+    expect(cache.lookup('k', accept('json'))!.body.toString()).toBe('json');
+    expect(cache.lookup('k', accept('xml'))!.body.toString()).toBe('xml');
+    expect(cache.lookup('k', accept('csv'))).toBeUndefined();
+    expect(cache.store('big', 200, headers, Buffer.alloc(151), accept(''))).toBe(false);
+    expect(cache.store('k2', 200, headers, Buffer.alloc(100), accept(''))).toBe(true);
+    expect(cache.size).toBeLessThanOrEqual(200);
+    expect(cache.lookup('k', accept('json'))).toBeUndefined(); // evicted, least recent
+    now = 1001;
+    expect(cache.lookup('k2', accept(''))).toBeUndefined(); // expired
+    expect(
+      cache.store(
+        'v',
+        200,
+        { 'cache-control': 'max-age=1', vary: '*' },
+        Buffer.from('x'),
+        accept(''),
+      ),
+    ).toBe(false);
+  });
+});
