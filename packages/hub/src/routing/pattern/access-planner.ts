@@ -105,6 +105,7 @@ function indexKey(pathId: number, m: LeafMatcher): string {
       const head = segments[0] as string;
       const tail = segments[segments.length - 1] as string;
       if (segments.length === 1) return `${pathId}\0=string\0${head}`;
+      if (head !== '' && tail !== '') return `${pathId}\0w\0${head}\0${tail}`;
       if (head !== '') return `${pathId}\0p\0${head}`;
       if (tail !== '') return `${pathId}\0s\0${tail}`;
       return `${pathId}\0present`;
@@ -132,6 +133,9 @@ function penalty(m: LeafMatcher): number {
     case WILDCARD: {
       const segments = m.segments;
       if (segments.length === 1) return 0;
+      // Anchored at both ends (two characters at least): about as selective as a prefix.
+      if ((segments[0] as string) !== '' && (segments[segments.length - 1] as string) !== '')
+        return 2;
       const anchor = (segments[0] as string) || (segments[segments.length - 1] as string);
       if (anchor === '') return PRESENT_PENALTY;
       return anchor.length <= 1 ? 20 : 4;

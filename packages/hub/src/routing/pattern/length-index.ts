@@ -1,19 +1,18 @@
 import type { CandidateSet } from './candidate-set.ts';
 import { Posting } from './posting.ts';
+import { StringTable } from './string-table.ts';
 
 /**
  * Prefixes (or suffixes) filed by their text, probed with one hash lookup per distinct
- * prefix length no longer than the value. The number of distinct lengths stays small
- * however many rules there are.
+ * prefix length no longer than the value (in place: the value is never sliced). The
+ * number of distinct lengths stays small however many rules there are.
  */
 export class LengthIndex {
-  readonly #byText = new Map<string, Posting>();
+  readonly #byText = new StringTable<Posting>();
   #lengths: number[] = [];
 
   add(text: string, alternative: number): void {
-    let posting = this.#byText.get(text);
-    if (!posting) this.#byText.set(text, (posting = new Posting()));
-    posting.alternatives.push(alternative);
+    this.#byText.upsert(text, () => new Posting()).alternatives.push(alternative);
   }
 
   postings(): Iterable<Posting> {
@@ -21,9 +20,7 @@ export class LengthIndex {
   }
 
   finalize(): void {
-    this.#lengths = [...new Set([...this.#byText.keys()].map((t) => t.length))].sort(
-      (a, b) => a - b,
-    );
+    this.#lengths = [...new Set(this.#byText.keys().map((t) => t.length))].sort((a, b) => a - b);
   }
 
   probePrefixes(value: string, out: CandidateSet): void {
@@ -32,7 +29,7 @@ export class LengthIndex {
     for (let i = 0; i < lengths.length; i++) {
       const length = lengths[i] as number;
       if (length > n) return;
-      const posting = this.#byText.get(length === n ? value : value.slice(0, length));
+      const posting = this.#byText.getRange(value, 0, length);
       if (posting) out.take(posting);
     }
   }
@@ -43,7 +40,7 @@ export class LengthIndex {
     for (let i = 0; i < lengths.length; i++) {
       const length = lengths[i] as number;
       if (length > n) return;
-      const posting = this.#byText.get(length === n ? value : value.slice(n - length));
+      const posting = this.#byText.getRange(value, n - length, n);
       if (posting) out.take(posting);
     }
   }

@@ -1,8 +1,10 @@
 import type { CandidateSet } from './candidate-set.ts';
+import { HeadTailIndex } from './head-tail-index.ts';
 import { IntervalIndex } from './interval-index.ts';
 import { LengthIndex } from './length-index.ts';
 import { addressBits } from './ip-bits.ts';
 import { Posting } from './posting.ts';
+import { StringTable } from './string-table.ts';
 import {
   CIDR,
   EQUALS_IGNORE_CASE,
@@ -25,22 +27,23 @@ import {
  * wildcards) are filed as "any value here": the alternative is verified afterwards.
  */
 export class PathIndex {
-  #strings: Map<string, Posting> | null = null;
+  #strings: StringTable<Posting> | null = null;
   #numbers: Map<number, Posting> | null = null;
   #literals: Map<unknown, Posting> | null = null; // true, false, null
-  #folded: Map<string, Posting> | null = null;
+  #folded: StringTable<Posting> | null = null;
   #prefixes: LengthIndex | null = null;
   #suffixes: LengthIndex | null = null;
   #foldedPrefixes: LengthIndex | null = null;
   #foldedSuffixes: LengthIndex | null = null;
   #cidrs: LengthIndex | null = null;
+  #headTails: HeadTailIndex | null = null;
   #ranges: IntervalIndex | null = null;
   #present: Posting | null = null;
 
   register(m: LeafMatcher, alternative: number): void {
     switch (m.kind) {
       case EXACT:
-        if (typeof m.value === 'string') push((this.#strings ??= new Map()), m.value, alternative);
+        if (typeof m.value === 'string') file((this.#strings ??= new StringTable()), m.value, alternative);
         else if (typeof m.value === 'number')
           push((this.#numbers ??= new Map()), m.value, alternative);
         else push((this.#literals ??= new Map()), m.value, alternative);
@@ -58,7 +61,7 @@ export class PathIndex {
         (this.#foldedSuffixes ??= new LengthIndex()).add(m.text, alternative);
         return;
       case EQUALS_IGNORE_CASE:
-        push((this.#folded ??= new Map()), m.text, alternative);
+        file((this.#folded ??= new StringTable()), m.text, alternative);
         return;
       case CIDR:
         (this.#cidrs ??= new LengthIndex()).add(m.text, alternative);
@@ -75,11 +78,13 @@ export class PathIndex {
           );
         return;
       case WILDCARD: {
-        // Filed under its literal head or tail; the full wildcard is checked on verification.
+        // Filed under its literal head and/or tail; the full wildcard is checked on verification.
         const segments = m.segments;
         const head = segments[0] as string;
         const tail = segments[segments.length - 1] as string;
-        if (segments.length === 1) push((this.#strings ??= new Map()), head, alternative);
+        if (segments.length === 1) file((this.#strings ??= new StringTable()), head, alternative);
+        else if (head !== '' && tail !== '')
+          (this.#headTails ??= new HeadTailIndex()).add(head, tail, alternative);
         else if (head !== '') (this.#prefixes ??= new LengthIndex()).add(head, alternative);
         else if (tail !== '') (this.#suffixes ??= new LengthIndex()).add(tail, alternative);
         else (this.#present ??= new Posting()).alternatives.push(alternative);
@@ -96,6 +101,7 @@ export class PathIndex {
     this.#foldedPrefixes?.finalize();
     this.#foldedSuffixes?.finalize();
     this.#cidrs?.finalize();
+    this.#headTails?.finalize();
     this.#ranges?.finalize();
   }
 
@@ -109,6 +115,7 @@ export class PathIndex {
       this.#foldedPrefixes,
       this.#foldedSuffixes,
       this.#cidrs,
+      this.#headTails,
     ]) {
       if (index) yield* index.postings();
     }
@@ -124,6 +131,7 @@ export class PathIndex {
       }
       this.#prefixes?.probePrefixes(value, out);
       this.#suffixes?.probeSuffixes(value, out);
+      this.#headTails?.probe(value, out);
       if (this.#folded || this.#foldedPrefixes || this.#foldedSuffixes) {
         const folded = foldCase(value);
         if (this.#folded) {
@@ -148,6 +156,10 @@ export class PathIndex {
       if (posting) out.take(posting);
     }
   }
+}
+
+function file(table: StringTable<Posting>, key: string, alternative: number): void {
+  table.upsert(key, () => new Posting()).alternatives.push(alternative);
 }
 
 function push<K>(map: Map<K, Posting>, key: K, alternative: number): void {
