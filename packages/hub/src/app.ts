@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PorticoConfig } from './config/schema.ts';
@@ -20,6 +21,7 @@ import { registerConsumerGroupRoutes } from './events/consumer-group-routes.ts';
 import { registerOpsRoutes } from './telemetry/ops-routes.ts';
 import { registerPush } from './push/index.ts';
 import { createRouting, type Routing } from './routing/routing.ts';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.ts';
 import { routingOptionsFrom } from './routing/routing-config.ts';
 import { createDictionary } from './dictionary/index.ts';
 import { createGateway } from './gateway/index.ts';
@@ -34,6 +36,8 @@ export type Hub = {
   metrics: Registry;
   /** Rules, the router and the delivery engine; target kinds are registered on `routing.targets`. */
   routing: Routing;
+  /** Webhook endpoints and the `webhook` sender. */
+  webhooks: Webhooks;
   /** Leader-only chores: `leadership.runAsLeader(name, chore, { intervalMs })` runs on one node. */
   leadership: Leadership;
   /** Present in development auth mode: mints tokens signed by the hub's own key. */
@@ -49,7 +53,13 @@ const VERSION = (
 ).version;
 
 /** The composition root: builds every capability from the config. No globals. */
-export async function buildHub(config: PorticoConfig): Promise<Hub> {
+/** Seams for tests: what the hub would otherwise take from the machine. */
+export type HubHooks = {
+  /** The resolver for webhook endpoint host names (default node:dns). */
+  webhookLookup?: LookupFunction;
+};
+
+export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Promise<Hub> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
 
@@ -110,6 +120,15 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
     env: config.env,
     ...routingOptionsFrom(config.routing),
   });
+  const webhooks = await createWebhooks({
+    db,
+    log,
+    server,
+    routing,
+    config: config.webhooks,
+    env: config.env,
+    ...(hooks.webhookLookup ? { lookup: hooks.webhookLookup } : {}),
+  });
   const dictionary = await createDictionary({
     db,
     server,
@@ -149,6 +168,7 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
       await push.stop(); // before the server: stream clients are told to reconnect
       await server.close();
       await routing.stop();
+      await webhooks.stop();
       await gateway.close();
       await log.close();
       await db.close();
@@ -156,7 +176,8 @@ export async function buildHub(config: PorticoConfig): Promise<Hub> {
 
   await server.ready();
   await routing.start();
-  return { config, server, log, db, metrics, routing, leadership, devIssuer, close };
+  await webhooks.start();
+  return { config, server, log, db, metrics, routing, webhooks, leadership, devIssuer, close };
 }
 
 async function buildAuth(

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DictionaryConfigSchema } from '../dictionary/config-schema.ts';
 import { GatewayConfigSchema } from '../gateway/config-schema.ts';
 import { RoutingConfigSchema } from '../routing/config-schema.ts';
+import { WebhooksConfigSchema } from '../webhooks/config-schema.ts';
 
 /**
  * The one configuration schema. Defaults live here; `portico config schema` prints it as
@@ -241,6 +242,7 @@ export const ConfigSchema = Type.Object(
     registry: SchemaRegistryConfig,
     dictionary: DictionaryConfigSchema,
     gateway: GatewayConfigSchema,
+    webhooks: WebhooksConfigSchema,
     routing: RoutingConfigSchema,
   },
   {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildHub, type Hub } from '../app.ts';
+import { buildHub, type Hub, type HubHooks } from '../app.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { Scope } from '../auth/principal.ts';
 
@@ -16,14 +16,17 @@ export type TestHub = {
 };
 
 /** A hub on a fresh temporary data dir, configured like `npm start` plus `overrides`. */
-export async function startTestHub(overrides: Record<string, unknown> = {}): Promise<TestHub> {
+export async function startTestHub(
+  overrides: Record<string, unknown> = {},
+  hooks: HubHooks = {},
+): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-test-'));
   const config = loadConfig({
     env: {},
     cwd: dataDir,
     overrides: { dataDir, logLevel: 'silent', ...overrides },
   });
-  const hub = await buildHub(config);
+  const hub = await buildHub(config, hooks);
   const token = (tenant: string, scopes: Scope[]) =>
     hub.devIssuer!.mint({ tenant, scopes, ttlSeconds: 600 });
   return {

@@ -17,6 +17,8 @@ export type GuardedRequestInit = {
   timeoutMs?: number;
   /** How much of the response body to keep, default 4 KiB. */
   maxBodyBytes?: number;
+  /** Aborts the request early (e.g. the hub is stopping), besides the timeout. */
+  signal?: AbortSignal;
 };
 
 export type GuardedResponse = {
@@ -55,7 +57,9 @@ export async function guardedRequest(
     method: init.method ?? 'POST',
     headers: init.headers,
     body: init.body,
-    signal: AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    signal: init.signal
+      ? AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS)])
+      : AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   });
 
   const kept: Buffer[] = [];

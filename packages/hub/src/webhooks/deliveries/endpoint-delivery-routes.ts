@@ -1,0 +1,273 @@
+/**
+ * An endpoint's deliveries, through the one delivery engine: its attempt log (all of it,
+ * or one event's), its DLQ, resending one event, and `recover` (replay every dead
+ * delivery of a time window). Scope `webhooks:write`, tenant-scoped like the endpoint.
+ */
+import { Type } from '@sinclair/typebox';
+import { hasScope, type Principal } from '../../auth/principal.ts';
+import type { HubServer } from '../../http/server.ts';
+import { problems, type FieldError } from '../../http/problem.ts';
+import type { AttemptLog } from '../../delivery/attempt-log.ts';
+import { decodeCursor, targetKey, type DeliveryStore } from '../../delivery/delivery-store.ts';
+import { findTargetDeliveries, resendDelivery } from '../../delivery/delivery-resend.ts';
+import {
+  AttemptView,
+  DeliveryView,
+  presentAttempt,
+  presentDelivery,
+} from '../../delivery/dlq-routes.ts';
+import type { SqlDatabase } from '../../store/sql-database.ts';
+import { tenantOwner } from '../../routing/rule.ts';
+import type { EndpointStore } from '../endpoints/endpoint-store.ts';
+
+export type EndpointDeliveryRouteOptions = {
+  endpoints: EndpointStore;
+  db: SqlDatabase;
+  deliveries: {
+    store: DeliveryStore;
+    notify(targets: Iterable<{ key: string; kind: string }>): void;
+  };
+  attempts: AttemptLog;
+};
+
+const KIND = 'webhook';
+
+export function registerEndpointDeliveryRoutes(
+  server: HubServer,
+  o: EndpointDeliveryRouteOptions,
+): void {
+  const tags = ['webhooks'];
+  const idParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+  const eventParams = Type.Object({
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    eventId: Type.String({ minLength: 1, maxLength: 256 }),
+  });
+
+  /** The endpoint's target in the engine: the tenant's rules' deliveries to it. */
+  async function target(principal: Principal, id: string) {
+    const endpoint = await o.endpoints.get(id);
+    if (!endpoint || (endpoint.tenant !== principal.tenant && !hasScope(principal, 'admin')))
+      throw problems.notFound(`no webhook endpoint "${id}"`);
+    return { owner: tenantOwner(endpoint.tenant), kind: KIND, ref: endpoint.id };
+  }
+
+  const AttemptWithDelivery = Type.Intersect([
+    Type.Object({ deliveryId: Type.String() }),
+    AttemptView,
+  ]);
+
+  server.get(
+    '/v1/webhooks/endpoints/:id/attempts',
+    {
+      config: { scope: 'webhooks:write' },
+      schema: {
+        summary:
+          "The endpoint's latest attempts, newest first (status, latency, the start of the answer)",
+        tags,
+        params: idParams,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          before: Type.Optional(
+            Type.String({
+              description:
+                'Attempts started before this time (RFC 3339); the `next` of a previous page',
+            }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            attempts: Type.Array(AttemptWithDelivery),
+            next: Type.Optional(Type.String()),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const t = await target(request.principal, request.params.id);
+      const { limit, before } = request.query;
+      const beforeMs = before === undefined ? undefined : parseTime(before, '/before', 'query');
+      const records = await o.attempts.forTarget(t, {
+        limit,
+        ...(beforeMs !== undefined ? { before: beforeMs } : {}),
+      });
+      const last = records[records.length - 1];
+      return {
+        attempts: records.map((r) => ({ deliveryId: r.deliveryId, ...presentAttempt(r) })),
+        ...(records.length === limit && last
+          ? { next: new Date(last.startedAt).toISOString() }
+          : {}),
+      };
+    },
+  );
+
+  server.get(
+    '/v1/webhooks/endpoints/:id/events/:eventId/attempts',
+    {
+      config: { scope: 'webhooks:write' },
+      schema: {
+        summary:
+          "One event's deliveries to the endpoint, each with its attempts, oldest attempt first",
+        tags,
+        params: eventParams,
+        response: {
+          200: Type.Object({
+            deliveries: Type.Array(
+              Type.Object({
+                deliveryId: Type.String(),
+                status: Type.String(),
+                attempts: Type.Array(AttemptView),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const t = await target(request.principal, request.params.id);
+      const found = await findTargetDeliveries(o.db, t, request.params.eventId);
+      if (found.length === 0)
+        throw problems.notFound(
+          `no delivery of event "${request.params.eventId}" to this endpoint`,
+        );
+      return {
+        deliveries: await Promise.all(
+          found.map(async (d) => ({
+            deliveryId: d.id,
+            status: d.status,
+            attempts: (await o.attempts.forDelivery(d.id)).map(presentAttempt),
+          })),
+        ),
+      };
+    },
+  );
+
+  server.get(
+    '/v1/webhooks/endpoints/:id/dlq',
+    {
+      config: { scope: 'webhooks:write' },
+      schema: {
+        summary: "The endpoint's dead-lettered deliveries, newest first",
+        tags,
+        params: idParams,
+        querystring: Type.Object({
+          since: Type.Optional(Type.String({ description: 'Dead at or after (RFC 3339)' })),
+          until: Type.Optional(Type.String({ description: 'Dead before (RFC 3339)' })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          after: Type.Optional(
+            Type.String({ maxLength: 512, description: 'The `next` of the previous page' }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            entries: Type.Array(DeliveryView),
+            next: Type.Optional(Type.String()),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const t = await target(request.principal, request.params.id);
+      const { since, until, limit, after } = request.query;
+      if (after !== undefined && !decodeCursor(after))
+        throw problems.validation('after is not a cursor this API returned', [
+          { pointer: '/after', detail: 'must be the `next` of a previous page', in: 'query' },
+        ]);
+      const page = await o.deliveries.store.listDead(
+        {
+          owner: t.owner,
+          kind: t.kind,
+          ref: t.ref,
+          ...window(since, until, 'query'),
+        },
+        { limit, ...(after !== undefined ? { after } : {}) },
+      );
+      return {
+        entries: page.entries.map(presentDelivery),
+        ...(page.next ? { next: page.next } : {}),
+      };
+    },
+  );
+
+  server.post(
+    '/v1/webhooks/endpoints/:id/events/:eventId/resend',
+    {
+      config: { scope: 'webhooks:write' },
+      schema: {
+        summary:
+          'Send one event to the endpoint again (delivered or dead); same webhook-id, fresh attempts',
+        tags,
+        params: eventParams,
+        response: { 202: Type.Object({ deliveryId: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const t = await target(request.principal, request.params.id);
+      const found = await findTargetDeliveries(o.db, t, request.params.eventId);
+      if (found.length === 0)
+        throw problems.notFound(
+          `no delivery of event "${request.params.eventId}" to this endpoint (delivered ones are kept 24 h)`,
+        );
+      const finished = found.find((d) => d.status !== 'pending');
+      if (!finished || !(await resendDelivery(o.db, finished.id, Date.now())))
+        throw problems.conflict('the event is already on its way to this endpoint (pending)');
+      o.deliveries.notify([{ key: targetKey(t.owner, t.kind, t.ref), kind: t.kind }]);
+      return reply.code(202).send({ deliveryId: finished.id });
+    },
+  );
+
+  server.post(
+    '/v1/webhooks/endpoints/:id/recover',
+    {
+      config: { scope: 'webhooks:write' },
+      schema: {
+        summary: 'Replay every dead delivery of the endpoint that died in [since, until)',
+        tags,
+        params: idParams,
+        body: Type.Object(
+          {
+            since: Type.String({ description: 'RFC 3339' }),
+            until: Type.Optional(Type.String({ description: 'RFC 3339; default now' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Type.Object({ recovered: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const t = await target(request.principal, request.params.id);
+      const { since, until } = request.body;
+      const { replayed, targetKeys } = await o.deliveries.store.replay(
+        { owner: t.owner, kind: t.kind, ref: t.ref, ...window(since, until, 'body') },
+        Date.now(),
+      );
+      o.deliveries.notify(targetKeys.map((key) => ({ key, kind: t.kind })));
+      return reply.code(202).send({ recovered: replayed });
+    },
+  );
+}
+
+function parseTime(value: string, pointer: string, where: 'query' | 'body'): number {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(ms))
+    throw problems.validation(`${pointer} must be an RFC 3339 date-time`, [
+      { pointer, detail: 'must be an RFC 3339 date-time such as 2025-01-31T12:00:00Z', in: where },
+    ]);
+  return ms;
+}
+
+function window(
+  since: string | undefined,
+  until: string | undefined,
+  where: 'query' | 'body',
+): { since?: number; until?: number } {
+  const w: { since?: number; until?: number } = {};
+  if (since !== undefined) w.since = parseTime(since, '/since', where);
+  if (until !== undefined) w.until = parseTime(until, '/until', where);
+  if (w.since !== undefined && w.until !== undefined && w.since >= w.until) {
+    const errors: FieldError[] = [
+      { pointer: '/until', detail: 'must be later than since', in: where },
+    ];
+    throw problems.validation('until must be later than since', errors);
+  }
+  return w;
+}

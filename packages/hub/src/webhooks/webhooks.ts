@@ -1,0 +1,136 @@
+/**
+ * The webhooks capability as app.ts builds it: the endpoints table and API, the `webhook`
+ * sender registered with the one delivery engine, the endpoint delivery API (attempts,
+ * DLQ, resend, recover), endpoint health (auto-disable) and its operational event.
+ */
+import type { LookupFunction } from 'node:net';
+import type { EventLog } from '../backbone/event-log.ts';
+import type { HubServer } from '../http/server.ts';
+import type { Routing } from '../routing/routing.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+import type { WebhooksConfig } from './config-schema.ts';
+import { registerEndpointDeliveryRoutes } from './deliveries/endpoint-delivery-routes.ts';
+import { registerEndpointRoutes } from './endpoints/endpoint-routes.ts';
+import { EndpointService } from './endpoints/endpoint-service.ts';
+import { EndpointStore } from './endpoints/endpoint-store.ts';
+import { WEBHOOK_MIGRATIONS } from './endpoints/migrations.ts';
+import { EndpointHealth } from './health/endpoint-health.ts';
+import { OperationalEvents } from './health/operational-events.ts';
+import { EndpointCache } from './sender/endpoint-cache.ts';
+import { WebhookSender } from './sender/webhook-sender.ts';
+import { createGuardedDispatcher } from './ssrf/index.ts';
+
+export type WebhooksOptions = {
+  db: SqlDatabase;
+  log: EventLog;
+  server: HubServer;
+  routing: Routing;
+  config: WebhooksConfig;
+  /** The topic environment (operational events go to `portico.<env>.webhook.*`). */
+  env: string;
+  /** The resolver for endpoint host names (default node:dns); tests inject one. */
+  lookup?: LookupFunction;
+  clock?: () => number;
+};
+
+export type Webhooks = {
+  endpoints: EndpointStore;
+  /** Repairs endpoint rules left half-written by a crash, and warms the sender's cache. */
+  start(): Promise<void>;
+  /** Closes outbound connections (call after the delivery engine stopped). */
+  stop(): Promise<void>;
+};
+
+/** Migrates, registers the routes and the `webhook` sender (call before the server is ready). */
+export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
+  const { config, routing, server } = o;
+  await o.db.migrate(WEBHOOK_MIGRATIONS);
+  const clock = o.clock ?? Date.now;
+  const requestTimeoutMs = Math.round(config.requestTimeoutSeconds * 1000);
+
+  const store = new EndpointStore(o.db);
+  const cache = new EndpointCache(store);
+  const operational = new OperationalEvents(o.log, o.env);
+  const service = new EndpointService({
+    store,
+    rules: routing.rules,
+    changed: (id) => cache.invalidate(id),
+    onAutoDisabled: async (endpoint, reason, now) => {
+      server.log.warn(
+        { endpoint: endpoint.id, tenant: endpoint.tenant, reason },
+        'webhooks: endpoint disabled',
+      );
+      await operational.endpointDisabled(endpoint, reason, now);
+    },
+    clock,
+  });
+  const health = new EndpointHealth({
+    store,
+    cache,
+    disableAfterMs: config.disableAfterFailingSeconds * 1000,
+    disable: async (endpoint, reason) => {
+      await service.setEnabled(endpoint, false, reason);
+    },
+  });
+  const dispatcher = createGuardedDispatcher({
+    allowHttp: config.allowHttp,
+    allowCidrs: config.allowCidrs,
+    connectTimeoutMs: Math.min(10_000, requestTimeoutMs),
+    ...(o.lookup ? { lookup: o.lookup } : {}),
+  });
+  const urlPolicy = { allowHttp: config.allowHttp, allowCidrs: config.allowCidrs };
+
+  registerEndpointRoutes(server, {
+    store,
+    service,
+    urlPolicy,
+    maxConcurrency: config.maxConcurrencyPerEndpoint,
+    maxEndpointsPerTenant: config.maxEndpointsPerTenant,
+    rotationGraceMs: config.secretRotationGraceSeconds * 1000,
+  });
+  registerEndpointDeliveryRoutes(server, {
+    endpoints: store,
+    db: o.db,
+    deliveries: routing.deliveries,
+    attempts: routing.attempts,
+  });
+
+  const delaysMs = config.retryScheduleSeconds.map((s) => Math.round(s * 1000));
+  routing.targets.register(
+    'webhook',
+    new WebhookSender({
+      endpoints: cache,
+      dispatcher,
+      health,
+      requestTimeoutMs,
+      clock,
+      logger: server.log,
+    }),
+    {
+      retry: {
+        delaysMs,
+        maxAttempts: delaysMs.length + 1,
+        // The schedule, plus a day of slack for Retry-After answers that ask for more.
+        maxAgeMs: delaysMs.reduce((a, b) => a + b, 0) + 86_400_000,
+        jitter: config.jitter,
+      },
+      // The request has its own timeout; this is the engine's backstop.
+      timeoutMs: requestTimeoutMs + 5_000,
+      concurrency: config.maxConcurrencyPerEndpoint,
+      // Until an endpoint is cached (its first attempt on this node), one at a time.
+      concurrencyOf: (id) => cache.concurrencyOf(id) ?? 1,
+    },
+  );
+
+  return {
+    endpoints: store,
+    async start() {
+      await service.reconcile();
+      const now = clock();
+      for (const endpoint of await store.all()) await cache.get(endpoint.id, now);
+    },
+    async stop() {
+      await dispatcher.close();
+    },
+  };
+}
