@@ -49,6 +49,8 @@ export class PushConnection {
   /** Scratch for the dispatcher: which event last touched this connection, with which subs. */
   stamp = 0;
   readonly matched: Subscription[] = [];
+  /** Whether any of `matched` has a content filter. */
+  matchedFiltered = false;
   /** The dispatch batch that last touched this connection (see beginBatch). */
   batch = 0;
   /** During a dispatch batch on a joinable transport: what is to be written at its end. */
@@ -103,6 +105,14 @@ export class PushConnection {
 
   /** A live event matched `subs` (all of this connection). The array is scratch: not kept. */
   deliverLive(encoded: EncodedEvent, subs: readonly Subscription[]): void {
+    if (subs.length === 1) {
+      // The common case (one subscription matched) without building an id list.
+      const sub = subs[0]!;
+      if (sub.replay) sub.replay.buffer(encoded, sub);
+      else if (encoded.position > sub.seam)
+        this.#send(encoded, sub.idList, this.#primaryLive, 'live');
+      return;
+    }
     let live: string[] | undefined;
     for (const sub of subs) {
       if (sub.replay) sub.replay.buffer(encoded, sub);

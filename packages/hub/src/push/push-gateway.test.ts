@@ -213,6 +213,30 @@ describe('live delivery', () => {
     expect(t3.received.map((m) => m.id)).toEqual(positions);
   });
 
+  it('in a run of events on one topic, names per event the filtered subscriptions it passed', async () => {
+    const g = gateway();
+    const t = new FakeTransport('sse');
+    const c = g.open(principal('acme'), t);
+    g.subscribe(c, [
+      { id: 'all', topic: 'incident.>' },
+      { id: 'high', topic: 'incident.>', filter: { data: { severity: ['high'] } } },
+    ]);
+    const positions = await append(
+      input('acme', INC, { severity: 'low' }),
+      input('acme', INC, { severity: 'high' }),
+      input('acme', INC, { severity: 'low' }),
+      input('acme', BILL, { severity: 'high' }),
+      input('acme', INC, { severity: 'high' }),
+    );
+    await until(() => t.received.length === 4, 'the incidents');
+    expect(t.received.map((m) => [m.position, [...m.subscriptions].sort()])).toEqual([
+      [positions[0], ['all']],
+      [positions[1], ['all', 'high']],
+      [positions[2], ['all']],
+      [positions[4], ['all', 'high']],
+    ]);
+  });
+
   it('applies content filters, compiling each distinct filter once for all its subscribers', async () => {
     const g = gateway();
     const high = { data: { severity: ['high'] } };

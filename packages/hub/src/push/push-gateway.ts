@@ -3,10 +3,11 @@
  * limits, live dispatch from the event log, heartbeats and the shutdown drain. Transports
  * and HTTP/WS endpoints sit outside; they call open / subscribe / unsubscribe / refresh.
  *
- * Live path, per appended entry: the index yields the matching subscriptions of the
- * entry's tenant; content filters are evaluated once per distinct filter; matches are
- * grouped per connection (a stamp on the connection, no map); the entry is encoded once
- * (EncodedEvent) and each connection appends the shared frame to its output chain. At the
+ * Live path, per run of appended entries with one tenant and topic: the index yields the
+ * matching subscriptions of the tenant; matches are grouped per connection (a stamp on the
+ * connection, no map); content filters are evaluated once per distinct filter and event;
+ * each entry is encoded once (EncodedEvent) and each connection appends the shared frames
+ * to its output chain. At the
  * end of the append batch each connection writes one Buffer, shared by every connection
  * that was sent the same frames (output-chain.ts).
  */
@@ -190,6 +191,7 @@ export class PushGateway implements ConnectionHost {
 
     const subs = specs.map((spec, i): Subscription => ({
       id: spec.id,
+      idList: [spec.id],
       tenant: connection.tenant,
       topic: spec.topic,
       channel: spec.channel,
@@ -269,44 +271,82 @@ export class PushGateway implements ConnectionHost {
     // Every connection this batch touches collects its messages until the end of the
     // batch, so a burst of events leaves in one write per connection instead of one per
     // event, and connections sent the same messages share one joined Buffer (OutputChain).
-    const touched: PushConnection[] = [];
+    const inBatch: PushConnection[] = [];
     const batch = ++this.#batch;
     const root = new OutputChain();
     try {
-      for (const entry of entries) this.#dispatchOne(entry, batch, root, touched);
+      // Consecutive entries of one tenant and topic (a run) match the same subscriptions
+      // (content filters aside): the index is walked once per run, and each connection
+      // then takes the whole run while its state is at hand.
+      for (let from = 0; from < entries.length;) {
+        const { tenant, topic } = entries[from]!;
+        let to = from + 1;
+        while (
+          to < entries.length &&
+          entries[to]!.topic === topic &&
+          entries[to]!.tenant === tenant
+        )
+          to++;
+        this.#dispatchRun(entries, from, to, batch, root, inBatch);
+        from = to;
+      }
     } finally {
-      for (const connection of touched) connection.endBatch();
+      for (const connection of inBatch) connection.endBatch();
     }
   }
 
-  #dispatchOne(entry: LogEntry, batch: number, root: OutputChain, inBatch: PushConnection[]): void {
+  #dispatchRun(
+    entries: readonly LogEntry[],
+    from: number,
+    to: number,
+    batch: number,
+    root: OutputChain,
+    inBatch: PushConnection[],
+  ): void {
+    const { tenant, topic } = entries[from]!;
     const stamp = ++this.#stamp;
     const touched: PushConnection[] = [];
-    let verdicts: Map<ContentFilter, boolean> | undefined;
-    this.#index.forEachMatch(entry.tenant, entry.topic, (sub) => {
-      if (sub.filter) {
-        verdicts ??= new Map();
-        let pass = verdicts.get(sub.filter);
-        if (pass === undefined) verdicts.set(sub.filter, (pass = safeMatch(sub.filter, entry)));
-        if (!pass) return;
-      }
+    this.#index.forEachMatch(tenant, topic, (sub) => {
       const connection = sub.connection;
       if (connection.stamp !== stamp) {
         connection.stamp = stamp;
         connection.matched.length = 0;
+        connection.matchedFiltered = false;
         touched.push(connection);
       }
       connection.matched.push(sub);
+      if (sub.filter) connection.matchedFiltered = true;
     });
     if (touched.length === 0) return;
-    const encoded = new EncodedEvent(entry);
+
+    const count = to - from;
+    const encoded: EncodedEvent[] = [];
+    for (let k = 0; k < count; k++) encoded.push(new EncodedEvent(entries[from + k]!));
+    // Each distinct filter is evaluated at most once per event, whatever its subscribers.
+    let verdicts: Map<ContentFilter, Array<boolean | undefined>> | undefined;
+    const passes = (filter: ContentFilter, k: number): boolean => {
+      verdicts ??= new Map();
+      let row = verdicts.get(filter);
+      if (!row) verdicts.set(filter, (row = new Array<boolean | undefined>(count)));
+      return (row[k] ??= safeMatch(filter, entries[from + k]!));
+    };
+    const scratch: Subscription[] = [];
     for (const connection of touched) {
       if (connection.batch !== batch) {
         connection.batch = batch;
         connection.beginBatch(root);
         inBatch.push(connection);
       }
-      connection.deliverLive(encoded, connection.matched);
+      const subs = connection.matched;
+      for (let k = 0; k < count && !connection.closed; k++) {
+        if (!connection.matchedFiltered) {
+          connection.deliverLive(encoded[k]!, subs);
+          continue;
+        }
+        scratch.length = 0;
+        for (const sub of subs) if (!sub.filter || passes(sub.filter, k)) scratch.push(sub);
+        if (scratch.length > 0) connection.deliverLive(encoded[k]!, scratch);
+      }
     }
   }
 

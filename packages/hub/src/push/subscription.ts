@@ -7,6 +7,8 @@ import type { ReplayJob } from './replay-job.ts';
 
 export type Subscription = {
   readonly id: string;
+  /** `[id]`, made once: the id list of a message that matched only this subscription. */
+  readonly idList: readonly string[];
   readonly tenant: string;
   readonly topic: string;
   /** The push channel, when the client subscribed by channel (topic is then its pattern). */
