@@ -26,6 +26,8 @@ import { routingOptionsFrom } from './routing/routing-config.ts';
 import { createDictionary } from './dictionary/index.ts';
 import { createGateway } from './gateway/index.ts';
 import { createSchemaRegistry } from './registry/create-registry.ts';
+import { createCatalog } from './catalog/index.ts';
+import { registrySchemaLookup } from './catalog/registry-lookup.ts';
 
 export type Hub = {
   config: PorticoConfig;
@@ -91,6 +93,12 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     config: config.registry,
   });
   publishChecks.push(...schemaRegistry.publishChecks);
+  await createCatalog({
+    db,
+    server,
+    env: config.env,
+    schemas: registrySchemaLookup(schemaRegistry.registry),
+  });
   const ingestor = new EventIngestor({
     checks: publishChecks,
     log,

@@ -9,6 +9,8 @@ Usage:
   portico tail    [--topic PATTERN] [--from POSITION] [--follow] [--hub URL] [--token T]
   portico migrate [--data-dir DIR] [--config FILE]   apply the state store's migrations, then exit
   portico config schema
+  portico app schema | publish <portico.app.json> [--force] [--dry-run] [--hub URL] [--token T]
+  portico contract check <files...> [--base FILE]... | [--against HUB_URL [--app A] [--api N] [--subject S]] [--format json]
 
 Environment: PORTICO_PORT, PORTICO_DATA_DIR, PORTICO_HUB (CLI's hub URL), PORTICO_TOKEN, and the
 configuration variables listed in the README.
@@ -23,6 +25,8 @@ const commands: Record<string, () => Promise<Command>> = {
   publish: async () => (await import('./cli/publish-command.ts')).runPublish,
   tail: async () => (await import('./cli/tail-command.ts')).runTail,
   config: async () => (await import('./cli/config-command.ts')).runConfigSchema,
+  app: async () => (await import('./cli/app-command.ts')).runApp,
+  contract: async () => (await import('./cli/contract-command.ts')).runContract,
   migrate: async () => (await import('./cli/migrate-command.ts')).runMigrate,
 };
 

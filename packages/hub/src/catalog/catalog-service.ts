@@ -1,0 +1,313 @@
+/**
+ * The catalog's rules, independent of HTTP. Publishing an app checks everything before
+ * writing anything: the manifest's shape, each OpenAPI document (swagger-parser), the
+ * registry subjects it names, the AsyncAPI document its events make (@asyncapi/parser),
+ * then its changes against the app's current revision and against the other apps of the
+ * tenant that consume its events. Breaking changes refuse the publish unless forced.
+ */
+import { problems, ProblemError, type FieldError } from '../http/problem.ts';
+import { checkCompatibility } from '../registry/compatibility/index.ts';
+import { AsyncApiParser } from './asyncapi-document.ts';
+import { buildAsyncApi } from './asyncapi-export.ts';
+import { RevisionConflictError, type CatalogStore, type StoredApp } from './catalog-store.ts';
+import { toReport, type ContractChange, type ContractReport } from './contract-change.ts';
+import { manifestChanges } from './manifest-diff.ts';
+import type { AppManifest, EventDeclaration } from './manifest-schema.ts';
+import { openApiProblems } from './openapi-document.ts';
+import { schemaChanges } from './schema-diff.ts';
+import { ManifestValidator } from './validate-manifest.ts';
+
+/**
+ * A registered schema by subject and version, parsed; undefined when the tenant has no
+ * such subject or version. Supplied by the schema registry; without it, `schemaRef`s are
+ * accepted unchecked (with a warning) and treated as unknown schemas.
+ */
+export type SchemaLookup = (
+  tenant: string,
+  subject: string,
+  version: number | 'latest',
+) => Promise<unknown>;
+
+export type CatalogServiceOptions = {
+  store: CatalogStore;
+  env: string;
+  schemas?: SchemaLookup;
+  maxAppsPerTenant?: number;
+};
+
+export type PublishOutcome = {
+  app: StoredApp;
+  created: boolean;
+  forced: boolean;
+  dryRun: boolean;
+  report: ContractReport;
+};
+
+const REF = /^(.+?)(?:\/versions\/([1-9][0-9]*|latest))?$/;
+
+export class CatalogService {
+  readonly #store: CatalogStore;
+  readonly #env: string;
+  readonly #schemas: SchemaLookup | undefined;
+  readonly #maxApps: number;
+  readonly #validator = new ManifestValidator();
+  readonly #asyncapi = new AsyncApiParser();
+
+  constructor(options: CatalogServiceOptions) {
+    this.#store = options.store;
+    this.#env = options.env;
+    this.#schemas = options.schemas;
+    this.#maxApps = options.maxAppsPerTenant ?? 500;
+  }
+
+  get store(): CatalogStore {
+    return this.#store;
+  }
+
+  /**
+   * Checks `body` as the next revision of app `name` and, unless `dryRun`, stores it.
+   * Throws a 400 problem for an invalid manifest and a 409 for breaking changes (unless
+   * `force`); a dry run reports breaking changes without refusing.
+   */
+  async publish(
+    tenant: string,
+    name: string,
+    body: unknown,
+    options: { force: boolean; dryRun: boolean },
+  ): Promise<PublishOutcome> {
+    const schemaOf = this.#schemaResolver(tenant);
+    const manifest = await this.#checkDocuments(body, name, schemaOf);
+    const previous = await this.#store.get(tenant, name);
+    const others = (await this.#store.list(tenant)).filter((a) => a.name !== name);
+    await schemaOf.load([
+      ...(previous ? [previous.manifest] : []),
+      ...others.map((o) => o.manifest),
+    ]);
+    const changes = [
+      ...schemaOf.warnings(),
+      ...(previous
+        ? manifestChanges(previous.manifest, manifest, {
+            previous: schemaOf.sync,
+            next: schemaOf.sync,
+          })
+        : []),
+      ...consumerChanges(previous?.manifest, manifest, others, schemaOf.sync),
+    ];
+    const report = toReport(changes);
+    if (options.dryRun)
+      return {
+        app: previous ?? { name, revision: 0, manifest, createdAt: 0, updatedAt: 0 },
+        created: !previous,
+        forced: false,
+        dryRun: true,
+        report,
+      };
+    if (report.breaking && !options.force) {
+      const first = report.changes[0]!;
+      throw problems.conflict(
+        `${report.summary.breaking} breaking change${report.summary.breaking === 1 ? '' : 's'} (first: ${first.location}: ${first.detail}); fix them, or publish with ?force=true to accept them`,
+        { ...report },
+      );
+    }
+    if (!previous && (await this.#store.count(tenant)) >= this.#maxApps)
+      throw problems.conflict(`the limit of ${this.#maxApps} apps per tenant is reached`, {
+        limit: this.#maxApps,
+      });
+    try {
+      const app = await this.#store.save(tenant, manifest, previous?.revision ?? 0, {
+        forced: report.breaking,
+        changes: report.changes,
+      });
+      return { app, created: !previous, forced: report.breaking, dryRun: false, report };
+    } catch (error) {
+      if (error instanceof RevisionConflictError)
+        throw problems.conflict(
+          `app "${name}" was published concurrently; check again against its new revision`,
+        );
+      throw error;
+    }
+  }
+
+  /** The tenant's events as one AsyncAPI 3.0 document (or one app's, given `only`). */
+  async asyncApi(tenant: string, only?: StoredApp): Promise<Record<string, unknown>> {
+    const apps = only ? [only] : await this.#store.list(tenant);
+    const schemaOf = this.#schemaResolver(tenant);
+    await schemaOf.load(apps.map((a) => a.manifest));
+    const latest = Math.max(0, ...apps.map((a) => a.updatedAt));
+    return buildAsyncApi(
+      apps.map((a) => ({ manifest: a.manifest, schemaOf: schemaOf.sync })),
+      {
+        title: only ? `${only.name} events` : `${tenant} portal events`,
+        version: only ? String(only.revision) : latest > 0 ? new Date(latest).toISOString() : '0',
+        description: only
+          ? `Events published and consumed by ${only.name} (owner: ${only.manifest.owner.team}), from the Portico catalog.`
+          : `The events of tenant ${tenant}'s portal, from the Portico catalog: each channel is an event type, each message a producing app.`,
+        env: this.#env,
+      },
+    );
+  }
+
+  /** Everything a valid manifest must be, all problems at once (400), before any diff. */
+  async #checkDocuments(
+    body: unknown,
+    name: string,
+    schemaOf: SchemaResolver,
+  ): Promise<AppManifest> {
+    const errors = this.#validator.validate(body, { inline: true });
+    if (errors.length > 0) throw invalid(errors);
+    const manifest = body as AppManifest;
+    if (manifest.name !== name)
+      throw invalid([{ pointer: '/name', detail: `must be "${name}", the app name in the URL` }]);
+    for (const [i, api] of (manifest.apis ?? []).entries())
+      errors.push(...(await openApiProblems(api.openapi, `/apis/${i}/openapi`)));
+    errors.push(...(await schemaOf.load([manifest])));
+    if (errors.length > 0) throw invalid(errors);
+    // The app's events must make a valid AsyncAPI document (payloads included).
+    const own = buildAsyncApi([{ manifest, schemaOf: schemaOf.sync }], {
+      title: manifest.name,
+      version: '0',
+      env: this.#env,
+    });
+    const parsed = await this.#asyncapi.parse(own);
+    if (parsed.errors.length > 0)
+      throw invalid(
+        parsed.errors.map((e) => ({
+          pointer: '/events',
+          detail: `the events do not make a valid AsyncAPI document: at ${e.pointer}: ${e.detail}`,
+        })),
+      );
+    return manifest;
+  }
+
+  #schemaResolver(tenant: string): SchemaResolver {
+    return new SchemaResolver(tenant, this.#schemas);
+  }
+}
+
+/**
+ * Payload schemas of declared events: inline ones as they are, `schemaRef`s looked up in
+ * the registry once per request (`load`), then read synchronously by the diffs.
+ */
+class SchemaResolver {
+  readonly #tenant: string;
+  readonly #lookup: SchemaLookup | undefined;
+  readonly #loaded = new Map<string, unknown>();
+  readonly #unchecked = new Set<string>();
+
+  constructor(tenant: string, lookup: SchemaLookup | undefined) {
+    this.#tenant = tenant;
+    this.#lookup = lookup;
+  }
+
+  /** Looks up every `schemaRef` of the manifests; problems for refs the registry lacks. */
+  async load(manifests: readonly AppManifest[]): Promise<FieldError[]> {
+    const errors: FieldError[] = [];
+    for (const [m, manifest] of manifests.entries())
+      for (const direction of ['publishes', 'consumes'] as const)
+        for (const [i, event] of (manifest.events?.[direction] ?? []).entries()) {
+          const ref = event.schemaRef;
+          if (ref === undefined || this.#loaded.has(ref)) continue;
+          if (!this.#lookup) {
+            this.#unchecked.add(ref);
+            continue;
+          }
+          const [, subject, version] = REF.exec(ref)!;
+          const schema = await this.#lookup(
+            this.#tenant,
+            subject!,
+            version === undefined || version === 'latest' ? 'latest' : Number(version),
+          );
+          this.#loaded.set(ref, schema);
+          if (schema === undefined && m === 0)
+            errors.push({
+              pointer: `/events/${direction}/${i}/schemaRef`,
+              detail: `the schema registry has no subject "${subject}"${version ? ` version ${version}` : ''} for this tenant`,
+            });
+        }
+    return errors;
+  }
+
+  readonly sync = (event: EventDeclaration): unknown => {
+    if (event.schemaRef !== undefined) return this.#loaded.get(event.schemaRef);
+    return typeof event.schema === 'string' ? undefined : event.schema;
+  };
+
+  warnings(): ContractChange[] {
+    return [...this.#unchecked].map((ref) => ({
+      severity: 'warning' as const,
+      code: 'schema-ref-unchecked',
+      location: `schemaRef ${ref}`,
+      detail: 'no schema registry is connected to the catalog: the reference was not checked',
+    }));
+  }
+}
+
+/**
+ * What the new revision does to the other apps of the tenant: a consumer whose declared
+ * schema cannot read the events this app now publishes is broken by this change
+ * (breaking when the previous revision's schema was still readable, else a warning:
+ * it was already broken), and a schema this app declares for an event it consumes that
+ * cannot read what a producer sends is a warning.
+ */
+function consumerChanges(
+  previous: AppManifest | undefined,
+  next: AppManifest,
+  others: readonly StoredApp[],
+  schemaOf: (e: EventDeclaration) => unknown,
+): ContractChange[] {
+  const out: ContractChange[] = [];
+  const reads = (writer: unknown, reader: unknown) =>
+    checkCompatibility('BACKWARD', reader, [writer]).length === 0;
+  for (const event of next.events?.publishes ?? []) {
+    const written = schemaOf(event);
+    if (written === undefined) continue;
+    const before = previous?.events?.publishes?.find((e) => e.type === event.type);
+    const old = before ? schemaOf(before) : undefined;
+    for (const other of others) {
+      const consumed = other.manifest.events?.consumes?.find((e) => e.type === event.type);
+      const reader = consumed ? schemaOf(consumed) : undefined;
+      if (reader === undefined) continue;
+      const found = schemaChanges(
+        written,
+        reader,
+        'reads',
+        `app ${other.name} (consumer of ${event.type}) payload`,
+      );
+      const newlyBroken = old !== undefined && reads(old, reader);
+      for (const c of found)
+        out.push({
+          ...c,
+          severity: c.severity === 'breaking' && newlyBroken ? 'breaking' : 'warning',
+          code: `consumer-cannot-read/${c.code}`,
+          detail: `${c.detail} (the consumer's declared schema, reading what ${next.name} now publishes)`,
+        });
+    }
+  }
+  for (const event of next.events?.consumes ?? []) {
+    const reader = schemaOf(event);
+    if (reader === undefined) continue;
+    for (const other of others) {
+      const produced = other.manifest.events?.publishes?.find((e) => e.type === event.type);
+      const written = produced ? schemaOf(produced) : undefined;
+      if (written === undefined) continue;
+      for (const c of schemaChanges(
+        written,
+        reader,
+        'reads',
+        `app ${next.name} consumed event ${event.type} payload`,
+      ))
+        out.push({
+          ...c,
+          severity: 'warning',
+          code: `cannot-read-producer/${c.code}`,
+          detail: `${c.detail} (this app's declared schema, reading what ${other.name} publishes)`,
+        });
+    }
+  }
+  return out;
+}
+
+function invalid(errors: FieldError[]): ProblemError {
+  const first = errors[0]!;
+  return problems.validation(`the manifest is invalid: ${first.pointer} ${first.detail}`, errors);
+}

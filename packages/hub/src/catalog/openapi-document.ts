@@ -1,0 +1,98 @@
+/**
+ * OpenAPI 3.x documents through @apidevtools/swagger-parser: structural validation
+ * against the official OpenAPI 3.0/3.1 schemas plus `$ref` checks.
+ *
+ * In the hub, every `$ref` must be local (`#/…`): file and HTTP resolution are switched
+ * off, so a manifest can neither read the hub's disk nor make it fetch a URL (SSRF). The
+ * CLI reads a document from disk with `bundleOpenApiFile`, which pulls the files it
+ * references into the one document (`$ref`s to URLs are refused there too, so a check
+ * gives the same answer on every machine).
+ */
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { FieldError } from '../http/problem.ts';
+
+export type OpenApiDocument = Record<string, unknown> & {
+  openapi: string;
+  paths?: Record<string, unknown>;
+  components?: Record<string, unknown>;
+};
+
+type ParserError = Error & {
+  details?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+};
+
+const MAX_ERRORS = 30;
+
+/** Problems of an inline OpenAPI 3.x document, with pointers prefixed by `at`. [] = valid. */
+export async function openApiProblems(doc: unknown, at: string): Promise<FieldError[]> {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return [{ pointer: at, detail: 'must be an OpenAPI document (a JSON object)' }];
+  const version = (doc as { openapi?: unknown }).openapi;
+  if (typeof version !== 'string' || !/^3\.[01]\.\d+$/.test(version))
+    return [
+      {
+        pointer: `${at}/openapi`,
+        detail:
+          'must be an OpenAPI 3.0.x or 3.1.x document ("openapi": "3.1.0"); Swagger 2.0 is not accepted',
+      },
+    ];
+  try {
+    // The parser dereferences in place: give it a copy.
+    await SwaggerParser.validate(
+      structuredClone(doc) as never,
+      {
+        resolve: { file: false, http: false, external: false },
+      } as never,
+    );
+    return unresolvableRefs(doc, at);
+  } catch (error) {
+    return parserProblems(error as ParserError, at);
+  }
+}
+
+/**
+ * Reads an OpenAPI file (JSON or YAML) and the files its `$ref`s point to into one
+ * document whose references are all local. Throws with the parser's message.
+ */
+export async function bundleOpenApiFile(path: string): Promise<OpenApiDocument> {
+  return (await SwaggerParser.bundle(path, {
+    resolve: { http: false },
+  } as never)) as unknown as OpenApiDocument;
+}
+
+function parserProblems(error: ParserError, at: string): FieldError[] {
+  if (Array.isArray(error.details) && error.details.length > 0)
+    return error.details.slice(0, MAX_ERRORS).map((d) => {
+      const missing = d.params?.missingProperty;
+      return {
+        pointer: `${at}${d.instancePath ?? ''}${typeof missing === 'string' ? `/${missing}` : ''}`,
+        detail: d.message ?? 'is invalid',
+      };
+    });
+  // $ref problems and the like come as one message; keep it short and path-free.
+  const message = error.message.split('\n')[0]!.replace(/"\/[^"]*?([^/"]+)"/g, '"$1"');
+  return [{ pointer: at, detail: `is not a valid OpenAPI document: ${message}` }];
+}
+
+/** With external resolution off, a non-local `$ref` is left alone by the parser: refuse it. */
+function unresolvableRefs(doc: object, at: string): FieldError[] {
+  const out: FieldError[] = [];
+  const walk = (value: unknown, pointer: string) => {
+    if (out.length >= MAX_ERRORS || typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${pointer}/${i}`));
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string' && !child.startsWith('#'))
+        out.push({
+          pointer: `${pointer}/$ref`,
+          detail: `"${child.slice(0, 200)}" is not a local reference: the hub never reads files or URLs; \`portico app publish\` bundles files into the document`,
+        });
+      else walk(child, `${pointer}/${escapePointer(key)}`);
+    }
+  };
+  walk(doc, at);
+  return out;
+}
+
+export function escapePointer(token: string): string {
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
+}

@@ -1,0 +1,57 @@
+/**
+ * Schema changes through the registry's JSON Schema checker, in the direction that
+ * matters for the data:
+ *
+ * - `writes`: the contract's owner produces the data (events it publishes, API
+ *   responses). Readers that still hold the old schema must read the new data: FORWARD
+ *   (every value valid for the new schema is valid for the old one).
+ * - `reads`: the owner consumes the data (events it consumes, request bodies and
+ *   parameters of its API). What existing writers send must still be accepted: BACKWARD.
+ * - `both`: FULL, when the direction is unknown (a bare JSON Schema file defaults to its
+ *   own `--level`, see contract-check.ts).
+ */
+import {
+  checkCompatibility,
+  type CompatibilityLevel,
+  type CompatibilityOptions,
+} from '../registry/compatibility/index.ts';
+import type { ContractChange } from './contract-change.ts';
+
+export type DataDirection = 'writes' | 'reads' | 'both';
+
+const LEVEL: Record<DataDirection, CompatibilityLevel> = {
+  writes: 'FORWARD',
+  reads: 'BACKWARD',
+  both: 'FULL',
+};
+
+/** The checker could not decide these; they are warnings, not verdicts. */
+const UNDECIDED = new Set(['ref-unresolvable', 'check-too-complex']);
+
+export function schemaChanges(
+  previous: unknown,
+  next: unknown,
+  how: DataDirection | CompatibilityLevel,
+  location: string,
+  options?: CompatibilityOptions,
+): ContractChange[] {
+  const level = how in LEVEL ? LEVEL[how as DataDirection] : (how as CompatibilityLevel);
+  try {
+    return checkCompatibility(level, next, [previous], options).map((i) => ({
+      severity: UNDECIDED.has(i.change) ? 'warning' : 'breaking',
+      code: i.change,
+      location,
+      pointer: i.pointer,
+      detail: i.detail,
+    }));
+  } catch (error) {
+    return [
+      {
+        severity: 'warning',
+        code: 'schema-not-compared',
+        location,
+        detail: `the schemas could not be compared: ${(error as Error).message}`,
+      },
+    ];
+  }
+}
