@@ -145,6 +145,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
   });
   const gateway = await createGateway({
     server,
+    db,
     dictionary,
     authenticator,
     metrics,

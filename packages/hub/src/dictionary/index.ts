@@ -18,6 +18,7 @@ export type { Api, ApiVersion, Policy } from './model.ts';
 export { lifecycleHeaders } from './render.ts';
 export { presentedOverride, OVERRIDE_STATUS_HEADER } from './override-id.ts';
 export type { OverrideStatus } from './find-override.ts';
+export { tenantFor } from './tenant-of-request.ts';
 
 export type DictionaryOptions = {
   db: SqlDatabase;

@@ -8,6 +8,8 @@ import type { Static } from '@sinclair/typebox';
 import type { Authenticator } from '../auth/principal.ts';
 import type { Dictionary } from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+import { createBff } from './bff/index.ts';
 import { createGuardedDispatcher, type SsrfPolicy } from '../webhooks/ssrf/index.ts';
 import { CircuitBreakers } from './circuit-breaker.ts';
 import type { GatewayConfigSchema } from './config-schema.ts';
@@ -23,6 +25,8 @@ export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
 export type GatewayOptions = {
   server: HubServer;
+  /** The state store (BFF compositions). */
+  db: SqlDatabase;
   dictionary: Dictionary;
   authenticator: Authenticator;
   metrics: Registry;
@@ -36,7 +40,7 @@ export type Gateway = {
   close(): Promise<void>;
 };
 
-/** Registers the gateway's routes (call before the server is ready). */
+/** Registers the gateway's and the BFF's routes (call before the server is ready). */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const dispatcher = createGuardedDispatcher({
@@ -56,6 +60,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     defaults: config.defaults,
     maxRequestBytes: config.maxRequestBytes,
     maxEntryBytes: config.cache.maxEntryBytes,
+  });
+  await createBff({
+    db: options.db,
+    server: options.server,
+    authenticator: options.authenticator,
   });
   return { close: () => dispatcher.close() };
 }

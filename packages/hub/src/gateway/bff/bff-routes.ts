@@ -1,0 +1,137 @@
+/**
+ * BFF routes: `GET /bff/{name}` runs a composition for the caller (any valid token; each
+ * part enforces its own API's scopes), and the admin API for compositions at
+ * `/v1/bff/compositions` (scope `dictionary:write`, tenant-scoped).
+ */
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { Authenticator } from '../../auth/principal.ts';
+import type { HubServer } from '../../http/server.ts';
+import { problems } from '../../http/problem.ts';
+import { requirePrincipal } from '../../http/request-principal.ts';
+import { tenantFor } from '../../dictionary/index.ts';
+import { CompositionSchema, compositionErrors, type Composition } from './composition.ts';
+import type { CompositionStore } from './composition-store.ts';
+import type { CompositionRunner } from './run-composition.ts';
+
+const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const MAX_PER_TENANT = 500;
+
+export function registerBffRoutes(
+  server: HubServer,
+  deps: { store: CompositionStore; runner: CompositionRunner; authenticator: Authenticator },
+): void {
+  const { store, runner } = deps;
+  const scope = 'dictionary:write' as const;
+  const tags = ['bff'];
+  const params = Type.Object({ name: Type.String({ pattern: NAME }) });
+  const tenantQuery = Type.Object({
+    tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  });
+
+  server.get(
+    '/bff/:name',
+    {
+      // The handler authenticates: any valid token; the parts check their APIs' scopes.
+      config: { public: true },
+      schema: {
+        summary: 'Run a BFF composition',
+        description:
+          "Calls the composition's parts in parallel through the gateway with this request's token and query values, then shapes them (JSONata). `parts` says which part failed and why; a required part failing fails the whole.",
+        tags,
+        params,
+        querystring: Type.Record(Type.String(), Type.String()),
+      },
+    },
+    async (request, reply) => {
+      const principal = await requirePrincipal(deps.authenticator, request);
+      const name = (request.params as { name: string }).name;
+      const composition = await store.get(principal.tenant, name);
+      if (!composition) throw problems.notFound(`no composition "${name}"`);
+      const result = await runner.run(composition, request, principal);
+      const body = JSON.stringify(result);
+      if (composition.cacheSeconds !== undefined) {
+        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+        reply
+          .header('etag', etag)
+          .header('cache-control', `private, max-age=${composition.cacheSeconds}`)
+          .header('vary', 'authorization');
+        const match = request.headers['if-none-match'];
+        if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
+          return reply.code(304).send();
+      } else reply.header('cache-control', 'no-store');
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
+  );
+
+  server.put(
+    '/v1/bff/compositions/:name',
+    {
+      config: { scope },
+      schema: {
+        summary: 'Create or replace a BFF composition',
+        tags,
+        params,
+        querystring: tenantQuery,
+        body: CompositionSchema,
+      },
+    },
+    async (request, reply) => {
+      const tenant = tenantFor(request.principal, request.query.tenant);
+      const composition = request.body as Composition;
+      const errors = compositionErrors(composition);
+      if (errors.length > 0)
+        throw problems.validation(
+          `the composition is invalid: ${errors[0]!.pointer} ${errors[0]!.detail}`,
+          errors,
+        );
+      const existing = await store.get(tenant, request.params.name);
+      if (!existing && (await store.count(tenant)) >= MAX_PER_TENANT)
+        throw problems.conflict(`the limit of ${MAX_PER_TENANT} compositions is reached`);
+      const created = await store.put(tenant, request.params.name, composition);
+      return reply.code(created ? 201 : 200).send({ name: request.params.name, ...composition });
+    },
+  );
+
+  server.get(
+    '/v1/bff/compositions',
+    {
+      config: { scope },
+      schema: { summary: "The tenant's compositions", tags, querystring: tenantQuery },
+    },
+    async (request) => {
+      const tenant = tenantFor(request.principal, request.query.tenant);
+      return {
+        compositions: (await store.list(tenant)).map((c) => ({ name: c.name, ...c.composition })),
+      };
+    },
+  );
+
+  server.get(
+    '/v1/bff/compositions/:name',
+    {
+      config: { scope },
+      schema: { summary: 'One composition', tags, params, querystring: tenantQuery },
+    },
+    async (request) => {
+      const tenant = tenantFor(request.principal, request.query.tenant);
+      const c = await store.get(tenant, request.params.name);
+      if (!c) throw problems.notFound(`no composition "${request.params.name}"`);
+      return { name: request.params.name, ...c };
+    },
+  );
+
+  server.delete(
+    '/v1/bff/compositions/:name',
+    {
+      config: { scope },
+      schema: { summary: 'Delete a composition', tags, params, querystring: tenantQuery },
+    },
+    async (request, reply) => {
+      const tenant = tenantFor(request.principal, request.query.tenant);
+      if (!(await store.delete(tenant, request.params.name)))
+        throw problems.notFound(`no composition "${request.params.name}"`);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,232 @@
+/** BFF compositions against real upstream servers: parallel parts, partial failure, shaping. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scope } from '../../auth/principal.ts';
+import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
+
+let t: TestHub;
+const servers: Server[] = [];
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+/**
+ * Overlap proof: a request for a user waits until the orders request for the same user has
+ * arrived too (and the other way round). Sequential calls would never meet; after 3 s the
+ * barrier gives up and marks the run as not overlapped.
+ */
+const arrivals = new Map<string, { count: number; release: () => void; done: Promise<void> }>();
+const overlapped = new Map<string, boolean>();
+function meet(key: string): Promise<void> {
+  let slot = arrivals.get(key);
+  if (!slot) {
+    let release!: () => void;
+    const done = new Promise<void>((r) => (release = r));
+    slot = { count: 0, release, done };
+    arrivals.set(key, slot);
+    setTimeout(() => {
+      if (!overlapped.has(key)) overlapped.set(key, false);
+      release();
+    }, 3000).unref();
+  }
+  slot.count += 1;
+  if (slot.count === 2) {
+    overlapped.set(key, true);
+    slot.release();
+  }
+  return slot.done;
+}
+
+beforeAll(async () => {
+  t = await startTestHub({
+    gateway: {
+      upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
+      defaults: { retries: 0 },
+    },
+  });
+  const people = await serve(async (req, res) => {
+    const id = req.url!.split('/').pop()!;
+    if (id === 'ghost') return json(res, 404, { error: 'no such user' });
+    await meet(id);
+    json(res, 200, { id, name: `User ${id}`, email: `${id}@example.com`, internal: 'x' });
+  });
+  const orders = await serve(async (req, res) => {
+    const user = new URL(req.url!, 'http://x').searchParams.get('user')!;
+    if (user !== 'dev-user') await meet(user); // the bills composition calls alone
+    if (user === 'unlucky') return json(res, 500, { error: 'orders db down' });
+    json(res, 200, {
+      items: [
+        { id: 'o1', total: 10 },
+        { id: 'o2', total: 32 },
+      ],
+    });
+  });
+  const admin = await t.auth('acme', ['dictionary:write']);
+  for (const [name, upstream, policy] of [
+    ['people', people, {}],
+    ['orders', orders, {}],
+    ['billing', orders, { scopes: ['events:read'] }],
+  ] as const) {
+    const res = await t.hub.server.inject({
+      method: 'PUT',
+      url: `/v1/dictionary/apis/${name}`,
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: JSON.stringify({ domain: 'd', versions: [{ version: 'v1', upstream, policy }] }),
+    });
+    expect(res.statusCode).toBe(201);
+  }
+});
+afterAll(async () => {
+  await t.close();
+  for (const s of servers) s.closeAllConnections();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+});
+
+async function putComposition(name: string, body: unknown, tenant = 'acme') {
+  return t.hub.server.inject({
+    method: 'PUT',
+    url: `/v1/bff/compositions/${name}`,
+    headers: {
+      ...(await t.auth(tenant, ['dictionary:write'])),
+      'content-type': 'application/json',
+    },
+    payload: JSON.stringify(body),
+  });
+}
+
+async function run(
+  url: string,
+  options: { tenant?: string; scopes?: Scope[]; headers?: Record<string, string> } = {},
+) {
+  return t.hub.server.inject({
+    method: 'GET',
+    url,
+    headers: {
+      ...(await t.auth(options.tenant ?? 'acme', options.scopes ?? [])),
+      ...options.headers,
+    },
+  });
+}
+
+const profile = {
+  parts: {
+    user: { api: 'people', version: 'v1', path: '/users/{query.userId}' },
+    orders: { api: 'orders', version: 'v1', path: '/orders?user={query.userId}', required: false },
+  },
+  shape:
+    '{ "name": user.name, "contact": { "email": user.email }, "orderIds": orders.items.id, "spent": $sum(orders.items.total), "viewer": subject }',
+};
+
+describe('BFF compositions', () => {
+  beforeAll(async () => {
+    expect((await putComposition('profile', profile)).statusCode).toBe(201);
+  });
+
+  it('calls the parts in parallel and shapes one response', async () => {
+    const res = await run('/bff/profile?userId=u1');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(overlapped.get('u1')).toBe(true);
+    expect(res.json()).toEqual({
+      data: {
+        name: 'User u1',
+        contact: { email: 'u1@example.com' },
+        orderIds: ['o1', 'o2'],
+        spent: 42,
+        viewer: 'dev-user',
+      },
+      parts: { user: { status: 'ok', httpStatus: 200 }, orders: { status: 'ok', httpStatus: 200 } },
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('says which optional part failed, and fails as a whole when a required one does', async () => {
+    const partial = await run('/bff/profile?userId=unlucky');
+    expect(partial.statusCode).toBe(200);
+    const body = partial.json();
+    expect(body.data).toEqual({
+      name: 'User unlucky',
+      contact: { email: 'unlucky@example.com' },
+      viewer: 'dev-user',
+    });
+    expect(body.parts.orders).toMatchObject({
+      status: 'failed',
+      httpStatus: 500,
+      error: { type: 'urn:portico:problem:upstream' },
+    });
+
+    const failed = await run('/bff/profile?userId=ghost');
+    expect(failed.statusCode).toBe(404);
+    expect(failed.headers['content-type']).toContain('application/problem+json');
+    expect(failed.json()).toMatchObject({
+      title: 'A required part failed',
+      parts: { user: { status: 'failed', httpStatus: 404 } },
+    });
+    expect(failed.json().detail).toContain('"user"');
+  });
+
+  it('enforces each part API scopes with the caller token', async () => {
+    await putComposition('bills', {
+      parts: { bills: { api: 'billing', version: 'v1', path: '/orders?user={subject}' } },
+    });
+    const denied = await run('/bff/bills');
+    expect(denied.statusCode).toBe(403);
+    const allowed = await run('/bff/bills', { scopes: ['events:read'], headers: {} });
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.json().data.bills.items).toHaveLength(2);
+  }, 10_000);
+
+  it('refuses bad compositions and bad requests with problems', async () => {
+    const badShape = await putComposition('bad', { parts: profile.parts, shape: '{ "a": ' });
+    expect(badShape.statusCode).toBe(400);
+    expect(badShape.json().errors[0].pointer).toBe('/shape');
+    const badPlaceholder = await putComposition('bad', {
+      parts: { x: { api: 'people', version: 'v1', path: '/u/{env.HOME}' } },
+    });
+    expect(badPlaceholder.statusCode).toBe(400);
+    expect((await putComposition('bad', { parts: {} })).statusCode).toBe(400);
+    const missing = await run('/bff/profile');
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().detail).toContain('query.userId');
+    expect((await run('/bff/nothing')).statusCode).toBe(404);
+    expect(
+      (await t.hub.server.inject({ method: 'GET', url: '/bff/profile?userId=u1' })).statusCode,
+    ).toBe(401);
+  });
+
+  it('keeps compositions per tenant', async () => {
+    expect((await run('/bff/profile?userId=u1', { tenant: 'globex' })).statusCode).toBe(404);
+    const list = await t.hub.server.inject({
+      method: 'GET',
+      url: '/v1/bff/compositions',
+      headers: await t.auth('globex', ['dictionary:write']),
+    });
+    expect(list.json().compositions).toEqual([]);
+    const other = await t.hub.server.inject({
+      method: 'GET',
+      url: '/v1/bff/compositions?tenant=acme',
+      headers: await t.auth('globex', ['dictionary:write']),
+    });
+    expect(other.statusCode).toBe(403);
+  });
+
+  it('is cacheable with an ETag when the composition says so', async () => {
+    await putComposition('cached', { ...profile, cacheSeconds: 30 });
+    const first = await run('/bff/cached?userId=c1');
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['cache-control']).toBe('private, max-age=30');
+    const again = await run('/bff/cached?userId=c1', {
+      headers: { 'if-none-match': first.headers.etag as string },
+    });
+    expect(again.statusCode).toBe(304);
+  }, 10_000);
+});

@@ -1,0 +1,149 @@
+/**
+ * Runs a composition for one request: every part in parallel through the gateway itself
+ * (in-process `inject`, so each part gets the same token, scopes, rate limits, cache and
+ * circuit breaker as a direct call), then the JSONata shape. Partial failure is explicit:
+ * `parts` says which part failed and why; a required part failing fails the whole, with
+ * that part's status.
+ */
+import type { FastifyRequest } from 'fastify';
+import jsonata from 'jsonata';
+import type { Principal } from '../../auth/principal.ts';
+import type { HubServer } from '../../http/server.ts';
+import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
+import { fillPath, type Composition } from './composition.ts';
+
+export type PartOutcome =
+  | { status: 'ok'; httpStatus: number }
+  | {
+      status: 'failed';
+      httpStatus: number;
+      error: { type?: string; title?: string; detail?: string };
+    };
+
+/** Headers a part's call carries over from the BFF request. */
+const CARRIED = [
+  'authorization',
+  'x-portico-app',
+  'x-portico-override',
+  'cookie',
+  'traceparent',
+  'accept-language',
+];
+
+export class CompositionRunner {
+  readonly #server: HubServer;
+  readonly #compiled = new Map<string, jsonata.Expression>();
+
+  constructor(server: HubServer) {
+    this.#server = server;
+  }
+
+  async run(
+    composition: Composition,
+    request: FastifyRequest,
+    principal: Principal,
+  ): Promise<{ data: unknown; parts: Record<string, PartOutcome> }> {
+    const query = request.query as Record<string, string | undefined>;
+    const values = { query, subject: principal.subject, tenant: principal.tenant };
+    const calls = Object.entries(composition.parts).map(([name, part]) => {
+      const filled = fillPath(part.path, values);
+      if ('missing' in filled)
+        throw problems.validation(`part "${name}" needs the value {${filled.missing}}`, [
+          {
+            pointer: `/${filled.missing.replace(/^query\./, '')}`,
+            detail: 'is required',
+            in: 'query',
+          },
+        ]);
+      return { name, part, url: `/api/${part.api}/${part.version}${filled.path}` };
+    });
+    const headers: Record<string, string> = { 'x-request-id': request.id };
+    for (const name of CARRIED) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+
+    const responses = await Promise.all(
+      calls.map(({ url }) =>
+        this.#server.inject({ method: 'GET', url, headers, remoteAddress: request.ip }),
+      ),
+    );
+
+    const parts: Record<string, PartOutcome> = {};
+    const input: Record<string, unknown> = {
+      query,
+      subject: principal.subject,
+      tenant: principal.tenant,
+    };
+    let requiredFailure: { name: string; status: number; detail: string } | undefined;
+    responses.forEach((res, i) => {
+      const { name, part } = calls[i]!;
+      const body = parseBody(res.body, String(res.headers['content-type'] ?? ''));
+      if (res.statusCode < 400) {
+        parts[name] = { status: 'ok', httpStatus: res.statusCode };
+        input[name] = body;
+        return;
+      }
+      const problem = (typeof body === 'object' && body !== null ? body : {}) as {
+        type?: string;
+        title?: string;
+        detail?: string;
+      };
+      parts[name] = {
+        status: 'failed',
+        httpStatus: res.statusCode,
+        error: { type: problem.type, title: problem.title, detail: problem.detail },
+      };
+      input[name] = null;
+      if (part.required !== false && !requiredFailure)
+        requiredFailure = {
+          name,
+          status: res.statusCode,
+          detail: problem.detail ?? `answered ${res.statusCode}`,
+        };
+    });
+    if (requiredFailure)
+      throw new ProblemError({
+        status: requiredFailure.status,
+        type: ProblemType.upstream,
+        title: 'A required part failed',
+        detail: `the required part "${requiredFailure.name}" failed: ${requiredFailure.detail}`,
+        extensions: { parts },
+      });
+
+    if (composition.shape === undefined) return { data: input, parts };
+    try {
+      return { data: (await this.#expression(composition.shape).evaluate(input)) ?? null, parts };
+    } catch (error) {
+      throw new ProblemError({
+        status: 500,
+        type: ProblemType.internal,
+        title: 'Composition failed',
+        detail: `the composition's shape failed: ${(error as Error).message}`,
+        extensions: { parts },
+      });
+    }
+  }
+
+  #expression(shape: string): jsonata.Expression {
+    let expression = this.#compiled.get(shape);
+    if (!expression) {
+      expression = jsonata(shape);
+      if (this.#compiled.size >= 1000) this.#compiled.clear();
+      this.#compiled.set(shape, expression);
+    }
+    return expression;
+  }
+}
+
+function parseBody(text: string, type: string): unknown {
+  if (text === '') return null;
+  if (/[/+]json\b/.test(type)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
