@@ -2,20 +2,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from './cluster-node.ts';
 import { createTestDatabase, NATS, pgAdmin, testStream, type TestDatabase } from './engines.ts';
 import { call, metricSum, publish, readAll, sseClient, type Json } from './http.ts';
+import { WebhookReceiver } from '../../src/webhooks/testing/webhook-receiver.ts';
 
 // Three hub processes on loopback ports sharing the NATS at :4222 (a stream and subject
 // prefix of this run's own) and the PostgreSQL at :5432 (a database of this run's own).
 const stream = testStream(NATS, 'three');
 let database: TestDatabase;
 let cluster: TestCluster;
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   database = await createTestDatabase('three');
+  receiver = await WebhookReceiver.start();
   cluster = new TestCluster({
     natsUrl: NATS,
     stream: stream.stream,
     subjectPrefix: stream.subjectPrefix,
     postgresUrl: database.url,
+    // Webhooks to the test's receiver on loopback, retried quickly.
+    extra: {
+      webhooks: {
+        allowHttp: true,
+        allowCidrs: ['127.0.0.0/8'],
+        retryScheduleSeconds: [0.5, 0.5],
+        jitter: 'none',
+      },
+    },
   });
   // Started together: migrations and stream creation race, as on a real roll-out.
   await Promise.all(['n1', 'n2', 'n3'].map((name) => cluster.startNode(name)));
@@ -23,6 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.close();
+  await receiver?.close();
   await stream.delete();
   await database?.drop();
 });
@@ -142,6 +155,9 @@ describe('three hub nodes on one NATS and one PostgreSQL', () => {
         sum += await metricSum(n.url, 'portico_delivery_attempts_total', 'kind="queue"');
       return sum;
     };
+    // The copy is visible to consumers just before the attempt is settled and counted.
+    await expect.poll(attempts).toBe(N);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await attempts()).toBe(N);
     const [row] = await pgAdmin(
       (c) =>
@@ -158,6 +174,57 @@ describe('three hub nodes on one NATS and one PostgreSQL', () => {
     // And the queue holds one copy per event (the log, read through node 1).
     const copies = await readAll(node(1).url, writer, 'portico.*.queue.invoicing');
     expect(copies.map((c) => c.event.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('makes each webhook attempt once across the nodes, retries included', async () => {
+    const headers = await cluster.headers('hooks', [
+      'events:publish',
+      'events:read',
+      'webhooks:write',
+    ]);
+    // The first attempt of every third event fails; its retry may be made by any node.
+    const attemptsOf = new Map<string, number>();
+    receiver.script('/hook', (_n, request) => {
+      const id = (JSON.parse(request.body) as { id: string }).id;
+      const attempt = (attemptsOf.get(id) ?? 0) + 1;
+      attemptsOf.set(id, attempt);
+      const failOnce = Number(id.split('-')[1]) % 3 === 0;
+      return { status: failOnce && attempt === 1 ? 503 : 204 };
+    });
+    const endpoint = await call(`${node(2).url}/v1/webhooks/endpoints`, 'POST', headers, {
+      url: receiver.url('/hook'),
+      eventTypes: ['billing.>'],
+    });
+    expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
+    // Other nodes pick the endpoint's rule up within a second; give them that.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    const N = 30;
+    const ids = Array.from({ length: N }, (_, i) => `bill-${i}`);
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const r = await publish(node((i % 3) + 1).url, headers, id, 'billing.invoice.paid');
+        expect(r.status).toBe(202);
+      }),
+    );
+    const expected = (id: string) => (Number(id.split('-')[1]) % 3 === 0 ? 2 : 1);
+    await expect
+      .poll(() => ids.every((id) => (attemptsOf.get(id) ?? 0) >= expected(id)), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    // Longer than a retry delay and a dispatcher's look for work: nothing more arrives.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(Object.fromEntries(ids.map((id) => [id, attemptsOf.get(id)]))).toEqual(
+      Object.fromEntries(ids.map((id) => [id, expected(id)])),
+    );
+    // A retry carries the first attempt's webhook-id (receivers deduplicate on it).
+    const hookIds = new Map<string, Set<string>>();
+    for (const r of receiver.on('/hook')) {
+      const id = (JSON.parse(r.body) as { id: string }).id;
+      hookIds.set(id, (hookIds.get(id) ?? new Set()).add(String(r.headers['webhook-id'])));
+    }
+    for (const id of ids) expect(hookIds.get(id)?.size).toBe(1);
   });
 
   it('elects exactly one node to run event retention', async () => {
