@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StringTable } from './string-table.ts';
+import { StringTable, pairKey } from './string-table.ts';
 
 describe('StringTable', () => {
   it('stores and finds keys through growth, and looks up slices in place', () => {
@@ -30,5 +30,20 @@ describe('StringTable', () => {
       expect(table.get(key)).toBe(key);
     expect(table.get('abc')).toBeUndefined();
     expect(table.getRange('x😀x', 1, 3)).toBe('😀');
+  });
+
+  it('finds a head and a tail of one text as a pair key', () => {
+    const table = new StringTable<string>();
+    table.upsert(pairKey('ab', 'yz'), () => 'ab…yz');
+    table.upsert(pairKey('a', 'byz'), () => 'a…byz');
+    table.upsert(pairKey('', 'z'), () => '…z');
+    const text = 'abcxyz';
+    expect(table.getPair(text, 0, 2, 4, 6)).toBe('ab…yz');
+    expect(table.getPair(text, 0, 1, 3, 6)).toBeUndefined(); // 'a' + 'xyz'
+    expect(table.getPair('abyz', 0, 1, 1, 4)).toBe('a…byz');
+    expect(table.getPair(text, 0, 0, 5, 6)).toBe('…z');
+    expect(table.getPair(text, 0, 2, 5, 6)).toBeUndefined();
+    // The pair key is not the plain concatenation.
+    expect(table.get('abyz')).toBeUndefined();
   });
 });

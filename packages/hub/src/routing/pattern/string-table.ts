@@ -43,6 +43,30 @@ export class StringTable<V> {
     return found >= 0 ? this.#values[found] : undefined;
   }
 
+  /**
+   * The value stored under `pairKey(text[a0, a1), text[b0, b1))`, without making either
+   * string (for wildcards filed by head and tail).
+   */
+  getPair(text: string, a0: number, a1: number, b0: number, b1: number): V | undefined {
+    const hash = hashRange(text, b0, b1, mix(hashRange(text, a0, a1), PAIR_SEPARATOR));
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const headLength = a1 - a0;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const slot = slots[2 * i + 1] as number;
+      if (slot === 0) return undefined;
+      if (slots[2 * i] !== hash) continue;
+      const key = this.#keys[slot - 1] as string;
+      if (
+        key.length === headLength + 1 + (b1 - b0) &&
+        key.charCodeAt(headLength) === PAIR_SEPARATOR &&
+        text.startsWith(key.slice(0, headLength), a0) &&
+        text.startsWith(key.slice(headLength + 1), b0)
+      )
+        return this.#values[slot - 1];
+    }
+  }
+
   keys(): readonly string[] {
     return this.#keys;
   }
@@ -80,12 +104,25 @@ export class StringTable<V> {
   }
 }
 
-/** FNV-1a over the UTF-16 code units of `text[from, to)`. */
-function hashRange(text: string, from: number, to: number): number {
-  let hash = 0x811c9dc5 | 0;
-  for (let i = from; i < to; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
+/** A noncharacter between the two parts of a pair key. */
+const PAIR_SEPARATOR = 0xffff;
+
+/**
+ * The key `getPair` finds for a head and a tail. A head or tail that holds the separator
+ * itself may share its entry with another pair: the index then only offers an extra
+ * candidate, which verification turns down.
+ */
+export function pairKey(head: string, tail: string): string {
+  return `${head}${String.fromCharCode(PAIR_SEPARATOR)}${tail}`;
+}
+
+/** FNV-1a over the UTF-16 code units of `text[from, to)`, continuing from `seed`. */
+function hashRange(text: string, from: number, to: number, seed = 0x811c9dc5 | 0): number {
+  let hash = seed;
+  for (let i = from; i < to; i++) hash = mix(hash, text.charCodeAt(i));
   return hash;
+}
+
+function mix(hash: number, code: number): number {
+  return Math.imul(hash ^ code, 0x01000193);
 }
