@@ -11,6 +11,8 @@ export async function spawnHub(options: {
   port: number;
   dataDir: string;
   env?: Record<string, string>;
+  /** More `portico start` arguments, e.g. `['--config', file]`. */
+  args?: string[];
 }): Promise<HubProcess> {
   const child = spawn(
     process.execPath,
@@ -24,6 +26,7 @@ export async function spawnHub(options: {
       '127.0.0.1',
       '--data-dir',
       options.dataDir,
+      ...(options.args ?? []),
     ],
     {
       env: { ...process.env, PORTICO_LOG_LEVEL: 'warn', ...options.env },
