@@ -65,6 +65,35 @@ export const GatewayConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    graphql: Type.Object(
+      {
+        subgraphs: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }),
+              url: Type.String({ format: 'uri', description: "The subgraph's GraphQL endpoint" }),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            description:
+              'Federation subgraphs composed into the supergraph served at /graphql (none: no /graphql).',
+          },
+        ),
+        scopes: Type.Array(Type.String(), {
+          default: [],
+          description: 'Scopes a caller needs for /graphql (subgraphs may check more).',
+        }),
+        pollSeconds: Type.Integer({ default: 60, minimum: 1, description: 'Recompose every' }),
+        timeoutMs: Type.Integer({ default: 10_000, minimum: 1 }),
+        forwardAuthorization: Type.Boolean({
+          default: false,
+          description: "Pass the caller's Authorization header to subgraphs.",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     maxRateLimitKeys: Type.Integer({
       default: 100_000,
       minimum: 100,

@@ -10,7 +10,13 @@ import type { Dictionary } from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { createBff } from './bff/index.ts';
-import { createGuardedDispatcher, type SsrfPolicy } from '../webhooks/ssrf/index.ts';
+import { registerGraphqlEndpoint } from './graphql/graphql-endpoint.ts';
+import { upstreamProblem } from '../dictionary/index.ts';
+import {
+  createGuardedDispatcher,
+  type GuardedDispatcher,
+  type SsrfPolicy,
+} from '../webhooks/ssrf/index.ts';
 import { CircuitBreakers } from './circuit-breaker.ts';
 import type { GatewayConfigSchema } from './config-schema.ts';
 import { Cors } from './cors.ts';
@@ -66,5 +72,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     server: options.server,
     authenticator: options.authenticator,
   });
-  return { close: () => dispatcher.close() };
+  const graphql =
+    config.graphql.subgraphs.length > 0 ? await startGraphql(options, dispatcher) : undefined;
+  return {
+    close: async () => {
+      await graphql?.close();
+      await dispatcher.close();
+    },
+  };
+}
+
+async function startGraphql(options: GatewayOptions, dispatcher: GuardedDispatcher) {
+  const { graphql } = options.config;
+  graphql.subgraphs.forEach((s, i) => {
+    const problem = upstreamProblem(s.url);
+    if (problem) throw new Error(`config gateway.graphql.subgraphs/${i}/url ${problem}`);
+  });
+  return registerGraphqlEndpoint(options.server, {
+    authenticator: options.authenticator,
+    dispatcher,
+    config: { ...graphql, maxRequestBytes: options.config.maxRequestBytes },
+  });
 }
