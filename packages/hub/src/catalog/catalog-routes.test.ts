@@ -92,7 +92,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-describe('publishing an app', () => {
+// Publishing parses OpenAPI and AsyncAPI documents: allow for a busy machine.
+describe('publishing an app', { timeout: 60_000 }, () => {
   it('registers a new app (201) and serves it back', async () => {
     const res = await call('PUT', '/v1/catalog/apps/billing', { body: v1 });
     expect(res.status).toBe(201);
@@ -290,7 +291,7 @@ describe('publishing an app', () => {
   });
 });
 
-describe('tenancy and scopes', () => {
+describe('tenancy and scopes', { timeout: 60_000 }, () => {
   it("never shows one tenant's apps to another", async () => {
     const other = { tenant: 'globex', scopes: WRITE };
     expect((await call('GET', '/v1/catalog/apps/billing', other)).status).toBe(404);
@@ -323,7 +324,7 @@ describe('tenancy and scopes', () => {
   });
 });
 
-describe('ugly input is a 4xx problem', () => {
+describe('ugly input is a 4xx problem', { timeout: 60_000 }, () => {
   const expectProblem = (res: { status: number; type: string | undefined }, status: number) => {
     expect(res.status).toBe(status);
     expect(res.type).toMatch(/^application\/problem\+json/);

@@ -56,18 +56,24 @@ async function publish(args: string[]): Promise<number> {
     process.stderr.write(`portico app publish: ${file.path} is not an app manifest\n`);
     return 2;
   }
-  const target = await resolveHubTarget(values, ['schemas:write']);
   const query = new URLSearchParams();
   if (values.force) query.set('force', 'true');
   if (values['dry-run']) query.set('dryRun', 'true');
-  const response = await fetch(
-    `${target.url}/v1/catalog/apps/${encodeURIComponent(file.manifest.name)}?${query}`,
-    {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
-      body: JSON.stringify(file.manifest),
-    },
-  );
+  let response: Response;
+  try {
+    const target = await resolveHubTarget(values, ['schemas:write']);
+    response = await fetch(
+      `${target.url}/v1/catalog/apps/${encodeURIComponent(file.manifest.name)}?${query}`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
+        body: JSON.stringify(file.manifest),
+      },
+    );
+  } catch (error) {
+    process.stderr.write(`portico app publish: ${(error as Error).message}\n`);
+    return 2;
+  }
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {
