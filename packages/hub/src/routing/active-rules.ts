@@ -105,7 +105,9 @@ export class ActiveRules {
       }
       usable.push(rule);
     }
-    const matcher = RuleMatcher.build(
+    // Built aside in slices (the event loop, and the router with the old matcher, keep
+    // running), then swapped in with one assignment.
+    const matcher = await RuleMatcher.buildAsync(
       usable.map((r) => ({ id: r.id, pattern: effectivePattern(r.pattern, tenantOf(r.owner)) })),
     );
     this.#compiled = { matcher, rules: new Map(usable.map((r) => [r.id, r])), version };

@@ -108,6 +108,32 @@ describe('RuleMatcher', () => {
   });
 });
 
+describe('RuleMatcher.buildAsync', () => {
+  it('builds the same matcher in slices, letting the event loop run in between', async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `r${i}`,
+      pattern: i % 2 ? { data: { n: [i] } } : { data: { s: [{ prefix: `p${i}-` }], n: [i] } },
+    }));
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 0);
+    const built = await RuleMatcher.buildAsync(many, 1);
+    clearInterval(ticking);
+    expect(ticks).toBeGreaterThan(0);
+    const reference = RuleMatcher.build(many);
+    for (const event of [
+      { data: { n: 7 } },
+      { data: { n: 8, s: 'p8-x' } },
+      { data: { n: 8, s: 'p9-x' } },
+      { data: { n: 19_999 } },
+    ])
+      expect(built.match(event)).toEqual(reference.match(event));
+    expect(built.match({ data: { n: 8, s: 'p8-x' } })).toEqual(['r8']);
+    await expect(
+      RuleMatcher.buildAsync([...many, { id: 'bad', pattern: { data: 'x' } }]),
+    ).rejects.toThrow(/rule "bad"/);
+  });
+});
+
 describe('RuleMatcher.matchJson', () => {
   const matcher = RuleMatcher.build([
     { id: 'street', pattern: { properties: { STREET: ['OCTAVIA'] } } },

@@ -73,6 +73,38 @@ export class RuleMatcher<Id extends string = string> {
    * alternatives.
    */
   static build<Id extends string>(rules: Iterable<{ id: Id; pattern: Pattern }>): RuleMatcher<Id> {
+    const steps = RuleMatcher.#compile(rules);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * As `build`, but gives the event loop back every `sliceMs` of work: with 100k rules a
+   * build takes about a second, and done in one go it would hold up every request and
+   * the router of this node meanwhile (the old matcher keeps answering until the swap).
+   */
+  static async buildAsync<Id extends string>(
+    rules: Iterable<{ id: Id; pattern: Pattern }>,
+    sliceMs = 10,
+  ): Promise<RuleMatcher<Id>> {
+    const steps = RuleMatcher.#compile(rules);
+    let sliceStart = performance.now();
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      if (performance.now() - sliceStart >= sliceMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+  }
+
+  /** The build, as a generator that pauses every few hundred rules or index entries. */
+  static *#compile<Id extends string>(
+    rules: Iterable<{ id: Id; pattern: Pattern }>,
+  ): Generator<void, RuleMatcher<Id>, void> {
     const ids: Id[] = [];
     const ruleIndex = new Map<Id, number>();
     const trie = new FieldTrie();
@@ -111,31 +143,38 @@ export class RuleMatcher<Id extends string = string> {
         planner.count(alternative);
         alternatives.push(alternative);
       }
+      if (ids.length % STEP === 0) yield;
     }
 
     const indexes: (PathIndex | undefined)[] = new Array(trie.pathCount).fill(undefined);
     const unfiled: number[] = [];
     const filedUnder = new Map<number, readonly CompiledCondition[]>();
-    alternatives.forEach((alternative, a) => {
+    for (let a = 0; a < alternatives.length; a++) {
+      const alternative = alternatives[a] as CompiledAlternative;
       const access = planner.cheapest(alternative, a)?.condition;
       if (!access) {
         unfiled.push(a);
-        return;
+      } else {
+        const index = (indexes[access.pathId] ??= new PathIndex());
+        for (const m of access.matchers) index.register(m, a);
+        filedUnder.set(a, [access]);
       }
-      const index = (indexes[access.pathId] ??= new PathIndex());
-      for (const m of access.matchers) index.register(m, a);
-      filedUnder.set(a, [access]);
-    });
+      if (a % STEP === 0) yield;
+    }
     for (const index of indexes) {
       if (!index) continue;
       index.finalize();
+      yield;
       nestCrowdedPostings(index, alternatives, planner, filedUnder);
+      yield;
     }
-    filedUnder.forEach((conditions, a) => {
+    let done = 0;
+    for (const [a, conditions] of filedUnder) {
       const alternative = alternatives[a] as CompiledAlternative;
       const proven = conditions.filter((c) => c.matchers.every(isFiledExactly));
       alternative.unproven = alternative.conditions.filter((c) => !proven.includes(c));
-    });
+      if (++done % STEP === 0) yield;
+    }
     return new RuleMatcher(ids, trie, indexes, alternatives, unfiled, maxConditions);
   }
 
@@ -191,6 +230,9 @@ export class RuleMatcher<Id extends string = string> {
     return matched;
   }
 }
+
+/** Rules (or alternatives) compiled between two checks of the time slice. */
+const STEP = 256;
 
 /**
  * Does PathIndex file this matcher where only matching values hit it? Not so for
