@@ -41,6 +41,9 @@ export class PublishCache {
   readonly #now: () => number;
   readonly #targets: BoundedCache<string, Promise<PublishTarget | undefined>>;
   readonly #compiled: BoundedCache<string, Promise<CompiledSchema>>;
+  /** Resolved targets (null: not registered), for `peek`. */
+  readonly #settled: BoundedCache<string, PublishTarget | null>;
+  #generation = 0;
   #checkedAt = -Infinity;
   #seenVersion: number | undefined;
   #refreshing: Promise<void> | undefined;
@@ -52,11 +55,24 @@ export class PublishCache {
     this.#now = options.now ?? Date.now;
     this.#targets = new BoundedCache(options.maxEntries ?? 10_000);
     this.#compiled = new BoundedCache(options.maxCompiled ?? 1_000);
+    this.#settled = new BoundedCache(options.maxEntries ?? 10_000);
   }
 
   /** Drops every resolution (after a registry write on this node). */
   invalidate(): void {
+    this.#generation++;
     this.#targets.clear();
+    this.#settled.clear();
+  }
+
+  /**
+   * The hot path, synchronous: the target when it is already resolved and the cache is
+   * fresh; `null` when known to be unregistered; `undefined` when `target` must be asked.
+   * Publishing thousands of events a second should not cost a promise per event.
+   */
+  peek(tenant: string, subject: string, version: VersionSpec): PublishTarget | null | undefined {
+    if (this.#now() - this.#checkedAt >= this.#refreshMs) return undefined;
+    return this.#settled.get(`${tenant}\u0000${subject}\u0000${version}`);
   }
 
   async target(
@@ -67,12 +83,16 @@ export class PublishCache {
     await this.#fresh();
     const key = `${tenant}\u0000${subject}\u0000${version}`;
     return this.#targets.getOrCreate(key, async () => {
+      const generation = this.#generation;
       const resolved = await this.#registry.resolve(tenant, subject, version, (id, build) =>
         this.#compiled.getOrCreate(`${tenant}\u0000${id}`, build),
       );
-      if (!resolved) return undefined;
-      const config = await this.#registry.config(tenant, subject, true);
-      return { ...resolved, mode: config.validation };
+      const target = resolved
+        ? { ...resolved, mode: (await this.#registry.config(tenant, subject, true)).validation }
+        : undefined;
+      // A write since the lookup started may have made this stale: then it is not kept.
+      if (generation === this.#generation) this.#settled.set(key, target ?? null);
+      return target;
     });
   }
 

@@ -19,8 +19,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { PublishCheck, PublishVerdict } from '../events/publish-check.ts';
 import { decide, domainOf, type DomainPolicy } from './domain-policy.ts';
-import type { PublishCache } from './publish-cache.ts';
-import { dataschemaFor, subjectFor } from './subject-mapping.ts';
+import type { PublishCache, PublishTarget } from './publish-cache.ts';
+import { dataschemaFor, subjectFor, type SubjectChoice } from './subject-mapping.ts';
 
 type Finding = { hasSchema: boolean; pii: readonly string[] };
 
@@ -54,59 +54,68 @@ export function createPublishChecks(options: PublishValidationOptions): PublishC
 
   const schemaCheck: PublishCheck = {
     name: 'schema',
-    async check(event): Promise<PublishVerdict> {
+    check(event): PublishVerdict | Promise<PublishVerdict> {
       const choice = subjectFor(event);
-      const target = await cache.target(event.tenantid, choice.subject, choice.version);
-      if (!target) {
-        if (choice.from === 'type') return { outcome: 'accept' };
-        return {
-          outcome: 'reject',
-          detail: `dataschema names version ${choice.version} of subject "${choice.subject}", which is not registered`,
-          errors: [{ pointer: '/dataschema', detail: 'names a schema that is not registered' }],
-        };
-      }
-      // The hub records which schema version an event was checked against (DESIGN.md:
-      // `dataschema` when registered); a producer's own dataschema is kept.
-      if (event.dataschema === undefined)
-        event.dataschema = dataschemaFor(target.subject, target.version);
-      if (event.data === undefined && event.data_base64 !== undefined) {
-        validations.inc({ result: 'rejected' });
-        return {
-          outcome: 'reject',
-          detail: `type "${event.type}" has a registered JSON Schema; its data must be JSON, not data_base64`,
-          errors: [{ pointer: '/data_base64', detail: 'must be JSON data (`data`)' }],
-        };
-      }
-      const result = target.compiled.validate(event.data);
-      findings.set(event, { hasSchema: true, pii: result.pii });
-      if (result.errors.length === 0) {
-        validations.inc({ result: 'valid' });
-        return { outcome: 'accept' };
-      }
-      const errors = result.errors.map((e) => ({ pointer: `/data${e.pointer}`, detail: e.detail }));
-      const against = `schema "${target.subject}" version ${target.version} (id ${target.id})`;
-      if (target.mode === 'warn') {
-        validations.inc({ result: 'warned' });
-        const listed = errors.slice(0, MAX_WARNED_FIELDS).map((e) => `${e.pointer} ${e.detail}`);
-        const more =
-          errors.length > MAX_WARNED_FIELDS
-            ? `, and ${errors.length - MAX_WARNED_FIELDS} more`
-            : '';
-        return {
-          outcome: 'accept',
-          warnings: [`data does not match ${against}: ${listed.join(', ')}${more}`],
-        };
-      }
+      const known = cache.peek(event.tenantid, choice.subject, choice.version);
+      if (known !== undefined) return verdict(event, choice, known ?? undefined);
+      return cache
+        .target(event.tenantid, choice.subject, choice.version)
+        .then((target) => verdict(event, choice, target));
+    },
+  };
+
+  function verdict(
+    event: CloudEventRecord,
+    choice: SubjectChoice,
+    target: PublishTarget | undefined,
+  ): PublishVerdict {
+    if (!target) {
+      if (choice.from === 'type') return { outcome: 'accept' };
+      return {
+        outcome: 'reject',
+        detail: `dataschema names version ${choice.version} of subject "${choice.subject}", which is not registered`,
+        errors: [{ pointer: '/dataschema', detail: 'names a schema that is not registered' }],
+      };
+    }
+    // The hub records which schema version an event was checked against (DESIGN.md:
+    // `dataschema` when registered); a producer's own dataschema is kept.
+    if (event.dataschema === undefined)
+      event.dataschema = dataschemaFor(target.subject, target.version);
+    if (event.data === undefined && event.data_base64 !== undefined) {
       validations.inc({ result: 'rejected' });
       return {
         outcome: 'reject',
-        detail: `data does not match ${against}: ${errors[0]!.pointer} ${errors[0]!.detail}${
-          errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
-        }`,
-        errors,
+        detail: `type "${event.type}" has a registered JSON Schema; its data must be JSON, not data_base64`,
+        errors: [{ pointer: '/data_base64', detail: 'must be JSON data (`data`)' }],
       };
-    },
-  };
+    }
+    const result = target.compiled.validate(event.data);
+    findings.set(event, { hasSchema: true, pii: result.pii });
+    if (result.errors.length === 0) {
+      validations.inc({ result: 'valid' });
+      return { outcome: 'accept' };
+    }
+    const errors = result.errors.map((e) => ({ pointer: `/data${e.pointer}`, detail: e.detail }));
+    const against = `schema "${target.subject}" version ${target.version} (id ${target.id})`;
+    if (target.mode === 'warn') {
+      validations.inc({ result: 'warned' });
+      const listed = errors.slice(0, MAX_WARNED_FIELDS).map((e) => `${e.pointer} ${e.detail}`);
+      const more =
+        errors.length > MAX_WARNED_FIELDS ? `, and ${errors.length - MAX_WARNED_FIELDS} more` : '';
+      return {
+        outcome: 'accept',
+        warnings: [`data does not match ${against}: ${listed.join(', ')}${more}`],
+      };
+    }
+    validations.inc({ result: 'rejected' });
+    return {
+      outcome: 'reject',
+      detail: `data does not match ${against}: ${errors[0]!.pointer} ${errors[0]!.detail}${
+        errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
+      }`,
+      errors,
+    };
+  }
 
   const policyCheck: PublishCheck = {
     name: 'policy',

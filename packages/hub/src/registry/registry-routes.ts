@@ -115,8 +115,10 @@ export function registerRegistryRoutes(server: HubServer, deps: { registry: Sche
         ['application/json', ...CONFLUENT_CONTENT_TYPES],
         { parseAs: 'string' },
         (request, body, done) => {
-          if (body === '' || body === undefined) done(null, undefined);
-          else json(request, body, done);
+          // parseAs 'string': the body is a string (typed as string | Buffer).
+          const text = String(body);
+          if (text === '') done(null, undefined);
+          else json(request, text, done);
         },
       );
       // Rethrown to the hub's handler, which renders problem+json.

@@ -50,12 +50,20 @@ const BASE_OPTIONS: Options = {
   // Registered schemas carry vendor keywords (x-pii, javaType, …): unknown keywords and
   // formats are annotations, as the JSON Schema specification says.
   strict: false,
-  allErrors: true,
   logger: false,
   validateFormats: true,
 };
 
 const MAX_ERRORS_REPORTED = 50;
+
+/**
+ * ajv's compile time grows faster than linearly with a schema's size (seconds for a
+ * 300 KB schema), and it blocks the event loop. Above this size, refs are not inlined and
+ * the generated code is not optimised: compiles about 5x faster, validates slower, which
+ * matters less than a stalled hub for schemas that big (bench/registry measures both).
+ */
+const LARGE_SCHEMA_CHARS = 64 * 1024;
+const CHEAP_COMPILE: Options = { inlineRefs: false, code: { optimize: false } };
 
 export type ReferencedSchema = { name: string; schema: unknown };
 
@@ -63,7 +71,11 @@ export class SchemaCompiler {
   readonly #meta: Record<Dialect, Ajv>;
 
   constructor() {
-    this.#meta = { '2020-12': newAjv('2020-12', {}), 'draft-07': newAjv('draft-07', {}) };
+    // A schema's problems are all listed at registration.
+    this.#meta = {
+      '2020-12': newAjv('2020-12', { allErrors: true }),
+      'draft-07': newAjv('draft-07', { allErrors: true }),
+    };
   }
 
   /** Problems of a schema against its dialect's meta-schema ([] when it is valid). */
@@ -83,55 +95,81 @@ export class SchemaCompiler {
     dialect: Dialect,
     references: readonly ReferencedSchema[] = [],
   ): CompiledSchema {
-    const pii: string[] = [];
-    const ajv = newAjv(dialect, { validateSchema: false });
-    ajv.addKeyword({
-      keyword: 'x-pii',
-      schemaType: 'boolean',
-      errors: false,
-      validate: (
-        marked: boolean,
-        _data: unknown,
-        _parent: unknown,
-        cxt?: { instancePath: string },
-      ) => {
-        if (marked && cxt) pii.push(cxt.instancePath);
-        return true;
-      },
-    });
-    const rootId = typeof schema === 'object' ? (schema as { $id?: unknown }).$id : undefined;
-    const added = new Set<string>();
-    for (const ref of references) {
-      for (const key of referenceKeys(ref, rootId)) {
-        if (added.has(key)) continue;
-        added.add(key);
-        try {
-          // The reference's own `$id` would be registered too and may clash with the root's
-          // or another reference's: compile it under its name only.
-          ajv.addSchema(withoutId(withoutMetaSchema(ref.schema) as AnySchema), key);
-        } catch (error) {
-          throw new SchemaCompileError([
-            { pointer: '', detail: `reference "${ref.name}": ${(error as Error).message}` },
-          ]);
-        }
-      }
-    }
-    let validate: ReturnType<Ajv['compile']>;
-    try {
-      validate = ajv.compile(withoutMetaSchema(schema) as object);
-    } catch (error) {
-      throw new SchemaCompileError([{ pointer: '', detail: compileMessage(error) }]);
-    }
+    // Valid events (the common case) go through a validator that stops at the first
+    // failure; the one that lists every failing field is compiled on the first failure.
+    const large = JSON.stringify(schema).length > LARGE_SCHEMA_CHARS;
+    const fast = build(schema, dialect, references, { allErrors: false, large });
+    let detailed: Built | undefined;
     return {
       dialect,
       validate(value) {
-        pii.length = 0;
-        const ok = validate(value);
-        const found = [...new Set(pii)];
-        pii.length = 0;
-        return { errors: ok ? [] : toProblems(validate.errors ?? []), pii: found };
+        const first = run(fast, value);
+        if (first.ok) return { errors: [], pii: first.pii };
+        detailed ??= build(schema, dialect, references, { allErrors: true, large });
+        const all = run(detailed, value);
+        return { errors: toProblems(all.errors), pii: all.pii };
       },
     };
+  }
+}
+
+type Built = { validate: ReturnType<Ajv['compile']>; pii: string[] };
+
+function run(built: Built, value: unknown) {
+  built.pii.length = 0;
+  const ok = built.validate(value);
+  const pii = [...new Set(built.pii)];
+  built.pii.length = 0;
+  return { ok, pii, errors: built.validate.errors ?? [] };
+}
+
+function build(
+  schema: unknown,
+  dialect: Dialect,
+  references: readonly ReferencedSchema[],
+  options: { allErrors: boolean; large: boolean },
+): Built {
+  const pii: string[] = [];
+  const ajv = newAjv(dialect, {
+    validateSchema: false,
+    allErrors: options.allErrors,
+    ...(options.large ? CHEAP_COMPILE : {}),
+  });
+  ajv.addKeyword({
+    keyword: 'x-pii',
+    schemaType: 'boolean',
+    errors: false,
+    validate: (
+      marked: boolean,
+      _data: unknown,
+      _parent: unknown,
+      cxt?: { instancePath: string },
+    ) => {
+      if (marked && cxt) pii.push(cxt.instancePath);
+      return true;
+    },
+  });
+  const rootId = typeof schema === 'object' ? (schema as { $id?: unknown }).$id : undefined;
+  const added = new Set<string>();
+  for (const ref of references) {
+    for (const key of referenceKeys(ref, rootId)) {
+      if (added.has(key)) continue;
+      added.add(key);
+      try {
+        // The reference's own `$id` would be registered too and may clash with the root's
+        // or another reference's: compile it under its name only.
+        ajv.addSchema(withoutId(withoutMetaSchema(ref.schema) as AnySchema), key);
+      } catch (error) {
+        throw new SchemaCompileError([
+          { pointer: '', detail: `reference "${ref.name}": ${(error as Error).message}` },
+        ]);
+      }
+    }
+  }
+  try {
+    return { validate: ajv.compile(withoutMetaSchema(schema) as object), pii };
+  } catch (error) {
+    throw new SchemaCompileError([{ pointer: '', detail: compileMessage(error) }]);
   }
 }
 
