@@ -8,7 +8,7 @@
  * references into the one document (`$ref`s to URLs are refused there too, so a check
  * gives the same answer on every machine).
  */
-import SwaggerParser from '@apidevtools/swagger-parser';
+import type SwaggerParser from '@apidevtools/swagger-parser';
 import type { FieldError } from '../http/problem.ts';
 
 export type OpenApiDocument = Record<string, unknown> & {
@@ -22,6 +22,12 @@ type ParserError = Error & {
 };
 
 const MAX_ERRORS = 30;
+
+// Loaded on first use: the parser and its dependencies cost hundreds of milliseconds of
+// start-up, which every hub (and every test hub) would pay without ever publishing an app.
+let parser: Promise<typeof SwaggerParser> | undefined;
+const swaggerParser = () =>
+  (parser ??= import('@apidevtools/swagger-parser').then((m) => m.default));
 
 /** Problems of an inline OpenAPI 3.x document, with pointers prefixed by `at`. [] = valid. */
 export async function openApiProblems(doc: unknown, at: string): Promise<FieldError[]> {
@@ -38,7 +44,9 @@ export async function openApiProblems(doc: unknown, at: string): Promise<FieldEr
     ];
   try {
     // The parser dereferences in place: give it a copy.
-    await SwaggerParser.validate(
+    await (
+      await swaggerParser()
+    ).validate(
       structuredClone(doc) as never,
       {
         resolve: { file: false, http: false, external: false },
@@ -55,7 +63,9 @@ export async function openApiProblems(doc: unknown, at: string): Promise<FieldEr
  * document whose references are all local. Throws with the parser's message.
  */
 export async function bundleOpenApiFile(path: string): Promise<OpenApiDocument> {
-  return (await SwaggerParser.bundle(path, {
+  return (await (
+    await swaggerParser()
+  ).bundle(path, {
     resolve: { http: false },
   } as never)) as unknown as OpenApiDocument;
 }

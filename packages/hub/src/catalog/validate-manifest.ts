@@ -5,27 +5,34 @@
  * openapi-document.ts) nor resolve registry subjects (the catalog service does).
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FieldError } from '../http/problem.ts';
 import { ManifestSchema, type AppManifest, type EventDeclaration } from './manifest-schema.ts';
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const MAX_ERRORS = 50;
+const META_OPTIONS = { strict: false, allErrors: true, logger: false } as const;
 
 export class ManifestValidator {
-  readonly #manifest = new Ajv2020({ strict: false, allErrors: true, logger: false });
-  readonly #shape = this.#manifest.compile(ManifestSchema);
+  // Compiled on first use (ajv's meta-schemas cost ~100 ms): a hub that never sees a
+  // manifest does not pay for it at start-up.
+  #manifest: ValidateFunction | undefined;
   // Meta-schema checks of payload schemas, one ajv per dialect (the meta validator is
   // compiled once per instance, which is most of ajv's cost).
-  readonly #meta2020 = new Ajv2020({ strict: false, allErrors: true, logger: false });
-  readonly #meta07 = new Ajv({ strict: false, allErrors: true, logger: false });
+  #meta2020: Ajv2020 | undefined;
+  #meta07: Ajv | undefined;
 
   /**
    * Problems of `value` as a manifest ([] when valid). `inline`: the hub's rule that every
    * document is inline (file paths are the CLI's business).
    */
   validate(value: unknown, options: { inline: boolean }): FieldError[] {
-    if (!this.#shape(value)) return toFieldErrors(this.#shape.errors ?? [], '');
+    const shape = (this.#manifest ??= new Ajv2020({
+      strict: false,
+      allErrors: true,
+      logger: false,
+    }).compile(ManifestSchema));
+    if (!shape(value)) return toFieldErrors(shape.errors ?? [], '');
     const manifest = value as AppManifest;
     const errors: FieldError[] = [];
     const apiNames = new Set<string>();
@@ -77,7 +84,9 @@ export class ManifestValidator {
       return [{ pointer: at, detail: 'must be a JSON Schema (an object or a boolean)' }];
     const declared = (schema as { $schema?: unknown }).$schema;
     const ajv =
-      typeof declared === 'string' && DRAFT_07.test(declared) ? this.#meta07 : this.#meta2020;
+      typeof declared === 'string' && DRAFT_07.test(declared)
+        ? (this.#meta07 ??= new Ajv(META_OPTIONS))
+        : (this.#meta2020 ??= new Ajv2020(META_OPTIONS));
     // The meta-schema is chosen here; ajv would otherwise insist on knowing `$schema`.
     const { $schema: _ignored, ...body } = schema as Record<string, unknown>;
     if (ajv.validateSchema(body)) return [];
