@@ -140,6 +140,16 @@ describe('endpoints API', () => {
     expect((await api('GET', '/v1/webhooks/endpoints')).body.endpoints.length).toBe(before);
   });
 
+  it('is described in /openapi.json with its scope', async () => {
+    const res = await t.hub.server.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ paths: Record<string, Record<string, { security?: unknown }>> }>();
+    expect(doc.paths['/v1/webhooks/endpoints']?.['post']?.security).toEqual([
+      { bearer: ['webhooks:write'] },
+    ]);
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/webhooks/'))).toHaveLength(10);
+  });
+
   it('is tenant-scoped and needs webhooks:write', async () => {
     const created = await createEndpoint('/api-2');
     const other = await t.auth('globex', ['webhooks:write']);
