@@ -26,6 +26,13 @@ export const WS_PATH = '/v1/ws';
 /** Client messages are small control messages; a filter is at most 8 KiB. */
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * Socket errors are followed by 'close'. A module-level listener, not a closure: a closure
+ * made in the upgrade handler would keep its scope (the request with its headers, the
+ * bearer token among them) alive for as long as the socket is open.
+ */
+const ignoreError = (): void => {};
+
 export type WsEndpointDeps = {
   server: HubServer;
   gateway: PushGateway;
@@ -51,7 +58,7 @@ export function attachWsEndpoint(deps: WsEndpointDeps): () => void {
         refuse(socket, problems.notFound(`no WebSocket endpoint at ${url.pathname}`), url.pathname);
       return;
     }
-    socket.on('error', () => {});
+    socket.on('error', ignoreError);
     const ticket = url.searchParams.get('ticket') ?? undefined;
     authenticateStream({ authorization: req.headers.authorization, ticket }, deps)
       .then((principal) => {
