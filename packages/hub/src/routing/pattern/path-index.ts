@@ -43,7 +43,8 @@ export class PathIndex {
   register(m: LeafMatcher, alternative: number): void {
     switch (m.kind) {
       case EXACT:
-        if (typeof m.value === 'string') file((this.#strings ??= new StringTable()), m.value, alternative);
+        if (typeof m.value === 'string')
+          file((this.#strings ??= new StringTable()), m.value, alternative);
         else if (typeof m.value === 'number')
           push((this.#numbers ??= new Map()), m.value, alternative);
         else push((this.#literals ??= new Map()), m.value, alternative);
@@ -67,7 +68,7 @@ export class PathIndex {
         (this.#cidrs ??= new LengthIndex()).add(m.text, alternative);
         return;
       case NUMERIC:
-        if (m.lo === m.hi) push((this.#numbers ??= new Map()), m.lo, alternative);
+        if (!filedAsRange(m)) push((this.#numbers ??= new Map()), m.lo, alternative);
         else
           (this.#ranges ??= new IntervalIndex()).add(
             m.lo,
@@ -156,6 +157,14 @@ export class PathIndex {
       if (posting) out.take(posting);
     }
   }
+}
+
+/**
+ * Numeric ranges go into the interval tree, whose entries are not postings (they are
+ * never nested); a single number is an exact entry.
+ */
+export function filedAsRange(m: LeafMatcher): boolean {
+  return m.kind === NUMERIC && m.lo !== m.hi;
 }
 
 function file(table: StringTable<Posting>, key: string, alternative: number): void {

@@ -98,6 +98,30 @@ describe('RuleMatcher', () => {
     }
   });
 
+  it('proves only what every entry of an alternative proves (one entry split, another not)', () => {
+    // X sits under two values of `c`: the "xy" entry is crowded and splits X out by `a`,
+    // the "ß" entry does not. Reaching X through "ß" proves nothing about `a`.
+    const x = { a: [0], c: [{ 'equals-ignore-case': 'ß' }, { 'equals-ignore-case': 'xy' }] };
+    const rules = [
+      { id: 'x', pattern: x },
+      ...Array.from({ length: 10 }, (_, i) => ({
+        id: `crowd-${i}`,
+        pattern: { c: [{ 'equals-ignore-case': 'xy' }], e: [{ 'anything-but': `v${i}` }] },
+      })),
+      // Make `a` = 0 a poor access condition, so X is filed under `c`.
+      ...Array.from({ length: 20 }, (_, i) => ({ id: `a0-${i}`, pattern: { a: [0], f: [i] } })),
+    ];
+    const matcher = RuleMatcher.build(rules);
+    for (const event of [
+      { c: 'ß' },
+      { c: 'XY' },
+      { a: 0, c: 'ß' },
+      { a: 0, c: 'xy' },
+      { a: 1, c: 'ß' },
+    ])
+      expect(matcher.match(event).includes('x'), JSON.stringify(event)).toBe(naiveMatch(x, event));
+  });
+
   it('can be rebuilt aside and swapped while the old one keeps answering', () => {
     let current = RuleMatcher.build(rules);
     const next = RuleMatcher.build([...rules, { id: 'new', pattern: { tenantid: ['globex'] } }]);

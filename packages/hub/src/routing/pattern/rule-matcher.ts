@@ -6,8 +6,8 @@ import { FieldTrie } from './field-trie.ts';
 import { flattenObject } from './flatten-object.ts';
 import { JsonLeafScanner } from './flatten-json.ts';
 import { BUT_VALUES, EXISTS, WILDCARD, compileMatcher, type LeafMatcher } from './leaf-matcher.ts';
-import { nestCrowdedPostings } from './nest-postings.ts';
-import { PathIndex } from './path-index.ts';
+import { addChain, nestCrowdedPostings, type FilingChains } from './nest-postings.ts';
+import { PathIndex, filedAsRange } from './path-index.ts';
 import { InvalidPatternError, type Pattern } from './types.ts';
 import { validatePattern } from './validate.ts';
 import {
@@ -149,6 +149,7 @@ export class RuleMatcher<Id extends string = string> {
     const indexes: (PathIndex | undefined)[] = new Array(trie.pathCount).fill(undefined);
     const unfiled: number[] = [];
     const filedUnder = new Map<number, readonly CompiledCondition[]>();
+    const chains: FilingChains = new Map();
     for (let a = 0; a < alternatives.length; a++) {
       const alternative = alternatives[a] as CompiledAlternative;
       const access = planner.cheapest(alternative, a)?.condition;
@@ -158,6 +159,8 @@ export class RuleMatcher<Id extends string = string> {
         const index = (indexes[access.pathId] ??= new PathIndex());
         for (const m of access.matchers) index.register(m, a);
         filedUnder.set(a, [access]);
+        // Range entries are not postings, so nesting never sees them: they end a chain here.
+        if (access.matchers.some(filedAsRange)) addChain(chains, a, [access]);
       }
       if (a % STEP === 0) yield;
     }
@@ -165,13 +168,17 @@ export class RuleMatcher<Id extends string = string> {
       if (!index) continue;
       index.finalize();
       yield;
-      nestCrowdedPostings(index, alternatives, planner, filedUnder);
+      nestCrowdedPostings(index, alternatives, planner, filedUnder, chains);
       yield;
     }
+    // Being a candidate proves the conditions on the way to every entry the alternative
+    // sits in, when those entries hold exactly the matching values.
     let done = 0;
-    for (const [a, conditions] of filedUnder) {
+    for (const [a, list] of chains) {
       const alternative = alternatives[a] as CompiledAlternative;
-      const proven = conditions.filter((c) => c.matchers.every(isFiledExactly));
+      const proven = (list[0] as readonly CompiledCondition[]).filter(
+        (c) => c.matchers.every(isFiledExactly) && list.every((chain) => chain.includes(c)),
+      );
       alternative.unproven = alternative.conditions.filter((c) => !proven.includes(c));
       if (++done % STEP === 0) yield;
     }
