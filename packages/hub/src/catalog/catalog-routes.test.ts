@@ -483,6 +483,20 @@ describe('ugly input is a 4xx problem', { timeout: 60_000 }, () => {
     expectProblem(missing, 400);
   });
 
+  it('refuses input nested too deep for the parsers, naming where', async () => {
+    const depth = 2000;
+    const schema =
+      '{"type":"object","properties":{"a":'.repeat(depth) +
+      '{"type":"string"}' +
+      '}}'.repeat(depth);
+    const res = await call('PUT', '/v1/catalog/apps/deep', {
+      raw: `{"name":"deep","owner":{"team":"t"},"domain":"x","events":{"publishes":[{"type":"x.a.b","schema":${schema}}]}}`,
+    });
+    expectProblem(res, 400);
+    expect(res.body.errors[0].pointer).toMatch(/^\/events\/publishes\/0\/schema\/properties\/a/);
+    expect(res.body.errors[0].detail).toBe('is nested deeper than 256 levels');
+  });
+
   it('refuses oversized manifests with 413', async () => {
     const big = {
       name: 'big',

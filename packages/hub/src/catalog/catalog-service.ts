@@ -256,8 +256,13 @@ function consumerChanges(
   schemaOf: (e: EventDeclaration) => unknown,
 ): ContractChange[] {
   const out: ContractChange[] = [];
-  const reads = (writer: unknown, reader: unknown) =>
-    checkCompatibility('BACKWARD', reader, [writer]).length === 0;
+  const reads = (writer: unknown, reader: unknown) => {
+    try {
+      return checkCompatibility('BACKWARD', reader, [writer]).length === 0;
+    } catch {
+      return false;
+    }
+  };
   for (const event of next.events?.publishes ?? []) {
     const written = schemaOf(event);
     if (written === undefined) continue;
