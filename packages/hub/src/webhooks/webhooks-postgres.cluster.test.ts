@@ -1,0 +1,125 @@
+/**
+ * The webhooks capability on the PostgreSQL state store (127.0.0.1:5432, trust auth; a
+ * fresh database per run): endpoints, their rules, delivery with verified signatures,
+ * rotation, the DLQ and recover, and the failing streak, on the scale-out store.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { eventually, WebhookReceiver } from './testing/webhook-receiver.ts';
+
+const SERVER = process.env.PORTICO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+const database = `portico_webhooks_${randomBytes(4).toString('hex')}`;
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+let t: TestHub;
+let receiver: WebhookReceiver;
+let auth: { authorization: string };
+
+beforeAll(async () => {
+  await admin(`create database ${database}`);
+  receiver = await WebhookReceiver.start();
+  t = await startTestHub({
+    store: { kind: 'postgres', url: `${SERVER}/${database}` },
+    webhooks: {
+      allowHttp: true,
+      allowCidrs: ['127.0.0.0/8'],
+      retryScheduleSeconds: [0.05, 0.05],
+      jitter: 'none',
+    },
+  });
+  auth = await t.auth('acme', ['webhooks:write', 'events:publish']);
+});
+afterAll(async () => {
+  await t?.close();
+  await receiver?.close();
+  await admin(`drop database if exists ${database} with (force)`);
+});
+
+async function api(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) {
+  const res = await t.hub.server.inject({
+    method,
+    url,
+    headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+  });
+  return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
+}
+
+async function publish(id: string) {
+  const res = await t.hub.server.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { ...auth, 'content-type': 'application/cloudevents+json' },
+    payload: JSON.stringify({
+      specversion: '1.0',
+      id,
+      source: '/pg',
+      type: 'billing.invoice.paid',
+    }),
+  });
+  expect(res.statusCode).toBe(202);
+}
+
+it('creates, delivers (verified), rotates, dead-letters and recovers on PostgreSQL', async () => {
+  let healthy = true;
+  receiver.script('/pg', () => (healthy ? { status: 204 } : { status: 500 }));
+  const created = await api('POST', '/v1/webhooks/endpoints', {
+    url: receiver.url('/pg'),
+    eventTypes: ['billing.>'],
+    rateLimitPerSecond: 100,
+  });
+  expect(created.status).toBe(201);
+  const id = created.body['id'] as string;
+  const secret = created.body['secret'] as string;
+
+  await publish('pg-1');
+  const first = await eventually(() => receiver.on('/pg')[0], 'the delivery');
+  expect(
+    new Webhook(secret).verify(first.body, first.headers as Record<string, string>),
+  ).toMatchObject({
+    id: 'pg-1',
+  });
+
+  const rotated = await api('POST', `/v1/webhooks/endpoints/${id}/rotate-secret`, {});
+  healthy = false;
+  const since = new Date(Date.now() - 1000).toISOString();
+  await publish('pg-2');
+  await eventually(async () => {
+    const dlq = await api('GET', `/v1/webhooks/endpoints/${id}/dlq`);
+    return (dlq.body['entries'] as unknown[]).length === 1;
+  }, 'the DLQ entry');
+  const failing = await api('GET', `/v1/webhooks/endpoints/${id}`);
+  expect(failing.body['failingSince']).toEqual(expect.any(String));
+
+  healthy = true;
+  const recovered = await api('POST', `/v1/webhooks/endpoints/${id}/recover`, { since });
+  expect(recovered.body).toEqual({ recovered: 1 });
+  const last = await eventually(
+    () => receiver.on('/pg').length === 5 && receiver.on('/pg')[4],
+    'the recovered one',
+  );
+  for (const s of [secret, rotated.body['secret'] as string])
+    expect(new Webhook(s).verify(last.body, last.headers as Record<string, string>)).toMatchObject({
+      id: 'pg-2',
+    });
+  const healed = await api('GET', `/v1/webhooks/endpoints/${id}`);
+  expect(healed.body['failingSince']).toBeNull();
+
+  const patched = await api('PATCH', `/v1/webhooks/endpoints/${id}`, { eventTypes: ['orders.>'] });
+  expect(patched.body['eventTypes']).toEqual(['orders.>']);
+  await publish('pg-3');
+  const attempts = await api('GET', `/v1/webhooks/endpoints/${id}/attempts`);
+  expect((attempts.body['attempts'] as unknown[]).length).toBe(5);
+});
