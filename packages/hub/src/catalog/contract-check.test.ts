@@ -4,7 +4,7 @@
  * `--format json`, `--against` a running hub, `portico app publish`).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -282,6 +282,71 @@ describe('the portico CLI', { timeout: 120_000 }, () => {
       env,
     );
     expect(compatible.code).toBe(0);
+  });
+
+  it('checks AsyncAPI and JSON Schema files against the hub', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-against-'));
+    try {
+      // The app's events as the hub serves them, edited: `total` becomes a string.
+      const served = await fetch(`${url}/v1/catalog/apps/billing/asyncapi.json`, {
+        headers: { authorization: `Bearer ${env.PORTICO_TOKEN}` },
+      });
+      const doc = (await served.json()) as {
+        components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+      };
+      writeFileSync(join(dir, 'same.json'), JSON.stringify(doc));
+      doc.components.schemas['billing.billing.invoice.created']!.properties.total = {
+        type: 'string',
+      };
+      writeFileSync(join(dir, 'events.json'), JSON.stringify(doc));
+      const same = await portico(
+        ['contract', 'check', join(dir, 'same.json'), '--against', url, '--app', 'billing'],
+        env,
+      );
+      expect(same.code).toBe(0);
+      const changed = await portico(
+        ['contract', 'check', join(dir, 'events.json'), '--against', url, '--app', 'billing'],
+        env,
+      );
+      expect(changed.code).toBe(1);
+      expect(changed.stdout).toMatch(
+        /channel billing.invoice.created → message billing payload at \/properties\/total\/type/,
+      );
+
+      // A JSON Schema file against a registry subject (its latest version, BACKWARD).
+      const registered = await fetch(
+        `${url}/v1/registry/subjects/incident.ticket.created/versions`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${env.PORTICO_TOKEN}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ schema: readFileSync(fixture('json-schema/base.json'), 'utf8') }),
+        },
+      );
+      expect(registered.status).toBe(200);
+      const schema = await portico(
+        [
+          'contract',
+          'check',
+          fixture('json-schema/breaking.json'),
+          '--against',
+          url,
+          '--subject',
+          'incident.ticket.created',
+          '--format',
+          'json',
+        ],
+        env,
+      );
+      expect(schema.code).toBe(1);
+      expect(
+        (JSON.parse(schema.stdout) as { changes: ContractChange[] }).changes.map((c) => c.code),
+      ).toEqual(['max-length-added', 'required-added']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a breaking publish unless forced', async () => {
