@@ -79,15 +79,20 @@ export function registerCatalogRoutes(
         tags,
         params: nameParams,
         querystring: Type.Object({
-          force: Type.Boolean({ default: false }),
-          dryRun: Type.Boolean({ default: false }),
+          force: Type.Optional(
+            Type.Boolean({ default: false, description: 'Accept breaking changes' }),
+          ),
+          dryRun: Type.Optional(
+            Type.Boolean({ default: false, description: 'Only check and report' }),
+          ),
         }),
         body: ManifestBody,
         response: { 200: PublishResult, 201: PublishResult },
       },
     },
     async (request, reply) => {
-      const { force, dryRun } = request.query;
+      const force = request.query.force ?? false;
+      const dryRun = request.query.dryRun ?? false;
       const outcome = await catalog.publish(
         request.principal.tenant,
         request.params.name,
