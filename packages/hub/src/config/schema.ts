@@ -200,6 +200,8 @@ const SchemaRegistryConfig = Type.Object(
       description: "How stale another hub node's registry writes may be seen at publish.",
     }),
     domains: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$' }), DomainPolicy, {
+      // A key that is not a domain name is a typo, not a policy to ignore.
+      additionalProperties: false,
       default: {},
       description:
         'Publish-time policy per event domain (the first segment of the type), e.g. { "hr": { "forbidPii": true, "maxRetentionSeconds": 2592000 } }.',
