@@ -196,6 +196,33 @@ describe('endpoints API', () => {
   });
 });
 
+describe('reconcile (at start)', () => {
+  it('recreates a missing endpoint rule and removes rules of endpoints that are gone', async () => {
+    const rules = await t.auth('acme', ['rules:write', 'events:read']);
+    const ep = await createEndpoint('/rec-1', { eventTypes: ['recon.test.sent'] });
+    expect((await api('DELETE', `/v1/rules/${ep.ruleId}`, undefined, rules)).status).toBe(204);
+    const orphan = await api(
+      'POST',
+      '/v1/rules',
+      {
+        name: 'webhook-endpoint.ep_gone',
+        pattern: { type: ['recon.test.sent'] },
+        targets: [{ kind: 'webhook', endpointId: 'ep_gone' }],
+      },
+      rules,
+    );
+    expect(orphan.status).toBe(201);
+    await t.hub.webhooks.start();
+    const repaired = (await api('GET', `/v1/webhooks/endpoints/${ep.id}`)).body;
+    expect(repaired.ruleId).not.toBe(ep.ruleId);
+    expect((await api('GET', `/v1/rules/${repaired.ruleId}`, undefined, rules)).status).toBe(200);
+    expect((await api('GET', `/v1/rules/${orphan.body.id}`, undefined, rules)).status).toBe(404);
+    const id = await publish('recon.test.sent');
+    const got = await eventually(() => receiver.on('/rec-1')[0], 'a delivery after the repair');
+    expect(verified(ep.secret, got).id).toBe(id);
+  });
+});
+
 describe('delivery', () => {
   it('POSTs the CloudEvent in structured JSON with Standard Webhooks headers that both libraries verify', async () => {
     const ep = await createEndpoint('/d-1');

@@ -62,6 +62,7 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
       );
       await operational.endpointDisabled(endpoint, reason, now);
     },
+    logger: server.log,
     clock,
   });
   const health = new EndpointHealth({

@@ -40,6 +40,7 @@ export type EndpointServiceOptions = {
   changed(id: string): void;
   /** Called once when an endpoint goes from enabled to disabled by the hub itself. */
   onAutoDisabled(endpoint: Endpoint, reason: DisabledReason, now: number): Promise<void>;
+  logger?: { warn(obj: object, msg: string): void };
   clock?: () => number;
 };
 
@@ -162,7 +163,15 @@ export class EndpointService {
 
   /** Makes every endpoint's rule match the endpoint, and drops rules of endpoints that are gone. */
   async reconcile(): Promise<void> {
-    for (const endpoint of await this.#o.store.all()) await this.#syncRule(endpoint, false);
+    // Several nodes may start at once: one losing a race for a missing rule (its name is
+    // taken by the winner's) must not stop the hub; the next start looks again.
+    for (const endpoint of await this.#o.store.all())
+      await this.#syncRule(endpoint, false).catch((err: unknown) =>
+        this.#o.logger?.warn(
+          { err, endpoint: endpoint.id },
+          'webhooks: could not repair the rule of an endpoint',
+        ),
+      );
     const byId = new Map((await this.#o.store.all()).map((e) => [e.id, e]));
     for (const rule of await this.#o.rules.store.listEnabled()) {
       if (!rule.name.startsWith(RULE_NAME_PREFIX)) continue;
