@@ -522,7 +522,10 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
         // The two undelivered events, plus `b` again once its lease (from before) expires.
         const delivered: PulledEvent[] = [];
         for (let i = 0; i < 3 && delivered.length < 3; i++)
-          delivered.push(...(await pullWoken('workers', 'c2', 10)));
+          for (const e of await pullWoken('workers', 'c2', 10))
+            // On a loaded machine the short ack wait may run out between two pulls: a
+            // redelivery of an event already collected here is not what this test is about.
+            if (!delivered.some((d) => d.position === e.position)) delivered.push(e);
         expect(
           delivered.map((e) => [e.position, e.deliveryCount]).sort((x, y) => x[0]! - y[0]!),
         ).toEqual([

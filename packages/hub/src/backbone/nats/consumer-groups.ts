@@ -24,6 +24,7 @@ import { BoundedSet } from './bounded-set.ts';
 import { entryFrom } from './entries.ts';
 import { unavailableOr } from './nats-errors.ts';
 import { ConsumerGoneError, pullMessages } from './pull-request.ts';
+import { createSettlementBatcher } from './settlement-batcher.ts';
 import { isNotFound } from './stream-setup.ts';
 import { encodeToken, type SubjectLayout } from './subjects.ts';
 
@@ -63,6 +64,7 @@ const SETTLED_MEMORY = 100_000;
 export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGroups {
   const { nc, jsm, stream, layout, requestTimeoutMs, clock } = options;
   const settled = new BoundedSet<string>(SETTLED_MEMORY);
+  const settlements = createSettlementBatcher(nc, requestTimeoutMs);
   /** Ack wait per consumer, learnt from the server; refreshed by ensureGroup and getGroup. */
   const ackWaits = new Map<string, number>();
 
@@ -217,14 +219,23 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
       if (max <= 0) return [];
       // What is there now; else wait for one; then top up without waiting. Each request
       // is sized so that nothing is leased to a request nobody listens to any more.
+      // A lease is dated from when its pull was *sent* (JetStream starts the ack wait when it
+      // delivers, which is after that), so a busy event loop reading the answer late
+      // cannot make this node think a lease is still valid after JetStream redelivered it.
+      // A message that arrives while a request waits is dated at its arrival.
+      let sentAt = clock();
       let msgs = await pullOnce(durable, { batch: max, noWait: true });
+      let dated = msgs.map((msg) => toPulled(msg, ackWaitMs, sentAt));
       if (msgs.length === 0 && waitMs > 0) {
         msgs = await pullOnce(durable, { batch: 1, expiresMs: waitMs });
-        if (msgs.length === 1 && max > 1)
-          msgs.push(...(await pullOnce(durable, { batch: max - 1, noWait: true })));
+        dated = msgs.map((msg) => toPulled(msg, ackWaitMs, clock()));
+        if (msgs.length === 1 && max > 1) {
+          sentAt = clock();
+          const more = await pullOnce(durable, { batch: max - 1, noWait: true });
+          dated.push(...more.map((msg) => toPulled(msg, ackWaitMs, sentAt)));
+        }
       }
-      const pulledAt = clock();
-      return msgs.flatMap((msg) => toPulled(msg, ackWaitMs, pulledAt) ?? []);
+      return dated.flatMap((pulled) => pulled ?? []);
     },
 
     async settle(group, token, how) {
@@ -242,15 +253,9 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
             : how.delayMs > 0
               ? `-NAK ${JSON.stringify({ delay: nanos(how.delayMs) })}`
               : '-NAK';
-      try {
-        // A request, not a publish: JetStream answers once it has processed the ack, so
-        // a pull right after sees its effect.
-        await nc.request(lease.delivery.reply, body, { timeout: requestTimeoutMs });
-        // Two concurrent settlements of one token: only the first says true.
-        return settled.add(lease.delivery.reply);
-      } catch (error) {
-        throw unavailableOr(error);
-      }
+      await settlements.send(encodeToken(group), lease.delivery.reply, body);
+      // Two concurrent settlements of one token: only the first says true.
+      return settled.add(lease.delivery.reply);
     },
   };
 }

@@ -163,6 +163,47 @@ describe('NATS event log across nodes', () => {
     }
   });
 
+  it('settles a whole batch sent at once (acks, naks and terms batched into one round trip)', async () => {
+    const f = await fixture('sqlite');
+    const log = await openNatsEventLog(f.options);
+    try {
+      await log.ensureGroup({
+        name: 'bulk',
+        ackWaitMs: 30_000,
+        maxDeliver: 0,
+        startAt: 'beginning',
+      });
+      await log.append(Array.from({ length: 60 }, (_, i) => event('acme', `bulk-${i}`)));
+      const pulled = await log.pull('bulk', 'c1', 60, 0);
+      expect(pulled).toHaveLength(60);
+      // Issued in one tick, as the router does: every third is nacked, every fifth termed.
+      const outcomes = await Promise.all(
+        pulled.map((p, i) =>
+          i % 3 === 0
+            ? log.nack('bulk', p.token, 0)
+            : i % 5 === 0
+              ? log.term('bulk', p.token)
+              : log.ack('bulk', p.token),
+        ),
+      );
+      expect(outcomes.every(Boolean)).toBe(true);
+      // Settled before the calls returned: only the nacked ones come back, at once.
+      const again = await log.pull('bulk', 'c1', 60, 0);
+      expect(again.map((p) => p.event.id).sort()).toEqual(
+        pulled
+          .filter((_, i) => i % 3 === 0)
+          .map((p) => p.event.id)
+          .sort(),
+      );
+      expect(again.every((p) => p.deliveryCount === 2)).toBe(true);
+      await Promise.all(again.map((p) => log.ack('bulk', p.token)));
+      expect(await log.getGroup('bulk')).toMatchObject({ pending: 0, inflight: 0 });
+    } finally {
+      await log.close();
+      await f.cleanup();
+    }
+  });
+
   it('fails with StoreUnavailableError when NATS cannot be reached', async () => {
     await expect(
       openNatsEventLog({ servers: 'nats://127.0.0.1:1', stream: 'X' }),
