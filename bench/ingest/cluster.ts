@@ -6,6 +6,7 @@
 // uses a stream, subject prefix and database of its own and removes them at the end.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,16 @@ import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts
 import { DEV_KEY_FILE_NAME } from '../../packages/hub/src/auth/dev-key-file.ts';
 import { printTable, runLoad, type LoadResult } from '../lib/load.ts';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+
+/** A port nothing listens on now (other benchmarks may run on this machine too). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +50,8 @@ const stream = `PORTICO_BENCH_${run}`;
 const subjectPrefix = `portico_bench_${run}`;
 const database = `portico_bench_${run}`;
 const dir = mkdtempSync(join(tmpdir(), 'portico-bench-cluster-'));
-const embeddedPort = 18091;
-const clusterPort = 18092;
+const embeddedPort = await freePort();
+const clusterPort = await freePort();
 
 console.log(
   `bench/ingest --cluster: ${seconds}s per case, batch of ${batchSize}; hubs, NATS, PostgreSQL and the load generator share this machine's ${availableParallelism()} cores (noisy: others work on it too)`,
@@ -176,6 +187,7 @@ async function hubLatency(label: string, base: string): Promise<Latency> {
         headers: json,
         body: JSON.stringify({ consumer: 'c1', max: 100, waitSeconds: 1 }),
       });
+      if (!response.ok) throw new Error(`pull failed: ${response.status} ${await response.text()}`);
       const { messages } = (await response.json()) as {
         messages: Array<{ token: string; event: { id: string } }>;
       };
@@ -192,6 +204,7 @@ async function hubLatency(label: string, base: string): Promise<Latency> {
         });
     }
   })();
+  consumer.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   await new Promise((resolve) => setTimeout(resolve, 300)); // the consumer is waiting
   for (let i = 0; i < latencyEvents; i++) {
     const id = `${label}-lat-${i}`;
