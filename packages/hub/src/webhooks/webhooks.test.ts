@@ -54,8 +54,12 @@ async function createEndpoint(path: string, extra: Record<string, unknown> = {})
     ...extra,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
+  secretsByPath.set(path, [...(secretsByPath.get(path) ?? []), (res.body as Created).secret]);
   return res.body as Created;
 }
+
+/** Every secret an endpoint of the shared receiver ever had, by path (see the last test). */
+const secretsByPath = new Map<string, string[]>();
 
 let seq = 0;
 async function publish(type = 'billing.invoice.paid', data: unknown = { amount: 42 }, id?: string) {
@@ -393,6 +397,7 @@ describe('delivery', () => {
   it('signs with the old and the new secret during a rotation, then with the new one only', async () => {
     const ep = await createEndpoint('/d-8');
     const rotated = await api('POST', `/v1/webhooks/endpoints/${ep.id}/rotate-secret`, {});
+    secretsByPath.get('/d-8')!.push(rotated.body.secret);
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(ep.secret);
@@ -409,6 +414,7 @@ describe('delivery', () => {
     const again = await api('POST', `/v1/webhooks/endpoints/${ep.id}/rotate-secret`, {
       graceSeconds: 0,
     });
+    secretsByPath.get('/d-8')!.push(again.body.secret);
     await publish();
     const after = await eventually(() => receiver.on('/d-8')[1], 'a delivery after');
     expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
@@ -480,5 +486,25 @@ describe('delivery', () => {
       'the slow endpoint, once released',
       20_000,
     );
+  });
+});
+
+describe('every delivery', () => {
+  it('that the shared receiver got verifies with standardwebhooks', () => {
+    expect(receiver.requests.length).toBeGreaterThan(50);
+    for (const r of receiver.requests) {
+      const secrets = secretsByPath.get(r.path);
+      expect(secrets, r.path).toBeDefined();
+      // During a rotation one secret suffices; after a rotation only the newest verifies.
+      const ok = secrets!.some((secret) => {
+        try {
+          verified(secret, r);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(ok, `${r.path} ${r.headers['webhook-id']}`).toBe(true);
+    }
   });
 });
