@@ -160,6 +160,11 @@ describe('validation at publish: reject (the default)', () => {
       ),
     );
     expect(unknown).toMatchObject({ status: 422, body: { errors: [{ pointer: '/dataschema' }] } });
+    // Another registry's URL is the producer's business: the type's schema applies.
+    const elsewhere = 'https://confluent.example/subjects/ops.ticket.opened/versions/9';
+    const foreign = event('ops.ticket.opened', { title: 'x' }, { dataschema: elsewhere });
+    expect((await publish(foreign)).status).toBe(202);
+    expect((await stored(foreign.id)).dataschema).toBe(elsewhere);
     // Another tenant's subjects do not apply to this tenant's events, and vice versa.
     const globex = await t.auth('globex', ['events:publish']);
     expect((await publish(event('ops.ticket.opened', { title: 7 }), false, globex)).status).toBe(

@@ -3,19 +3,19 @@
  *
  * - By default the subject is the event `type` (`incident.ticket.created`), and the latest
  *   live version applies.
- * - `dataschema` may name a subject version instead: `.../subjects/<subject>/versions/<n>`
- *   (any prefix, e.g. the hub's own URL `/v1/registry/subjects/…`), or the bare relative
- *   form `<subject>/versions/<n>`; `<n>` may be `latest`. It pins a version, or lets
- *   several types share one subject.
- * - Any other `dataschema` (a URL of the producer's own) is left alone: the type decides.
+ * - `dataschema` may name a subject version of this registry instead:
+ *   `…/v1/registry/subjects/<subject>/versions/<n>` (relative, or on any host: the path
+ *   is what the hub stamps); `<n>` may be `latest`. It pins a version, or lets several
+ *   types share one subject.
+ * - Any other `dataschema` (a URL of the producer's own, another registry's) is left
+ *   alone: the type decides.
  */
 import type { VersionSpec } from './schema-registry.ts';
 
 export type SubjectChoice = { subject: string; version: VersionSpec; from: 'type' | 'dataschema' };
 
 const NAMED =
-  /(?:^|\/)subjects\/([A-Za-z0-9][A-Za-z0-9._-]{0,99})\/versions\/([1-9][0-9]{0,9}|latest)$/;
-const BARE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,99})\/versions\/([1-9][0-9]{0,9}|latest)$/;
+  /(?:^|\/)v1\/registry\/subjects\/([A-Za-z0-9][A-Za-z0-9._-]{0,99})\/versions\/([1-9][0-9]{0,9}|latest)$/;
 
 export function subjectFor(event: { type: string; dataschema?: string }): SubjectChoice {
   const named = typeof event.dataschema === 'string' ? namedVersion(event.dataschema) : undefined;
@@ -23,7 +23,7 @@ export function subjectFor(event: { type: string; dataschema?: string }): Subjec
 }
 
 function namedVersion(dataschema: string): SubjectChoice | undefined {
-  const match = NAMED.exec(dataschema) ?? BARE.exec(dataschema);
+  const match = NAMED.exec(dataschema);
   if (!match) return undefined;
   const version = match[2] === 'latest' ? 'latest' : Number(match[2]);
   return { subject: match[1]!, version, from: 'dataschema' };
