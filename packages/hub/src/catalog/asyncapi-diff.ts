@@ -6,9 +6,9 @@
  * | --------------------------------------------------------------- | -------- |
  * | channel removed, or its address changed                        | breaking |
  * | message removed from a channel, its content type changed        | breaking |
- * | `send` operation removed, its action/channel changed, or a message dropped from it | breaking |
+ * | sending operation removed, its action/channel changed, or a message dropped from it | breaking |
  * | payload or headers schema incompatible (see below)              | breaking |
- * | `receive` operation removed (the app stops reading: nobody breaks) | info  |
+ * | receiving operation removed (the app stops reading: nobody breaks) | info  |
  * | anything added                                                  | info     |
  *
  * A message's schema is its sender's contract: on a channel some operation `send`s to,
@@ -81,7 +81,8 @@ export function asyncApiChanges(
     previousOps.add(old.id());
     const where = at(`operation ${old.id()}`);
     const now = nextOps.get(old.id());
-    const sends = old.action() === 'send';
+    // isSend(): AsyncAPI 2's `subscribe` is the application sending (3.0's `send`).
+    const sends = old.isSend();
     if (!now) {
       out.push(
         sends
@@ -100,7 +101,7 @@ export function asyncApiChanges(
       );
       continue;
     }
-    if (old.action() !== now.action())
+    if (old.isSend() !== now.isSend())
       out.push({
         severity: 'breaking',
         code: 'operation-action-changed',
@@ -245,14 +246,9 @@ function partChanges(
 }
 
 function directionOf(channel: ChannelInterface): DataDirection {
-  const actions = new Set(
-    channel
-      .operations()
-      .all()
-      .map((o) => o.action()),
-  );
-  if (actions.has('send')) return 'writes';
-  if (actions.has('receive')) return 'reads';
+  const operations = channel.operations().all();
+  if (operations.some((o) => o.isSend())) return 'writes';
+  if (operations.some((o) => o.isReceive())) return 'reads';
   return 'both';
 }
 
