@@ -5,7 +5,7 @@
  * the tenant and subject an upstream sees are the ones the gateway verified. Client-bound:
  * hop-by-hop headers and framing go (the hub frames the response itself).
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
 
@@ -76,10 +76,20 @@ export function upstreamRequestHeaders(
 function childTraceparent(header: string | string[] | undefined): string {
   const value = (Array.isArray(header) ? header[0] : header)?.trim().toLowerCase();
   const match = value ? TRACEPARENT.exec(value) : null;
-  const span = randomBytes(8).toString('hex');
+  const span = randomHex(8);
   if (match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!))
     return `00-${match[1]}-${span}-${match[3]}`;
-  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
+  return `00-${randomHex(16)}-${span}-01`;
+}
+
+/**
+ * Random hex from randomUUID, which Node serves from an internal entropy cache (no syscall
+ * per request as with randomBytes). A v4 UUID has 122 random bits; 16 bytes of hex keep its
+ * fixed version nibble, which is harmless in trace and span ids.
+ */
+function randomHex(bytes: 8 | 16): string {
+  const hex = randomUUID().replaceAll('-', '');
+  return bytes === 16 ? hex : hex.slice(16);
 }
 
 export function clientResponseHeaders(

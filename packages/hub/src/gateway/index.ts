@@ -26,6 +26,7 @@ import { registerGatewayRoutes } from './gateway-routes.ts';
 import { ResponseCache } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { UpstreamClient } from './upstream-call.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
@@ -54,9 +55,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     allowCidrs: config.upstreams.allowCidrs,
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
+  // Verified tokens are remembered (until their exp, at most a minute): see verified-tokens.ts.
+  const authenticator = new VerifiedTokens(options.authenticator);
   await registerGatewayRoutes(options.server, {
     dictionary: options.dictionary,
-    authenticator: options.authenticator,
+    authenticator,
     client: new UpstreamClient(dispatcher, new CircuitBreakers()),
     buckets: new TokenBuckets(config.maxRateLimitKeys),
     quota: new DailyQuota(),
@@ -67,13 +70,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxRequestBytes: config.maxRequestBytes,
     maxEntryBytes: config.cache.maxEntryBytes,
   });
-  await createBff({
-    db: options.db,
-    server: options.server,
-    authenticator: options.authenticator,
-  });
+  await createBff({ db: options.db, server: options.server, authenticator });
   const graphql =
-    config.graphql.subgraphs.length > 0 ? await startGraphql(options, dispatcher) : undefined;
+    config.graphql.subgraphs.length > 0
+      ? await startGraphql({ ...options, authenticator }, dispatcher)
+      : undefined;
   return {
     close: async () => {
       await graphql?.close();

@@ -62,7 +62,10 @@ export class UpstreamClient {
           method: call.method as Dispatcher.HttpMethod,
           headers: call.headers,
           body: call.body ?? null,
-          signal: AbortSignal.timeout(call.timeoutMs),
+          // undici's own timers (no AbortSignal + timer per request): the deadline is for the
+          // response headers, and then for each gap between body chunks.
+          headersTimeout: call.timeoutMs,
+          bodyTimeout: call.timeoutMs,
         });
       } catch (error) {
         if (error instanceof SsrfBlockedError) {
@@ -70,7 +73,8 @@ export class UpstreamClient {
           throw gatewayProblems.blocked();
         }
         if (call.breaker) this.#breakers.failure(key, call.breaker);
-        const timedOut = (error as Error).name === 'TimeoutError';
+        const code = (error as { code?: string }).code;
+        const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
         if (last)
           throw timedOut ? gatewayProblems.timeout(call.timeoutMs) : gatewayProblems.unreachable();
         await pause(attempt);
