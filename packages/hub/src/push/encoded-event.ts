@@ -15,6 +15,7 @@ export class EncodedEvent {
   readonly entry: LogEntry;
   #eventJson: string | undefined;
   #sse: Map<string, Buffer> | undefined;
+  #sseWithId: Map<string, Buffer> | undefined;
   #ws: Map<string, Buffer> | undefined;
   #wsFrames: Map<string, Buffer> | undefined;
 
@@ -37,8 +38,10 @@ export class EncodedEvent {
 
   /** The SSE frame; `withId` decides whether it carries `id:` (see push-connection.ts). */
   sse(subscriptionIds: readonly string[], withId: boolean): Buffer {
-    const key = `${withId ? 'i' : 'n'}${idsKey(subscriptionIds)}`;
-    const cache = (this.#sse ??= new Map());
+    // One cache per variant, keyed by the id list alone: for the usual single id the key is
+    // that id's own string, whose hash V8 keeps, so a lookup allocates nothing.
+    const key = idsKey(subscriptionIds);
+    const cache = withId ? (this.#sseWithId ??= new Map()) : (this.#sse ??= new Map());
     let frame = cache.get(key);
     if (!frame) {
       const id = withId ? `id: ${this.entry.position}\n` : '';

@@ -103,18 +103,25 @@ export class ReplayJob {
           limit: pageSize,
         });
         if (this.#finished()) return;
-        // A page leaves in one write (see PushGateway.dispatch).
-        connection.transport.cork();
+        // A page leaves in as few writes as the send queue allows (corked), and waits for
+        // the peer whenever the next message would not fit in the queue's limit: a replay
+        // must never be what makes a reading client look slow.
+        const transport = connection.transport;
+        transport.cork();
         try {
           for (const entry of page) {
-            const ids = this.#matchingIds(entry);
-            if (ids.length > 0 && !connection.sendReplayed(new EncodedEvent(entry), ids, this))
-              return;
-            if (ids.length > 0) replayed++;
+            let ids = this.#matchingIds(entry);
+            if (ids.length > 0) {
+              const encoded = new EncodedEvent(entry);
+              if (!(await this.#room(encoded, ids))) return;
+              ids = this.#matchingIds(entry); // subscriptions may have gone while waiting
+              if (ids.length > 0 && !connection.sendReplayed(encoded, ids, this)) return;
+              if (ids.length > 0) replayed++;
+            }
             this.cursor = entry.position;
           }
         } finally {
-          connection.transport.uncork();
+          transport.uncork();
         }
         if (page.length < pageSize && !this.#overflowed) break;
         await connection.transport.drained(this.#options.resumeBelowBytes);
@@ -129,6 +136,25 @@ export class ReplayJob {
       // Also when the replay ended early (its subscriptions removed): ids must not stay withheld.
       if (this.primary) this.#connection.primaryReplayFinished();
     }
+  }
+
+  /**
+   * Waits until the message fits in the send queue's limit (false if the replay should stop
+   * meanwhile). A message alone larger than the limit waits for an empty queue, which the
+   * connection always accepts.
+   */
+  async #room(encoded: EncodedEvent, ids: readonly string[]): Promise<boolean> {
+    const transport = this.#connection.transport;
+    const limit = this.#options.maxBufferBytes;
+    // The frame is cached per event and id list, so sizing it costs nothing later; an SSE
+    // `id:` line adds at most 21 bytes.
+    const bytes = transport.frameEvent(encoded, ids, false).length + 21;
+    const queued = transport.queuedBytes();
+    if (queued === 0 || queued + bytes <= limit) return true;
+    transport.uncork();
+    await transport.drained(Math.max(0, Math.min(this.#options.resumeBelowBytes, limit - bytes)));
+    transport.cork();
+    return !this.#finished();
   }
 
   #finished(): boolean {

@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READ, startPushHub, until, type PushHub } from './push-test-kit.ts';
+import { READ, SseClient, startPushHub, until, WsClient, type PushHub } from './push-test-kit.ts';
 
 const LIMIT = 256 * 1024;
 let h: PushHub;
@@ -60,6 +60,52 @@ describe('a reader that keeps reading', () => {
     await until(() => events.length === 10, 'all ten events');
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
+  });
+});
+
+/** ~800 KB of history for `tenant`, three times the queue limit; returns the positions. */
+async function history(tenant: string): Promise<number[]> {
+  const pad = 'y'.repeat(20 * 1024);
+  const positions: number[] = [];
+  for (let i = 0; i < 4; i++)
+    positions.push(
+      ...(await h.publish(
+        tenant,
+        Array.from({ length: 10 }, () => ({ type: 'bulk.item.created', data: { pad } })),
+      )),
+    );
+  return positions;
+}
+
+describe('a replay larger than the queue limit', () => {
+  it('over WebSocket is paced by the socket draining, and arrives whole', async () => {
+    const positions = await history('replay-ws');
+    const ws = await WsClient.open(`${h.wsBase}/v1/ws`, {
+      authorization: `Bearer ${await h.token('replay-ws', READ)}`,
+    });
+    try {
+      ws.send({ type: 'subscribe', id: 'bulk', topic: 'bulk.>', from: 0 });
+      await ws.next('caught-up');
+      expect(ws.events().map((m) => m.position)).toEqual(positions);
+      expect(ws.socket.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('over SSE is paced by the socket draining, and arrives whole', async () => {
+    const positions = await history('replay-sse');
+    const client = new SseClient(
+      `${h.base}/v1/stream?topic=bulk.>&from=0`,
+      await h.token('replay-sse', READ),
+    );
+    try {
+      await client.next('caught-up', () => true, 20_000);
+      expect(client.positions()).toEqual(positions);
+      expect(client.inbox.items.some((m) => m.type === 'reconnect')).toBe(false);
+    } finally {
+      client.close();
+    }
   });
 });
 

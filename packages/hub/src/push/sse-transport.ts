@@ -2,6 +2,12 @@
  * Server-Sent Events on a raw HTTP response (the route hijacks it from Fastify).
  * `res.writableLength` counts both the response's and the socket's user-space buffers,
  * which is exactly the memory a slow reader pins.
+ *
+ * Once the response owns its socket (`res.socket` is set: it is the connection's current
+ * response, its head already handed to the socket), messages are written to the socket
+ * directly. The stream has no chunked framing (see the constructor), so the bytes are the
+ * same, and a write skips ServerResponse's per-write cork and next-tick uncork. Before that
+ * (a pipelined request waiting its turn) they go through `res.write`, which queues them.
  */
 import type { ServerResponse } from 'node:http';
 import type { EncodedEvent } from './encoded-event.ts';
@@ -56,7 +62,13 @@ export class SseTransport implements Transport {
   }
 
   write(frame: Buffer): void {
-    if (!this.closed) this.#res.write(frame);
+    if (!this.closed) this.#write(frame);
+  }
+
+  #write(data: Buffer | string): void {
+    const socket = this.#res.socket;
+    if (socket) socket.write(data);
+    else this.#res.write(data);
   }
 
   // The socket's cork, not the response's: ServerResponse.uncork() re-sends its held chunks
@@ -70,25 +82,27 @@ export class SseTransport implements Transport {
   }
 
   control(type: string, payload: Record<string, unknown>): void {
-    if (!this.closed) this.#res.write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
+    if (!this.closed) this.#write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
   }
 
   heartbeat(): boolean {
     // A comment line keeps proxies and the browser from timing the stream out; when bytes
     // are already queued the stream is not idle and the comment would only add to them.
-    if (!this.closed && this.#res.writableLength === 0) this.#res.write(HEARTBEAT);
+    if (!this.closed && this.#res.writableLength === 0) this.#write(HEARTBEAT);
     return !this.#closed;
   }
 
   async drained(bytes: number): Promise<void> {
     while (!this.closed && this.#res.writableLength > bytes) {
+      // Direct writes fill the socket, so its 'drain' is the one to wait for.
+      const source = this.#res.socket ?? this.#res;
       await new Promise<void>((resolve) => {
         const done = () => {
-          this.#res.off('drain', done);
+          source.off('drain', done);
           this.#res.off('close', done);
           resolve();
         };
-        this.#res.on('drain', done);
+        source.on('drain', done);
         this.#res.on('close', done);
       });
     }
@@ -98,7 +112,7 @@ export class SseTransport implements Transport {
     if (this.closed) return;
     if (reason !== CloseReason.clientClosed) {
       const event = reason === CloseReason.tokenExpired ? 'expired' : 'reconnect';
-      this.#res.write(`event: ${event}\ndata: ${JSON.stringify({ reason, detail })}\n\n`);
+      this.#write(`event: ${event}\ndata: ${JSON.stringify({ reason, detail })}\n\n`);
     }
     this.#ended = true;
     this.#res.end();
