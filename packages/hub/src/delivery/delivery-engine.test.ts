@@ -108,6 +108,40 @@ describe('per-destination limits', () => {
   });
 });
 
+describe('deferring', () => {
+  it('sends a delivery deferred past its maximum age to the DLQ without counting an attempt', async () => {
+    let asked = 0;
+    t.hub.routing.targets.register(
+      'always-later',
+      {
+        async deliver() {
+          asked++;
+          return { outcome: 'deferred', delayMs: 0 };
+        },
+      },
+      { retry: { maxAgeMs: 1000 } },
+      { refField: 'dest', description: 'a test destination that never has room' },
+    );
+    const rule = await rc.createRule('later', {
+      name: 'later',
+      pattern: titled('later'),
+      targets: [{ kind: 'always-later', dest: 'x' }],
+    });
+    await rc.publish('later', [{ data: { title: 'later' } }]);
+    const entry = await waitFor(
+      async () => (await rc.api('later', 'GET', `/v1/dlq?ruleId=${rule.id}`)).json().entries[0],
+      'the DLQ entry',
+    );
+    expect(entry).toMatchObject({ reason: 'max-age', attempts: 0, lastAttemptAt: null });
+    const log = (await rc.api('later', 'GET', `/v1/deliveries/${entry.id}/attempts`)).json();
+    expect(log.attempts).toEqual([]);
+    // Asked again and again, but with a floor between asks (no spinning): at most
+    // 1000 ms / 10 ms + 1 asks, however fast the machine.
+    expect(asked).toBeGreaterThan(1);
+    expect(asked).toBeLessThanOrEqual(101);
+  });
+});
+
 describe('ordered mode', () => {
   it('keeps order per partition key, and a failing key blocks only itself', async () => {
     let k1Blocked = true;

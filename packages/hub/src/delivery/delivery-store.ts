@@ -259,12 +259,15 @@ export class DeliveryStore {
     error: string,
     reason: string,
     attempt?: AttemptRecord,
+    /** False when no attempt was made (a deferred delivery that ran out of time). */
+    attempted = true,
   ): Promise<boolean> {
     return this.#settle(
-      `update deliveries set status = 'dead', attempts = attempts + 1, lease_token = null,
-         dead_at = $3, last_attempt_at = $3, last_error = $4, reason = $5
+      `update deliveries set status = 'dead', attempts = attempts + $6, lease_token = null,
+         dead_at = $3, last_attempt_at = ${attempted ? '$3' : 'last_attempt_at'},
+         last_error = $4, reason = $5
        where id = $1 and lease_token = $2`,
-      [id, token, now, clip(error), reason],
+      [id, token, now, clip(error), reason, attempted ? 1 : 0],
       attempt,
     );
   }

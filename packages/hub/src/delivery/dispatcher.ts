@@ -281,14 +281,17 @@ export class Dispatcher {
   /** Gives the delivery back untouched, due in `delayMs` (or to the DLQ past its maximum age). */
   async #defer(sender: RegisteredSender, row: ClaimedDelivery, delayMs: number): Promise<number> {
     const now = this.#clock();
-    const dueAt = now + (Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
+    // A floor, so that a target deferring with no delay cannot spin the dispatcher.
+    const dueAt = now + (Number.isFinite(delayMs) ? Math.max(MIN_DEFER_MS, delayMs) : MIN_DEFER_MS);
     const policy = resolvePolicy(sender.retry, row.target['retry'] as RetryOverride | undefined);
     if (dueAt - row.startedAt <= policy.maxAgeMs) {
       await this.#store.release(row.id, row.leaseToken, dueAt);
       return dueAt;
     }
     const error = row.lastError ?? 'deferred by the target past the maximum age';
-    if (await this.#store.settleDead(row.id, row.leaseToken, now, error, 'max-age')) {
+    if (
+      await this.#store.settleDead(row.id, row.leaseToken, now, error, 'max-age', undefined, false)
+    ) {
       this.#metrics.attempts.inc({ kind: row.kind, outcome: 'dead' });
       this.#metrics.deadLettered.inc({
         owner: row.owner,
@@ -379,6 +382,9 @@ function slots(sender: RegisteredSender, state: TargetState): number {
   const own = sender.concurrencyOf?.(state.ref);
   return own === undefined || !(own >= 1) ? sender.concurrency : Math.min(sender.concurrency, own);
 }
+
+/** The shortest wait after a target defers a delivery. */
+const MIN_DEFER_MS = 10;
 
 type SettledResult = Exclude<DeliveryResult, { outcome: 'deferred' }>;
 /** One attempt's answer, and how the attempt log names its outcome (a timeout is a retry too). */
