@@ -25,6 +25,14 @@ export class BoundedCache<K, V> {
     return value;
   }
 
+  /**
+   * Like `get` without marking the entry as recently used: for hot paths where a Map
+   * delete + insert per call would cost more than an occasional early eviction.
+   */
+  peek(key: K): V | undefined {
+    return this.#entries.get(key);
+  }
+
   set(key: K, value: V): void {
     this.#entries.delete(key);
     this.#entries.set(key, value);

@@ -72,7 +72,7 @@ export class PublishCache {
    */
   peek(tenant: string, subject: string, version: VersionSpec): PublishTarget | null | undefined {
     if (this.#now() - this.#checkedAt >= this.#refreshMs) return undefined;
-    return this.#settled.get(`${tenant}\u0000${subject}\u0000${version}`);
+    return this.#settled.peek(`${tenant}\u0000${subject}\u0000${version}`);
   }
 
   async target(

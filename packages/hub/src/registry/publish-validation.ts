@@ -45,6 +45,13 @@ export function createPublishChecks(options: PublishValidationOptions): PublishC
     labelNames: ['result'],
     registers: [options.metrics],
   });
+  // Bound once: a labelled inc() hashes its labels on every call, per event here.
+  const counted = {
+    valid: validations.labels({ result: 'valid' }),
+    rejected: validations.labels({ result: 'rejected' }),
+    warned: validations.labels({ result: 'warned' }),
+  };
+  const governed = (type: string) => Object.hasOwn(domains, domainOf(type));
   const decisions = new Counter({
     name: 'portico_publish_policy_decisions_total',
     help: 'Publish-time policy decisions in governed domains, by domain, outcome and rule',
@@ -82,7 +89,7 @@ export function createPublishChecks(options: PublishValidationOptions): PublishC
     if (event.dataschema === undefined)
       event.dataschema = dataschemaFor(target.subject, target.version);
     if (event.data === undefined && event.data_base64 !== undefined) {
-      validations.inc({ result: 'rejected' });
+      counted.rejected.inc();
       return {
         outcome: 'reject',
         detail: `type "${event.type}" has a registered JSON Schema; its data must be JSON, not data_base64`,
@@ -90,15 +97,16 @@ export function createPublishChecks(options: PublishValidationOptions): PublishC
       };
     }
     const result = target.compiled.validate(event.data);
-    findings.set(event, { hasSchema: true, pii: result.pii });
+    // Only the policy of a governed domain reads the findings.
+    if (governed(event.type)) findings.set(event, { hasSchema: true, pii: result.pii });
     if (result.errors.length === 0) {
-      validations.inc({ result: 'valid' });
+      counted.valid.inc();
       return { outcome: 'accept' };
     }
     const errors = result.errors.map((e) => ({ pointer: `/data${e.pointer}`, detail: e.detail }));
     const against = `schema "${target.subject}" version ${target.version} (id ${target.id})`;
     if (target.mode === 'warn') {
-      validations.inc({ result: 'warned' });
+      counted.warned.inc();
       const listed = errors.slice(0, MAX_WARNED_FIELDS).map((e) => `${e.pointer} ${e.detail}`);
       const more =
         errors.length > MAX_WARNED_FIELDS ? `, and ${errors.length - MAX_WARNED_FIELDS} more` : '';
@@ -107,7 +115,7 @@ export function createPublishChecks(options: PublishValidationOptions): PublishC
         warnings: [`data does not match ${against}: ${listed.join(', ')}${more}`],
       };
     }
-    validations.inc({ result: 'rejected' });
+    counted.rejected.inc();
     return {
       outcome: 'reject',
       detail: `data does not match ${against}: ${errors[0]!.pointer} ${errors[0]!.detail}${

@@ -28,7 +28,7 @@ export type ValidationResult = {
   /** Failing fields, as JSON pointers into the validated value ("" is the value itself). */
   errors: FieldProblem[];
   /** Pointers of values present under a subschema marked `x-pii: true`. */
-  pii: string[];
+  pii: readonly string[];
 };
 
 export type CompiledSchema = {
@@ -113,12 +113,14 @@ export class SchemaCompiler {
   }
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 type Built = { validate: ReturnType<Ajv['compile']>; pii: string[] };
 
 function run(built: Built, value: unknown) {
   built.pii.length = 0;
   const ok = built.validate(value);
-  const pii = [...new Set(built.pii)];
+  const pii = built.pii.length === 0 ? NONE : [...new Set(built.pii)];
   built.pii.length = 0;
   return { ok, pii, errors: built.validate.errors ?? [] };
 }
