@@ -15,7 +15,7 @@ import {
   type Policy,
 } from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
-import { problems } from '../http/problem.ts';
+import { ProblemError, problems } from '../http/problem.ts';
 import { requirePrincipal } from '../http/request-principal.ts';
 import type { Cors } from './cors.ts';
 import type { DailyQuota } from './daily-quota.ts';
@@ -176,12 +176,18 @@ async function handle(
     });
   } catch (error) {
     deps.metrics.outcome(route, 'gateway_error');
+    // Upstream trouble is not the hub failing: answered here and logged as a warning, so an
+    // outage (each fast-failed request of an open circuit) does not flood the error log.
+    if (error instanceof ProblemError) {
+      request.log.warn({ status: error.status, upstream: apiName }, error.message);
+      return sendProblem(reply, request, error);
+    }
     throw error;
   }
   const outHeaders = clientResponseHeaders(response.headers);
   if (response.status >= 400) {
     deps.metrics.outcome(route, 'upstream_error');
-    return upstreamError(reply, response.status, outHeaders, response.body);
+    return upstreamError(request, reply, response.status, outHeaders, response.body);
   }
   deps.metrics.outcome(route, 'proxied');
   if (cacheable && method === 'GET') {
@@ -211,6 +217,7 @@ async function handle(
 
 /** An upstream error in the one problem model, with the upstream's status kept. */
 async function upstreamError(
+  request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   headers: Record<string, string | string[]>,
@@ -230,7 +237,20 @@ async function upstreamError(
       detail = text.slice(0, 1024);
     }
   } else if (type.startsWith('text/')) detail = text.slice(0, 1024);
-  throw gatewayProblems.upstream(status, detail);
+  return sendProblem(reply, request, gatewayProblems.upstream(status, detail));
+}
+
+/** Renders a problem as the hub's error handler does, without logging it as a hub failure. */
+function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  problem: ProblemError,
+): FastifyReply {
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type('application/problem+json')
+    .send(problem.toBody(request.url.split('?')[0]));
 }
 
 async function readCapped(body: Readable, max: number): Promise<string> {
