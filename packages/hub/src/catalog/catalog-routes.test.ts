@@ -497,6 +497,26 @@ describe('ugly input is a 4xx problem', { timeout: 60_000 }, () => {
     expect(res.body.errors[0].detail).toBe('is nested deeper than 256 levels');
   });
 
+  it('refuses event schemas too large for the AsyncAPI parser to check', async () => {
+    const res = await call('PUT', '/v1/catalog/apps/big-enum', {
+      body: {
+        name: 'big-enum',
+        owner: { team: 't' },
+        domain: 'x',
+        events: {
+          publishes: [
+            { type: 'x.a.b', schema: { enum: Array.from({ length: 6000 }, (_, i) => i) } },
+          ],
+        },
+      },
+    });
+    expectProblem(res, 400);
+    expect(res.body.errors[0]).toMatchObject({
+      pointer: '/events',
+      detail: expect.stringMatching(/too large to check: more than 5000 JSON values/),
+    });
+  });
+
   it('refuses oversized manifests with 413', async () => {
     const big = {
       name: 'big',

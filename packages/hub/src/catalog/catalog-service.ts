@@ -43,6 +43,9 @@ export type PublishOutcome = {
   report: ContractReport;
 };
 
+/** JSON values (objects, arrays, scalars) the AsyncAPI document of one app may have. */
+export const MAX_ASYNCAPI_NODES = 5000;
+
 const REF = /^(.+?)(?:\/versions\/([1-9][0-9]*|latest))?$/;
 
 export class CatalogService {
@@ -168,6 +171,16 @@ export class CatalogService {
       version: '0',
       env: this.#env,
     });
+    // The parser's rulesets grow faster than linearly with the document (a 16,000-value
+    // enum takes half a minute): bound what one publish may make it chew.
+    const nodes = countNodes(own, MAX_ASYNCAPI_NODES);
+    if (nodes > MAX_ASYNCAPI_NODES)
+      throw invalid([
+        {
+          pointer: '/events',
+          detail: `the event schemas are too large to check: more than ${MAX_ASYNCAPI_NODES} JSON values in all (split the app, or move large enums out of the payload schemas)`,
+        },
+      ]);
     const parsed = await this.#asyncapi.parse(own);
     if (parsed.errors.length > 0)
       throw invalid(
@@ -310,6 +323,18 @@ function consumerChanges(
     }
   }
   return out;
+}
+
+/** Counts JSON values up to just past `limit` (iteratively: the input may be deep). */
+function countNodes(root: unknown, limit: number): number {
+  const stack: unknown[] = [root];
+  let n = 0;
+  while (stack.length > 0 && n <= limit) {
+    const value = stack.pop();
+    n += 1;
+    if (typeof value === 'object' && value !== null) stack.push(...Object.values(value));
+  }
+  return n;
 }
 
 function invalid(errors: FieldError[]): ProblemError {
