@@ -6,6 +6,7 @@
  * nothing to keep in step. Safe while other nodes run (migrations take a lock, see
  * store/migrations.ts). Prints the migrations it applied.
  */
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { buildHub } from '../app.ts';
@@ -27,7 +28,9 @@ export async function runMigrate(args: string[]): Promise<number> {
       ? `PostgreSQL ${redactUrl(config.store.url)}`
       : `SQLite in ${resolve(config.dataDir)}`;
 
-  const db = openDatabase(config.store, { dataDir: resolve(config.dataDir) });
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true }); // the embedded store's file lives there
+  const db = openDatabase(config.store, { dataDir });
   try {
     const before = await appliedIds(db);
     const hub = await buildHub(config);
