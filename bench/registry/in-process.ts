@@ -24,7 +24,7 @@ export async function inProcessIngest(options: {
   batchSize: number;
   rounds: number;
   roundMs: number;
-}): Promise<{ plain: number; validated: number; checkMicros: number }> {
+}): Promise<{ plain: number; control: number; validated: number; checkMicros: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-registry-inproc-'));
   const state = openSqliteDatabase(join(dir, 'state.db'));
   await state.migrate(REGISTRY_MIGRATIONS);
@@ -56,6 +56,8 @@ export async function inProcessIngest(options: {
   };
   const plain = ingestor('plain', []);
   const validated = ingestor('validated', checks);
+  // A second, identical unvalidated ingestor: how far two equal cases differ in this run.
+  const control = ingestor('control', []);
   const principal = {
     tenant: 'bench',
     subject: 'bench',
@@ -89,11 +91,14 @@ export async function inProcessIngest(options: {
   };
   let bestPlain = 0;
   let bestValidated = 0;
+  let bestControl = 0;
   await round(plain.ingestor); // warm-up
   await round(validated.ingestor);
+  await round(control.ingestor);
   for (let i = 0; i < options.rounds; i++) {
     bestPlain = Math.max(bestPlain, await round(plain.ingestor));
     bestValidated = Math.max(bestValidated, await round(validated.ingestor));
+    bestControl = Math.max(bestControl, await round(control.ingestor));
   }
   // The checks alone, on prepared events (what validation adds per event).
   const events = batch().map((e) => ({
@@ -112,7 +117,8 @@ export async function inProcessIngest(options: {
   const checkMicros = ((performance.now() - started) * 1000) / (repeats * events.length);
   await plain.log.close();
   await validated.log.close();
+  await control.log.close();
   await state.close();
   rmSync(dir, { recursive: true, force: true });
-  return { plain: bestPlain, validated: bestValidated, checkMicros };
+  return { plain: bestPlain, control: bestControl, validated: bestValidated, checkMicros };
 }
