@@ -23,13 +23,14 @@
  */
 import type { ContractChange } from './contract-change.ts';
 import type { OpenApiDocument } from './openapi-document.ts';
-import { schemaChanges } from './schema-diff.ts';
+import { schemaChanges, type DataDirection } from './schema-diff.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 type Obj = Record<string, unknown>;
 
-type Side = { doc: OpenApiDocument; components: unknown };
+/** One document, normalised; `memo` (on the previous side) caches schema comparisons. */
+type Side = { doc: OpenApiDocument; components: unknown; memo: Map<string, ContractChange[]> };
 
 type Parameter = {
   name: string;
@@ -177,14 +178,7 @@ function parameterChanges(
     const oldSchema = parameterSchema(old);
     const newSchema = parameterSchema(p);
     if (oldSchema !== undefined && newSchema !== undefined)
-      out.push(
-        ...schemaChanges(
-          withComponents(oldSchema, a),
-          withComponents(newSchema, b),
-          'reads',
-          label,
-        ),
-      );
+      out.push(...compareSchemas(a, b, oldSchema, newSchema, 'reads', label));
   }
   for (const [key, old] of before)
     if (!after.has(key) && old.in !== 'path')
@@ -258,14 +252,7 @@ function requestBodyChanges(
     }
     const s0 = isObj(media) ? media.schema : undefined;
     if (s0 !== undefined && match.schema !== undefined)
-      out.push(
-        ...schemaChanges(
-          withComponents(s0, a),
-          withComponents(match.schema, b),
-          'reads',
-          `${label} ${type}`,
-        ),
-      );
+      out.push(...compareSchemas(a, b, s0, match.schema, 'reads', `${label} ${type}`));
   }
   for (const type of Object.keys(newContent))
     if (!(type in oldContent))
@@ -328,14 +315,7 @@ function responseChanges(
       }
       const s0 = isObj(media) ? media.schema : undefined;
       if (s0 !== undefined && match.schema !== undefined)
-        out.push(
-          ...schemaChanges(
-            withComponents(s0, a),
-            withComponents(match.schema, b),
-            'writes',
-            `${label} ${type}`,
-          ),
-        );
+        out.push(...compareSchemas(a, b, s0, match.schema, 'writes', `${label} ${type}`));
     }
     const oldHeaders = isObj(old.headers) ? old.headers : {};
     const newHeaders = isObj(now.headers) ? now.headers : {};
@@ -361,9 +341,11 @@ function responseChanges(
         newHeader.schema !== undefined
       )
         out.push(
-          ...schemaChanges(
-            withComponents(header.schema, a),
-            withComponents(newHeader.schema, b),
+          ...compareSchemas(
+            a,
+            b,
+            header.schema,
+            newHeader.schema,
             'writes',
             `${label} header ${name}`,
           ),
@@ -436,6 +418,28 @@ function deref(s: Side, value: unknown, depth = 0): unknown {
   return deref(s, target, depth + 1);
 }
 
+/**
+ * A schema change in context. Operations share schemas (the same `$ref` in every response
+ * of a resource): each distinct pair is compared once per document pair, so a large API
+ * with one changed component costs one walk per distinct schema, not one per operation.
+ */
+function compareSchemas(
+  a: Side,
+  b: Side,
+  before: unknown,
+  after: unknown,
+  how: DataDirection,
+  location: string,
+): ContractChange[] {
+  const key = `${how}\u0000${JSON.stringify(before)}\u0000${JSON.stringify(after)}`;
+  let found = a.memo.get(key);
+  if (!found) {
+    found = schemaChanges(withComponents(before, a), withComponents(after, b), how, '');
+    a.memo.set(key, found);
+  }
+  return found.map((c) => ({ ...c, location }));
+}
+
 function withComponents(schema: unknown, s: Side): unknown {
   if (!isObj(schema) || s.components === undefined) return schema;
   return { ...schema, components: s.components };
@@ -443,7 +447,7 @@ function withComponents(schema: unknown, s: Side): unknown {
 
 function side(doc: OpenApiDocument): Side {
   const normalised = doc.openapi.startsWith('3.0') ? (nullableToType(doc) as OpenApiDocument) : doc;
-  return { doc: normalised, components: normalised.components };
+  return { doc: normalised, components: normalised.components, memo: new Map() };
 }
 
 /** OpenAPI 3.0's `nullable: true` as JSON Schema: `type: T` becomes `type: [T, "null"]`. */
