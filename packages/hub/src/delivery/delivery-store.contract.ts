@@ -284,6 +284,30 @@ export function describeDeliveryStoreContract(
       expect(await store.pendingTargets()).toHaveLength(1);
     });
 
+    it('can send a delivery to the DLQ without counting an attempt (deferred too long)', async () => {
+      const store = await fresh();
+      await store.insertBatch([delivery()], T0);
+      const [d] = await store.claim(KEY_A, 1, T0, LEASE);
+      expect(
+        await store.settleDead(
+          d!.id,
+          d!.leaseToken,
+          T0 + 5,
+          'deferred',
+          'max-age',
+          undefined,
+          false,
+        ),
+      ).toBe(true);
+      expect(await store.getById(d!.id)).toMatchObject({
+        status: 'dead',
+        attempts: 0,
+        lastAttemptAt: null,
+        deadAt: T0 + 5,
+        reason: 'max-age',
+      });
+    });
+
     it('logs each settled attempt with its settle, across replays; a lost lease logs nothing', async () => {
       const store = await fresh();
       const log = new AttemptLog(opened[opened.length - 1]!);
