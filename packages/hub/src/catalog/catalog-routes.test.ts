@@ -284,6 +284,20 @@ describe('publishing an app', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it("keeps /openapi.json Portico's own, describing the catalog routes", async () => {
+    const res = await t.hub.server.inject({ method: 'GET', url: '/openapi.json' });
+    const doc = JSON.parse(res.body) as { info: { title: string }; paths: Record<string, unknown> };
+    expect(doc.info.title).toBe('Portico');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/catalog',
+        '/v1/catalog/asyncapi.json',
+        '/v1/catalog/apps/{name}',
+        '/v1/catalog/apps/{name}/openapi.json',
+      ]),
+    );
+  });
+
   it('deletes an app', async () => {
     expect((await call('DELETE', '/v1/catalog/apps/shipping')).status).toBe(204);
     expect((await call('GET', '/v1/catalog/apps/shipping')).status).toBe(404);
