@@ -82,7 +82,8 @@ async function handle(
     if (!headers) throw problems.forbidden('this origin is not allowed to call the gateway');
     return reply.code(204).headers(headers).send();
   }
-  reply.headers(deps.cors.responseHeaders(origin));
+  const corsHeaders = deps.cors.responseHeaders(origin);
+  reply.headers(corsHeaders);
 
   const raw = request.raw.url ?? '/';
   const q = raw.indexOf('?');
@@ -155,7 +156,7 @@ async function handle(
       deps.metrics.outcome(route, 'cache_hit');
       return reply
         .code(hit.status)
-        .headers(hit.headers)
+        .headers(withCorsVary(hit.headers, corsHeaders))
         .header('age', String(Math.floor((Date.now() - hit.storedAt) / 1000)))
         .header('x-portico-cache', 'HIT')
         .send(method === 'HEAD' ? undefined : hit.body);
@@ -184,7 +185,7 @@ async function handle(
     }
     throw error;
   }
-  const outHeaders = clientResponseHeaders(response.headers);
+  const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
   if (response.status >= 400) {
     deps.metrics.outcome(route, 'upstream_error');
     return upstreamError(request, reply, response.status, outHeaders, response.body);
@@ -238,6 +239,16 @@ async function upstreamError(
     }
   } else if (type.startsWith('text/')) detail = text.slice(0, 1024);
   return sendProblem(reply, request, gatewayProblems.upstream(status, detail));
+}
+
+/** The upstream's `Vary` with `origin` added when CORS answered for an origin. */
+function withCorsVary<T extends Record<string, string | string[]>>(
+  headers: T,
+  cors: Record<string, string>,
+): T {
+  if (!cors.vary) return headers;
+  const vary = headers.vary;
+  return { ...headers, vary: vary ? `${String(vary)}, origin` : 'origin' };
 }
 
 /** Renders a problem as the hub's error handler does, without logging it as a hub failure. */

@@ -455,6 +455,7 @@ describe('gateway', () => {
     });
     expect(actual.headers['access-control-allow-origin']).toBe('https://portal.example.com');
     expect(actual.headers['access-control-expose-headers']).toContain('ratelimit');
+    expect(actual.headers.vary).toBe('origin');
   });
 
   it('routes to an override set upstream for requests presenting it', async () => {

@@ -21,7 +21,7 @@ export function checkRateLimits(
   app: string,
 ): Record<string, string> {
   if (policy.quotaPerDay !== undefined) {
-    const wait = quota.take(`${route}|${principal.tenant}`, policy.quotaPerDay);
+    const wait = quota.take(`${route}\0${principal.tenant}`, policy.quotaPerDay);
     if (wait !== undefined)
       throw gatewayProblems.rateLimited(
         `the daily quota of ${policy.quotaPerDay} requests for this API is used up`,
@@ -33,8 +33,8 @@ export function checkRateLimits(
   if (!limits) return {};
   const ids = {
     tenant: principal.tenant,
-    app: `${principal.tenant}/${app}`,
-    client: `${principal.tenant}/${principal.subject}`,
+    app: `${principal.tenant}\0${app}`,
+    client: `${principal.tenant}\0${principal.subject}`,
   };
   const policies: string[] = [];
   const checks: { kind: string; key: string; spec: BucketSpec }[] = [];
@@ -44,7 +44,7 @@ export function checkRateLimits(
     policies.push(
       `"${kind}";q=${spec.burst};w=${Math.max(1, Math.ceil(spec.burst / spec.perSecond))}`,
     );
-    checks.push({ kind, key: `${kind}|${route}|${ids[kind]}`, spec });
+    checks.push({ kind, key: `${kind}\0${route}\0${ids[kind]}`, spec });
   }
   let tightest: { kind: string; verdict: BucketVerdict; burst: number } | undefined;
   let denied: { kind: string; verdict: BucketVerdict } | undefined;
