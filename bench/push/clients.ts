@@ -77,15 +77,19 @@ async function connectOne(index: number): Promise<void> {
               return;
             }
             // Everyone else: count event frames (each has one "\ndata: " or starts with it)
-            // without decoding, minding a marker split across chunks.
-            const scan = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+            // without decoding or copying the chunk; a marker split across two chunks is
+            // found in the few bytes around the seam.
+            if (tail.length > 0) {
+              const seam = Buffer.concat([tail, chunk.subarray(0, DATA_MARKER.length - 1)]);
+              if (seam.includes(DATA_MARKER)) count();
+            }
             for (
-              let at = scan.indexOf(DATA_MARKER);
+              let at = chunk.indexOf(DATA_MARKER);
               at !== -1;
-              at = scan.indexOf(DATA_MARKER, at + 1)
+              at = chunk.indexOf(DATA_MARKER, at + 1)
             )
               count();
-            tail = scan.subarray(Math.max(0, scan.length - DATA_MARKER.length + 1));
+            tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - DATA_MARKER.length + 1)));
           });
         },
       );
