@@ -59,7 +59,7 @@ const MAX_ERRORS_REPORTED = 50;
 /**
  * ajv's compile time grows faster than linearly with a schema's size (seconds for a
  * 300 KB schema), and it blocks the event loop. Above this size, refs are not inlined and
- * the generated code is not optimised: compiles about 5x faster, validates slower, which
+ * the generated code is not optimised: compiles 3 to 8x faster, validates slower, which
  * matters less than a stalled hub for schemas that big (bench/registry measures both).
  */
 const LARGE_SCHEMA_CHARS = 64 * 1024;
