@@ -31,7 +31,7 @@ export class LeafMatcher {
   /** Prefix/suffix text (case-folded for the ignore-case kinds), folded text, or CIDR bit prefix. */
   text = '';
   /** WILDCARD: literal segments between stars. */
-  segments: string[] = [];
+  segments: readonly string[] = NO_SEGMENTS;
   /** NUMERIC bounds. */
   lo = -Infinity;
   hi = Infinity;
@@ -39,7 +39,7 @@ export class LeafMatcher {
   hiInclusive = false;
   /** BUT_VALUES / BUT_IGNORE_CASE: excluded values; BUT_WILDCARD: excluded wildcards. */
   excluded: Set<unknown> = EMPTY;
-  excludedWildcards: string[][] = [];
+  excludedWildcards: readonly (readonly string[])[] = NO_WILDCARDS;
 
   constructor(kind: number) {
     this.kind = kind;
@@ -47,6 +47,9 @@ export class LeafMatcher {
 }
 
 const EMPTY: Set<unknown> = new Set();
+// Shared by every matcher of another kind: 100k rules need 100k matchers or more.
+const NO_SEGMENTS: readonly string[] = Object.freeze([]);
+const NO_WILDCARDS: readonly (readonly string[])[] = Object.freeze([]);
 
 export function foldCase(text: string): string {
   return text.toLowerCase();
