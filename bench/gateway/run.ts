@@ -17,7 +17,8 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6
 const seconds = Number(values.seconds);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const main = here('../../packages/hub/src/main.ts');
-const ports = { upstream: 18091, fastify: 18092, portico: 18093, nginx: 18094 };
+// A range no other bench uses (they run concurrently on this machine).
+const ports = { upstream: 18291, fastify: 18292, portico: 18293, nginx: 18294 };
 const upstream = `http://127.0.0.1:${ports.upstream}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-gateway-'));
 const PATH = '/api/orders/v1/orders/o-1';
