@@ -192,6 +192,12 @@ describe('publishing an app', { timeout: 60_000 }, () => {
     ).toEqual([]);
   });
 
+  it('does not store the same manifest twice', async () => {
+    const again = await call('PUT', '/v1/catalog/apps/billing', { body: v1 });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ revision: 1, created: false, unchanged: true });
+  });
+
   it('accepts a compatible revision and reports what changed', async () => {
     const res = await call('PUT', '/v1/catalog/apps/billing', { body: v2compatible });
     expect(res.status).toBe(200);

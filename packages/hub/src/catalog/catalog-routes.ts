@@ -32,6 +32,9 @@ const PublishResult = Type.Object({
   created: Type.Boolean(),
   forced: Type.Boolean({ description: 'Breaking changes were accepted with ?force=true' }),
   dryRun: Type.Boolean(),
+  unchanged: Type.Boolean({
+    description: 'Same manifest as the current revision: not stored again',
+  }),
   report: Report,
 });
 
@@ -58,6 +61,7 @@ export function registerCatalogRoutes(
     created: o.created,
     forced: o.forced,
     dryRun: o.dryRun,
+    unchanged: o.unchanged,
     report: o.report,
   });
 

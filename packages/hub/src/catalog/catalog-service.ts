@@ -40,6 +40,8 @@ export type PublishOutcome = {
   created: boolean;
   forced: boolean;
   dryRun: boolean;
+  /** The manifest equals the current revision: nothing was written. */
+  unchanged: boolean;
   report: ContractReport;
 };
 
@@ -103,6 +105,7 @@ export class CatalogService {
         created: !previous,
         forced: false,
         dryRun: true,
+        unchanged: false,
         report,
       };
     if (report.breaking && !options.force) {
@@ -112,6 +115,16 @@ export class CatalogService {
         { ...report },
       );
     }
+    // CI publishes on every build: the same manifest again is not a new revision.
+    if (previous && JSON.stringify(previous.manifest) === JSON.stringify(manifest))
+      return {
+        app: previous,
+        created: false,
+        forced: false,
+        dryRun: false,
+        unchanged: true,
+        report,
+      };
     if (!previous && (await this.#store.count(tenant)) >= this.#maxApps)
       throw problems.conflict(`the limit of ${this.#maxApps} apps per tenant is reached`, {
         limit: this.#maxApps,
@@ -121,7 +134,14 @@ export class CatalogService {
         forced: report.breaking,
         changes: report.changes,
       });
-      return { app, created: !previous, forced: report.breaking, dryRun: false, report };
+      return {
+        app,
+        created: !previous,
+        forced: report.breaking,
+        dryRun: false,
+        unchanged: false,
+        report,
+      };
     } catch (error) {
       if (error instanceof RevisionConflictError)
         throw problems.conflict(

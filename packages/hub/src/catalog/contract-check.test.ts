@@ -238,7 +238,7 @@ describe('the portico CLI', { timeout: 120_000 }, () => {
     );
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/registered billing as revision 1/);
+    expect(first.stdout).toMatch(/billing: registered as revision 1/);
   });
 
   it('checks manifests and API files against the hub', async () => {
@@ -362,7 +362,7 @@ describe('the portico CLI', { timeout: 120_000 }, () => {
       env,
     );
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toMatch(/updated billing as revision 2 \(breaking changes forced\)/);
+    expect(forced.stdout).toMatch(/billing: updated as revision 2 \(breaking changes forced\)/);
 
     // Unknown app: nothing to compare. A missing --app: usage error.
     const none = await portico(

@@ -86,9 +86,16 @@ async function publish(args: string[]): Promise<number> {
     const report = body.report as ContractReport;
     if (values.format !== 'json') {
       process.stdout.write(formatReport(report));
+      const revision = String(body.revision);
+      const outcome = values['dry-run']
+        ? 'checked (dry run)'
+        : body.created
+          ? `registered as revision ${revision}`
+          : body.unchanged
+            ? `unchanged (still revision ${revision})`
+            : `updated as revision ${revision}`;
       process.stdout.write(
-        `${values['dry-run'] ? 'checked (dry run)' : body.created ? 'registered' : 'updated'} ${file.manifest.name}` +
-          `${values['dry-run'] ? '' : ` as revision ${String(body.revision)}`}${body.forced ? ' (breaking changes forced)' : ''}\n`,
+        `${file.manifest.name}: ${outcome}${body.forced ? ' (breaking changes forced)' : ''}\n`,
       );
     }
     return values['dry-run'] && report.breaking ? 1 : 0;
