@@ -139,6 +139,14 @@ describe('app manifests', () => {
         ContractInputError,
       );
       await expect(readContractFile(join(dir, 'app.json'), tools)).rejects.toThrow(/\/owner\/team/);
+      // Missing required fields: still recognised as a manifest, and said what is missing.
+      writeFileSync(
+        join(dir, 'billing.json'),
+        JSON.stringify({ name: 'billing', owner: { team: 't' } }),
+      );
+      await expect(readContractFile(join(dir, 'billing.json'), tools)).rejects.toThrow(
+        /not a valid app manifest[\s\S]*\/domain/,
+      );
       await expect(readContractFile(join(dir, 'missing.json'), tools)).rejects.toThrow(/ENOENT/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

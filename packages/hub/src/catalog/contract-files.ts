@@ -1,7 +1,7 @@
 /**
  * Contract files as `portico contract check` and `portico app publish` read them: JSON or
  * YAML, recognised by their content: an OpenAPI document (`openapi`), an AsyncAPI document
- * (`asyncapi`), an app manifest (`name` + `owner` + `domain`), else a JSON Schema. Every
+ * (`asyncapi`), an app manifest (see `looksLikeManifest`), else a JSON Schema. Every
  * file is validated with the same parsers as the hub, so a file the CLI accepts is one the
  * hub accepts. A manifest's file paths are resolved relative to the manifest.
  */
@@ -56,7 +56,7 @@ export async function readContractFile(path: string, tools: ContractTools): Prom
       throw new ContractInputError(`${path} is not a valid AsyncAPI document`, parsed.errors);
     return { kind: 'asyncapi', path, doc: parsed.document };
   }
-  if (isObject(value) && 'name' in value && 'owner' in value && 'domain' in value)
+  if (isObject(value) && looksLikeManifest(value, path))
     return { kind: 'manifest', path, manifest: await inlineManifest(value, path, tools) };
   const problems = tools.validator.schemaProblems(value, '');
   if (problems.length > 0)
@@ -135,6 +135,16 @@ async function readStructured(path: string): Promise<unknown> {
       `${basename(path)} is neither JSON nor YAML: ${(error as Error).message.split('\n')[0]}`,
     );
   }
+}
+
+/**
+ * A manifest by its name or `$schema`, or by its keys: a manifest that lacks a required
+ * field should be reported as an invalid manifest, not compared as a JSON Schema.
+ */
+function looksLikeManifest(value: Record<string, unknown>, path: string): boolean {
+  if (/(^|[./\\])app\.(json|ya?ml)$/.test(basename(path))) return true;
+  if (typeof value.$schema === 'string' && value.$schema.includes('portico.app')) return true;
+  return 'name' in value && ['owner', 'domain', 'apis', 'events', 'ui'].some((k) => k in value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
