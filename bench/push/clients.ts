@@ -5,7 +5,7 @@
  * the machine shares. One connection in PROBE_EVERY parses each message for its latency;
  * the others only count, so the client's parsing cost does not drown the server's.
  */
-import { request, type IncomingMessage } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { now } from './clock.ts';
 import { LightWs } from './light-ws.ts';
 
@@ -43,59 +43,63 @@ async function connectOne(index: number): Promise<void> {
   const probe = index % PROBE_EVERY === 0;
   const { kind, port, token } = target;
   if (kind === 'portico-sse') {
+    // A raw socket, like the light WebSocket client: the response head is read once, then
+    // the body (no chunked framing: the stream ends with the connection) is scanned.
     await new Promise<void>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: `/v1/stream?topic=${TOPIC}`,
-          headers: { authorization: `Bearer ${token}` },
-          agent: false,
-        },
-        (res: IncomingMessage) => {
-          if (res.statusCode !== 200) return reject(new Error(`SSE status ${res.statusCode}`));
-          let carry = '';
-          let ready = false;
-          let tail: Buffer = Buffer.alloc(0);
-          res.on('data', (chunk: Buffer) => {
-            if (!ready || probe) {
-              // Set-up, and the probes: split into frames and read them.
-              const frames = (carry + chunk.toString()).split('\n\n');
-              carry = frames.pop()!;
-              for (const frame of frames) {
-                if (!ready) {
-                  if (frame.startsWith('event: ready')) {
-                    ready = true;
-                    resolve();
-                  }
-                } else if (frame.startsWith('id:') || frame.startsWith('data:'))
-                  onMessage(
-                    probe,
-                    () => JSON.parse(frame.slice(frame.indexOf('data: ') + 6)).event,
-                  );
-              }
-              return;
-            }
-            // Everyone else: count event frames (each has one "\ndata: " or starts with it)
-            // without decoding or copying the chunk; a marker split across two chunks is
-            // found in the few bytes around the seam.
-            if (tail.length > 0) {
-              const seam = Buffer.concat([tail, chunk.subarray(0, DATA_MARKER.length - 1)]);
-              if (seam.includes(DATA_MARKER)) count();
-            }
-            for (
-              let at = chunk.indexOf(DATA_MARKER);
-              at !== -1;
-              at = chunk.indexOf(DATA_MARKER, at + 1)
-            )
-              count();
-            tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - DATA_MARKER.length + 1)));
-          });
-        },
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.setNoDelay(true);
+      socket.once('error', reject);
+      socket.write(
+        `GET /v1/stream?topic=${TOPIC} HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
+          `authorization: Bearer ${token}\r\naccept: text/event-stream\r\n\r\n`,
       );
-      req.on('error', reject);
-      req.end();
-      closers.push(() => req.destroy());
+      closers.push(() => socket.destroy());
+      let head: Buffer | undefined = Buffer.alloc(0);
+      let carry = '';
+      let ready = false;
+      let tail: Buffer = Buffer.alloc(0);
+      const onBody = (chunk: Buffer): void => {
+        if (!ready || probe) {
+          // Set-up, and the probes: split into frames and read them.
+          const frames = (carry + chunk.toString()).split('\n\n');
+          carry = frames.pop()!;
+          for (const frame of frames) {
+            if (!ready) {
+              if (frame.startsWith('event: ready')) {
+                ready = true;
+                resolve();
+              }
+            } else if (frame.startsWith('id:') || frame.startsWith('data:'))
+              onMessage(probe, () => JSON.parse(frame.slice(frame.indexOf('data: ') + 6)).event);
+          }
+          return;
+        }
+        // Everyone else: count event frames (each has one "\ndata: " or starts with it)
+        // without decoding or copying the chunk; a marker split across two chunks is
+        // found in the few bytes around the seam.
+        if (tail.length > 0) {
+          const seam = Buffer.concat([tail, chunk.subarray(0, DATA_MARKER.length - 1)]);
+          if (seam.includes(DATA_MARKER)) count();
+        }
+        for (
+          let at = chunk.indexOf(DATA_MARKER);
+          at !== -1;
+          at = chunk.indexOf(DATA_MARKER, at + 1)
+        )
+          count();
+        tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - DATA_MARKER.length + 1)));
+      };
+      socket.on('data', (data: Buffer) => {
+        if (head === undefined) return onBody(data);
+        head = Buffer.concat([head, data]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const status = head.subarray(0, head.indexOf('\r\n')).toString();
+        if (!status.startsWith('HTTP/1.1 200')) return reject(new Error(`SSE: ${status}`));
+        const rest = head.subarray(end + 4);
+        head = undefined;
+        if (rest.length > 0) onBody(rest);
+      });
     });
     return;
   }
