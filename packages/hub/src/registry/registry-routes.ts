@@ -249,6 +249,25 @@ export function registerRegistryRoutes(server: HubServer, deps: { registry: Sche
         },
       );
 
+      scope.get(
+        '/subjects/:subject/versions/:version/referencedby',
+        {
+          config: read,
+          schema: {
+            tags,
+            summary: 'Ids of the live schemas that reference this version',
+            params: VersionParams,
+            response: { 200: Type.Array(Type.Integer()) },
+          },
+        },
+        async (request) =>
+          registry.referencedBy(
+            request.principal.tenant,
+            request.params.subject,
+            parseVersion(request.params.version),
+          ),
+      );
+
       scope.post(
         '/subjects/:subject/versions',
         {
@@ -438,6 +457,18 @@ export function registerRegistryRoutes(server: HubServer, deps: { registry: Sche
           },
         },
         async (request) => putConfig(request.principal.tenant, GLOBAL, request.body),
+      );
+      scope.delete(
+        '/config',
+        {
+          config: write,
+          schema: {
+            tags,
+            summary: "Reset the tenant's config to the hub's defaults",
+            response: configResponse,
+          },
+        },
+        async (request) => show(await registry.deleteConfig(request.principal.tenant, GLOBAL)),
       );
       scope.get(
         '/config/:subject',

@@ -137,7 +137,11 @@ describe('references', () => {
     const refs = [
       { name: 'https://schemas.example.com/money.json', subject: 'common.money', version: 1 },
     ];
-    expect((await register('shop.order.placed', order, { references: refs })).status).toBe(200);
+    const placed = await register('shop.order.placed', order, { references: refs });
+    expect(placed.status).toBe(200);
+    expect((await call('GET', '/subjects/common.money/versions/1/referencedby')).body).toEqual([
+      placed.body['id'],
+    ]);
     // A reference to a version that does not exist, or a $ref nobody declared: 422.
     const missing = await register('shop.order.paid', order, {
       references: [{ ...refs[0], version: 7 }],
@@ -261,6 +265,9 @@ describe('tenant isolation', () => {
     // B's config is B's own; changing it leaves A's alone.
     await asB('PUT', '/config', { compatibility: 'NONE' });
     expect((await call('GET', '/config')).body).toMatchObject({ compatibilityLevel: 'BACKWARD' });
+    expect((await asB('GET', '/config')).body).toMatchObject({ compatibilityLevel: 'NONE' });
+    await asB('DELETE', '/config');
+    expect((await asB('GET', '/config')).body).toMatchObject({ compatibilityLevel: 'BACKWARD' });
     // A reference into another tenant's subject does not resolve.
     const ref = await asB('POST', '/subjects/fin.invoice.copied/versions', {
       schema: JSON.stringify({ $ref: 'inv.json' }),

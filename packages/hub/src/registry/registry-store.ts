@@ -168,14 +168,18 @@ export class RegistryStore {
     tenant: string,
     subject: string,
     version: number,
-  ): Promise<{ subject: string; version: number }[]> {
-    const rows = await q.query<{ subject: string; version: number }>(
-      `select v.subject, v.version from registry_schema_refs r
+  ): Promise<{ subject: string; version: number; schemaId: number }[]> {
+    const rows = await q.query<{ subject: string; version: number; schema_id: number }>(
+      `select v.subject, v.version, v.schema_id from registry_schema_refs r
        join registry_versions v on v.tenant = r.tenant and v.schema_id = r.schema_id and v.deleted = 0
        where r.tenant = $1 and r.subject = $2 and r.version = $3 order by v.subject, v.version`,
       [tenant, subject, version],
     );
-    return rows.map((r) => ({ subject: r.subject, version: Number(r.version) }));
+    return rows.map((r) => ({
+      subject: r.subject,
+      version: Number(r.version),
+      schemaId: Number(r.schema_id),
+    }));
   }
 
   async subjects(q: SqlExecutor, tenant: string, includeDeleted: boolean): Promise<string[]> {

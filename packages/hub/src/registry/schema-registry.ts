@@ -228,6 +228,14 @@ export class SchemaRegistry {
     };
   }
 
+  /** Ids of the live schemas that reference a version (Confluent's `referencedby`). */
+  async referencedBy(tenant: string, subject: string, spec: VersionSpec): Promise<number[]> {
+    const db = this.#store.db;
+    const version = await this.#findVersion(db, tenant, subject, spec, false);
+    const users = await this.#store.referencedBy(db, tenant, subject, version.version);
+    return [...new Set(users.map((u) => u.schemaId))].sort((a, b) => a - b);
+  }
+
   async schemaUses(tenant: string, id: number): Promise<{ subject: string; version: number }[]> {
     const uses = await this.#store.usesOfSchema(this.#store.db, tenant, id);
     if (uses.length === 0) throw notFound.schema(`schema ${id} not found`);
