@@ -45,6 +45,8 @@ export type GatewayRouteDeps = {
 const PATH = /^\/api\/([^/]+)\/([^/]+)(\/[^?]*)?$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Responses up to this size (by Content-Length) are buffered rather than streamed. */
+const SMALL_BODY = 64 * 1024;
 /** Error bodies are read up to this much to be carried in the problem. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -213,6 +215,14 @@ async function handle(
       .header('x-portico-cache', 'BYPASS')
       .send(read.stream);
   }
+  // Small bodies of known length are read whole: one write with a Content-Length is much
+  // cheaper than piping a stream with chunked encoding. Others stream as they come.
+  const length = Number(response.headers['content-length']);
+  if (length <= SMALL_BODY && method !== 'HEAD')
+    return reply
+      .code(response.status)
+      .headers(outHeaders)
+      .send(Buffer.from(await response.body.arrayBuffer()));
   return reply.code(response.status).headers(outHeaders).send(response.body);
 }
 
