@@ -166,6 +166,7 @@ async function handle(
   }
 
   let response;
+  const started = performance.now();
   try {
     response = await deps.client.call({
       upstream,
@@ -187,6 +188,7 @@ async function handle(
     }
     throw error;
   }
+  deps.metrics.upstreamLatency(route, response.status, (performance.now() - started) / 1000);
   const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
   if (response.status >= 400) {
     deps.metrics.outcome(route, 'upstream_error');

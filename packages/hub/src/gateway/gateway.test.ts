@@ -159,6 +159,13 @@ describe('gateway', () => {
     });
     expect(posted.statusCode).toBe(200);
     expect(u.seen[1]).toMatchObject({ method: 'POST', url: '/base/items', body: '{"sku":"a"}' });
+    const metrics = await t.hub.metrics.metrics();
+    expect(metrics).toContain(
+      'portico_gateway_requests_total{route="orders/v2",outcome="proxied"} 2',
+    );
+    expect(metrics).toMatch(
+      /portico_gateway_upstream_seconds_count\{route="orders\/v2",status="2xx"\} 2/,
+    );
   });
 
   it('answers 401, 404 and 400 before calling anything', async () => {
