@@ -9,6 +9,7 @@ import { problems, ProblemError, type FieldError } from '../http/problem.ts';
 import { checkCompatibility } from '../registry/compatibility/index.ts';
 import { AsyncApiParser } from './asyncapi-document.ts';
 import { buildAsyncApi } from './asyncapi-export.ts';
+import { eventsAsyncApiProblems } from './events-check.ts';
 import { RevisionConflictError, type CatalogStore, type StoredApp } from './catalog-store.ts';
 import { toReport, type ContractChange, type ContractReport } from './contract-change.ts';
 import { manifestChanges } from './manifest-diff.ts';
@@ -44,9 +45,6 @@ export type PublishOutcome = {
   unchanged: boolean;
   report: ContractReport;
 };
-
-/** JSON values (objects, arrays, scalars) the AsyncAPI document of one app may have. */
-export const MAX_ASYNCAPI_NODES = 5000;
 
 const REF = /^(.+?)(?:\/versions\/([1-9][0-9]*|latest))?$/;
 
@@ -186,29 +184,11 @@ export class CatalogService {
     errors.push(...(await schemaOf.load([manifest])));
     if (errors.length > 0) throw invalid(errors);
     // The app's events must make a valid AsyncAPI document (payloads included).
-    const own = buildAsyncApi([{ manifest, schemaOf: schemaOf.sync }], {
-      title: manifest.name,
-      version: '0',
+    const events = await eventsAsyncApiProblems(manifest, schemaOf.sync, {
       env: this.#env,
+      parser: this.#asyncapi,
     });
-    // The parser's rulesets grow faster than linearly with the document (a 16,000-value
-    // enum takes half a minute): bound what one publish may make it chew.
-    const nodes = countNodes(own, MAX_ASYNCAPI_NODES);
-    if (nodes > MAX_ASYNCAPI_NODES)
-      throw invalid([
-        {
-          pointer: '/events',
-          detail: `the event schemas are too large to check: more than ${MAX_ASYNCAPI_NODES} JSON values in all (split the app, or move large enums out of the payload schemas)`,
-        },
-      ]);
-    const parsed = await this.#asyncapi.parse(own);
-    if (parsed.errors.length > 0)
-      throw invalid(
-        parsed.errors.map((e) => ({
-          pointer: '/events',
-          detail: `the events do not make a valid AsyncAPI document: at ${e.pointer}: ${e.detail}`,
-        })),
-      );
+    if (events.length > 0) throw invalid(events);
     return manifest;
   }
 
@@ -343,18 +323,6 @@ function consumerChanges(
     }
   }
   return out;
-}
-
-/** Counts JSON values up to just past `limit` (iteratively: the input may be deep). */
-function countNodes(root: unknown, limit: number): number {
-  const stack: unknown[] = [root];
-  let n = 0;
-  while (stack.length > 0 && n <= limit) {
-    const value = stack.pop();
-    n += 1;
-    if (typeof value === 'object' && value !== null) stack.push(...Object.values(value));
-  }
-  return n;
 }
 
 function invalid(errors: FieldError[]): ProblemError {

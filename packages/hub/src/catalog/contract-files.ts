@@ -11,6 +11,7 @@ import type { AsyncAPIDocumentInterface } from '@asyncapi/parser';
 import { parse as parseYaml } from 'yaml';
 import type { FieldError } from '../http/problem.ts';
 import type { AsyncApiParser } from './asyncapi-document.ts';
+import { eventsAsyncApiProblems } from './events-check.ts';
 import type { AppManifest } from './manifest-schema.ts';
 import { bundleOpenApiFile, openApiProblems, type OpenApiDocument } from './openapi-document.ts';
 import { deeperThan, MAX_DEPTH, type ManifestValidator } from './validate-manifest.ts';
@@ -107,6 +108,15 @@ async function inlineManifest(
   const problems = tools.validator.validate(manifest, { inline: true });
   for (const [i, api] of (manifest.apis ?? []).entries())
     problems.push(...(await openApiProblems(api.openapi, `/apis/${i}/openapi`)));
+  if (problems.length === 0)
+    // As the hub will; a `schemaRef` cannot be read offline, so its event has no payload here.
+    problems.push(
+      ...(await eventsAsyncApiProblems(
+        manifest,
+        (e) => (typeof e.schema === 'string' ? undefined : e.schema),
+        { env: 'dev', parser: tools.asyncapi },
+      )),
+    );
   if (problems.length > 0)
     throw new ContractInputError(`${path} is not a valid app manifest`, problems);
   return manifest;
