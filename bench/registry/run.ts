@@ -224,7 +224,7 @@ try {
   started = performance.now();
   compiler.compile(v2, '2020-12');
   console.log(
-    `the same schema: meta-schema check ${metaMs.toFixed(0)} ms, ajv compile ${(performance.now() - started).toFixed(0)} ms (both run at registration; the compile also on the first publish of a type)`,
+    `the same schema: meta-schema check ${metaMs.toFixed(0)} ms, ajv compile ${(performance.now() - started).toFixed(0)} ms (both run at registration; the compile also on another node's first publish of the type)`,
   );
 
   const subject = 'bench.catalog.updated';

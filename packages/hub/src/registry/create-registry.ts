@@ -44,6 +44,7 @@ export async function createSchemaRegistry(options: {
     // The cache needs the registry, and the registry tells the cache about its writes
     // (only ever after this function returned, so `cache` is set by then).
     onChange: () => cache.invalidate(),
+    onCompiled: (tenant, id, compiled) => cache.prime(tenant, id, compiled),
   });
   const cache = new PublishCache({ registry, store, refreshMs: config.cacheRefreshMs });
   registerRegistryRoutes(server, { registry });

@@ -65,6 +65,11 @@ export class PublishCache {
     this.#settled.clear();
   }
 
+  /** Keeps a validator compiled elsewhere (at registration) for a schema id. */
+  prime(tenant: string, id: number, compiled: CompiledSchema): void {
+    this.#compiled.set(`${tenant}\u0000${id}`, Promise.resolve(compiled));
+  }
+
   /**
    * The hot path, synchronous: the target when it is already resolved and the cache is
    * fresh; `null` when known to be unregistered; `undefined` when `target` must be asked.

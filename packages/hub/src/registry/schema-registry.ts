@@ -97,6 +97,7 @@ type Prepared = {
   references: SchemaReference[];
   referenced: ReferencedSchema[];
   fingerprint: string;
+  compiled: CompiledSchema;
 };
 
 /** Bounds a reference graph: deeper or larger graphs are refused rather than walked. */
@@ -127,6 +128,7 @@ export class SchemaRegistry {
   readonly #compiler: SchemaCompiler;
   readonly #defaults: RegistryDefaults;
   readonly #onChange: () => void;
+  readonly #onCompiled: (tenant: string, id: number, compiled: CompiledSchema) => void;
 
   constructor(options: {
     store: RegistryStore;
@@ -134,11 +136,17 @@ export class SchemaRegistry {
     defaults?: Partial<RegistryDefaults>;
     /** Called after every committed write (publish-time caches drop what they hold). */
     onChange?: () => void;
+    /**
+     * Called with the validator compiled while registering a new schema id, so that the
+     * first event of the type does not compile it again (seconds for a very large schema).
+     */
+    onCompiled?: (tenant: string, id: number, compiled: CompiledSchema) => void;
   }) {
     this.#store = options.store;
     this.#compiler = options.compiler;
     this.#defaults = { ...DEFAULTS, ...options.defaults };
     this.#onChange = options.onChange ?? (() => {});
+    this.#onCompiled = options.onCompiled ?? (() => {});
   }
 
   /**
@@ -155,7 +163,8 @@ export class SchemaRegistry {
       const live = await this.#store.versions(tx, tenant, subject, false);
       const existing = await this.#store.schemaByFingerprint(tx, tenant, prepared.fingerprint);
       const same = existing && live.find((v) => v.schemaId === existing.id);
-      if (existing && same) return { id: existing.id, version: same.version, created: false };
+      if (existing && same)
+        return { id: existing.id, version: same.version, created: false, compiled: undefined };
 
       const config = await this.#effective(tx, tenant, subject);
       const incompatibilities = await this.#check(tx, tenant, prepared, live, config, 'all');
@@ -173,10 +182,13 @@ export class SchemaRegistry {
       const all = await this.#store.versions(tx, tenant, subject, true);
       const version = (all[all.length - 1]?.version ?? 0) + 1;
       await this.#store.insertVersion(tx, tenant, subject, version, id);
-      return { id, version, created: true };
+      return { id, version, created: true, compiled: prepared.compiled };
     });
-    if (result.created) this.#onChange();
-    return result;
+    if (result.created) {
+      this.#onCompiled(tenant, result.id, result.compiled!);
+      this.#onChange();
+    }
+    return { id: result.id, version: result.version, created: result.created };
   }
 
   /** The version of `subject` holding this exact schema (Confluent's `POST /subjects/{s}`). */
@@ -546,8 +558,9 @@ export class SchemaRegistry {
     if (meta.length > 0)
       throw invalidSchema(`the schema is not a valid ${dialect} JSON Schema`, meta);
     const referenced = await this.#loadReferences(q, tenant, references);
+    let compiled: CompiledSchema;
     try {
-      this.#compiler.compile(schema, dialect, referenced);
+      compiled = this.#compiler.compile(schema, dialect, referenced);
     } catch (error) {
       if (error instanceof SchemaCompileError)
         throw invalidSchema(`the schema cannot be compiled: ${error.message}`, error.problems);
@@ -560,6 +573,7 @@ export class SchemaRegistry {
       references,
       referenced,
       fingerprint: fingerprint(schema, references),
+      compiled,
     };
   }
 
