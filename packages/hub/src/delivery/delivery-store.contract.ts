@@ -128,6 +128,55 @@ export function describeDeliveryStoreContract(
       });
     });
 
+    it('settles and claims issued at the same moment (one shared commit) each get their own answer', async () => {
+      const store = await fresh();
+      const log = new AttemptLog(opened[opened.length - 1]!);
+      await store.insertBatch(
+        Array.from({ length: 12 }, () => delivery()),
+        T0,
+      );
+      const leased = await store.claim(KEY_A, 8, T0, LEASE);
+      expect(leased).toHaveLength(8);
+      const t1 = T0 + 10;
+      // All at once: six good settles, one with a stale lease token, one retry, and claims.
+      const [settles, claimedA, claimedB] = await Promise.all([
+        Promise.all([
+          ...leased
+            .slice(0, 6)
+            .map((d) => store.settleDelivered(d.id, d.leaseToken, t1, attemptOn(d, t1))),
+          store.settleDelivered(leased[6]!.id, 'stale', t1, attemptOn(leased[6]!, t1)),
+          store.settleRetry(
+            leased[7]!.id,
+            leased[7]!.leaseToken,
+            t1,
+            t1 + 1000,
+            'HTTP 503',
+            attemptOn(leased[7]!, t1),
+          ),
+        ]),
+        store.claim(KEY_A, 3, t1, LEASE),
+        store.claim(KEY_A, 3, t1, LEASE),
+      ]);
+      expect(settles).toEqual([true, true, true, true, true, true, false, true]);
+      // The four never-leased rows are shared out between the two claims, none twice.
+      const ids = [...claimedA, ...claimedB].map((d) => d.id);
+      expect(ids).toHaveLength(4);
+      expect(new Set(ids).size).toBe(4);
+      expect(ids.some((id) => leased.some((d) => d.id === id))).toBe(false);
+      for (const d of leased.slice(0, 6)) {
+        expect(await store.getById(d.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+        expect(await log.forDelivery(d.id)).toHaveLength(1);
+      }
+      // The stale settle changed nothing and left no attempt record.
+      expect(await store.getById(leased[6]!.id)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(await log.forDelivery(leased[6]!.id)).toEqual([]);
+      expect(await store.getById(leased[7]!.id)).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        dueAt: t1 + 1000,
+      });
+    });
+
     it("claims per target: one target's backlog does not hide another's", async () => {
       const store = await fresh();
       await store.insertBatch(

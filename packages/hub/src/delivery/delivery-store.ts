@@ -13,6 +13,7 @@ import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
 import { targetKey } from './target-key.ts';
+import { TransactionBatcher } from './transaction-batcher.ts';
 
 export type NewDelivery = {
   /** The event's dedupe identity (hashed tenant + source + id). */
@@ -116,9 +117,12 @@ const HEAD_OF_KEY = `(d.ordered = 0 or not exists (
 
 export class DeliveryStore {
   readonly #db: SqlDatabase;
+  /** Claims, settles and releases share transactions (group commit): see transaction-batcher.ts. */
+  readonly #batch: TransactionBatcher;
 
   constructor(db: SqlDatabase) {
     this.#db = db;
+    this.#batch = new TransactionBatcher(db);
   }
 
   /**
@@ -193,7 +197,11 @@ export class DeliveryStore {
         : `update deliveries set lease_token = $1, due_at = $2
            where id in (${pick})
            returning *`;
-    const rows = await this.#db.query(sql, [token, now + leaseMs, key, now, max]);
+    const rows = await this.#batch.run({
+      // After the batch's settles, so a claim sees the rows they just freed (ordered heads).
+      order: `1${key}`,
+      run: (tx) => tx.query(sql, [token, now + leaseMs, key, now, max]),
+    });
     return rows.map((r) => ({ ...toRecord(r), leaseToken: token }));
   }
 
@@ -272,22 +280,31 @@ export class DeliveryStore {
     );
   }
 
-  /** One settle; with its attempt record in the same transaction, written only if the lease held. */
+  /**
+   * One settle; with its attempt record in the same transaction, written only if the lease
+   * held. The transaction is shared with the other claims and settles of the same moment.
+   */
   async #settle(sql: string, params: unknown[], attempt?: AttemptRecord): Promise<boolean> {
-    if (!attempt) return (await this.#db.execute(sql, params)) > 0;
-    return this.#db.transaction(async (tx) => {
-      if ((await tx.execute(sql, params)) === 0) return false;
-      await insertAttempt(tx, attempt);
-      return true;
+    return this.#batch.run({
+      order: `0${params[0] as string}`,
+      run: async (tx) => {
+        if ((await tx.execute(sql, params)) === 0) return false;
+        if (attempt) await insertAttempt(tx, attempt);
+        return true;
+      },
     });
   }
 
   /** Gives a leased delivery back untouched (the attempt was interrupted by shutdown). */
   async release(id: string, token: string, now: number): Promise<void> {
-    await this.#db.execute(
-      'update deliveries set lease_token = null, due_at = $3 where id = $1 and lease_token = $2',
-      [id, token, now],
-    );
+    await this.#batch.run({
+      order: `0${id}`,
+      run: (tx) =>
+        tx.execute(
+          'update deliveries set lease_token = null, due_at = $3 where id = $1 and lease_token = $2',
+          [id, token, now],
+        ),
+    });
   }
 
   async getById(id: string): Promise<DeliveryRecord | undefined> {
