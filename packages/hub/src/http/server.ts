@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
-import {
-  AuthenticationError,
-  AuthenticationUnavailableError,
-  hasScope,
-} from '../auth/principal.ts';
-import { parseBearer } from '../auth/bearer.ts';
+import { hasScope } from '../auth/principal.ts';
+import { requirePrincipal } from './request-principal.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
 
 declare module 'fastify' {
@@ -56,6 +57,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     forceCloseConnections: 'idle',
+    // Errors raised before routing (a malformed URL, an over-long path parameter) too.
+    frameworkErrors: replyWithProblem,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   server.decorateRequest('principal', null as unknown as Principal);
@@ -90,7 +93,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     reply.header('x-request-id', request.id);
     const scope = request.routeOptions.config.scope;
     if (!scope) return;
-    request.principal = await authenticate(options.authenticator, request);
+    request.principal = await requirePrincipal(options.authenticator, request);
     if (!hasScope(request.principal, scope))
       throw problems.forbidden(`this operation needs the scope "${scope}"`);
   });
@@ -99,16 +102,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     throw problems.notFound(`no route for ${request.method} ${request.url.split('?')[0]}`);
   });
 
-  server.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ status: problem.status, type: problem.type }, problem.message);
-    return reply
-      .code(problem.status)
-      .headers(problem.headers)
-      .type('application/problem+json')
-      .send(problem.toBody(request.url.split('?')[0]));
-  });
+  server.setErrorHandler(replyWithProblem);
 
   server.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     server.swagger(),
@@ -116,24 +110,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
   return server as unknown as HubServer;
 }
 
-async function authenticate(
-  authenticator: Authenticator,
+function replyWithProblem(
+  error: FastifyError | ProblemError,
   request: FastifyRequest,
-): Promise<Principal> {
-  const token = parseBearer(request.headers.authorization);
-  if (!token)
-    throw problems.unauthorized('a bearer token is required (Authorization: Bearer <token>)');
-  try {
-    return await authenticator.authenticate(token);
-  } catch (error) {
-    // The identity provider being down is our outage, not the caller's bad token.
-    if (error instanceof AuthenticationUnavailableError)
-      throw problems.unavailable(
-        'token verification is unavailable: the identity provider cannot be reached',
-      );
-    if (error instanceof AuthenticationError) throw problems.unauthorized(error.message);
-    throw error;
-  }
+  reply: FastifyReply,
+): FastifyReply {
+  const problem = toProblem(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ status: problem.status, type: problem.type }, problem.message);
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type('application/problem+json')
+    .send(problem.toBody(request.url.split('?')[0]));
 }
 
 const FASTIFY_CODES: Record<string, (message: string) => ProblemError> = {
@@ -145,6 +134,14 @@ const FASTIFY_CODES: Record<string, (message: string) => ProblemError> = {
     problems.validation('the request body is empty but JSON was declared'),
   FST_ERR_CTP_INVALID_JSON_BODY: (m) =>
     problems.validation(`the request body is not valid JSON: ${m}`),
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    new ProblemError({
+      status: 414,
+      type: ProblemType.validation,
+      title: 'URI too long',
+      detail: 'a path parameter is longer than 100 characters',
+    }),
+  FST_ERR_BAD_URL: () => problems.validation('the request URL is malformed (bad percent-encoding)'),
 };
 
 /** Maps anything thrown in a route to a problem; unknown errors become an opaque 500. */
