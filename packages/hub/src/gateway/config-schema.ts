@@ -94,6 +94,24 @@ export const GatewayConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    rateLimitStore: Type.Union(
+      [
+        Type.Object({ kind: Type.Literal('memory') }, { additionalProperties: false }),
+        Type.Object(
+          {
+            kind: Type.Literal('redis'),
+            url: Type.String({ minLength: 1, description: 'redis://host:6379/0' }),
+            prefix: Type.String({ default: 'portico:rl:', description: 'Key prefix' }),
+          },
+          { additionalProperties: false },
+        ),
+      ],
+      {
+        default: { kind: 'memory' },
+        description:
+          "Where token buckets live: this node's memory, or Redis shared by every node (falls back to memory while Redis is unreachable).",
+      },
+    ),
     maxRateLimitKeys: Type.Integer({
       default: 100_000,
       minimum: 100,

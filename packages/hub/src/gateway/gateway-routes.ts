@@ -17,6 +17,7 @@ import {
 import type { HubServer } from '../http/server.ts';
 import { ProblemError, problems } from '../http/problem.ts';
 import { requirePrincipal } from '../http/request-principal.ts';
+import type { BucketStore } from './bucket-store.ts';
 import type { Cors } from './cors.ts';
 import type { DailyQuota } from './daily-quota.ts';
 import { APP_HEADER, clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
@@ -25,14 +26,13 @@ import type { GatewayMetrics } from './gateway-metrics.ts';
 import { effectivePolicy, missingScopes } from './policy.ts';
 import { checkRateLimits } from './rate-limits.ts';
 import { ResponseCache } from './response-cache.ts';
-import type { TokenBuckets } from './token-buckets.ts';
 import type { UpstreamClient } from './upstream-call.ts';
 
 export type GatewayRouteDeps = {
   dictionary: Dictionary;
   authenticator: Authenticator;
   client: UpstreamClient;
-  buckets: TokenBuckets;
+  buckets: BucketStore;
   quota: DailyQuota;
   cache: ResponseCache;
   cors: Cors;
@@ -136,7 +136,7 @@ async function handle(
   const appHeader = request.headers[APP_HEADER];
   const app = typeof appHeader === 'string' && APP.test(appHeader) ? appHeader : '-';
   const route = `${apiName}/${versionName}`;
-  reply.headers(checkRateLimits(deps.buckets, deps.quota, policy, route, principal, app));
+  reply.headers(await checkRateLimits(deps.buckets, deps.quota, policy, route, principal, app));
 
   const headers = upstreamRequestHeaders(request.headers, {
     principal,

@@ -27,6 +27,10 @@ import { ResponseCache } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { UpstreamClient } from './upstream-call.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
+import { SharedWithFallback, type BucketStore } from './bucket-store.ts';
+import { createRedisTokenBuckets } from '../cluster/redis-token-buckets.ts';
+import { Redis } from 'ioredis';
+import { once } from 'node:events';
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
@@ -55,13 +59,30 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     allowCidrs: config.upstreams.allowCidrs,
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
+  const local = new TokenBuckets(config.maxRateLimitKeys);
+  const store = config.rateLimitStore;
+  let redis: Redis | undefined;
+  let buckets: BucketStore = local;
+  if (store.kind === 'redis') {
+    redis = new Redis(store.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // ioredis reconnects by itself; an outage is reported by the buckets' fallback.
+    redis.on('error', () => {});
+    // Start with the shared buckets when Redis answers soon; otherwise on this node's own.
+    const connected = once(redis, 'ready').then(
+      () => true,
+      () => false,
+    );
+    await Promise.race([connected, new Promise((r) => setTimeout(r, 2000).unref())]);
+    const shared = createRedisTokenBuckets(redis, { prefix: store.prefix });
+    buckets = new SharedWithFallback(shared, local, options.server.log);
+  }
   // Verified tokens are remembered (until their exp, at most a minute): see verified-tokens.ts.
   const authenticator = new VerifiedTokens(options.authenticator);
   await registerGatewayRoutes(options.server, {
     dictionary: options.dictionary,
     authenticator,
     client: new UpstreamClient(dispatcher, new CircuitBreakers()),
-    buckets: new TokenBuckets(config.maxRateLimitKeys),
+    buckets,
     quota: new DailyQuota(),
     cache: new ResponseCache(config.cache),
     cors: new Cors(config.cors),
@@ -79,6 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close: async () => {
       await graphql?.close();
       await dispatcher.close();
+      redis?.disconnect();
     },
   };
 }

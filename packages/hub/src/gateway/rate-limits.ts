@@ -8,18 +8,19 @@ import type { Principal } from '../auth/principal.ts';
 import type { Policy } from '../dictionary/index.ts';
 import type { DailyQuota } from './daily-quota.ts';
 import { gatewayProblems } from './gateway-problems.ts';
-import type { BucketSpec, BucketVerdict, TokenBuckets } from './token-buckets.ts';
+import type { BucketStore } from './bucket-store.ts';
+import type { BucketSpec, BucketVerdict } from './token-buckets.ts';
 
 const KINDS = ['tenant', 'app', 'client'] as const;
 
-export function checkRateLimits(
-  buckets: TokenBuckets,
+export async function checkRateLimits(
+  buckets: BucketStore,
   quota: DailyQuota,
   policy: Policy,
   route: string,
   principal: Principal,
   app: string,
-): Record<string, string> {
+): Promise<Record<string, string>> {
   if (policy.quotaPerDay !== undefined) {
     const wait = quota.take(`${route}\0${principal.tenant}`, policy.quotaPerDay);
     if (wait !== undefined)
@@ -48,7 +49,7 @@ export function checkRateLimits(
   }
   let tightest: { kind: string; verdict: BucketVerdict; burst: number } | undefined;
   let denied: { kind: string; verdict: BucketVerdict } | undefined;
-  buckets.take(checks).forEach((verdict, i) => {
+  (await buckets.take(checks)).forEach((verdict, i) => {
     const { kind, spec } = checks[i]!;
     if (!verdict.allowed && !denied) denied = { kind, verdict };
     if (!tightest || verdict.remaining / spec.burst < tightest.verdict.remaining / tightest.burst)
