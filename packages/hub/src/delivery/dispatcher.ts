@@ -63,6 +63,7 @@ export class Dispatcher {
   readonly #running = new Set<Promise<void>>();
   readonly #stop = new AbortController();
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #timerAt = Infinity;
   #discovery: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -107,6 +108,7 @@ export class Dispatcher {
     this.#stop.abort();
     this.#unsubscribe?.();
     clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
     clearInterval(this.#discovery);
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
@@ -151,7 +153,17 @@ export class Dispatcher {
       if (!sender || state.claiming || state.inflight >= slots(sender, state)) continue;
       if (state.dueAt < earliest) earliest = state.dueAt;
     }
-    if (earliest === Infinity || earliest >= this.#timerAt) return;
+    if (earliest === Infinity) return;
+    if (earliest <= this.#clock()) {
+      // Due now: tick in this turn's check phase rather than after a timer's 1 ms, so the
+      // claims that refill freed slots join the group commit of the settles that freed them.
+      this.#immediate ??= setImmediate(() => {
+        this.#immediate = undefined;
+        this.#tick();
+      });
+      return;
+    }
+    if (earliest >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = earliest;
     this.#timer = setTimeout(() => this.#tick(), Math.max(0, earliest - this.#clock()));
@@ -207,6 +219,13 @@ export class Dispatcher {
     row: ClaimedDelivery,
   ): Promise<void> {
     state.inflight++;
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      state.inflight--;
+      this.#schedule();
+    };
     try {
       const startedAt = this.#clock();
       const started = performance.now();
@@ -221,7 +240,12 @@ export class Dispatcher {
       }
       const timing = { startedAt, durationMs: performance.now() - started };
       this.#metrics.attemptSeconds.observe({ kind: row.kind }, timing.durationMs / 1000);
-      const next = await this.#settle(sender, row, run, timing);
+      // The attempt is over once its record is queued: free its slot now, so the claim that
+      // refills it is queued behind the settle and commits with it (one fsync, not two in a
+      // row). The settle still runs first, so an ordered key's next event sees it.
+      const settling = this.#settle(sender, row, run, timing);
+      free();
+      const next = await settling;
       state.dueAt = Math.min(state.dueAt, next);
     } catch (error) {
       // The store failed while settling: the lease expires and the delivery is tried again.
@@ -231,8 +255,8 @@ export class Dispatcher {
           'delivery: recording an attempt failed',
         );
     } finally {
-      state.inflight--;
-      this.#schedule();
+      if (freed) this.#schedule();
+      else free();
     }
   }
 

@@ -45,14 +45,21 @@ export class TransactionBatcher {
     });
   }
 
-  /** Flushes on the next turn of the event loop, unless a batch is committing (it flushes after). */
+  /**
+   * Flushes one loop turn later, unless a batch is committing (it flushes after). The extra
+   * turn lets the work that this turn's results set off (the dispatcher's claims refilling
+   * slots that settles freed, queued from its own setImmediate) and the next poll phase's
+   * answers join the same commit.
+   */
   #arm(): void {
     if (this.#scheduled || this.#committing) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
+    setImmediate(() =>
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.#flush();
+      }),
+    );
   }
 
   async #flush(): Promise<void> {
