@@ -95,8 +95,10 @@ async function handle(
   if (!match || !apiName || !versionName || !NAME.test(apiName) || !NAME.test(versionName))
     throw problems.notFound('gateway paths are /api/<api>/<version>/<path>');
   const rest = match[3] ?? '';
-  if (rest.split('/').some((s) => /^(\.|%2e){1,2}$/i.test(s)))
-    throw problems.validation('the path must not contain "." or ".." segments');
+  // Dot segments, and encoded or back slashes an upstream might turn into separators, could
+  // climb out of the upstream's base path.
+  if (rest.split('/').some((s) => /^(\.|%2e){1,2}$/i.test(s)) || /%2f|%5c|\\/i.test(rest))
+    throw problems.validation('the path must not contain "." or ".." segments or encoded slashes');
 
   const principal = await requirePrincipal(deps.authenticator, request);
   const resolved = await deps.dictionary.resolve(

@@ -180,7 +180,12 @@ describe('gateway', () => {
     // Dot segments: inject (a WHATWG URL) would normalise them away, so a raw socket sends them.
     const address = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
     const token = await t.token('acme', []);
-    for (const path of ['/api/private/v1/a/../../../etc', '/api/private/v1/a/%2e%2E/x']) {
+    for (const path of [
+      '/api/private/v1/a/../../../etc',
+      '/api/private/v1/a/%2e%2E/x',
+      '/api/private/v1/a%2F..%2F..%2Fetc',
+      '/api/private/v1/a\\..\\x',
+    ]) {
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(
           {
