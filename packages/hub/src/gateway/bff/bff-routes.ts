@@ -40,7 +40,8 @@ export function registerBffRoutes(
           "Calls the composition's parts in parallel through the gateway with this request's token and query values, then shapes them (JSONata). `parts` says which part failed and why; a required part failing fails the whole.",
         tags,
         params,
-        querystring: Type.Record(Type.String(), Type.String()),
+        // Any query values feed the parts; an open object, not a Record: OpenAPI has no parameter for a map.
+        querystring: Type.Object({}, { additionalProperties: Type.String() }),
       },
     },
     async (request, reply) => {
