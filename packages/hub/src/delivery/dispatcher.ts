@@ -42,6 +42,13 @@ type TargetState = {
   /** The destination within the kind (queue name, endpoint id …). */
   ref: string;
   inflight: number;
+  /**
+   * Leased ahead of a free slot (fast targets only, see #capacity): a freed slot starts
+   * the next one at once instead of waiting for a claim to commit.
+   */
+  ready: ClaimedDelivery[];
+  /** Recent attempt duration (moving average, ms); Infinity until one is measured. */
+  attemptMs: number;
   /** When the target next has work that may be due (Infinity: nothing known). */
   dueAt: number;
   claiming: boolean;
@@ -110,6 +117,12 @@ export class Dispatcher {
     clearTimeout(this.#timer);
     clearImmediate(this.#immediate);
     clearInterval(this.#discovery);
+    // Ready deliveries were never started: give them back (a ready one is never lost either
+    // way; its lease would expire).
+    for (const state of this.#targets.values()) {
+      const sender = this.#registry.sender(state.kind);
+      if (sender) this.#startReady(state, sender);
+    }
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
@@ -117,7 +130,17 @@ export class Dispatcher {
     let state = this.#targets.get(key);
     if (!state) {
       const ref = (JSON.parse(key) as [string, string, string])[2];
-      state = { key, kind, ref, inflight: 0, dueAt: Infinity, claiming: false, announced: false };
+      state = {
+        key,
+        kind,
+        ref,
+        inflight: 0,
+        ready: [],
+        attemptMs: Infinity,
+        dueAt: Infinity,
+        claiming: false,
+        announced: false,
+      };
       this.#targets.set(key, state);
     }
     return state;
@@ -135,7 +158,13 @@ export class Dispatcher {
       }
       // Forget idle targets so the map follows the live ones only.
       for (const [key, state] of this.#targets)
-        if (!seen.has(key) && state.inflight === 0 && !state.claiming && state.dueAt === Infinity)
+        if (
+          !seen.has(key) &&
+          state.inflight === 0 &&
+          state.ready.length === 0 &&
+          !state.claiming &&
+          state.dueAt === Infinity
+        )
           this.#targets.delete(key);
       this.#schedule();
     } catch (error) {
@@ -150,7 +179,8 @@ export class Dispatcher {
     let earliest = Infinity;
     for (const state of this.#targets.values()) {
       const sender = this.#registry.sender(state.kind);
-      if (!sender || state.claiming || state.inflight >= slots(sender, state)) continue;
+      if (!sender || state.claiming || this.#leased(state) >= this.#capacity(sender, state))
+        continue;
       if (state.dueAt < earliest) earliest = state.dueAt;
     }
     if (earliest === Infinity) return;
@@ -175,7 +205,12 @@ export class Dispatcher {
     const now = this.#clock();
     for (const state of this.#targets.values()) {
       const sender = this.#registry.sender(state.kind);
-      if (!sender || state.claiming || state.inflight >= slots(sender, state) || state.dueAt > now)
+      if (
+        !sender ||
+        state.claiming ||
+        this.#leased(state) >= this.#capacity(sender, state) ||
+        state.dueAt > now
+      )
         continue;
       this.#track(this.#claim(state, sender, now));
     }
@@ -190,7 +225,7 @@ export class Dispatcher {
   async #claim(state: TargetState, sender: RegisteredSender, now: number): Promise<void> {
     state.claiming = true;
     state.announced = false;
-    const free = slots(sender, state) - state.inflight;
+    const free = this.#capacity(sender, state) - this.#leased(state);
     try {
       const claimed = await this.#store.claim(
         state.key,
@@ -198,7 +233,8 @@ export class Dispatcher {
         now,
         sender.timeoutMs + this.#leaseMarginMs,
       );
-      for (const row of claimed) this.#track(this.#attempt(state, sender, row));
+      state.ready.push(...claimed);
+      this.#startReady(state, sender);
       // A full claim may have left more due work behind: look again when a slot frees.
       state.dueAt =
         claimed.length === free ? now : ((await this.#store.nextDueAt(state.key)) ?? Infinity);
@@ -213,6 +249,40 @@ export class Dispatcher {
     }
   }
 
+  /** Deliveries this node holds a lease on for the target: in flight or ready to start. */
+  #leased(state: TargetState): number {
+    return state.inflight + state.ready.length;
+  }
+
+  /**
+   * How many leases a target may hold: its slots, plus as many ready ones while its attempts
+   * are fast. A ready delivery waits about one attempt for a slot, so it starts with nearly
+   * its whole lease left; a slow target gets no read-ahead (its lease would run short).
+   */
+  #capacity(sender: RegisteredSender, state: TargetState): number {
+    const own = slots(sender, state);
+    return state.attemptMs * READ_AHEAD_FACTOR < this.#leaseMarginMs ? own * 2 : own;
+  }
+
+  /** Starts ready deliveries while slots are free; one whose lease ran short is given back. */
+  #startReady(state: TargetState, sender: RegisteredSender): void {
+    const stopping = this.#stop.signal.aborted;
+    while (state.ready.length > 0 && (stopping || state.inflight < slots(sender, state))) {
+      const row = state.ready.shift()!;
+      const now = this.#clock();
+      if (stopping || row.dueAt - now < sender.timeoutMs) {
+        this.#track(
+          this.#store.release(row.id, row.leaseToken, now).catch((error: unknown) => {
+            this.#logger.warn({ err: error, delivery: row.id }, 'delivery: release failed');
+          }),
+        );
+        state.dueAt = Math.min(state.dueAt, now);
+        continue;
+      }
+      this.#track(this.#attempt(state, sender, row));
+    }
+  }
+
   async #attempt(
     state: TargetState,
     sender: RegisteredSender,
@@ -224,6 +294,7 @@ export class Dispatcher {
       if (freed) return;
       freed = true;
       state.inflight--;
+      this.#startReady(state, sender);
       this.#schedule();
     };
     try {
@@ -239,6 +310,10 @@ export class Dispatcher {
         return;
       }
       const timing = { startedAt, durationMs: performance.now() - started };
+      state.attemptMs =
+        state.attemptMs === Infinity
+          ? timing.durationMs
+          : state.attemptMs * 0.8 + timing.durationMs * 0.2;
       this.#metrics.attemptSeconds.observe({ kind: row.kind }, timing.durationMs / 1000);
       // The attempt is over once its record is queued: free its slot now, so the claim that
       // refills it is queued behind the settle and commits with it (one fsync, not two in a
@@ -406,6 +481,9 @@ function slots(sender: RegisteredSender, state: TargetState): number {
   const own = sender.concurrencyOf?.(state.ref);
   return own === undefined || !(own >= 1) ? sender.concurrency : Math.min(sender.concurrency, own);
 }
+
+/** Read-ahead only while attempts take less than this fraction of the lease margin. */
+const READ_AHEAD_FACTOR = 4;
 
 /** The shortest wait after a target defers a delivery. */
 const MIN_DEFER_MS = 10;
