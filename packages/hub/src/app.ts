@@ -12,6 +12,7 @@ import type { Leadership } from './cluster/leadership.ts';
 import type { Authenticator } from './auth/principal.ts';
 import { createOidcAuthenticator } from './auth/oidc-authenticator.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './auth/dev-issuer.ts';
+import { VerifiedTokens } from './auth/verified-tokens.ts';
 import { createHttpServer, type HubServer } from './http/server.ts';
 import { EventIngestor } from './events/ingest-events.ts';
 import { createIngestMetrics } from './events/ingest-metrics.ts';
@@ -65,7 +66,10 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
 
-  const { authenticator, devIssuer } = await buildAuth(config, dataDir);
+  const auth = await buildAuth(config, dataDir);
+  const devIssuer = auth.devIssuer;
+  // A token's signature is checked once, then remembered until its exp (at most a minute).
+  const authenticator = new VerifiedTokens(auth.authenticator);
   // Embedded (SQLite) or scale-out (PostgreSQL, NATS JetStream), as configured.
   const db = openDatabase(config.store, { dataDir });
   const log = await openEventLog(config, { dataDir, db }).catch(async (error: unknown) => {

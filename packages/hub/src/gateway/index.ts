@@ -26,7 +26,6 @@ import { registerGatewayRoutes } from './gateway-routes.ts';
 import { ResponseCache } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { UpstreamClient } from './upstream-call.ts';
-import { VerifiedTokens } from './verified-tokens.ts';
 import { SharedWithFallback, type BucketStore } from './bucket-store.ts';
 import { createRedisTokenBuckets } from '../cluster/redis-token-buckets.ts';
 import { Redis } from 'ioredis';
@@ -76,8 +75,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const shared = createRedisTokenBuckets(redis, { prefix: store.prefix });
     buckets = new SharedWithFallback(shared, local, options.server.log);
   }
-  // Verified tokens are remembered (until their exp, at most a minute): see verified-tokens.ts.
-  const authenticator = new VerifiedTokens(options.authenticator);
+  // The hub's authenticator already remembers verified tokens (auth/verified-tokens.ts).
+  const authenticator = options.authenticator;
   await registerGatewayRoutes(options.server, {
     dictionary: options.dictionary,
     authenticator,

@@ -26,7 +26,7 @@ import { createGroupCommitter, type Outcome } from './group-commit.ts';
 import { createRetention } from './retention.ts';
 import { openLogDatabase } from './schema.ts';
 import { createStatementCache } from './statement-cache.ts';
-import { createDurabilitySwitch } from './transactions.ts';
+import { createDurabilitySwitch, writeTransaction } from './transactions.ts';
 import { createWakeups } from './wakeups.ts';
 
 export type SqliteEventLogOptions = {
@@ -54,6 +54,8 @@ export type SqliteEventLog = EventLog & {
   readonly path: string;
   stats(): SqliteEventLogStats;
 };
+
+type Settlement = { group: string; token: string; kind: 'ack' | 'term' };
 
 const DEFAULT_PARTITIONS = 16;
 const DEFAULT_DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -109,6 +111,25 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     return outcomes satisfies Outcome<AppendResult[]>[];
   });
 
+  // Acks and terms of the same tick share one transaction: a consumer settling a pulled
+  // batch one token at a time would otherwise pay a WAL commit per event.
+  const settler = createGroupCommitter<Settlement, boolean>((requests) => {
+    setDurability('NORMAL');
+    return writeTransaction(db, () =>
+      requests.map((r): Outcome<boolean> => {
+        try {
+          return { ok: true, value: groups[r.kind](r.group, r.token) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  });
+  const settle = async (request: Settlement): Promise<boolean> => {
+    assertOpen();
+    return settler.submit(request);
+  };
+
   const assertOpen = (): void => {
     if (closing !== undefined) throw new Error(`event log ${options.path} is closed`);
   };
@@ -162,14 +183,14 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       }
     },
 
-    ack: (group: string, token: string) => run(() => groups.ack(group, token)),
+    ack: (group: string, token: string) => settle({ group, token, kind: 'ack' }),
     nack: (group: string, token: string, delayMs: number) =>
       run(() => {
         const given = groups.nack(group, token, delayMs);
         if (given) wakeups.wakeAll();
         return given;
       }),
-    term: (group: string, token: string) => run(() => groups.term(group, token)),
+    term: (group: string, token: string) => settle({ group, token, kind: 'term' }),
 
     onAppend(listener) {
       listeners.add(listener);
@@ -193,6 +214,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     close() {
       closing ??= (async () => {
         committer.flush(); // the appends already accepted still commit
+        settler.flush();
         wakeups.wakeAll();
         db.close();
       })();

@@ -1,12 +1,12 @@
 /**
- * An Authenticator that remembers tokens it has verified, so the gateway's hot path pays
- * for a signature check once per token rather than once per request (EdDSA/RSA verification
- * dominates a proxied request's CPU cost otherwise). An entry is used only until the
+ * An Authenticator that remembers tokens it has verified, so every route pays for a
+ * signature check once per token rather than once per request (EdDSA/RSA verification is
+ * the largest CPU cost of a small publish or a proxied request otherwise). An entry is used only until the
  * token's own `exp` (no clock tolerance: stricter than the first check) and at most `ttlMs`
  * after it was verified; the same token string is required byte for byte. Failures are not
  * cached. Bounded: past `maxEntries` the oldest entry goes.
  */
-import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { Authenticator, Principal } from './principal.ts';
 
 export class VerifiedTokens implements Authenticator {
   readonly #inner: Authenticator;
