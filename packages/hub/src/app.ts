@@ -123,7 +123,15 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     ],
   });
   registerConsumerLagGauge(metrics, log);
-  const push = registerPush({ server, log, authenticator, registry: metrics, config: config.push });
+  const push = await registerPush({
+    server,
+    log,
+    db,
+    leadership,
+    authenticator,
+    registry: metrics,
+    config: config.push,
+  });
   const routing = await createRouting({
     log,
     db,

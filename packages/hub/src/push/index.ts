@@ -6,7 +6,10 @@
 import type { Registry } from 'prom-client';
 import type { EventLog } from '../backbone/event-log.ts';
 import type { Authenticator } from '../auth/principal.ts';
+import type { Leadership } from '../cluster/leadership.ts';
 import type { HubServer } from '../http/server.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+import { PUSH_MIGRATIONS } from './migrations.ts';
 import { PushGateway } from './push-gateway.ts';
 import { registerPushMetrics } from './push-metrics.ts';
 import { PushStats } from './push-stats.ts';
@@ -33,14 +36,19 @@ export type Push = {
 const REPLAY_PAGE_SIZE = 200;
 const TICKET_SWEEP_MS = 60_000;
 
-export function registerPush(deps: {
+export async function registerPush(deps: {
   server: HubServer;
   log: EventLog;
+  /** The state store: stream tickets live there, so any node redeems any node's ticket. */
+  db: SqlDatabase;
+  /** Sweeps expired tickets on one node at a time. */
+  leadership: Leadership;
   authenticator: Authenticator;
   registry: Registry;
   config: PushConfig;
-}): Push {
+}): Promise<Push> {
   const { config } = deps;
+  await deps.db.migrate(PUSH_MIGRATIONS);
   const stats = new PushStats();
   const gateway = new PushGateway({
     log: deps.log,
@@ -56,6 +64,7 @@ export function registerPush(deps: {
     },
   });
   const tickets = new TicketStore({
+    db: deps.db,
     ttlMs: config.ticketTtlSeconds * 1000,
     // A tenant cannot use more tickets at once than it may hold connections.
     maxPerTenant: config.maxConnectionsPerTenant,
@@ -74,15 +83,21 @@ export function registerPush(deps: {
   });
   registerPushMetrics(deps.registry, stats, gateway);
   gateway.start();
-  const sweep = setInterval(() => tickets.sweep(), TICKET_SWEEP_MS);
-  sweep.unref();
+  const stopSweep = deps.leadership.runAsLeader(
+    'stream-tickets-sweep',
+    () => tickets.sweep().then(() => undefined),
+    {
+      intervalMs: TICKET_SWEEP_MS,
+      onError: (err) => deps.server.log.warn({ err }, 'sweeping expired stream tickets failed'),
+    },
+  );
 
   let stopping: Promise<void> | undefined;
   return {
     gateway,
     stop: () =>
       (stopping ??= (async () => {
-        clearInterval(sweep);
+        stopSweep();
         // Upgrades during the drain get a clean 503 from the gateway; detach afterwards.
         await gateway.stop();
         detachWs();

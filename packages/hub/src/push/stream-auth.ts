@@ -26,7 +26,7 @@ export async function authenticateStream(
   if (ticket !== undefined && authorization !== undefined)
     throw new PushError('invalid', 'send either a stream ticket or a bearer token, not both');
   if (ticket !== undefined) {
-    const principal = deps.tickets.redeem(ticket);
+    const principal = await deps.tickets.redeem(ticket);
     if (!principal)
       throw new PushError(
         'unauthorized',

@@ -156,7 +156,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
     },
     async (request, reply) => {
       try {
-        const { ticket, expiresAt } = tickets.issue(request.principal);
+        const { ticket, expiresAt } = await tickets.issue(request.principal);
         return reply
           .code(201)
           .header('cache-control', 'no-store')

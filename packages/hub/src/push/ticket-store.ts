@@ -4,80 +4,119 @@
  * ticket is a random 256-bit string, minted with a bearer token, that stands for that
  * token's principal for `ttlMs` and can be redeemed once.
  *
- * Tickets live in this node's memory, keyed by their SHA-256 (the ticket itself is never
- * stored). In a multi-node deployment the stream request must reach the node that minted
- * the ticket (sticky routing), or the client mints it on the node it streams from.
+ * Tickets live in the hub's state store (SQLite embedded, PostgreSQL in a cluster), keyed
+ * by their SHA-256 (the ticket itself is never stored), so any node redeems a ticket that
+ * any other node minted: no sticky routing needed. Redemption is one `DELETE … RETURNING`,
+ * so of concurrent redemptions exactly one gets the row. Expired rows do not count towards
+ * the per-tenant cap and are removed by `sweep()`, a leader chore (one node at a time).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/principal.ts';
+import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
 
 export type TicketStoreOptions = {
+  db: SqlDatabase;
   ttlMs: number;
   /** Outstanding (unredeemed, unexpired) tickets per tenant. */
   maxPerTenant: number;
   now?: () => number;
 };
 
-type Held = { principal: Principal; expiresAt: number };
-
 export class TicketLimitError extends Error {
   override name = 'TicketLimitError';
 }
 
+/**
+ * First key of the two-int4 advisory lock space for the per-tenant cap: ASCII "TICK"
+ * (leases use "PORT", migrations the bigint space). The second key is the tenant's hash.
+ */
+const TENANT_LOCK_NAMESPACE = 0x5449434b;
+
+type StoredPrincipal = { tenant: string; subject: string; scopes: string[]; expiresAt: number };
+
 export class TicketStore {
-  readonly #tickets = new Map<string, Held>();
-  readonly #perTenant = new Map<string, number>();
+  readonly #db: SqlDatabase;
   readonly #ttlMs: number;
   readonly #maxPerTenant: number;
   readonly #now: () => number;
 
   constructor(options: TicketStoreOptions) {
+    this.#db = options.db;
     this.#ttlMs = options.ttlMs;
     this.#maxPerTenant = options.maxPerTenant;
     this.#now = options.now ?? Date.now;
   }
 
-  get size(): number {
-    return this.#tickets.size;
-  }
-
   /** Mints a ticket for `principal`; it expires after the TTL or with the token, if sooner. */
-  issue(principal: Principal): { ticket: string; expiresAt: number } {
-    const count = this.#perTenant.get(principal.tenant) ?? 0;
-    if (count >= this.#maxPerTenant) {
-      this.sweep();
-      if ((this.#perTenant.get(principal.tenant) ?? 0) >= this.#maxPerTenant)
+  async issue(principal: Principal): Promise<{ ticket: string; expiresAt: number }> {
+    const ticket = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    const expiresAt = Math.min(now + this.#ttlMs, principal.expiresAt * 1000);
+    const stored: StoredPrincipal = {
+      tenant: principal.tenant,
+      subject: principal.subject,
+      scopes: [...principal.scopes],
+      expiresAt: principal.expiresAt,
+    };
+    await this.#db.transaction(async (tx) => {
+      await this.#lockTenant(tx, principal.tenant);
+      const [row] = await tx.query<{ n: number | string }>(
+        'select count(*) as n from stream_tickets where tenant = $1 and expires_at > $2',
+        [principal.tenant, now],
+      );
+      if (Number(row?.n ?? 0) >= this.#maxPerTenant)
         throw new TicketLimitError(
           `tenant "${principal.tenant}" has ${this.#maxPerTenant} unused stream tickets outstanding`,
         );
-    }
-    const ticket = randomBytes(32).toString('base64url');
-    const expiresAt = Math.min(this.#now() + this.#ttlMs, principal.expiresAt * 1000);
-    this.#tickets.set(hash(ticket), { principal, expiresAt });
-    this.#perTenant.set(principal.tenant, (this.#perTenant.get(principal.tenant) ?? 0) + 1);
+      await tx.execute(
+        'insert into stream_tickets (hash, tenant, principal, expires_at) values ($1, $2, $3, $4)',
+        [hash(ticket), principal.tenant, JSON.stringify(stored), expiresAt],
+      );
+    });
     return { ticket, expiresAt };
   }
 
   /** The principal the ticket stands for, once; undefined if unknown, used or expired. */
-  redeem(ticket: string): Principal | undefined {
-    const key = hash(ticket);
-    const held = this.#tickets.get(key);
-    if (!held) return undefined;
-    this.#forget(key, held);
-    return held.expiresAt > this.#now() ? held.principal : undefined;
+  async redeem(ticket: string): Promise<Principal | undefined> {
+    // Deleted whether expired or not (an expired ticket is gone either way); the engine
+    // gives the row to exactly one of concurrent redemptions, on any node.
+    const [row] = await this.#db.query<{ principal: string; expires_at: number | string }>(
+      'delete from stream_tickets where hash = $1 returning principal, expires_at',
+      [hash(ticket)],
+    );
+    if (!row || Number(row.expires_at) <= this.#now()) return undefined;
+    const stored = JSON.parse(row.principal) as StoredPrincipal;
+    return {
+      tenant: stored.tenant,
+      subject: stored.subject,
+      scopes: new Set(stored.scopes),
+      expiresAt: stored.expiresAt,
+    };
   }
 
-  /** Drops expired tickets (called periodically by the gateway). */
-  sweep(): void {
-    const now = this.#now();
-    for (const [key, held] of this.#tickets) if (held.expiresAt <= now) this.#forget(key, held);
+  /** Drops expired tickets (a leader chore); resolves to how many. */
+  sweep(): Promise<number> {
+    return this.#db.execute('delete from stream_tickets where expires_at <= $1', [this.#now()]);
   }
 
-  #forget(key: string, held: Held): void {
-    this.#tickets.delete(key);
-    const left = (this.#perTenant.get(held.principal.tenant) ?? 1) - 1;
-    if (left <= 0) this.#perTenant.delete(held.principal.tenant);
-    else this.#perTenant.set(held.principal.tenant, left);
+  /** The number of stored tickets, expired ones included until swept (for tests). */
+  async size(): Promise<number> {
+    const [row] = await this.#db.query<{ n: number | string }>(
+      'select count(*) as n from stream_tickets',
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Serialises issues for one tenant across nodes, so concurrent ones cannot both pass
+   * the count. SQLite needs nothing: its transactions are already serialised.
+   */
+  async #lockTenant(tx: SqlExecutor, tenant: string): Promise<void> {
+    if (this.#db.dialect !== 'postgres') return;
+    await tx.query('select pg_advisory_xact_lock($1, hashtext($2))', [
+      TENANT_LOCK_NAMESPACE,
+      tenant,
+    ]);
   }
 }
 
