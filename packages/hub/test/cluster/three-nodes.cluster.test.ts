@@ -1,3 +1,4 @@
+import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from './cluster-node.ts';
 import { createTestDatabase, NATS, pgAdmin, testStream, type TestDatabase } from './engines.ts';
@@ -98,6 +99,41 @@ describe('three hub nodes on one NATS and one PostgreSQL', () => {
     } finally {
       sse.close();
     }
+  });
+
+  it('a stream ticket minted on node 1 opens an SSE stream on node 3, once', async () => {
+    const headers = await cluster.headers('tix', ['events:publish', 'events:read']);
+    const minted = await call(`${node(1).url}/v1/stream/tickets`, 'POST', headers);
+    expect(minted.status).toBe(201);
+    const ticket = minted.body.ticket as string;
+    const url = (n: number) =>
+      `${node(n).url}/v1/stream?topic=${encodeURIComponent('tix.*.ticket.>')}&ticket=${encodeURIComponent(ticket)}`;
+
+    // A browser's EventSource: no Authorization header, only the ticket in the URL.
+    const source = new EventSource(url(3));
+    const ids: string[] = [];
+    source.addEventListener('message', (e) => {
+      ids.push((JSON.parse(e.data) as { event: { id: string } }).event.id);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        source.addEventListener('ready', () => resolve());
+        source.addEventListener('error', (e) =>
+          reject(new Error(`SSE error: ${String(e.message)}`)),
+        );
+      });
+      const published = await publish(node(2).url, headers, 't-1', 'tix.ticket.created');
+      expect(published.status).toBe(202);
+      await expect.poll(() => ids, { timeout: 10_000 }).toEqual(['t-1']);
+    } finally {
+      source.close();
+    }
+
+    // Used: no node takes it again.
+    const again = await fetch(url(2));
+    expect(again.status).toBe(401);
+    expect(again.headers.get('content-type')).toContain('application/problem+json');
+    expect(await again.text()).toContain('already used');
   });
 
   it('makes each queue delivery once across the nodes, and every copy reaches the queue consumer', async () => {
