@@ -263,13 +263,16 @@ describe('three hub nodes on one NATS and one PostgreSQL', () => {
     for (const id of ids) expect(hookIds.get(id)?.size).toBe(1);
   });
 
-  it('elects exactly one node to run event retention', async () => {
-    const leaders = async () => {
-      const flags = await Promise.all(
-        cluster.nodes.map((n) => metricSum(n.url, 'portico_leader', 'chore="events-retention"')),
-      );
-      return flags;
-    };
-    await expect.poll(async () => (await leaders()).reduce((a, b) => a + b, 0)).toBe(1);
-  });
+  it.each(['events-retention', 'stream-tickets-sweep'])(
+    'elects exactly one node to run the %s chore',
+    async (chore) => {
+      const leaders = async () => {
+        const flags = await Promise.all(
+          cluster.nodes.map((n) => metricSum(n.url, 'portico_leader', `chore="${chore}"`)),
+        );
+        return flags;
+      };
+      await expect.poll(async () => (await leaders()).reduce((a, b) => a + b, 0)).toBe(1);
+    },
+  );
 });
