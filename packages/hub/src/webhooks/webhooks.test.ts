@@ -340,8 +340,13 @@ describe('delivery', () => {
       tenantid: 'acme',
       data: { endpointId: ep.id, reason: 'gone' },
     });
-    const dlq = await api('GET', `/v1/webhooks/endpoints/${ep.id}/dlq`);
-    expect(dlq.body.entries[0].reason).toBe('http-410');
+    // The endpoint is disabled while the attempt is still running; the delivery's DLQ
+    // record is committed right after (with the other settles of that moment).
+    const dlq = await eventually(async () => {
+      const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}/dlq`);
+      return res.body.entries.length === 1 && res.body;
+    }, 'the DLQ entry');
+    expect(dlq.entries[0].reason).toBe('http-410');
     // While disabled nothing is routed to it.
     await publish();
     expect(receiver.on('/d-5')).toHaveLength(1);
