@@ -51,7 +51,18 @@ create index deliveries_dead on deliveries (owner, status, dead_at);
 create index deliveries_done on deliveries (status, delivered_at);
 `;
 
+/**
+ * The claim's full order (due_at, event_position, id) in the index, so a claim reads its
+ * first rows in order instead of sorting every due row of the target (a routed batch
+ * shares one due_at, so that sort took the whole backlog on each claim).
+ */
+const CLAIM_ORDER = `
+create index deliveries_claim on deliveries (target_key, status, due_at, event_position, id);
+drop index deliveries_due;
+`;
+
 export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
   { id: 'delivery/002-attempts', sqlite: ATTEMPT_LOG_TABLE, postgres: ATTEMPT_LOG_TABLE },
+  { id: 'delivery/003-claim-order', sqlite: CLAIM_ORDER, postgres: CLAIM_ORDER },
 ];
