@@ -92,6 +92,9 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       timeout: requestTimeoutMs,
+      // Otherwise every publish builds two Error objects up front for async stack traces
+      // (about a tenth of the hub's CPU under batch ingest).
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw new StoreUnavailableError(`cannot connect to NATS at ${String(options.servers)}`, {
