@@ -3,13 +3,14 @@
  * acknowledged event reaches the endpoint (at least once), every copy verifies, and the
  * copies of one event carry the same webhook-id, so the receiver can deduplicate.
  */
+import { waitFor } from '../src/testing/wait-for.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDevIssuer } from '../src/auth/dev-issuer.ts';
-import { eventually, WebhookReceiver } from '../src/webhooks/testing/webhook-receiver.ts';
+import { WebhookReceiver } from '../src/webhooks/testing/webhook-receiver.ts';
 import { exited, spawnHub } from './hub-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-webhooks-durability-'));
@@ -69,7 +70,7 @@ describe('webhook delivery across kill -9', () => {
         expect(res.status).toBe(202);
       }
       // Pull the plug while deliveries are in flight.
-      await eventually(() => receiver.requests.length > 40, 'deliveries in flight');
+      await waitFor(() => receiver.requests.length > 40, 'deliveries in flight');
       hub.child.kill('SIGKILL');
       await exited(hub.child);
       release();
@@ -83,9 +84,9 @@ describe('webhook delivery across kill -9', () => {
         new Set(receiver.requests.map((r) => (JSON.parse(r.body) as { id: string }).id));
       const copies = (id: string) =>
         receiver.requests.filter((r) => (JSON.parse(r.body) as { id: string }).id === id).length;
-      await eventually(() => seen().size === EVENTS, 'every event delivered', 45_000);
+      await waitFor(() => seen().size === EVENTS, 'every event delivered', 45_000);
       // What was in flight comes back once its lease (attempt timeout + margin) runs out.
-      await eventually(
+      await waitFor(
         () => inFlight.every((id) => copies(id) >= 2),
         'the in-flight deliveries again',
         45_000,

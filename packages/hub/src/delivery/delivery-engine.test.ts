@@ -3,10 +3,11 @@
  * mode, Retry-After, input transforms, immediate failure, DLQ listing and replay
  * selectors, and platform rules that span tenants without routing their own copies.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
-import { HttpPostTarget, HttpReceiver, waitFor } from '../routing/testing/http-receiver.ts';
+import { HttpPostTarget, HttpReceiver } from '../routing/testing/http-receiver.ts';
 import { RoutingClient } from '../routing/testing/routing-client.ts';
 
 let t: TestHub;

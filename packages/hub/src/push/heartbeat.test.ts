@@ -3,10 +3,11 @@
  * (push.retryMs), seen on the wire by real clients. Deadlines only keep a broken test from
  * hanging; nothing asserts how long a heartbeat took.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READ, startPushHub, until, type PushHub } from './push-test-kit.ts';
+import { READ, startPushHub, type PushHub } from './push-test-kit.ts';
 
 let h: PushHub;
 
@@ -25,12 +26,12 @@ describe('heartbeats and the retry hint', () => {
     socket.write(
       `GET /v1/stream?topic=a.> HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\n\r\n`,
     );
-    await until(() => text.includes('event: ready'), 'the stream to open');
+    await waitFor(() => text.includes('event: ready'), 'the stream to open');
     const body = text.slice(text.indexOf('\r\n\r\n') + 4);
     expect(body.startsWith('retry: 1234\n\n')).toBe(true);
     expect(body).toMatch(/"heartbeatSeconds":1/);
     // A comment line (":") is what EventSource ignores and proxies count as traffic.
-    await until(() => /\n:\n\n/.test(text.slice(text.indexOf('event: ready'))), 'a heartbeat');
+    await waitFor(() => /\n:\n\n/.test(text.slice(text.indexOf('event: ready'))), 'a heartbeat');
     socket.destroy();
   });
 
@@ -60,7 +61,7 @@ describe('heartbeats and the retry hint', () => {
     expect(await h.metric('portico_push_disconnects_total', { reason: 'heartbeat-timeout' })).toBe(
       before + 1,
     );
-    await until(() => pings >= 2, 'two pings to the answering peer');
+    await waitFor(() => pings >= 2, 'two pings to the answering peer');
     expect(answering.readyState).toBe(WebSocket.OPEN);
     answering.close();
   });

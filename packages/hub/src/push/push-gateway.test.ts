@@ -2,6 +2,7 @@
  * The gateway's core on a real SQLite event log, with a fake transport that records what
  * would go on the wire and lets a test pretend the peer reads slowly.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,6 @@ import type { EncodedEvent } from './encoded-event.ts';
 import { PushError } from './push-error.ts';
 import { PushGateway, type PushLimits } from './push-gateway.ts';
 import { PushStats } from './push-stats.ts';
-import { until } from './push-test-kit.ts';
 import { CloseReason, type Transport } from './transport.ts';
 
 type Received = { id?: number; subscriptions: string[]; position: number; topic: string };
@@ -185,7 +185,7 @@ describe('live delivery', () => {
     g.subscribe(g.open(principal('globex'), other), [{ id: 'all', topic: '>' }]);
 
     const [position] = await append(input('acme', INC));
-    await until(() => a.received.length === 1, 'the message');
+    await waitFor(() => a.received.length === 1, 'the message');
     expect(a.received[0]!.subscriptions.sort()).toEqual(['all', 'inc']);
     expect(a.received[0]!.position).toBe(position);
     expect(b.received).toEqual([]);
@@ -203,7 +203,7 @@ describe('live delivery', () => {
     g.subscribe(g.open(principal('acme'), t2), [{ id: 'inc', topic: 'incident.>' }]);
     g.subscribe(g.open(principal('acme'), t3), [{ id: 'all', topic: '>' }]);
     const positions = await append(input('acme', INC), input('acme', BILL), input('acme', INC));
-    await until(() => t3.received.length === 3, 'the batch');
+    await waitFor(() => t3.received.length === 3, 'the batch');
     expect(t1.positions()).toEqual([positions[0], positions[2]]);
     expect(t3.positions()).toEqual(positions);
     expect(t1.writes).toHaveLength(1);
@@ -228,7 +228,7 @@ describe('live delivery', () => {
       input('acme', BILL, { severity: 'high' }),
       input('acme', INC, { severity: 'high' }),
     );
-    await until(() => t.received.length === 4, 'the incidents');
+    await waitFor(() => t.received.length === 4, 'the incidents');
     expect(t.received.map((m) => [m.position, [...m.subscriptions].sort()])).toEqual([
       [positions[0], ['all']],
       [positions[1], ['all', 'high']],
@@ -254,9 +254,9 @@ describe('live delivery', () => {
       input('acme', INC, { severity: 'low' }),
       input('acme', INC, { severity: 'high' }),
     );
-    await until(() => t1.received.length === 1 && t2.received.length === 1, 'the high event');
+    await waitFor(() => t1.received.length === 1 && t2.received.length === 1, 'the high event');
     await append(input('acme', INC, { severity: 'high' })); // a later event proves "low" was not merely slow
-    await until(() => t1.received.length === 2, 'the second high event');
+    await waitFor(() => t1.received.length === 2, 'the second high event');
     expect(t1.positions()).not.toContain(low);
     expect(t1.positions()[0]).toBe(hot);
 
@@ -296,9 +296,9 @@ describe('resume: replay then live', () => {
     });
     const expected = all.map((e) => e.position);
     expect(expected.length).toBeGreaterThan(60);
-    await until(() => t.received.length >= expected.length, 'every event');
+    await waitFor(() => t.received.length >= expected.length, 'every event');
     await append(input('acme', INC)); // one more: a late duplicate would show up before it
-    await until(() => t.received.length >= expected.length + 1, 'the last event');
+    await waitFor(() => t.received.length >= expected.length + 1, 'the last event');
     expect(t.positions().slice(0, -1)).toEqual(expected);
     expect(after.length).toBe(120);
     expect(t.controls.find((m) => m.type === 'caught-up')?.payload.subscriptions).toEqual(['inc']);
@@ -324,13 +324,13 @@ describe('resume: replay then live', () => {
     const t = new FakeTransport();
     const c = g.open(principal('acme'), t);
     g.subscribe(c, [{ id: 'inc', topic: '>' }], { from: 0 });
-    await until(() => t.controls.some((m) => m.type === 'caught-up'), 'the end of the replay');
+    await waitFor(() => t.controls.some((m) => m.type === 'caught-up'), 'the end of the replay');
     await append(input('acme', INC));
 
     const all = (await log.read({ tenant: 'acme', after: 0, limit: 10_000 })).map(
       (e) => e.position,
     );
-    await until(() => t.received.length >= all.length, 'every event');
+    await waitFor(() => t.received.length >= all.length, 'every event');
     expect(t.positions()).toEqual(all);
     expect(g.stats.replayBufferOverflows).toBeGreaterThan(0);
   });
@@ -345,7 +345,7 @@ describe('resume: replay then live', () => {
 
     const t = new FakeTransport();
     g.subscribe(g.open(principal('acme'), t), [{ id: 'inc', topic: '>' }], { from: old[0]! });
-    const reset = await until(() => t.controls.find((m) => m.type === 'reset'), 'the reset');
+    const reset = await waitFor(() => t.controls.find((m) => m.type === 'reset'), 'the reset');
     expect(reset.payload).toEqual({
       subscriptions: ['inc'],
       reason: 'retention',
@@ -353,9 +353,9 @@ describe('resume: replay then live', () => {
       first: kept[0],
       resumeFrom: kept[0],
     });
-    await until(() => t.controls.some((m) => m.type === 'caught-up'), 'going live');
+    await waitFor(() => t.controls.some((m) => m.type === 'caught-up'), 'going live');
     const [next] = await append(input('acme', INC));
-    await until(() => t.received.length === 1, 'the live event');
+    await waitFor(() => t.received.length === 1, 'the live event');
     expect(t.positions()).toEqual([next]);
   });
 
@@ -364,7 +364,7 @@ describe('resume: replay then live', () => {
     await append(input('acme', INC));
     const t = new FakeTransport();
     g.subscribe(g.open(principal('acme'), t), [{ id: 'inc', topic: '>' }], { from: 999 });
-    const reset = await until(() => t.controls.find((m) => m.type === 'reset'), 'the reset');
+    const reset = await waitFor(() => t.controls.find((m) => m.type === 'reset'), 'the reset');
     expect(reset.payload).toMatchObject({ reason: 'ahead-of-log', requested: 999, resumeFrom: 1 });
   });
 
@@ -375,23 +375,23 @@ describe('resume: replay then live', () => {
     t.queued = 6_000; // above half the limit: the replay stalls after its first page
     const c = g.open(principal('acme'), t);
     g.subscribe(c, [{ id: 'inc', topic: INC }], { from: 0, primary: true });
-    await until(() => t.received.length === 2, 'the first page');
+    await waitFor(() => t.received.length === 2, 'the first page');
 
     // While the connect-time replay is stalled: a live subscription and a replaying one.
     g.subscribe(c, [{ id: 'bill', topic: BILL }]);
     g.subscribe(c, [{ id: 'old-bill', topic: BILL }], { from: 0 });
     const [bill] = await append(input('acme', BILL));
-    await until(
+    await waitFor(
       () => t.received.some((m) => m.position === bill && m.subscriptions.includes('bill')),
       'the live bill',
     );
     t.queued = 0;
-    await until(
+    await waitFor(
       () => t.controls.filter((m) => m.type === 'caught-up').length === 2,
       'both replays',
     );
     const [inc] = await append(input('acme', INC));
-    await until(() => t.received.some((m) => m.position === inc), 'the live incident');
+    await waitFor(() => t.received.some((m) => m.position === inc), 'the live incident');
 
     const withIds = t.received.filter((m) => m.id !== undefined);
     // Every id is the message's position, ids only go up, and all "inc" messages carry one.
@@ -413,10 +413,10 @@ describe('resume: replay then live', () => {
     t.queued = 6_000;
     const c = g.open(principal('acme'), t);
     g.subscribe(c, [{ id: 'inc', topic: INC }], { from: 0 });
-    await until(() => t.received.length === 2, 'the first page');
+    await waitFor(() => t.received.length === 2, 'the first page');
     g.unsubscribe(c, 'inc');
     t.queued = 0;
-    await until(() => c.jobs.size === 0, 'the replay to end');
+    await waitFor(() => c.jobs.size === 0, 'the replay to end');
     expect(t.received).toHaveLength(2);
     expect(t.controls.some((m) => m.type === 'caught-up')).toBe(false);
   });
@@ -430,7 +430,7 @@ describe('limits and slow readers', () => {
     g.subscribe(c, [{ id: 'inc', topic: '>' }]);
     t.queued = 8 * 1024 - 100; // the peer stopped reading
     await append(input('acme', INC, { pad: 'x'.repeat(500) }));
-    await until(() => t.ended, 'the close');
+    await waitFor(() => t.ended, 'the close');
     expect(t.ended!.reason).toBe(CloseReason.slowConsumer);
     expect(t.ended!.detail).toMatch(/8192 bytes/);
     expect(t.received).toHaveLength(0);
@@ -445,7 +445,7 @@ describe('limits and slow readers', () => {
     const t = new FakeTransport();
     g.subscribe(g.open(principal('acme'), t), [{ id: 'inc', topic: '>' }]);
     await append(input('acme', INC, { pad: 'x'.repeat(10_000) }));
-    await until(() => t.received.length === 1, 'the large event');
+    await waitFor(() => t.received.length === 1, 'the large event');
     expect(t.ended).toBeUndefined();
   });
 

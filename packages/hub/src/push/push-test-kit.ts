@@ -64,21 +64,6 @@ export async function startPushHub(overrides: Record<string, unknown> = {}): Pro
   return { ...t, close, base, wsBase: base.replace(/^http/, 'ws'), publish, metric };
 }
 
-/** Polls `check` until it returns a value other than undefined/false. */
-export async function until<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  deadlineMs = 10_000,
-): Promise<T> {
-  const giveUp = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 type Waiter<T> = { match: (item: T) => boolean; resolve: (item: T) => void };
 
 /** A queue of received items that tests can await by predicate. */

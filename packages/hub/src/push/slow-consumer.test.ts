@@ -4,10 +4,11 @@
  * clients here are real sockets that simply stop reading (TCP backpressure fills the
  * kernel buffers first, then the hub's queue).
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READ, SseClient, startPushHub, until, WsClient, type PushHub } from './push-test-kit.ts';
+import { READ, SseClient, startPushHub, WsClient, type PushHub } from './push-test-kit.ts';
 
 const LIMIT = 256 * 1024;
 let h: PushHub;
@@ -57,7 +58,7 @@ describe('a reader that keeps reading', () => {
       'fast-ws',
       Array.from({ length: 10 }, () => ({ type: 'bulk.item.created', data: { pad } })),
     );
-    await until(() => events.length === 10, 'all ten events');
+    await waitFor(() => events.length === 10, 'all ten events');
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
   });
@@ -119,7 +120,7 @@ describe('a reader that stops reading', () => {
     );
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    await until(() => Buffer.concat(chunks).includes('event: ready'), 'the stream to open');
+    await waitFor(() => Buffer.concat(chunks).includes('event: ready'), 'the stream to open');
     socket.pause(); // the client stops reading
 
     const before = await disconnects();

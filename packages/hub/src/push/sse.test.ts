@@ -2,15 +2,9 @@
  * SSE end to end: a listening hub, the `eventsource` npm client (the same protocol logic as
  * a browser's EventSource, including its own reconnect with Last-Event-ID).
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CuttableProxy,
-  READ,
-  SseClient,
-  startPushHub,
-  until,
-  type PushHub,
-} from './push-test-kit.ts';
+import { CuttableProxy, READ, SseClient, startPushHub, type PushHub } from './push-test-kit.ts';
 
 let h: PushHub;
 const clients: SseClient[] = [];
@@ -108,17 +102,20 @@ describe('GET /v1/stream', () => {
       }
     })();
 
-    await until(() => client.positions().length >= 30, 'events before the drop');
+    await waitFor(() => client.positions().length >= 30, 'events before the drop');
     outage = true;
     proxy.cut();
     // The client notices, waits the retry hint (50 ms) and reconnects with Last-Event-ID.
     await client.next('ready', (m) => m !== client.inbox.items.find((x) => x.type === 'ready'));
     outage = false;
     const atReconnect = client.positions().length;
-    await until(() => client.positions().length >= atReconnect + 30, 'events after the reconnect');
+    await waitFor(
+      () => client.positions().length >= atReconnect + 30,
+      'events after the reconnect',
+    );
     publishing = false;
     await publisher;
-    await until(() => client.positions().length >= published.length, 'every published event');
+    await waitFor(() => client.positions().length >= published.length, 'every published event');
 
     expect(duringOutage.length).toBeGreaterThan(0); // events really were published while it was away
     expect(client.positions()).toEqual(published); // each once, in order

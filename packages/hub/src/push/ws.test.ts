@@ -1,6 +1,7 @@
 /** The WebSocket protocol end to end, with the `ws` client. */
+import { waitFor } from '../testing/wait-for.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READ, startPushHub, until, WsClient, type PushHub } from './push-test-kit.ts';
+import { READ, startPushHub, WsClient, type PushHub } from './push-test-kit.ts';
 
 let h: PushHub;
 const clients: WsClient[] = [];
@@ -242,6 +243,6 @@ describe('shutdown', () => {
     });
     await other.close();
     expect(await ws.closed).toEqual({ code: 1012, reason: expect.stringMatching(/^shutdown: /) });
-    await until(() => ws.socket.readyState === ws.socket.CLOSED, 'the socket to close');
+    await waitFor(() => ws.socket.readyState === ws.socket.CLOSED, 'the socket to close');
   });
 });

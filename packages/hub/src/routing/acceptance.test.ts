@@ -3,9 +3,10 @@
  * incidents routed by severity to an on-call queue and an SMS-gateway-like HTTP target,
  * every incident to a general feed; retries, the DLQ and replay; tenant isolation.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
-import { HttpPostTarget, HttpReceiver, waitFor } from './testing/http-receiver.ts';
+import { HttpPostTarget, HttpReceiver } from './testing/http-receiver.ts';
 import { RoutingClient } from './testing/routing-client.ts';
 
 let t: TestHub;

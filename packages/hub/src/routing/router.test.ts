@@ -2,6 +2,7 @@
  * The router on the real SQLite log and store: a batch whose ack is lost is offered again,
  * and routing it again creates no second delivery.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { ROUTING_MIGRATIONS } from './migrations.ts';
 import { ROUTER_GROUP, Router } from './router.ts';
 import { RuleStore } from './rule-store.ts';
 import { tenantOwner } from './rule.ts';
-import { waitFor } from './testing/http-receiver.ts';
+import {} from './testing/http-receiver.ts';
 
 const quiet = { error: () => undefined, warn: () => undefined };
 

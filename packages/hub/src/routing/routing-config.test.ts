@@ -2,13 +2,14 @@
  * The `routing` section of portico.config.json: validated by the config loader, mapped to
  * the delivery engine's settings, and applied over each kind's built-in defaults.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
-import { HttpPostTarget, HttpReceiver, waitFor } from './testing/http-receiver.ts';
+import { HttpPostTarget, HttpReceiver } from './testing/http-receiver.ts';
 import { RoutingClient } from './testing/routing-client.ts';
 import { routingOptionsFrom } from './routing-config.ts';
 

@@ -5,12 +5,13 @@
  * the DLQ as `ssrf-blocked`), and a redirect to a private address (never followed).
  * A server on 127.0.0.1 counts connections: none ever reaches it.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import net, { type LookupFunction } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
-import { eventually, WebhookReceiver } from './testing/webhook-receiver.ts';
+import { WebhookReceiver } from './testing/webhook-receiver.ts';
 
 /** Every blocked range, by an address in it. */
 const BLOCKED: Array<[string, string]> = [
@@ -175,7 +176,7 @@ describe('SSRF protection through the endpoints API and the sender', () => {
 
     await publish('ssrf.test.sent');
     for (const { id, name } of endpoints) {
-      const dead = await eventually(async () => {
+      const dead = await waitFor(async () => {
         const res = await api('GET', `/v1/webhooks/endpoints/${id}/dlq`);
         return res.body['entries'].length === 1 && res.body['entries'][0];
       }, `the DLQ entry of ${name}`);
@@ -196,7 +197,7 @@ describe('SSRF protection through the endpoints API and the sender', () => {
     });
     expect(res.status).toBe(201);
     await publish('redirect.test.sent');
-    await eventually(async () => {
+    await waitFor(async () => {
       const dlq = await api('GET', `/v1/webhooks/endpoints/${res.body['id']}/dlq`);
       return dlq.body['entries'].length === 1;
     }, 'the DLQ entry');

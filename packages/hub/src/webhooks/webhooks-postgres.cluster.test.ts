@@ -3,12 +3,13 @@
  * fresh database per run): endpoints, their rules, delivery with verified signatures,
  * rotation, the DLQ and recover, and the failing streak, on the scale-out store.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
-import { eventually, WebhookReceiver } from './testing/webhook-receiver.ts';
+import { WebhookReceiver } from './testing/webhook-receiver.ts';
 
 const SERVER = process.env.PORTICO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const database = `portico_webhooks_${randomBytes(4).toString('hex')}`;
@@ -85,7 +86,7 @@ it('creates, delivers (verified), rotates, dead-letters and recovers on PostgreS
   const secret = created.body['secret'] as string;
 
   await publish('pg-1');
-  const first = await eventually(() => receiver.on('/pg')[0], 'the delivery');
+  const first = await waitFor(() => receiver.on('/pg')[0], 'the delivery');
   expect(
     new Webhook(secret).verify(first.body, first.headers as Record<string, string>),
   ).toMatchObject({
@@ -96,7 +97,7 @@ it('creates, delivers (verified), rotates, dead-letters and recovers on PostgreS
   healthy = false;
   const since = new Date(Date.now() - 1000).toISOString();
   await publish('pg-2');
-  await eventually(async () => {
+  await waitFor(async () => {
     const dlq = await api('GET', `/v1/webhooks/endpoints/${id}/dlq`);
     return (dlq.body['entries'] as unknown[]).length === 1;
   }, 'the DLQ entry');
@@ -106,7 +107,7 @@ it('creates, delivers (verified), rotates, dead-letters and recovers on PostgreS
   healthy = true;
   const recovered = await api('POST', `/v1/webhooks/endpoints/${id}/recover`, { since });
   expect(recovered.body).toEqual({ recovered: 1 });
-  const last = await eventually(
+  const last = await waitFor(
     () => receiver.on('/pg').length === 5 && receiver.on('/pg')[4],
     'the recovered one',
   );

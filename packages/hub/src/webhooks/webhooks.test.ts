@@ -4,13 +4,14 @@
  * by `svix`), retries, Retry-After, redirects, 410, the DLQ, recover and resend, rotation,
  * per-endpoint limits and isolation. A real hub (SQLite) and a real local receiver.
  */
+import { waitFor } from '../testing/wait-for.ts';
 import { verify as verifyEd25519 } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { decodeEd25519PublicKey } from './signing/secrets.ts';
-import { eventually, WebhookReceiver, type ReceivedRequest } from './testing/webhook-receiver.ts';
+import { WebhookReceiver, type ReceivedRequest } from './testing/webhook-receiver.ts';
 
 let t: TestHub;
 let receiver: WebhookReceiver;
@@ -182,7 +183,7 @@ describe('endpoints API', () => {
     expect(patched.status).toBe(200);
     await publish('billing.invoice.refunded', { amount: 5 }); // filtered out
     const wanted = await publish('billing.invoice.refunded', { amount: 50 });
-    const got = await eventually(() => receiver.on('/api-3')[0], 'the refund');
+    const got = await waitFor(() => receiver.on('/api-3')[0], 'the refund');
     expect(JSON.parse(got.body).id).toBe(wanted);
     expect((await api('POST', `/v1/webhooks/endpoints/${created.id}/disable`)).body.enabled).toBe(
       false,
@@ -222,7 +223,7 @@ describe('reconcile (at start)', () => {
     expect((await api('GET', `/v1/rules/${repaired.ruleId}`, undefined, rules)).status).toBe(200);
     expect((await api('GET', `/v1/rules/${orphan.body.id}`, undefined, rules)).status).toBe(404);
     const id = await publish('recon.test.sent');
-    const got = await eventually(() => receiver.on('/rec-1')[0], 'a delivery after the repair');
+    const got = await waitFor(() => receiver.on('/rec-1')[0], 'a delivery after the repair');
     expect(verified(ep.secret, got).id).toBe(id);
   });
 });
@@ -231,7 +232,7 @@ describe('delivery', () => {
   it('POSTs the CloudEvent in structured JSON with Standard Webhooks headers that both libraries verify', async () => {
     const ep = await createEndpoint('/d-1');
     const id = await publish('billing.invoice.paid', { amount: 42, note: 'é✓' });
-    const r = await eventually(() => receiver.on('/d-1')[0], 'the delivery');
+    const r = await waitFor(() => receiver.on('/d-1')[0], 'the delivery');
     expect(r.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
     expect(r.headers['webhook-id']).toMatch(/^msg_[A-Za-z0-9_-]+$/);
     expect(r.headers['webhook-timestamp']).toMatch(/^\d+$/);
@@ -267,11 +268,11 @@ describe('delivery', () => {
     );
     const ep = await createEndpoint('/d-2');
     const eventId = await publish();
-    await eventually(() => receiver.on('/d-2').length === 3, 'three attempts');
+    await waitFor(() => receiver.on('/d-2').length === 3, 'three attempts');
     const got = receiver.on('/d-2');
     expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
     for (const r of got) expect(verified(ep.secret, r).id).toBe(eventId);
-    const log = await eventually(async () => {
+    const log = await waitFor(async () => {
       const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}/events/${eventId}/attempts`);
       return res.status === 200 && res.body.deliveries[0].status === 'delivered' && res.body;
     }, 'the attempt log');
@@ -294,7 +295,7 @@ describe('delivery', () => {
     );
     const ep = await createEndpoint('/d-3');
     const eventId = await publish();
-    await eventually(() => receiver.on('/d-3').length === 2, 'the retry');
+    await waitFor(() => receiver.on('/d-3').length === 2, 'the retry');
     const [first, second] = receiver.on('/d-3');
     // The schedule says 50 ms; the receiver asked for a second.
     expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1000);
@@ -312,7 +313,7 @@ describe('delivery', () => {
     }));
     const ep = await createEndpoint('/d-4');
     const eventId = await publish();
-    await eventually(async () => {
+    await waitFor(async () => {
       const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}/dlq`);
       return res.body.entries.length === 1;
     }, 'the DLQ entry');
@@ -326,7 +327,7 @@ describe('delivery', () => {
     receiver.script('/d-5', () => ({ status: 410 }));
     const ep = await createEndpoint('/d-5');
     await publish();
-    const disabled = await eventually(async () => {
+    const disabled = await waitFor(async () => {
       const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}`);
       return res.body.enabled === false && res.body;
     }, 'the endpoint disabled');
@@ -342,7 +343,7 @@ describe('delivery', () => {
     });
     // The endpoint is disabled while the attempt is still running; the delivery's DLQ
     // record is committed right after (with the other settles of that moment).
-    const dlq = await eventually(async () => {
+    const dlq = await waitFor(async () => {
       const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}/dlq`);
       return res.body.entries.length === 1 && res.body;
     }, 'the DLQ entry');
@@ -358,7 +359,7 @@ describe('delivery', () => {
     const ep = await createEndpoint('/d-6');
     const since = new Date(Date.now() - 1000).toISOString();
     const ids = [await publish(), await publish()];
-    const dlq = await eventually(async () => {
+    const dlq = await waitFor(async () => {
       const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}/dlq`);
       return res.body.entries.length === 2 && res.body;
     }, 'two DLQ entries');
@@ -367,7 +368,7 @@ describe('delivery', () => {
     healthy = true;
     const recovered = await api('POST', `/v1/webhooks/endpoints/${ep.id}/recover`, { since });
     expect(recovered).toEqual({ status: 202, body: { recovered: 2 } });
-    await eventually(() => receiver.on('/d-6').length === 10, 'the recovered deliveries');
+    await waitFor(() => receiver.on('/d-6').length === 10, 'the recovered deliveries');
     for (const id of ids) {
       const forEvent = receiver.on('/d-6').filter((r) => JSON.parse(r.body).id === id);
       expect(forEvent).toHaveLength(5);
@@ -384,13 +385,13 @@ describe('delivery', () => {
   it('resends a delivered event with the same webhook-id', async () => {
     const ep = await createEndpoint('/d-7');
     const id = await publish();
-    await eventually(async () => {
+    await waitFor(async () => {
       const res = await api('GET', `/v1/webhooks/endpoints/${ep.id}/events/${id}/attempts`);
       return res.status === 200 && res.body.deliveries[0].status === 'delivered';
     }, 'the delivery');
     const res = await api('POST', `/v1/webhooks/endpoints/${ep.id}/events/${id}/resend`);
     expect(res.status).toBe(202);
-    await eventually(() => receiver.on('/d-7').length === 2, 'the resend');
+    await waitFor(() => receiver.on('/d-7').length === 2, 'the resend');
     const [a, b] = receiver.on('/d-7');
     expect(b!.headers['webhook-id']).toBe(a!.headers['webhook-id']);
     verified(ep.secret, b!);
@@ -407,7 +408,7 @@ describe('delivery', () => {
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(ep.secret);
     await publish();
-    const during = await eventually(() => receiver.on('/d-8')[0], 'a delivery during the grace');
+    const during = await waitFor(() => receiver.on('/d-8')[0], 'a delivery during the grace');
     expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
     verified(ep.secret, during);
     verified(rotated.body.secret, during);
@@ -421,7 +422,7 @@ describe('delivery', () => {
     });
     secretsByPath.get('/d-8')!.push(again.body.secret);
     await publish();
-    const after = await eventually(() => receiver.on('/d-8')[1], 'a delivery after');
+    const after = await waitFor(() => receiver.on('/d-8')[1], 'a delivery after');
     expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
     verified(again.body.secret, after);
     expect(() => verified(rotated.body.secret, after)).toThrow();
@@ -431,7 +432,7 @@ describe('delivery', () => {
     const ep = await createEndpoint('/d-9', { ed25519: true });
     expect(ep.ed25519PublicKey).toMatch(/^whpk_/);
     await publish();
-    const r = await eventually(() => receiver.on('/d-9')[0], 'the delivery');
+    const r = await waitFor(() => receiver.on('/d-9')[0], 'the delivery');
     verified(ep.secret, r);
     const v1a = String(r.headers['webhook-signature'])
       .split(' ')
@@ -460,9 +461,9 @@ describe('delivery', () => {
       });
       expect(res.status).toBe(201);
       for (let i = 0; i < 12; i++) await publish('limits.test.sent');
-      await eventually(() => local.on(path).length === 12, 'twelve deliveries');
+      await waitFor(() => local.on(path).length === 12, 'twelve deliveries');
       expect(local.maxInflight).toBe(1);
-      const attempts = await eventually(async () => {
+      const attempts = await waitFor(async () => {
         const r = await api('GET', `/v1/webhooks/endpoints/${res.body.id}/attempts`);
         return r.body.attempts.length >= 12 && r;
       }, 'twelve attempt records');
@@ -483,10 +484,10 @@ describe('delivery', () => {
     await createEndpoint('/fast', { eventTypes: ['isolation.test.sent'] });
     for (let i = 0; i < 20; i++) await publish('isolation.test.sent');
     // Every event reaches the fast endpoint while the slow one still holds its first answers.
-    await eventually(() => receiver.on('/fast').length === 20, 'the fast endpoint');
+    await waitFor(() => receiver.on('/fast').length === 20, 'the fast endpoint');
     expect(receiver.on('/slow').length).toBeLessThanOrEqual(2);
     release();
-    await eventually(
+    await waitFor(
       () => receiver.on('/slow').length === 20,
       'the slow endpoint, once released',
       20_000,

@@ -1,8 +1,9 @@
 /** Test helper: the calls routing tests make against a test hub, over HTTP (inject). */
+import { waitFor } from '../../testing/wait-for.ts';
 import { expect } from 'vitest';
 import type { Scope } from '../../auth/principal.ts';
 import type { TestHub } from '../../testing/test-hub.ts';
-import { waitFor } from './http-receiver.ts';
+import {} from './http-receiver.ts';
 
 export type QueueMessage = {
   token: string;

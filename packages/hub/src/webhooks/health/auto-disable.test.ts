@@ -3,10 +3,11 @@
  * `portico.webhook.endpoint-disabled` operational event it causes is deliverable like any
  * other: here a platform rule (scope admin) routes it to an operations team's endpoint.
  */
+import { waitFor } from '../../testing/wait-for.ts';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
-import { eventually, WebhookReceiver } from '../testing/webhook-receiver.ts';
+import { WebhookReceiver } from '../testing/webhook-receiver.ts';
 
 let t: TestHub;
 let receiver: WebhookReceiver;
@@ -81,14 +82,14 @@ it('disables an endpoint that keeps failing and emits portico.webhook.endpoint-d
   });
   expect(published.statusCode).toBe(202);
 
-  const disabled = await eventually(async () => {
+  const disabled = await waitFor(async () => {
     const res = await call(acme, 'GET', `/v1/webhooks/endpoints/${id}`);
     return res.body['enabled'] === false && res.body;
   }, 'the endpoint disabled');
   expect(disabled['disabledReason']).toBe('failing');
   expect(disabled['failingSince']).toEqual(expect.any(String));
 
-  const notice = await eventually(() => receiver.on('/ops')[0], 'the notice at the ops endpoint');
+  const notice = await waitFor(() => receiver.on('/ops')[0], 'the notice at the ops endpoint');
   const event = new Webhook(opsEndpoint.body['secret'] as string).verify(
     notice.body,
     notice.headers as Record<string, string>,
