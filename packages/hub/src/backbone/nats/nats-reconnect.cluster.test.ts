@@ -1,66 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrivateNats } from '../../../test/cluster/engines.ts';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import type { AppendInput, LogEntry } from '../event-log.ts';
 import { openNatsEventLog } from './nats-event-log.ts';
 
 // A private nats-server (own port, own store directory), so that killing and restarting
-// it disturbs nobody else's tests. Needs /usr/sbin/nats-server (or PORTICO_NATS_SERVER).
-const BINARY = process.env.PORTICO_NATS_SERVER ?? '/usr/sbin/nats-server';
+// it disturbs nobody else's tests.
+const nats = new PrivateNats();
 
-let dir: string;
-let port: number;
-let server: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function startServer(): Promise<void> {
-  const child = spawn(BINARY, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
-    stdio: 'pipe',
-  });
-  server = child;
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Server is ready')) resolve();
-    };
-    child.stderr?.on('data', onData);
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${log}`)));
-  });
-}
-
-async function killServer(): Promise<void> {
-  const child = server;
-  server = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'portico-nats-restart-'));
-  port = await freePort();
-  await startServer();
-});
-
-afterAll(async () => {
-  await killServer();
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeAll(() => nats.start());
+afterAll(() => nats.dispose());
 
 const event = (id: string): AppendInput => ({
   tenant: 'acme',
@@ -84,11 +33,11 @@ const event = (id: string): AppendInput => ({
 describe('NATS event log across a NATS restart', () => {
   it('fails calls as unavailable while NATS is down, then carries on by itself', async () => {
     const log = await openNatsEventLog({
-      servers: `nats://127.0.0.1:${port}`,
+      servers: nats.url,
       requestTimeoutMs: 1_000,
     });
     const listener = await openNatsEventLog({
-      servers: `nats://127.0.0.1:${port}`,
+      servers: nats.url,
       requestTimeoutMs: 1_000,
     });
     const seen: LogEntry[] = [];
@@ -103,12 +52,12 @@ describe('NATS event log across a NATS restart', () => {
       const before = await log.append([event('b1'), event('b2')]);
       await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(2);
 
-      await killServer();
+      await nats.kill();
       expect(await log.ready()).toBe(false);
       await expect(log.append([event('while-down')])).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(log.read({ after: 0, limit: 10 })).rejects.toBeInstanceOf(StoreUnavailableError);
 
-      await startServer();
+      await nats.start();
       await expect.poll(() => log.ready(), { timeout: 15_000, interval: 250 }).toBe(true);
       const after = await log.append([event('a1')]);
       // The append that failed while NATS was down was never acknowledged; retrying it is safe.
