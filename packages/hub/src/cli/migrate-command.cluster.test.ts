@@ -1,38 +1,28 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/cluster/engines.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPortico } from '../../test/run-portico.ts';
 
 // PostgreSQL at 127.0.0.1:5432 (trust auth), a database of this run's own.
-const SERVER = process.env.PORTICO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
-const database = `portico_migrate_${randomBytes(4).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+let database: TestDatabase;
 
 const dir = mkdtempSync(join(tmpdir(), 'portico-migrate-pg-'));
 const portico = (args: string[], env: Record<string, string>) =>
   runPortico(args, { cwd: dir, env });
 
-beforeAll(() => admin(`create database ${database}`));
+beforeAll(async () => {
+  database = await createTestDatabase('migrate');
+});
 afterAll(async () => {
-  await admin(`drop database if exists ${database} with (force)`);
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('portico migrate (PostgreSQL)', () => {
   it('migrates a fresh database once, and says so', () => {
-    const env = { PORTICO_POSTGRES_URL: `${SERVER}/${database}` };
+    const env = { PORTICO_POSTGRES_URL: database.url };
     const first = portico(['migrate', '--data-dir', 'pg-data'], env);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);

@@ -4,9 +4,8 @@
  * concurrent registrations never hand out one version twice, ids stay unique, and one
  * node's publish-time cache sees the other node's writes.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/cluster/engines.ts';
 import { openPostgresDatabase } from '../store/postgres/postgres-database.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { REGISTRY_MIGRATIONS } from './migrations.ts';
@@ -15,31 +14,20 @@ import { RegistryStore } from './registry-store.ts';
 import { SchemaCompiler } from './schema-compiler.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 
-const SERVER = process.env.PORTICO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
-const database = `portico_registry_${randomBytes(4).toString('hex')}`;
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+let database: TestDatabase;
 
 type Node = { db: SqlDatabase; store: RegistryStore; registry: SchemaRegistry };
 let a: Node;
 let b: Node;
 
 function node(): Node {
-  const db = openPostgresDatabase(`${SERVER}/${database}`, { poolSize: 4 });
+  const db = openPostgresDatabase(database.url, { poolSize: 4 });
   const store = new RegistryStore(db);
   return { db, store, registry: new SchemaRegistry({ store, compiler: new SchemaCompiler() }) };
 }
 
 beforeAll(async () => {
-  await admin(`create database ${database}`);
+  database = await createTestDatabase('registry');
   a = node();
   b = node();
   // Both nodes migrate at once, as two hubs starting together would.
@@ -49,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await a?.db.close();
   await b?.db.close();
-  await admin(`drop database if exists ${database} with (force)`);
+  await database?.drop();
 });
 
 const schema = (i: number) =>

@@ -4,35 +4,23 @@
  * rotation, the DLQ and recover, and the failing streak, on the scale-out store.
  */
 import { waitFor } from '../testing/wait-for.ts';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/cluster/engines.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { WebhookReceiver } from './testing/webhook-receiver.ts';
 
-const SERVER = process.env.PORTICO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
-const database = `portico_webhooks_${randomBytes(4).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+let database: TestDatabase;
 
 let t: TestHub;
 let receiver: WebhookReceiver;
 let auth: { authorization: string };
 
 beforeAll(async () => {
-  await admin(`create database ${database}`);
+  database = await createTestDatabase('webhooks');
   receiver = await WebhookReceiver.start();
   t = await startTestHub({
-    store: { kind: 'postgres', url: `${SERVER}/${database}` },
+    store: { kind: 'postgres', url: database.url },
     webhooks: {
       allowHttp: true,
       allowCidrs: ['127.0.0.0/8'],
@@ -45,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await receiver?.close();
-  await admin(`drop database if exists ${database} with (force)`);
+  await database?.drop();
 });
 
 async function api(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) {
