@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.portico/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '.portico/**', 'coverage/**', 'packages/shell/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
