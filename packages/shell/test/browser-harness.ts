@@ -1,0 +1,132 @@
+/**
+ * The shell SDK's browser test bench (not a test file): a listening test hub, headless
+ * Chromium (Debian's, /usr/bin/chromium or PORTICO_CHROMIUM), and browser contexts in which
+ * the portal's pages and the shell bundle are served by request interception, so nothing
+ * but the hub listens and all traffic stays on loopback.
+ *
+ * Pages live on `harness.origin`. By default that is the hub's own origin (no CORS needed);
+ * `pageOrigin: CROSS_ORIGIN` puts them on another origin, for tests of the hub's CORS.
+ * The shell bundle (esbuild, in memory) is at `${origin}/__shell/portico-shell.js`:
+ *
+ * ```html
+ * <script type="module">
+ *   import { createShell } from '/__shell/portico-shell.js';
+ * </script>
+ * ```
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startPushHub, type PushHub } from '../../hub/src/push/push-test-kit.ts';
+import { bundleShell, SHELL_ENTRY } from '../scripts/bundle.ts';
+
+const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A page origin other than the hub's (a secure context: `*.localhost` is loopback). */
+export const CROSS_ORIGIN = 'http://portal.localhost:5199';
+export const BUNDLE_PATH = '/__shell/portico-shell.js';
+
+export type Fixture = { body: string; contentType: string };
+
+export type ShellHarness = {
+  /** The listening hub, with `publish`, `metric`, `token`, `auth` (see push-test-kit.ts). */
+  hub: PushHub;
+  /** The hub's base URL, what pages pass to `createShell({ hub })`. */
+  hubUrl: string;
+  /** Where the fixture pages are served. */
+  origin: string;
+  browser: Browser;
+  /** Serves `body` at `${origin}${path}` in every context of this harness. */
+  serve(path: string, body: string, contentType?: string): void;
+  /** A new browser context (a separate "browser": own cookies, locks, channels). */
+  newContext(): Promise<BrowserContext>;
+  /** Opens `${origin}${path}` in a new tab of `context`; page errors fail loudly in the log. */
+  open(context: BrowserContext, path: string): Promise<Page>;
+  /** Open push connections on the hub, both wires. */
+  pushConnections(): Promise<number>;
+  close(): Promise<void>;
+};
+
+export type ShellHarnessOptions = {
+  /** Hub config overrides (e.g. `{ http: { cors: { origins: [CROSS_ORIGIN] } } }`). */
+  hubConfig?: Record<string, unknown>;
+  /** Default: the hub's origin. */
+  pageOrigin?: string;
+  /** The module to bundle; default the SDK's src/index.ts. */
+  entry?: string;
+};
+
+export async function startShellHarness(options: ShellHarnessOptions = {}): Promise<ShellHarness> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`,
+    );
+  // Unminified: stack traces in page errors stay readable.
+  const [bundle, hub, browser] = await Promise.all([
+    bundleShell(options.entry ?? SHELL_ENTRY, { minify: false }),
+    startPushHub(options.hubConfig ?? {}),
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+  ]);
+  const origin = options.pageOrigin ?? hub.base;
+  const fixtures = new Map<string, Fixture>([
+    [BUNDLE_PATH, { body: bundle.code, contentType: 'text/javascript' }],
+  ]);
+  const contexts = new Set<BrowserContext>();
+
+  const newContext = async () => {
+    const context = await browser.newContext();
+    contexts.add(context);
+    context.on('close', () => contexts.delete(context));
+    await context.route(
+      (url) => url.origin === origin && fixtures.has(url.pathname),
+      (route) => {
+        const fixture = fixtures.get(new URL(route.request().url()).pathname)!;
+        return route.fulfill({
+          status: 200,
+          contentType: fixture.contentType,
+          body: fixture.body,
+          headers: { 'cache-control': 'no-store' },
+        });
+      },
+    );
+    return context;
+  };
+
+  return {
+    hub,
+    hubUrl: hub.base,
+    origin,
+    browser,
+    serve(path, body, contentType = path.endsWith('.js') ? 'text/javascript' : 'text/html') {
+      fixtures.set(path, { body, contentType });
+    },
+    newContext,
+    async open(context, path) {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.error(`[page ${path}] ${error.stack ?? error}`));
+      await page.goto(`${origin}${path}`);
+      return page;
+    },
+    async pushConnections() {
+      const stats = await Promise.all([
+        hub.metric('portico_push_connections', { transport: 'sse' }),
+        hub.metric('portico_push_connections', { transport: 'ws' }),
+      ]);
+      return stats[0] + stats[1];
+    },
+    async close() {
+      await Promise.allSettled([...contexts].map((c) => c.close()));
+      await browser.close().catch(() => {});
+      await hub.close();
+    },
+  };
+}
