@@ -3,8 +3,10 @@
  * everything is the caller's tenant's (another tenant's app is 404, as an absent one).
  */
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import type { HubServer } from '../http/server.ts';
 import { problems } from '../http/problem.ts';
+import { entityTagOf, ifNoneMatchHits } from '../http/entity-tag.ts';
 import type { CatalogService, PublishOutcome } from './catalog-service.ts';
 import { catalogOverview } from './catalog-view.ts';
 import { APP_NAME } from './manifest-schema.ts';
@@ -46,6 +48,21 @@ const ManifestBody = Type.Object(
       'A portico.app.json manifest with inline documents (`portico app schema` prints its JSON Schema)',
   },
 );
+
+const EventContract = Type.Object({
+  schema: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+    description:
+      "JSON Schema of the event's `data`: the registry's latest under the subject named after the type, else the first publishing app's declaration, else the first consumer's; null when none",
+  }),
+  publishers: Type.Array(Type.String(), { description: 'Apps publishing the type, by name' }),
+  consumers: Type.Array(Type.String(), { description: 'Apps consuming the type, by name' }),
+});
+
+const EventContractsBody = Type.Object({
+  events: Type.Record(Type.String(), EventContract, {
+    description: 'By event type (domain.entity.action)',
+  }),
+});
 
 const nameParams = Type.Object({ name: Type.String({ pattern: APP_NAME }) });
 
@@ -154,6 +171,32 @@ export function registerCatalogRoutes(
       },
     },
     async (request) => catalogOverview(await catalog.store.list(request.principal.tenant), env),
+  );
+
+  server.get(
+    '/v1/catalog/contracts',
+    {
+      config: { scope: 'events:read' },
+      schema: {
+        summary: "The tenant's event contracts: each type's data schema, publishers and consumers",
+        description:
+          'What a browser shell validates its client bus against, and what `portico types` turns into TypeScript. ETag / If-None-Match (304).',
+        tags,
+        response: { 200: EventContractsBody },
+      },
+    },
+    async (request, reply) => {
+      const body = JSON.stringify(await catalog.eventContracts(request.principal.tenant));
+      const etag = entityTagOf(body);
+      reply
+        .header('etag', etag)
+        .header('cache-control', 'private, no-cache')
+        .header('vary', 'authorization');
+      // The body is sent as serialized for its tag; the schema above documents its shape.
+      const untyped = reply as unknown as FastifyReply;
+      if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return untyped.code(304).send();
+      return untyped.type('application/json; charset=utf-8').send(body);
+    },
   );
 
   server.get(

@@ -10,6 +10,7 @@ import { checkCompatibility } from '../registry/compatibility/index.ts';
 import { AsyncApiParser } from './asyncapi-document.ts';
 import { buildAsyncApi } from './asyncapi-export.ts';
 import { eventsAsyncApiProblems } from './events-check.ts';
+import { buildEventContracts, type EventContracts } from './event-contracts.ts';
 import { RevisionConflictError, type CatalogStore, type StoredApp } from './catalog-store.ts';
 import { toReport, type ContractChange, type ContractReport } from './contract-change.ts';
 import { manifestChanges } from './manifest-diff.ts';
@@ -166,6 +167,30 @@ export class CatalogService {
         env: this.#env,
       },
     );
+  }
+
+  /** Each event type of the tenant's apps: its publishers, consumers and data schema. */
+  async eventContracts(tenant: string): Promise<EventContracts> {
+    const apps = await this.#store.list(tenant);
+    const schemaOf = this.#schemaResolver(tenant);
+    await schemaOf.load(apps.map((a) => a.manifest));
+    const types = new Set(
+      apps.flatMap((a) =>
+        [...(a.manifest.events?.publishes ?? []), ...(a.manifest.events?.consumes ?? [])].map(
+          (e) => e.type,
+        ),
+      ),
+    );
+    const lookup = this.#schemas;
+    const registered = new Map<string, unknown>();
+    if (lookup)
+      await Promise.all(
+        [...types].map(async (type) => {
+          const schema = await lookup(tenant, type, 'latest');
+          if (schema !== undefined) registered.set(type, schema);
+        }),
+      );
+    return buildEventContracts(apps, { registered, declared: schemaOf.sync });
   }
 
   /** Everything a valid manifest must be, all problems at once (400), before any diff. */
