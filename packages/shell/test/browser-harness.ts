@@ -45,8 +45,13 @@ export type ShellHarness = {
   /** Where the fixture pages are served. */
   origin: string;
   browser: Browser;
-  /** Serves `body` at `${origin}${path}` in every context of this harness. */
-  serve(path: string, body: string, contentType?: string): void;
+  /**
+   * Serves `body` at `${origin}${path}` in every context of this harness; an absolute URL
+   * (`http://widget.localhost:5201/w.html`) serves it on that origin instead. The bundle is at
+   * BUNDLE_PATH on every origin served, and fixtures carry `access-control-allow-origin: *`
+   * (a sandboxed iframe's opaque origin fetches even its own module scripts with CORS).
+   */
+  serve(pathOrUrl: string, body: string, contentType?: string): void;
   /** A new browser context (a separate "browser": own cookies, locks, channels). */
   newContext(): Promise<BrowserContext>;
   /** Opens `${origin}${path}` in a new tab of `context`; page errors fail loudly in the log. */
@@ -77,9 +82,16 @@ export async function startShellHarness(options: ShellHarnessOptions = {}): Prom
     chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
   ]);
   const origin = options.pageOrigin ?? hub.base;
+  // Keyed by origin + path.
   const fixtures = new Map<string, Fixture>([
-    [BUNDLE_PATH, { body: bundle.code, contentType: 'text/javascript' }],
+    [origin + BUNDLE_PATH, { body: bundle.code, contentType: 'text/javascript' }],
   ]);
+  const fixtureFor = (url: URL) =>
+    fixtures.get(url.origin + url.pathname) ??
+    (url.pathname === BUNDLE_PATH &&
+    [...fixtures.keys()].some((k) => k.startsWith(url.origin + '/'))
+      ? fixtures.get(origin + BUNDLE_PATH)
+      : undefined);
   const contexts = new Set<BrowserContext>();
 
   const newContext = async () => {
@@ -87,14 +99,14 @@ export async function startShellHarness(options: ShellHarnessOptions = {}): Prom
     contexts.add(context);
     context.on('close', () => contexts.delete(context));
     await context.route(
-      (url) => url.origin === origin && fixtures.has(url.pathname),
+      (url) => fixtureFor(url) !== undefined,
       (route) => {
-        const fixture = fixtures.get(new URL(route.request().url()).pathname)!;
+        const fixture = fixtureFor(new URL(route.request().url()))!;
         return route.fulfill({
           status: 200,
           contentType: fixture.contentType,
           body: fixture.body,
-          headers: { 'cache-control': 'no-store' },
+          headers: { 'cache-control': 'no-store', 'access-control-allow-origin': '*' },
         });
       },
     );
@@ -106,8 +118,13 @@ export async function startShellHarness(options: ShellHarnessOptions = {}): Prom
     hubUrl: hub.base,
     origin,
     browser,
-    serve(path, body, contentType = path.endsWith('.js') ? 'text/javascript' : 'text/html') {
-      fixtures.set(path, { body, contentType });
+    serve(
+      pathOrUrl,
+      body,
+      contentType = pathOrUrl.endsWith('.js') ? 'text/javascript' : 'text/html',
+    ) {
+      const url = new URL(pathOrUrl, origin);
+      fixtures.set(url.origin + url.pathname, { body, contentType });
     },
     newContext,
     async open(context, path) {
