@@ -1,0 +1,224 @@
+/**
+ * The shell side of the iframe bridge: `bridgeIframe(bus, iframe, { origin })`.
+ *
+ * A hello is accepted only from the bridged iframe's window (`event.source`) and its origin;
+ * the origin must be on the bus's allow-list (`bridgeOrigins`). A sandboxed iframe without
+ * `allow-same-origin` has the opaque origin "null": then the window check carries the weight,
+ * and the origin checked is the one of the `src` the shell gave it. Every other bridge-marked
+ * window message (another window, another origin, or bus traffic outside the port) is refused
+ * and reported, and never reaches the bus.
+ */
+import { ShellError } from '../shell-error.ts';
+import type { ClientBus } from '../types.ts';
+import {
+  isBridgeWindowMessage,
+  isHello,
+  parseClientMessage,
+  type HostMessage,
+} from './bridge-protocol.ts';
+import { bridgeSlot, type BridgeSlot } from './bridge-slot.ts';
+import { normalizeOrigin } from './origin.ts';
+import { eventTypeProblem, typePatternProblem } from './type-pattern.ts';
+
+export type BridgeOptions = {
+  /** The origin the iframe's document comes from; must be on the bus's `bridgeOrigins`. */
+  origin: string;
+  /** The micro-frontend in the iframe: its events are sent as it, whatever it claims. */
+  mfeId?: string;
+};
+
+export type BridgeRefusal = {
+  /** The refused message's origin (`"null"` for an opaque, sandboxed origin). */
+  origin: string;
+  reason: string;
+  /** The bridged iframe the refusal concerns, when it came from one. */
+  iframe?: HTMLIFrameElement;
+};
+
+export function bridgeIframe(
+  bus: ClientBus,
+  iframe: HTMLIFrameElement,
+  options: BridgeOptions,
+): () => void {
+  const slot = slotOf(bus);
+  const origin = normalizeOrigin(options.origin);
+  if (!slot.origins.includes(origin))
+    throw new ShellError(
+      'invalid',
+      `origin ${origin} is not in the shell's bridgeOrigins (${slot.origins.join(', ') || 'none'})`,
+    );
+  const src = iframe.getAttribute('src');
+  if (src && new URL(src, iframe.ownerDocument.baseURI).origin !== origin)
+    throw new ShellError('invalid', `the iframe's src ${src} is not on origin ${origin}`);
+  const view = iframe.ownerDocument.defaultView;
+  if (!view) throw new ShellError('invalid', 'the iframe is not in a window');
+  slot.host ??= new BridgeHost(bus, slot, view, () => (slot.host = undefined));
+  return slot.host.add(iframe, origin, options.mfeId);
+}
+
+/** Listens to the bridge refusals of this bus (they also go to console.warn). */
+export function onBridgeRefused(bus: ClientBus, listener: (r: BridgeRefusal) => void): () => void {
+  const listeners = slotOf(bus).refusalListeners;
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function slotOf(bus: ClientBus): BridgeSlot {
+  const slot = (bus as { [bridgeSlot]?: BridgeSlot })[bridgeSlot];
+  if (!slot)
+    throw new ShellError('invalid', 'bridgeIframe needs the bus of createShell or createBus');
+  return slot;
+}
+
+type Bridge = {
+  iframe: HTMLIFrameElement;
+  origin: string;
+  mfeId: string | undefined;
+  session: string | undefined;
+  disconnect: (() => void) | undefined;
+};
+
+export class BridgeHost {
+  readonly #bus: ClientBus;
+  readonly #slot: BridgeSlot;
+  readonly #window: Window;
+  readonly #onEmpty: () => void;
+  readonly #bridges = new Set<Bridge>();
+  /** What was already reported per sending window: a retrying or noisy frame warns once per reason. */
+  readonly #reported = new WeakMap<object, Set<string>>();
+
+  constructor(bus: ClientBus, slot: BridgeSlot, window: Window, onEmpty: () => void) {
+    this.#bus = bus;
+    this.#slot = slot;
+    this.#window = window;
+    this.#onEmpty = onEmpty;
+    window.addEventListener('message', this.#onMessage);
+  }
+
+  add(iframe: HTMLIFrameElement, origin: string, mfeId: string | undefined): () => void {
+    const bridge: Bridge = { iframe, origin, mfeId, session: undefined, disconnect: undefined };
+    this.#bridges.add(bridge);
+    return () => this.#remove(bridge);
+  }
+
+  close(): void {
+    for (const bridge of [...this.#bridges]) this.#remove(bridge);
+  }
+
+  #remove(bridge: Bridge): void {
+    if (!this.#bridges.delete(bridge)) return;
+    bridge.disconnect?.();
+    if (this.#bridges.size === 0) {
+      this.#window.removeEventListener('message', this.#onMessage);
+      this.#onEmpty();
+    }
+  }
+
+  readonly #onMessage = (event: MessageEvent): void => {
+    if (!isBridgeWindowMessage(event.data)) return; // someone else's postMessage traffic
+    let bridge: Bridge | undefined;
+    for (const b of this.#bridges)
+      if (event.source !== null && event.source === b.iframe.contentWindow) bridge = b;
+    const refuse = (reason: string) => {
+      if (event.source) {
+        const seen = this.#reported.get(event.source) ?? new Set();
+        this.#reported.set(event.source, seen);
+        if (seen.has(reason)) return;
+        seen.add(reason);
+      }
+      this.#refuse(event.origin, reason, bridge);
+    };
+    if (!bridge) return refuse('the sender is not a bridged iframe');
+    if (!isHello(event.data)) return refuse('bus traffic is only accepted over the bridge port');
+    if (!originMatches(bridge, event.origin))
+      return refuse(`the bridged iframe's origin is ${bridge.origin}`);
+    const port = event.ports[0];
+    if (!port) return refuse('the hello carried no MessagePort');
+    // A retried hello of the connected session was sent before our welcome arrived: ignore it.
+    if (event.data.session === bridge.session) return port.close();
+    // Another session from the same frame (it reloaded or navigated): it replaces the old one.
+    bridge.disconnect?.();
+    bridge.session = event.data.session;
+    bridge.disconnect = this.#connect(bridge, port);
+  };
+
+  #connect(bridge: Bridge, port: MessagePort): () => void {
+    const subscriptions = new Map<number, () => void>();
+    const send = (message: HostMessage) => port.postMessage(message);
+    const refuse = (reason: string) => {
+      this.#refuse(bridge.origin, reason, bridge);
+      send({ kind: 'refused', detail: reason });
+    };
+    const stopViolations =
+      bridge.mfeId === undefined
+        ? () => {}
+        : this.#bus.onViolation((violation) => {
+            if (violation.from === bridge.mfeId) send({ kind: 'violation', violation });
+          });
+    port.onmessage = (event) => {
+      const message = parseClientMessage(event.data);
+      if ('problem' in message) return refuse(message.problem);
+      switch (message.kind) {
+        case 'publish': {
+          const problem = eventTypeProblem(message.type);
+          if (problem) return refuse(`publish: type "${message.type}" ${problem}`);
+          const from = bridge.mfeId ?? message.from;
+          this.#bus.publish(message.type, message.data, from === undefined ? {} : { from });
+          return;
+        }
+        case 'subscribe': {
+          const problem = typePatternProblem(message.pattern);
+          if (problem) return refuse(`subscribe: pattern "${message.pattern}" ${problem}`);
+          subscriptions.get(message.id)?.();
+          const { id } = message;
+          subscriptions.set(
+            id,
+            this.#bus.subscribe(
+              message.pattern,
+              (event) => send({ kind: 'event', id, event }),
+              bridge.mfeId === undefined ? {} : { mfeId: bridge.mfeId },
+            ),
+          );
+          return;
+        }
+        case 'unsubscribe':
+          subscriptions.get(message.id)?.();
+          subscriptions.delete(message.id);
+          return;
+      }
+    };
+    send({ kind: 'welcome' });
+    return () => {
+      for (const unsubscribe of subscriptions.values()) unsubscribe();
+      subscriptions.clear();
+      stopViolations();
+      port.onmessage = null;
+      port.close();
+    };
+  }
+
+  #refuse(origin: string, reason: string, bridge?: Bridge): void {
+    const refusal: BridgeRefusal = { origin, reason, ...(bridge && { iframe: bridge.iframe }) };
+    console.warn(
+      `[portico bus] bridge refused a message from ${origin}${bridge?.mfeId ? ` (${bridge.mfeId})` : ''}: ${reason}`,
+    );
+    for (const listener of [...this.#slot.refusalListeners]) {
+      try {
+        listener(refusal);
+      } catch (error) {
+        console.error('[portico bus] a bridge refusal listener threw', error);
+      }
+    }
+  }
+}
+
+function originMatches(bridge: Bridge, origin: string): boolean {
+  if (origin === bridge.origin) return true;
+  // An opaque origin is only expected from a frame sandboxed without allow-same-origin.
+  const sandbox = bridge.iframe.sandbox;
+  return (
+    origin === 'null' &&
+    bridge.iframe.hasAttribute('sandbox') &&
+    !sandbox.contains('allow-same-origin')
+  );
+}
