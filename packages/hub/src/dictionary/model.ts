@@ -70,6 +70,21 @@ export const PolicySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    tokenExchange: Type.Optional(
+      Type.Object(
+        {
+          audience: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+          resource: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
+          scope: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        },
+        {
+          additionalProperties: false,
+          minProperties: 1,
+          description:
+            "RFC 8693: the gateway exchanges the caller's token at gateway.tokenExchange's token endpoint for one meant for this upstream, and sends that instead",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
