@@ -112,6 +112,54 @@ export const GatewayConfigSchema = Type.Object(
           "Where token buckets live: this node's memory, or Redis shared by every node (falls back to memory while Redis is unreachable).",
       },
     ),
+    tokenExchange: Type.Optional(
+      Type.Object(
+        {
+          tokenEndpoint: Type.String({
+            format: 'uri',
+            description: "The identity provider's token endpoint (RFC 8693 token exchange)",
+          }),
+          clientId: Type.String({ minLength: 1, description: "The gateway's client id there" }),
+          clientSecret: Type.String({
+            minLength: 1,
+            description:
+              'Its secret (client_secret_basic); better set through the config file than the command line',
+          }),
+          timeoutMs: Type.Integer({ default: 5000, minimum: 1, maximum: 60_000 }),
+          refreshBeforeSeconds: Type.Integer({
+            default: 30,
+            minimum: 0,
+            description: 'An exchanged token is used until this long before its expiry',
+          }),
+          maxEntries: Type.Integer({ default: 10_000, minimum: 1 }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Where versions whose policy has `tokenExchange` get their upstream-audience tokens.',
+        },
+      ),
+    ),
+    entryPoints: Type.Array(
+      Type.Object(
+        {
+          host: Type.String({
+            pattern: '^[A-Za-z0-9.-]{1,253}$',
+            description: 'A Host name (no port), e.g. incidents.example.com',
+          }),
+          domains: Type.Array(Type.String({ minLength: 1 }), {
+            minItems: 1,
+            description: 'The dictionary domains whose APIs this host routes',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: [],
+        description:
+          'Per-domain entry points: a request whose Host is one of these reaches only the APIs of its domains (404 for others); other hosts reach every API.',
+      },
+    ),
     maxRateLimitKeys: Type.Integer({
       default: 100_000,
       minimum: 100,

@@ -26,8 +26,20 @@ export const APP_HEADER = 'x-portico-app';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-function connectionListed(value: string | string[] | undefined): Set<string> {
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+/** Never forwarded upstream as they came: hop-by-hop, framing, and what the gateway sets. */
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  'content-length',
+  'expect',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+
+/** The fields `Connection` names, beyond the common `keep-alive`/`close` (nothing to do). */
+function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     text
       .split(',')
@@ -43,6 +55,8 @@ export type ForwardContext = {
   protocol: string;
   host: string;
   forwardAuthorization: boolean;
+  /** Sent as `Authorization: Bearer …` instead of the caller's (a token exchanged for it). */
+  upstreamToken?: string;
 };
 
 export function upstreamRequestHeaders(
@@ -51,14 +65,13 @@ export function upstreamRequestHeaders(
 ): Record<string, string> {
   const listed = connectionListed(incoming.connection);
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    if (name === 'host' || name === 'content-length' || name === 'expect') continue;
+  // for…in over the parsed headers: no entries array per request on the hot path.
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || NOT_FORWARDED.has(name) || listed?.has(name)) continue;
     if (name === 'authorization' && !ctx.forwardAuthorization) continue;
     if (name.startsWith('x-portico-') && name !== APP_HEADER) continue;
-    if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
+    out[name] = typeof value === 'string' ? value : value.join(', ');
   }
   const priorFor = incoming['x-forwarded-for'];
   out['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${ctx.clientIp}` : ctx.clientIp;
@@ -68,8 +81,20 @@ export function upstreamRequestHeaders(
   out.traceparent = childTraceparent(incoming.traceparent);
   out['x-portico-tenant'] = ctx.principal.tenant;
   out['x-portico-subject'] = ctx.principal.subject;
-  out['x-portico-scopes'] = [...ctx.principal.scopes].join(' ');
+  out['x-portico-scopes'] = scopesHeader(ctx.principal.scopes);
+  if (ctx.upstreamToken !== undefined) out.authorization = `Bearer ${ctx.upstreamToken}`;
   return out;
+}
+
+/** The scopes header value, once per principal (verified principals are reused per token). */
+const scopeHeaders = new WeakMap<ReadonlySet<string>, string>();
+function scopesHeader(scopes: ReadonlySet<string>): string {
+  let value = scopeHeaders.get(scopes);
+  if (value === undefined) {
+    value = [...scopes].join(' ');
+    scopeHeaders.set(scopes, value);
+  }
+  return value;
 }
 
 /** The same trace with the gateway as the new parent span, or a new trace. */
@@ -92,14 +117,21 @@ function randomHex(bytes: 8 | 16): string {
   return bytes === 16 ? hex : hex.slice(16);
 }
 
+/**
+ * The upstream's response headers as the client gets them. `keepLength`: the body is passed
+ * on unchanged, so its Content-Length stays (the client gets fixed-length framing, not
+ * chunked); otherwise the hub frames the body it sends itself.
+ */
 export function clientResponseHeaders(
   upstream: Record<string, string | string[] | undefined>,
+  keepLength = false,
 ): Record<string, string | string[]> {
   const listed = connectionListed(upstream.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    if (name === 'content-length') continue;
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (name === 'content-length' && !keepLength) continue;
     // Set-Cookie must stay separate fields; the others join per RFC 9110 §5.3.
     out[name] = Array.isArray(value) && name !== 'set-cookie' ? value.join(', ') : value;
   }

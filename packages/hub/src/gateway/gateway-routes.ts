@@ -1,18 +1,19 @@
 /**
  * `/api/<api>/<version>/<path>`: the gateway's one route. In order: CORS, the caller's token,
- * the version from the tenant's dictionary, its lifecycle, scopes, size, quota and rate
- * limits, the response cache, then the upstream (timeouts, retries, circuit breaker).
- * Bodies are buffered (bounded) so idempotent requests can be retried.
+ * the version from the tenant's dictionary (and the entry point's domains), its lifecycle,
+ * scopes, size, quota and rate limits, the token exchange, the response cache, then the
+ * upstream (timeouts, retries, circuit breaker). Bodies stream through both ways; only
+ * small request bodies that may be retried, and responses being cached, are held whole.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { Authenticator } from '../auth/principal.ts';
+import { parseBearer } from '../auth/bearer.ts';
 import {
   lifecycleHeaders,
   OVERRIDE_STATUS_HEADER,
   presentedOverride,
   type Dictionary,
-  type Policy,
 } from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
 import { ProblemError, problems } from '../http/problem.ts';
@@ -20,13 +21,17 @@ import { requirePrincipal } from '../http/request-principal.ts';
 import type { BucketStore } from './bucket-store.ts';
 import type { Cors } from './cors.ts';
 import type { DailyQuota } from './daily-quota.ts';
+import type { EntryPoints } from './entry-points.ts';
 import { APP_HEADER, clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
 import { gatewayProblems } from './gateway-problems.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
-import { effectivePolicy, missingScopes } from './policy.ts';
+import { missingScopes } from './policy.ts';
 import { checkRateLimits } from './rate-limits.ts';
+import { readBody, StreamedBody } from './request-body.ts';
 import { ResponseCache } from './response-cache.ts';
+import { exchangeFailed, type TokenExchange } from './token-exchange.ts';
 import type { UpstreamClient } from './upstream-call.ts';
+import type { VersionPlans } from './version-plans.ts';
 
 export type GatewayRouteDeps = {
   dictionary: Dictionary;
@@ -37,16 +42,21 @@ export type GatewayRouteDeps = {
   cache: ResponseCache;
   cors: Cors;
   metrics: GatewayMetrics;
-  defaults: Policy;
-  maxRequestBytes: number;
+  plans: VersionPlans;
+  entryPoints: EntryPoints;
+  /** Absent: versions whose policy asks for a token exchange fail with a 502. */
+  tokenExchange: TokenExchange | undefined;
   maxEntryBytes: number;
 };
 
 const PATH = /^\/api\/([^/]+)\/([^/]+)(\/[^?]*)?$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Responses up to this size (by Content-Length) are buffered rather than streamed. */
-const SMALL_BODY = 64 * 1024;
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+const ENCODED_SLASH = /%2f|%5c|\\/i;
+/** Request bodies up to this size are read whole when a retry may need to resend them. */
+const RETRYABLE_BODY = 64 * 1024;
+const RETRIED_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 /** Error bodies are read up to this much to be carried in the problem. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -55,13 +65,10 @@ export async function registerGatewayRoutes(
   deps: GatewayRouteDeps,
 ): Promise<void> {
   await server.register(async (scope) => {
-    // Bodies are the upstream's business: take any content type as bytes, bounded.
+    // Bodies are the upstream's business: any content type, handed over as the raw stream
+    // (counted against the version's limit while it is forwarded).
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: deps.maxRequestBytes },
-      (_request, body, done) => done(null, body),
-    );
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const options = {
       // The handler authenticates itself: gateway scopes are the APIs', not the hub's.
       config: { public: true },
@@ -84,8 +91,8 @@ async function handle(
     if (!headers) throw problems.forbidden('this origin is not allowed to call the gateway');
     return reply.code(204).headers(headers).send();
   }
-  const corsHeaders = deps.cors.responseHeaders(origin);
-  reply.headers(corsHeaders);
+  const corsHeaders = origin ? deps.cors.responseHeaders(origin) : NONE;
+  if (corsHeaders !== NONE) reply.headers(corsHeaders);
 
   const raw = request.raw.url ?? '/';
   const q = raw.indexOf('?');
@@ -97,7 +104,7 @@ async function handle(
   const rest = match[3] ?? '';
   // Dot segments, and encoded or back slashes an upstream might turn into separators, could
   // climb out of the upstream's base path.
-  if (rest.split('/').some((s) => /^(\.|%2e){1,2}$/i.test(s)) || /%2f|%5c|\\/i.test(rest))
+  if (DOT_SEGMENT.test(rest) || ENCODED_SLASH.test(rest))
     throw problems.validation('the path must not contain "." or ".." segments or encoded slashes');
 
   const principal = await requirePrincipal(deps.authenticator, request);
@@ -109,36 +116,56 @@ async function handle(
   );
   if (resolved.override) reply.header(OVERRIDE_STATUS_HEADER, resolved.override);
   const found = resolved.found;
-  if (!found?.version.upstream)
+  if (!found?.version.upstream || !deps.entryPoints.allows(request.headers.host, found.api.domain))
     throw problems.notFound(
       `no API "${apiName}" version "${versionName}" is served by the gateway`,
     );
   const { version } = found;
   const upstream = found.version.upstream;
-  const lifecycle = lifecycleHeaders(version);
-  if (
-    version.status === 'sunset' ||
-    (version.sunsetAt && Date.parse(version.sunsetAt) <= Date.now())
-  )
-    throw gatewayProblems.gone(`${apiName} ${versionName} is past its sunset`, lifecycle);
-  reply.headers(lifecycle);
+  const plan = deps.plans.for(apiName, version);
+  if (plan.lifecycle) {
+    const lifecycle = lifecycleHeaders(version);
+    if (plan.goneAt <= Date.now())
+      throw gatewayProblems.gone(`${apiName} ${versionName} is past its sunset`, lifecycle);
+    reply.headers(lifecycle);
+  }
 
-  const policy = effectivePolicy(deps.defaults, version.policy, deps.maxRequestBytes);
+  const { policy, route } = plan;
   const missing = missingScopes(policy, principal.scopes);
   if (missing.length > 0)
     throw problems.forbidden(
       `this API needs the scope${missing.length > 1 ? 's' : ''} "${missing.join('", "')}"`,
     );
-  const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-  if (body && body.length > policy.maxRequestBytes)
+  const source = request.body instanceof Readable ? request.body : undefined;
+  const declared = source ? declaredLength(request.headers['content-length']) : 0;
+  if (declared !== undefined && declared > policy.maxRequestBytes)
     throw problems.tooLarge(
       `this API accepts request bodies up to ${policy.maxRequestBytes} bytes`,
     );
 
   const appHeader = request.headers[APP_HEADER];
   const app = typeof appHeader === 'string' && APP.test(appHeader) ? appHeader : '-';
-  const route = `${apiName}/${versionName}`;
-  reply.headers(await checkRateLimits(deps.buckets, deps.quota, policy, route, principal, app));
+  if (plan.rateLimits) {
+    const limits = checkRateLimits(deps.buckets, deps.quota, plan.rateLimits, principal, app);
+    reply.headers(limits instanceof Promise ? await limits : limits);
+  }
+
+  let upstreamToken: string | undefined;
+  if (policy.tokenExchange) {
+    try {
+      if (!deps.tokenExchange)
+        throw exchangeFailed('no token endpoint is configured (gateway.tokenExchange)');
+      upstreamToken = await deps.tokenExchange.exchange(
+        parseBearer(request.headers.authorization)!,
+        policy.tokenExchange,
+      );
+    } catch (error) {
+      deps.metrics.outcome(route, 'gateway_error');
+      if (!(error instanceof ProblemError)) throw error;
+      request.log.warn({ status: error.status, upstream: apiName }, error.message);
+      return sendProblem(reply, request, error);
+    }
+  }
 
   const headers = upstreamRequestHeaders(request.headers, {
     principal,
@@ -147,7 +174,23 @@ async function handle(
     protocol: request.protocol,
     host: request.host,
     forwardAuthorization: policy.forwardAuthorization === true,
+    ...(upstreamToken !== undefined ? { upstreamToken } : {}),
   });
+  // Small bodies that a retry may resend are read whole; the rest stream through, once.
+  let body: Buffer | StreamedBody | undefined;
+  if (source && declared !== 0) {
+    if (
+      declared !== undefined &&
+      declared <= RETRYABLE_BODY &&
+      policy.retries > 0 &&
+      RETRIED_METHODS.has(method)
+    )
+      body = await readBody(source, policy.maxRequestBytes);
+    else {
+      body = new StreamedBody(source, policy.maxRequestBytes);
+      if (declared !== undefined) headers['content-length'] = String(declared);
+    }
+  }
   const pathAndQuery = rest + (q < 0 ? '' : raw.slice(q));
   const cacheable = policy.cache === true && (method === 'GET' || method === 'HEAD');
   const cacheKey = cacheable
@@ -175,29 +218,33 @@ async function handle(
       pathAndQuery,
       method,
       headers,
-      body: body && body.length > 0 ? body : undefined,
+      body,
       timeoutMs: policy.timeoutMs,
       retries: policy.retries,
       breaker: policy.circuitBreaker,
     });
   } catch (error) {
-    deps.metrics.outcome(route, 'gateway_error');
     // Upstream trouble is not the hub failing: answered here and logged as a warning, so an
     // outage (each fast-failed request of an open circuit) does not flood the error log.
     if (error instanceof ProblemError) {
-      request.log.warn({ status: error.status, upstream: apiName }, error.message);
+      if (error.status >= 500) {
+        deps.metrics.outcome(route, 'gateway_error');
+        request.log.warn({ status: error.status, upstream: apiName }, error.message);
+      }
       return sendProblem(reply, request, error);
     }
+    deps.metrics.outcome(route, 'gateway_error');
     throw error;
   }
   deps.metrics.upstreamLatency(route, response.status, (performance.now() - started) / 1000);
-  const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
   if (response.status >= 400) {
     deps.metrics.outcome(route, 'upstream_error');
+    const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
     return upstreamError(request, reply, response.status, outHeaders, response.body);
   }
   deps.metrics.outcome(route, 'proxied');
   if (cacheable && method === 'GET') {
+    const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
     const read = await readUpTo(response.body, deps.maxEntryBytes);
     if (read.complete) {
       const stored = deps.cache.store(
@@ -219,15 +266,21 @@ async function handle(
       .header('x-portico-cache', 'BYPASS')
       .send(read.stream);
   }
-  // Small bodies of known length are read whole: one write with a Content-Length is much
-  // cheaper than piping a stream with chunked encoding. Others stream as they come.
-  const length = Number(response.headers['content-length']);
-  if (length <= SMALL_BODY && method !== 'HEAD')
-    return reply
-      .code(response.status)
-      .headers(outHeaders)
-      .send(Buffer.from(await response.body.arrayBuffer()));
-  return reply.code(response.status).headers(outHeaders).send(response.body);
+  // The body streams through unchanged, so its Content-Length (when the upstream sent one)
+  // stays: the client gets the same framing, with no buffering and no chunked encoding.
+  return reply
+    .code(response.status)
+    .headers(withCorsVary(clientResponseHeaders(response.headers, true), corsHeaders))
+    .send(response.body);
+}
+
+const NONE: Record<string, string> = {};
+
+/** The declared Content-Length; undefined for a chunked body (its length is unknown). */
+function declaredLength(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const n = Number(header);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** An upstream error in the one problem model, with the upstream's status kept. */

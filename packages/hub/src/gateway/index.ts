@@ -26,6 +26,9 @@ import { registerGatewayRoutes } from './gateway-routes.ts';
 import { ResponseCache } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { UpstreamClient } from './upstream-call.ts';
+import { EntryPoints } from './entry-points.ts';
+import { TokenExchange } from './token-exchange.ts';
+import { VersionPlans } from './version-plans.ts';
 import { SharedWithFallback, type BucketStore } from './bucket-store.ts';
 import { createRedisTokenBuckets } from '../cluster/redis-token-buckets.ts';
 import { Redis } from 'ioredis';
@@ -86,8 +89,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cache: new ResponseCache(config.cache),
     cors: new Cors(config.cors),
     metrics: createGatewayMetrics(options.metrics),
-    defaults: config.defaults,
-    maxRequestBytes: config.maxRequestBytes,
+    plans: new VersionPlans(config.defaults, config.maxRequestBytes),
+    entryPoints: new EntryPoints(config.entryPoints),
+    tokenExchange: config.tokenExchange ? new TokenExchange(config.tokenExchange) : undefined,
     maxEntryBytes: config.cache.maxEntryBytes,
   });
   await createBff({ db: options.db, server: options.server, authenticator });

@@ -12,51 +12,78 @@ import type { BucketStore } from './bucket-store.ts';
 import type { BucketSpec, BucketVerdict } from './token-buckets.ts';
 
 const KINDS = ['tenant', 'app', 'client'] as const;
+type Kind = (typeof KINDS)[number];
 
-export async function checkRateLimits(
-  buckets: BucketStore,
-  quota: DailyQuota,
-  policy: Policy,
-  route: string,
-  principal: Principal,
-  app: string,
-): Promise<Record<string, string>> {
-  if (policy.quotaPerDay !== undefined) {
-    const wait = quota.take(`${route}\0${principal.tenant}`, policy.quotaPerDay);
-    if (wait !== undefined)
-      throw gatewayProblems.rateLimited(
-        `the daily quota of ${policy.quotaPerDay} requests for this API is used up`,
-        wait,
-        {},
-      );
-  }
-  const limits = policy.rateLimit;
-  if (!limits) return {};
-  const ids = {
-    tenant: principal.tenant,
-    app: `${principal.tenant}\0${app}`,
-    client: `${principal.tenant}\0${principal.subject}`,
-  };
+/** What a version's limits need per request, derived once per version (version-plans.ts). */
+export type RateLimitPlan = {
+  route: string;
+  quotaPerDay: number | undefined;
+  /** The `RateLimit-Policy` field value. */
+  policyHeader: string;
+  limits: { kind: Kind; spec: BucketSpec; keyPrefix: string }[];
+};
+
+export function rateLimitPlan(policy: Policy, route: string): RateLimitPlan | undefined {
+  const limits: RateLimitPlan['limits'] = [];
   const policies: string[] = [];
-  const checks: { kind: string; key: string; spec: BucketSpec }[] = [];
   for (const kind of KINDS) {
-    const spec = limits[kind];
+    const spec = policy.rateLimit?.[kind];
     if (!spec) continue;
     policies.push(
       `"${kind}";q=${spec.burst};w=${Math.max(1, Math.ceil(spec.burst / spec.perSecond))}`,
     );
-    checks.push({ kind, key: `${kind}\0${route}\0${ids[kind]}`, spec });
+    limits.push({ kind, spec, keyPrefix: `${kind}\0${route}\0` });
   }
-  let tightest: { kind: string; verdict: BucketVerdict; burst: number } | undefined;
-  let denied: { kind: string; verdict: BucketVerdict } | undefined;
-  (await buckets.take(checks)).forEach((verdict, i) => {
-    const { kind, spec } = checks[i]!;
+  if (limits.length === 0 && policy.quotaPerDay === undefined) return undefined;
+  return { route, quotaPerDay: policy.quotaPerDay, policyHeader: policies.join(', '), limits };
+}
+
+/**
+ * Spends from the plan's quota and buckets, or throws a 429 problem. Returns the headers to
+ * send; synchronously when the buckets are in memory (no extra turn of the event loop).
+ */
+export function checkRateLimits(
+  buckets: BucketStore,
+  quota: DailyQuota,
+  plan: RateLimitPlan,
+  principal: Principal,
+  app: string,
+): Record<string, string> | Promise<Record<string, string>> {
+  if (plan.quotaPerDay !== undefined) {
+    const wait = quota.take(`${plan.route}\0${principal.tenant}`, plan.quotaPerDay);
+    if (wait !== undefined)
+      throw gatewayProblems.rateLimited(
+        `the daily quota of ${plan.quotaPerDay} requests for this API is used up`,
+        wait,
+        {},
+      );
+  }
+  if (plan.limits.length === 0) return {};
+  const checks = plan.limits.map(({ kind, spec, keyPrefix }) => ({
+    key:
+      keyPrefix +
+      (kind === 'tenant'
+        ? principal.tenant
+        : `${principal.tenant}\0${kind === 'app' ? app : principal.subject}`),
+    spec,
+  }));
+  const verdicts = buckets.take(checks);
+  return Array.isArray(verdicts)
+    ? verdictHeaders(plan, verdicts)
+    : verdicts.then((v) => verdictHeaders(plan, v));
+}
+
+function verdictHeaders(plan: RateLimitPlan, verdicts: BucketVerdict[]): Record<string, string> {
+  let tightest: { kind: Kind; verdict: BucketVerdict; burst: number } | undefined;
+  let denied: { kind: Kind; verdict: BucketVerdict } | undefined;
+  verdicts.forEach((verdict, i) => {
+    const { kind, spec } = plan.limits[i]!;
     if (!verdict.allowed && !denied) denied = { kind, verdict };
     if (!tightest || verdict.remaining / spec.burst < tightest.verdict.remaining / tightest.burst)
       tightest = { kind, verdict, burst: spec.burst };
   });
   const shown = denied ?? tightest;
-  const headers: Record<string, string> = { 'ratelimit-policy': policies.join(', ') };
+  const headers: Record<string, string> = { 'ratelimit-policy': plan.policyHeader };
   if (shown)
     headers.ratelimit = `"${shown.kind}";r=${shown.verdict.remaining};t=${shown.verdict.resetSeconds}`;
   if (denied)

@@ -9,6 +9,7 @@ import { SsrfBlockedError, type GuardedDispatcher } from '../webhooks/ssrf/index
 import { checkTargetUrl } from '../webhooks/ssrf/target-url.ts';
 import type { CircuitBreakers, BreakerSpec } from './circuit-breaker.ts';
 import { gatewayProblems } from './gateway-problems.ts';
+import { StreamedBody } from './request-body.ts';
 
 /** RFC 9110 §9.2.2: repeating these has the effect of one; POST and PATCH are never retried. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -22,7 +23,8 @@ export type UpstreamCall = {
   pathAndQuery: string;
   method: string;
   headers: Record<string, string>;
-  body: Buffer | undefined;
+  /** Whole (resent on a retry), or streamed as it arrives (sent once). */
+  body: Buffer | StreamedBody | undefined;
   timeoutMs: number;
   retries: number;
   breaker: BreakerSpec | undefined;
@@ -49,7 +51,9 @@ export class UpstreamClient {
     const base = this.#base(call.upstream);
     const key = base.origin;
     const path = base.pathname.replace(/\/$/, '') + call.pathAndQuery;
-    const attempts = IDEMPOTENT.has(call.method) ? 1 + call.retries : 1;
+    // A streamed body cannot be sent twice.
+    const streamed = call.body instanceof StreamedBody ? call.body : undefined;
+    const attempts = IDEMPOTENT.has(call.method) && !streamed ? 1 + call.retries : 1;
     for (let attempt = 1; ; attempt++) {
       const wait = call.breaker ? this.#breakers.admit(key) : undefined;
       if (wait !== undefined) throw gatewayProblems.circuitOpen(wait);
@@ -61,7 +65,8 @@ export class UpstreamClient {
           path,
           method: call.method as Dispatcher.HttpMethod,
           headers: call.headers,
-          body: call.body ?? null,
+          // undici sends async iterables (StreamedBody) as they yield; its types omit them.
+          body: (call.body ?? null) as Buffer | null,
           // undici's own timers (no AbortSignal + timer per request): the deadline is for the
           // response headers, and then for each gap between body chunks.
           headersTimeout: call.timeoutMs,
@@ -71,6 +76,11 @@ export class UpstreamClient {
         if (error instanceof SsrfBlockedError) {
           if (call.breaker) this.#breakers.release(key);
           throw gatewayProblems.blocked();
+        }
+        // The caller's body was too large or broken off: not the upstream's failure.
+        if (streamed?.failure) {
+          if (call.breaker) this.#breakers.release(key);
+          throw streamed.failure;
         }
         if (call.breaker) this.#breakers.failure(key, call.breaker);
         const code = (error as { code?: string }).code;

@@ -1,0 +1,69 @@
+// CPU cost per proxied request, and optionally a CPU profile: one proxy (Portico's gateway
+// with the bench's JWT + rate limit + scope policy, or the @fastify/http-proxy peer) runs
+// under autocannon for --seconds; its CPU time (from /proc, user + system) divided by the
+// requests it served is printed. CPU per request is much steadier than req/s on a shared
+// machine. With --profile, the proxy runs with --cpu-prof and the .cpuprofile lands in --out.
+// Usage: node bench/gateway/profile.ts [--target portico|fastify] [--seconds 10] [--profile]
+//        [--out /tmp/gateway-profile]
+import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { startProcess, stopProcess } from '../lib/processes.ts';
+import { definePorticoApi, porticoArgs, PORTS, API_PATH } from './portico-setup.ts';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'portico' },
+    seconds: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(tmpdir(), 'gateway-profile') },
+  },
+});
+const dataDir = mkdtempSync(join(tmpdir(), 'portico-profile-gateway-'));
+const flags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.out}`] : [];
+if (values.profile) mkdirSync(values.out, { recursive: true });
+const upstream = `http://127.0.0.1:${PORTS.upstream}`;
+const here = (f: string) => new URL(f, import.meta.url).pathname;
+
+/** user + system CPU seconds of a child process so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const up = await startProcess([here('./upstream.ts'), String(PORTS.upstream)], `${upstream}/`);
+let proxy: ChildProcess;
+let target: { url: string; headers: Record<string, string> };
+if (values.target === 'fastify') {
+  proxy = await startProcess(
+    [...flags, here('./fastify-proxy.ts'), String(PORTS.fastify), upstream],
+    `http://127.0.0.1:${PORTS.fastify}/ready`,
+  );
+  target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
+} else {
+  proxy = await startProcess(
+    [...flags, ...porticoArgs(dataDir)],
+    `http://127.0.0.1:${PORTS.portico}/readyz`,
+    { PORTICO_LOG_LEVEL: 'warn' },
+  );
+  target = await definePorticoApi(dataDir, upstream);
+}
+try {
+  // A short warm-up so JIT compilation is not counted.
+  await autocannon({ ...target, connections: 32, duration: 2 });
+  const before = cpuSeconds(proxy);
+  const r = await autocannon({ ...target, connections: 32, duration: Number(values.seconds) });
+  const cpu = cpuSeconds(proxy) - before;
+  console.log(
+    `${values.target}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms, ` +
+      `non-2xx ${r.non2xx}, CPU ${Math.round((cpu / r.requests.total) * 1e6)} µs per request`,
+  );
+} finally {
+  await stopProcess(proxy);
+  await stopProcess(up);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+if (values.profile) console.log(`profile written to ${values.out}`);
