@@ -87,6 +87,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     logLevel: config.logLevel,
     bodyLimit: config.events.maxRequestBytes,
     version: VERSION,
+    cors: config.http.cors,
   });
   // Capabilities that vet events at publish (schema validation, policies) add their checks here.
   const publishChecks: PublishCheck[] = [];

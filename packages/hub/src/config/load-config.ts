@@ -13,7 +13,8 @@ export class ConfigError extends Error {
 export const ENV_OVERRIDES: ReadonlyArray<{
   env: string;
   path: string[];
-  type: 'string' | 'integer';
+  /** `list`: comma- or space-separated values. */
+  type: 'string' | 'integer' | 'list';
 }> = [
   { env: 'PORTICO_HOST', path: ['host'], type: 'string' },
   { env: 'PORTICO_PORT', path: ['port'], type: 'integer' },
@@ -21,6 +22,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'PORTICO_DATA_DIR', path: ['dataDir'], type: 'string' },
   { env: 'PORTICO_ENV', path: ['env'], type: 'string' },
   { env: 'PORTICO_LOG_LEVEL', path: ['logLevel'], type: 'string' },
+  { env: 'PORTICO_CORS_ORIGINS', path: ['http', 'cors', 'origins'], type: 'list' },
   { env: 'PORTICO_AUTH_MODE', path: ['auth', 'mode'], type: 'string' },
   { env: 'PORTICO_OIDC_ISSUER', path: ['auth', 'issuer'], type: 'string' },
   { env: 'PORTICO_AUTH_AUDIENCE', path: ['auth', 'audience'], type: 'string' },
@@ -66,6 +68,7 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
         throw new ConfigError(`${name}: expected an integer, got ${JSON.stringify(value)}`);
       parsed = Number(value);
     }
+    if (type === 'list') parsed = value.split(/[\s,]+/).filter((v) => v.length > 0);
     setPath(raw, path, parsed);
     // A URL for NATS / PostgreSQL implies that engine.
     if (name === 'PORTICO_NATS_URL') setPath(raw, ['backbone', 'kind'], 'nats');

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DictionaryConfigSchema } from '../dictionary/config-schema.ts';
 import { GatewayConfigSchema } from '../gateway/config-schema.ts';
+import { HttpConfigSchema } from '../http/config-schema.ts';
 import { RoutingConfigSchema } from '../routing/config-schema.ts';
 import { WebhooksConfigSchema } from '../webhooks/config-schema.ts';
 
@@ -236,6 +237,7 @@ export const ConfigSchema = Type.Object(
       { default: 'info' },
     ),
     shutdownTimeoutSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 300 }),
+    http: HttpConfigSchema,
     auth: Auth,
     events: Events,
     backbone: Backbone,

@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
 import { hasScope } from '../auth/principal.ts';
 import { requirePrincipal } from './request-principal.ts';
+import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
 
 declare module 'fastify' {
@@ -29,6 +30,8 @@ export type HttpServerOptions = {
   logLevel: string;
   bodyLimit: number;
   version: string;
+  /** Cross-origin access to the hub's own API (`http.cors`); absent or no origins: none. */
+  cors?: HubCorsConfig;
 };
 
 export type HubServer = FastifyInstance<
@@ -88,6 +91,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
       route.schema = { ...route.schema, security: [{ bearer: [config.scope] }] };
     }
   });
+
+  if (options.cors) registerHubCors(server, options.cors);
 
   server.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

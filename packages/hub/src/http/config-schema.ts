@@ -1,0 +1,34 @@
+/** The `http` section of the hub's configuration (included by config/schema.ts). */
+import { Type } from '@sinclair/typebox';
+
+export const HttpConfigSchema = Type.Object(
+  {
+    cors: Type.Object(
+      {
+        origins: Type.Array(
+          // Exact origins only: a browser sends scheme://host[:port], never a path or a slash.
+          Type.String({ pattern: '^https?://[^/?#*\\s]+$' }),
+          {
+            default: [],
+            uniqueItems: true,
+            description:
+              'Origins whose pages may call the hub\'s own API (/v1/…, /healthz, /readyz, /openapi.json) cross-origin, e.g. "https://portal.example.com"; [] sends no CORS headers. The gateway\'s routes have their own (gateway.cors).',
+          },
+        ),
+        credentials: Type.Boolean({
+          default: false,
+          description:
+            'Allow credentialed requests (cookies); the shell sends bearer tokens and does not need it.',
+        }),
+        maxAgeSeconds: Type.Integer({
+          default: 600,
+          minimum: 0,
+          maximum: 86_400,
+          description: 'How long a browser may cache a preflight answer.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
