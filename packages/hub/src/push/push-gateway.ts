@@ -154,12 +154,13 @@ export class PushGateway implements ConnectionHost {
 
   /**
    * Adds subscriptions (all or none). With `from`, they replay the log after that position
-   * first; `primary` marks the connect-time group whose position SSE ids track.
+   * first; with `last`, the last N events that match any of them; `primary` marks the
+   * connect-time group whose position SSE ids track.
    */
   subscribe(
     connection: PushConnection,
     specs: readonly SubscriptionSpec[],
-    options: { from?: number; primary?: boolean } = {},
+    options: { from?: number; last?: number; primary?: boolean } = {},
   ): Subscription[] {
     if (connection.closed) throw new PushError('not-found', 'the connection is closed');
     if (!hasScope(connection.principal, 'events:read'))
@@ -209,8 +210,14 @@ export class PushGateway implements ConnectionHost {
     this.#usage(connection.tenant).subscriptions += subs.length;
     this.stats.subscriptions += subs.length;
 
-    if (options.from !== undefined && subs.length > 0) {
-      const job = new ReplayJob(connection, subs, options.from, options.primary ?? false, {
+    const start =
+      options.from !== undefined
+        ? options.from
+        : options.last !== undefined
+          ? { last: options.last }
+          : undefined;
+    if (start !== undefined && subs.length > 0) {
+      const job = new ReplayJob(connection, subs, start, options.primary ?? false, {
         log: this.#log,
         stats: this.stats,
         pageSize: this.limits.replayPageSize,

@@ -16,6 +16,7 @@
  */
 import type { EventLog, LogBounds, LogEntry } from '../backbone/event-log.ts';
 import { EncodedEvent } from './encoded-event.ts';
+import { lastNStart } from './last-n-start.ts';
 import type { PushConnection } from './push-connection.ts';
 import type { PushStats } from './push-stats.ts';
 import type { Subscription } from './subscription.ts';
@@ -32,6 +33,9 @@ export type ReplayOptions = {
 
 type Buffered = { encoded: EncodedEvent; subs: Subscription[] };
 
+/** Where a replay starts: after a position, or N matching events back from the log's end. */
+export type ReplayStart = number | { last: number };
+
 export class ReplayJob {
   readonly primary: boolean;
   readonly subs: Set<Subscription>;
@@ -39,6 +43,8 @@ export class ReplayJob {
   cursor: number;
   readonly #connection: PushConnection;
   readonly #options: ReplayOptions;
+  /** For `last: N`: counted back once the job runs; until then the cursor is 0. */
+  readonly #last: number | undefined;
   #buffered: Buffered[] = [];
   #bufferedBytes = 0;
   #overflowed = false;
@@ -46,13 +52,16 @@ export class ReplayJob {
   constructor(
     connection: PushConnection,
     subs: Iterable<Subscription>,
-    from: number,
+    start: ReplayStart,
     primary: boolean,
     options: ReplayOptions,
   ) {
     this.#connection = connection;
     this.subs = new Set(subs);
-    this.cursor = from;
+    // With `last`, the cursor stays 0 while counting back, so every live event that arrives
+    // meanwhile is buffered; those at or below the start found are dropped at the seam.
+    this.cursor = typeof start === 'number' ? start : 0;
+    this.#last = typeof start === 'number' ? undefined : start.last;
     this.primary = primary;
     this.#options = options;
     for (const sub of this.subs) sub.replay = this;
@@ -90,7 +99,19 @@ export class ReplayJob {
     let replayed = 0;
     this.#connection.jobs.add(this);
     try {
-      this.#checkRetention(await log.bounds());
+      const bounds = await log.bounds();
+      if (this.#last !== undefined) {
+        if (this.#finished()) return;
+        this.cursor = await lastNStart(log, {
+          tenant: connection.tenant,
+          topicPattern: this.subs.size === 1 ? [...this.subs][0]!.topic : undefined,
+          matches: (entry) => this.#matchingIds(entry).length > 0,
+          n: this.#last,
+          pageSize,
+          end: bounds.last,
+        });
+      }
+      this.#checkRetention(bounds);
       for (;;) {
         if (this.#finished()) return;
         this.#overflowed = false;

@@ -17,9 +17,11 @@ import { authenticateStream } from './stream-auth.ts';
 import {
   channelSubscriptionId,
   duplicateIdErrors,
+  MAX_LAST,
   MAX_TOPIC_PATTERN_LENGTH,
   parseSubscriptionList,
   parseSubscriptionSpec,
+  replayOptions,
   SUBSCRIPTION_ID,
   type SubscriptionSpec,
 } from './subscription-spec.ts';
@@ -64,6 +66,14 @@ const SubscriptionBody = Type.Object(
     from: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Replay events after this position, then go live' }),
     ),
+    last: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_LAST,
+        description:
+          'Instead of from: replay the last N matching events, then go live (their messages carry no SSE id)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,7 +103,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
           'Authenticate with `Authorization: Bearer` or a single-use `ticket` (POST /v1/stream/tickets). ' +
           'Subscriptions: `topic` (repeatable; the id is the pattern), `channel` (repeatable; a push ' +
           'channel of routing rules, id `channel:<name>`) and/or `subscriptions` ' +
-          '(JSON array of {id, topic or channel, filter}); more can be added with POST /v1/stream/{connectionId}/subscriptions. ' +
+          '(JSON array of {id, topic or channel, filter, last}); more can be added with POST /v1/stream/{connectionId}/subscriptions. ' +
           'Resume with `Last-Event-ID` or `from`. The response is text/event-stream (see the push README).',
         tags: TAGS,
         security: [{ bearer: ['events:read'] }, {}],
@@ -108,7 +118,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
           subscriptions: Type.Optional(
             Type.String({
               maxLength: 64 * 1024,
-              description: 'JSON array of {id, topic or channel, filter}',
+              description: 'JSON array of {id, topic or channel, filter, last}',
             }),
           ),
           from: Type.Optional(
@@ -220,7 +230,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
       const { spec } = parsed;
       const connection = findOrThrow(gateway, request.params.connectionId, request.principal);
       try {
-        gateway.subscribe(connection, [spec], spec.from !== undefined ? { from: spec.from } : {});
+        gateway.subscribe(connection, [spec], replayOptions(spec));
       } catch (error) {
         rethrow(error);
       }
@@ -230,7 +240,7 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
         topic: spec.topic,
         ...(spec.channel !== undefined ? { channel: spec.channel } : {}),
         ...(spec.filter ? { filter: spec.filter } : {}),
-        replaying: spec.from !== undefined,
+        replaying: spec.from !== undefined || spec.last !== undefined,
       });
     },
   );
@@ -339,7 +349,15 @@ function openStream(
     heartbeatSeconds: gateway.limits.heartbeatMs / 1000,
   });
   // Synchronous after the precheck, so the limits cannot have changed in between.
-  gateway.subscribe(connection, specs, { ...(from !== undefined ? { from } : {}), primary: true });
+  // A fresh stream replays each `last` subscription on its own (no ids: not a resume point);
+  // a resumed one (from / Last-Event-ID) resumes them with the rest.
+  const recent = from === undefined ? specs.filter((spec) => spec.last !== undefined) : [];
+  gateway.subscribe(
+    connection,
+    specs.filter((spec) => !recent.includes(spec)),
+    { ...(from !== undefined ? { from } : {}), primary: true },
+  );
+  for (const spec of recent) gateway.subscribe(connection, [spec], { last: spec.last! });
 }
 
 /**

@@ -30,11 +30,23 @@ export type SubscriptionSpec = {
   filter?: Pattern;
   /** Replay events after this position (exclusive) before going live. */
   from?: number;
+  /** Instead of `from`: replay the last N matching events of the tenant, then go live. */
+  last?: number;
 };
+
+/** The most events `last` may ask for (a late-mounting view wants a screenful, not history). */
+export const MAX_LAST = 1000;
+
+/** The replay a spec asks the gateway for (its own `from` or `last`). */
+export function replayOptions(spec: SubscriptionSpec): { from?: number; last?: number } {
+  if (spec.from !== undefined) return { from: spec.from };
+  if (spec.last !== undefined) return { last: spec.last };
+  return {};
+}
 
 export type SpecResult = { ok: true; spec: SubscriptionSpec } | { ok: false; errors: FieldError[] };
 
-const KNOWN_FIELDS = new Set(['id', 'topic', 'channel', 'filter', 'from']);
+const KNOWN_FIELDS = new Set(['id', 'topic', 'channel', 'filter', 'from', 'last']);
 
 /** The topic pattern of a push channel (any environment segment; see the module comment). */
 export function channelTopic(channel: string): string {
@@ -61,15 +73,15 @@ export function parseSubscriptionSpec(
     errors.push({ pointer: `${at}${pointer}` || '/', detail, in: where });
 
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    fail('', 'must be an object with id, topic (or channel) and optionally filter and from');
+    fail('', 'must be an object with id, topic (or channel) and optionally filter, from or last');
     return { ok: false, errors };
   }
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record))
     if (!KNOWN_FIELDS.has(key) && !options.ignore?.includes(key))
-      fail(`/${key}`, 'is not a subscription field (id, topic, channel, filter, from)');
+      fail(`/${key}`, 'is not a subscription field (id, topic, channel, filter, from, last)');
 
-  const { id, topic, channel, filter, from } = record;
+  const { id, topic, channel, filter, from, last } = record;
   if (typeof id !== 'string' || !SUBSCRIPTION_ID.test(id))
     fail('/id', 'must be 1-128 characters of letters, digits and . _ : * > -');
   if (channel !== undefined) {
@@ -96,6 +108,11 @@ export function parseSubscriptionSpec(
   }
   if (from !== undefined && !(Number.isSafeInteger(from) && (from as number) >= 0))
     fail('/from', 'must be a non-negative integer (a position from an earlier message)');
+  if (last !== undefined) {
+    if (from !== undefined) fail('/last', 'give either from or last, not both');
+    else if (!(Number.isSafeInteger(last) && (last as number) >= 1 && (last as number) <= MAX_LAST))
+      fail('/last', `must be an integer from 1 to ${MAX_LAST} (how many recent events to replay)`);
+  }
 
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -107,6 +124,7 @@ export function parseSubscriptionSpec(
         : { topic: topic as string }),
       ...(filter !== undefined ? { filter: filter as Pattern } : {}),
       ...(from !== undefined ? { from: from as number } : {}),
+      ...(last !== undefined ? { last: last as number } : {}),
     },
   };
 }

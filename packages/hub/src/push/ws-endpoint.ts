@@ -18,6 +18,7 @@ import type { PushConnection } from './push-connection.ts';
 import { PushError, pushErrorToProblem } from './push-error.ts';
 import type { PushGateway } from './push-gateway.ts';
 import { authenticateStream } from './stream-auth.ts';
+import { replayOptions } from './subscription-spec.ts';
 import type { TicketStore } from './ticket-store.ts';
 import { parseClientMessage, type ClientMessage, type Ref } from './ws-protocol.ts';
 import { WsTransport } from './ws-transport.ts';
@@ -141,9 +142,7 @@ async function handle(
   switch (message.type) {
     case 'subscribe': {
       const { spec } = message;
-      gateway.subscribe(connection, [spec], {
-        ...(spec.from !== undefined ? { from: spec.from } : {}),
-      });
+      gateway.subscribe(connection, [spec], replayOptions(spec));
       connection.control('subscribed', { id: spec.id, ...ref });
       return;
     }

@@ -1,0 +1,70 @@
+/**
+ * Where a replay of "the last N matching events" starts (the push option `last: N`). The
+ * log reads forwards only, so this walks back from its end in windows of positions that
+ * double each time: the first window is one read page, which is enough for a busy topic;
+ * a quiet topic in a busy log costs a few more reads, each bounded by `pageSize`. Only the
+ * newest `n` matching positions are kept, so memory is O(n) however far back it goes.
+ */
+import type { EventLog, LogEntry } from '../backbone/event-log.ts';
+
+export type LastNQuery = {
+  tenant: string;
+  /** Lets the log filter by topic when the replay has one subscription. */
+  topicPattern: string | undefined;
+  /** Whether an entry counts (topic and content filter of the replay's subscriptions). */
+  matches(entry: LogEntry): boolean;
+  n: number;
+  pageSize: number;
+  /** The newest position to count back from (the log's end when the subscription began). */
+  end: number;
+};
+
+/** The exclusive start position (`from`) whose replay yields the last `n` matches up to `end`. */
+export async function lastNStart(log: EventLog, query: LastNQuery): Promise<number> {
+  const { tenant, topicPattern, matches, n, pageSize } = query;
+  let need = n;
+  let hi = query.end;
+  let width = pageSize;
+  while (hi > 0 && need > 0) {
+    const lo = Math.max(0, hi - width);
+    const found = await matchingPositions(
+      log,
+      { tenant, topicPattern, matches, pageSize },
+      lo,
+      hi,
+      need,
+    );
+    if (found.length >= need) return found[found.length - need]! - 1;
+    need -= found.length;
+    hi = lo;
+    width *= 2;
+  }
+  return 0;
+}
+
+/** The newest `keep` (or a few more) matching positions in (lo, hi], oldest first. */
+async function matchingPositions(
+  log: EventLog,
+  query: Pick<LastNQuery, 'tenant' | 'topicPattern' | 'matches' | 'pageSize'>,
+  lo: number,
+  hi: number,
+  keep: number,
+): Promise<number[]> {
+  let positions: number[] = [];
+  let after = lo;
+  for (;;) {
+    const page = await log.read({
+      tenant: query.tenant,
+      topicPattern: query.topicPattern,
+      after,
+      limit: query.pageSize,
+    });
+    for (const entry of page) {
+      if (entry.position > hi) return positions;
+      if (query.matches(entry)) positions.push(entry.position);
+    }
+    if (positions.length > 2 * keep) positions = positions.slice(-keep);
+    if (page.length < query.pageSize) return positions;
+    after = page[page.length - 1]!.position;
+  }
+}
