@@ -2,10 +2,12 @@
  * `createShell`: what the portal page creates once and hands to every micro-frontend.
  * It composes the dictionary client, the (cross-tab) push connection and the client bus.
  */
+import { createBus } from './bus/create-bus.ts';
+import { fetchCatalogContracts } from './bus/catalog-contracts.ts';
 import { loadDictionary } from './dictionary/dictionary-client.ts';
 import { presentedOverride } from './dictionary/override-id.ts';
 import { ShellError } from './shell-error.ts';
-import type { ClientBus, ConnectionState, Shell, ShellOptions } from './types.ts';
+import type { ConnectionState, Shell, ShellOptions } from './types.ts';
 
 export async function createShell(options: ShellOptions): Promise<Shell> {
   const override = presentedOverride(
@@ -20,17 +22,11 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     override,
   });
   const connection: ConnectionState = { state: 'closed', leader: false };
-  const bus: ClientBus = {
-    publish() {
-      throw new ShellError('invalid', 'the client bus is not composed yet');
-    },
-    subscribe() {
-      throw new ShellError('invalid', 'the client bus is not composed yet');
-    },
-    onViolation() {
-      return () => {};
-    },
-  };
+  const bus = createBus({
+    dev: options.dev ?? false,
+    bridgeOrigins: options.bridgeOrigins ?? [],
+    loadContracts: () => fetchCatalogContracts({ hub: options.hub, getToken: options.getToken }),
+  });
   return {
     get dictionary() {
       return dictionary.current;
@@ -47,6 +43,8 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     onConnectionChange() {
       return () => {};
     },
-    async close() {},
+    async close() {
+      bus.close();
+    },
   };
 }
