@@ -56,7 +56,8 @@ export function createAppendNotifier(options: {
 
   const onMessage = (msg: JsMsg) => {
     lastSeen = Math.max(lastSeen, msg.seq);
-    if (listeners.size === 0) return;
+    // This process's own appends come back here too, already announced: not parsed again.
+    if (listeners.size === 0 || announced.has(msg.seq)) return;
     try {
       const entry = entryFrom(
         layout,

@@ -13,22 +13,21 @@
  * Readers can see such a partial batch until that retry.
  */
 import { createHash } from 'node:crypto';
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import { appendInputProblem } from '../append-input.ts';
 import type { AppendInput, AppendResult, LogEntry } from '../event-log.ts';
 import { partitionFor } from '../partition.ts';
 import type { DedupeStore, RecordedEvent } from './dedupe-store.ts';
+import type { JetStreamPublisher, PubAck } from './jetstream-publisher.ts';
 import { unavailableOr } from './nats-errors.ts';
 import type { SubjectLayout } from './subjects.ts';
 
 export type AppenderOptions = {
-  js: JetStreamClient;
+  publisher: JetStreamPublisher;
   layout: SubjectLayout;
   partitions: number;
   dedupe: DedupeStore | undefined;
   dedupeWindowMs: number;
-  publishTimeoutMs: number;
   clock: () => number;
   /** Told about the events this call stored (not duplicates), in position order. */
   onStored: (entries: LogEntry[]) => void;
@@ -49,15 +48,14 @@ type Item = {
 };
 
 type Plan =
-  | { kind: 'publish'; ack?: PubAck }
+  | { kind: 'publish'; msgId: string; ack?: PubAck }
   | { kind: 'known'; recorded: RecordedEvent }
   | { kind: 'repeat'; of: number };
 
 export function createAppender(
   options: AppenderOptions,
 ): (batch: AppendInput[]) => Promise<AppendResult[]> {
-  const { js, layout, partitions, dedupe, dedupeWindowMs, publishTimeoutMs, clock, onStored } =
-    options;
+  const { publisher, layout, partitions, dedupe, dedupeWindowMs, clock, onStored } = options;
 
   return async (batch) => {
     if (batch.length === 0) return [];
@@ -81,34 +79,39 @@ export function createAppender(
 
     const now = clock();
     const notBefore = now - dedupeWindowMs;
-    let known = new Map<string, RecordedEvent>();
-    if (dedupe) known = await dedupe.find([...new Set(items.map((i) => i.dedupeKey))], notBefore);
+    const held = dedupe
+      ? await dedupe.find([...new Set(items.map((i) => i.dedupeKey))])
+      : new Map<string, RecordedEvent>();
 
     const firstOf = new Map<string, number>();
     const plans: Plan[] = items.map((item, i) => {
       const first = firstOf.get(item.dedupeKey);
       if (first !== undefined) return { kind: 'repeat', of: first };
       firstOf.set(item.dedupeKey, i);
-      const recorded = known.get(item.dedupeKey);
-      return recorded ? { kind: 'known', recorded } : { kind: 'publish' };
+      const recorded = held.get(item.dedupeKey);
+      if (recorded === undefined) return { kind: 'publish', msgId: item.dedupeKey };
+      if (recorded.recordedAt >= notBefore) return { kind: 'known', recorded };
+      // The key's record has left Portico's window, so this is a new event. JetStream may
+      // still hold the old message id (its window runs on real time; Portico's clock may
+      // be ahead): a new id, the same on every node that sees this expired record, keeps
+      // concurrent re-publishes deduplicated by JetStream.
+      return { kind: 'publish', msgId: `${item.dedupeKey}.${recorded.position}` };
     });
 
     // Issued synchronously one after the other: the server stores them in this order.
-    const publishing = plans.map((plan, i) =>
-      plan.kind === 'publish'
-        ? js.publish(items[i]!.subject, items[i]!.payload, {
-            msgID: items[i]!.dedupeKey,
-            timeout: publishTimeoutMs,
-          })
-        : undefined,
+    const toPublish = plans.flatMap((plan, i) => (plan.kind === 'publish' ? [i] : []));
+    const acks = publisher.publish(
+      toPublish.map((i) => ({
+        subject: items[i]!.subject,
+        payload: items[i]!.payload,
+        msgId: (plans[i] as { msgId: string }).msgId,
+      })),
     );
-    const outcomes = await Promise.allSettled(publishing.filter((p) => p !== undefined));
+    const outcomes = await Promise.allSettled(acks);
     let failure: unknown;
-    let next = 0;
-    plans.forEach((plan, i) => {
-      if (publishing[i] === undefined) return;
-      const outcome = outcomes[next++]!;
-      if (outcome.status === 'fulfilled') (plan as { ack?: PubAck }).ack = outcome.value;
+    toPublish.forEach((i, n) => {
+      const outcome = outcomes[n]!;
+      if (outcome.status === 'fulfilled') (plans[i] as { ack?: PubAck }).ack = outcome.value;
       else failure ??= outcome.reason;
     });
 
@@ -123,9 +126,9 @@ export function createAppender(
           eventKey: item.eventKey,
           position: ack.seq,
           partition: item.partition,
+          recordedAt: now,
         })),
-        now,
-        notBefore,
+        dedupeWindowMs,
       );
     }
     if (failure !== undefined) {

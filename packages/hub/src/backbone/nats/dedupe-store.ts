@@ -8,29 +8,27 @@
  * store never sees raw tenant ids or CloudEvents ids.
  */
 export type DedupeRecord = {
-  /** Identity of `tenant` + `source` + `id`: the same value as the message's Nats-Msg-Id. */
+  /** Identity of `tenant` + `source` + `id`: the message's Nats-Msg-Id is made from it. */
   dedupeKey: string;
   /** Identity of `tenant` + `id`, for lookups by event id. */
   eventKey: string;
   position: number;
   partition: number;
+  /** When the event was appended (epoch ms, the log's clock): the dedupe window starts here. */
+  recordedAt: number;
 };
 
-export type RecordedEvent = { position: number; partition: number };
+export type RecordedEvent = { position: number; partition: number; recordedAt: number };
 
 export interface DedupeStore {
-  /** The events recorded for these keys at or after `notBefore` (epoch ms), by key. */
-  find(dedupeKeys: readonly string[], notBefore: number): Promise<Map<string, RecordedEvent>>;
+  /** The records held for these keys, by key, whatever their age (the caller applies the window). */
+  find(dedupeKeys: readonly string[]): Promise<Map<string, RecordedEvent>>;
   /**
    * Check-and-record, atomically in the store: each record is kept unless its key is
-   * already held by a record made at or after `notBefore` (then the earlier one stays).
-   * Returns, for every key, the event that holds it now.
+   * already held by a record made less than `windowMs` before it (then the earlier one
+   * stays). Returns, for every key, the event that holds it now.
    */
-  record(
-    records: readonly DedupeRecord[],
-    now: number,
-    notBefore: number,
-  ): Promise<Map<string, RecordedEvent>>;
+  record(records: readonly DedupeRecord[], windowMs: number): Promise<Map<string, RecordedEvent>>;
   /** The newest position recorded for an event key. */
   positionOf(eventKey: string): Promise<number | undefined>;
   /** Forgets records of positions below `position` (removed from the stream by retention). */

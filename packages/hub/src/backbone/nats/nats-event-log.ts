@@ -29,6 +29,7 @@ import { createAppender, keyOf } from './appender.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
 import type { DedupeStore } from './dedupe-store.ts';
 import { createEventReader } from './event-reader.ts';
+import { createJetStreamPublisher } from './jetstream-publisher.ts';
 import { unavailableOr } from './nats-errors.ts';
 import { pullMessages } from './pull-request.ts';
 import { ensureStream, limitsFor } from './stream-setup.ts';
@@ -121,12 +122,11 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
 
   const notifier = createAppendNotifier({ js, stream, layout, lastSeen, onError });
   const appendBatch = createAppender({
-    js,
+    publisher: createJetStreamPublisher(nc, { timeoutMs: requestTimeoutMs }),
     layout,
     partitions,
     dedupe,
     dedupeWindowMs,
-    publishTimeoutMs: requestTimeoutMs,
     clock,
     onStored: (entries) => notifier.announceLocal(entries),
   });

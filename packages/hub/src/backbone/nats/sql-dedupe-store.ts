@@ -7,9 +7,15 @@
  * `stream` lets several streams share one database. Rows live as long as their event is
  * in the stream (they are the id index); the dedupe window only decides whether a row
  * still counts as the original of a new append.
+ *
+ * Every append makes a `find` before publishing and a `record` after: concurrent appends'
+ * calls are merged (`mergedCalls`), so under load one statement serves many requests.
+ * On PostgreSQL the rows go as one JSON parameter (one short statement text, whatever the
+ * batch size, instead of seven parameters a row to bind and plan).
  */
 import type { SqlDatabase, SqlExecutor } from '../../store/sql-database.ts';
 import type { DedupeRecord, DedupeStore, RecordedEvent } from './dedupe-store.ts';
+import { mergedCalls } from './merged-calls.ts';
 
 const DDL = `create table portico_nats_events (
   stream text not null,
@@ -27,48 +33,130 @@ export const sqlDedupeStoreMigrations = [
   { id: 'backbone-nats/001-events', sqlite: DDL, postgres: DDL },
 ];
 
-/** Rows per statement: 7 parameters each stays far below both engines' limits. */
-const CHUNK = 200;
+/** Rows per SQLite statement: 6 parameters each stays far below its limit. */
+const SQLITE_CHUNK = 200;
+/** Keys per PostgreSQL lookup: larger `= any(array)` lists make the planner stray from the key index. */
+const PG_FIND_CHUNK = 500;
+
+type HolderRow = {
+  dedupe_key: string;
+  position: number;
+  partition_no: number;
+  recorded_at: number;
+};
+
+const UPSERT_TAIL = `on conflict (stream, dedupe_key) do update set
+       event_key = excluded.event_key, position = excluded.position,
+       partition_no = excluded.partition_no, recorded_at = excluded.recorded_at
+     where portico_nats_events.recorded_at < excluded.recorded_at - $2
+     returning dedupe_key, position, partition_no, recorded_at`;
 
 export async function openSqlDedupeStore(
   db: SqlDatabase,
-  options: { stream: string },
+  options: { stream: string; maxStatementsInFlight?: number },
 ): Promise<DedupeStore> {
   await db.migrate(sqlDedupeStoreMigrations);
   const { stream } = options;
+  const postgres = db.dialect === 'postgres';
 
-  const select = async (tx: SqlExecutor, keys: readonly string[], notBefore: number) => {
+  const select = async (tx: SqlExecutor, keys: readonly string[]) => {
     const found = new Map<string, RecordedEvent>();
-    for (let i = 0; i < keys.length; i += CHUNK) {
-      const chunk = keys.slice(i, i + CHUNK);
-      const list = chunk.map((_, j) => `$${j + 3}`).join(', ');
-      const rows = await tx.query<{ dedupe_key: string; position: number; partition_no: number }>(
-        `select dedupe_key, position, partition_no from portico_nats_events
-          where stream = $1 and recorded_at >= $2 and dedupe_key in (${list})`,
-        [stream, notBefore, ...chunk],
-      );
-      for (const row of rows)
-        found.set(row.dedupe_key, { position: row.position, partition: row.partition_no });
+    const chunk = postgres ? PG_FIND_CHUNK : SQLITE_CHUNK;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = keys.slice(i, i + chunk);
+      const rows = postgres
+        ? await tx.query<HolderRow>(
+            `select dedupe_key, position, partition_no, recorded_at from portico_nats_events
+              where stream = $1 and dedupe_key = any($2::text[])`,
+            [stream, textArray(part)],
+          )
+        : await tx.query<HolderRow>(
+            `select dedupe_key, position, partition_no, recorded_at from portico_nats_events
+              where stream = $1 and dedupe_key in (${part.map((_, j) => `$${j + 2}`).join(', ')})`,
+            [stream, ...part],
+          );
+      for (const row of rows) found.set(row.dedupe_key, holderOf(row));
     }
     return found;
   };
 
-  return {
-    find: (keys, notBefore) =>
-      keys.length === 0 ? Promise.resolve(new Map()) : select(db, keys, notBefore),
+  const upsert = (records: readonly DedupeRecord[], windowMs: number): Promise<HolderRow[]> => {
+    if (postgres)
+      return db.query<HolderRow>(
+        `insert into portico_nats_events (stream, dedupe_key, event_key, position, partition_no, recorded_at)
+         select $1, r.k, r.e, r.p, r.n, r.t
+           from json_to_recordset($3::json) as r(k text, e text, p bigint, n integer, t bigint)
+         ${UPSERT_TAIL}`,
+        [
+          stream,
+          windowMs,
+          records.map((r) => ({
+            k: r.dedupeKey,
+            e: r.eventKey,
+            p: r.position,
+            n: r.partition,
+            t: r.recordedAt,
+          })),
+        ],
+      );
+    const params: unknown[] = [stream, windowMs];
+    const rows = records.map((r) => {
+      params.push(r.dedupeKey, r.eventKey, r.position, r.partition, r.recordedAt);
+      const n = params.length;
+      return `($1, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+    });
+    return db.query<HolderRow>(
+      `insert into portico_nats_events (stream, dedupe_key, event_key, position, partition_no, recorded_at)
+       values ${rows.join(', ')}
+       ${UPSERT_TAIL}`,
+      params,
+    );
+  };
 
-    record: async (records, now, notBefore) => {
-      // One statement per chunk, atomic on its own: rows it inserted or took over come
-      // back through RETURNING; a key still held by an earlier event is looked up after.
-      const holders = new Map<string, RecordedEvent>();
-      for (let i = 0; i < records.length; i += CHUNK)
-        for (const row of await upsert(db, stream, records.slice(i, i + CHUNK), now, notBefore))
-          holders.set(row.dedupe_key, { position: row.position, partition: row.partition_no });
-      const held = records.filter((r) => !holders.has(r.dedupeKey)).map((r) => r.dedupeKey);
-      if (held.length > 0)
-        for (const [key, event] of await select(db, held, notBefore)) holders.set(key, event);
-      return holders;
-    },
+  const record = async (records: readonly DedupeRecord[], windowMs: number) => {
+    // One statement per chunk, atomic on its own: rows it inserted or took over come back
+    // through RETURNING; a key still held by an earlier event is looked up after.
+    const holders = new Map<string, RecordedEvent>();
+    const chunk = postgres ? records.length : SQLITE_CHUNK;
+    for (let i = 0; i < records.length; i += chunk)
+      for (const row of await upsert(records.slice(i, i + chunk), windowMs))
+        holders.set(row.dedupe_key, holderOf(row));
+    const held = records.filter((r) => !holders.has(r.dedupeKey)).map((r) => r.dedupeKey);
+    if (held.length > 0) for (const [key, event] of await select(db, held)) holders.set(key, event);
+    return holders;
+  };
+
+  const maxInFlight = options.maxStatementsInFlight ?? 2;
+  const mergedFind = mergedCalls((keys: string[]) => select(db, [...new Set(keys)]), {
+    maxInFlight,
+  });
+  // Merged calls are grouped by window (one log uses one), and a key recorded by two
+  // calls at once goes in once: a statement may not upsert one row twice.
+  const mergedRecords = new Map<
+    number,
+    (records: readonly DedupeRecord[]) => Promise<Map<string, RecordedEvent>>
+  >();
+  const recordIn = (windowMs: number) => {
+    let merged = mergedRecords.get(windowMs);
+    if (!merged) {
+      merged = mergedCalls(
+        (records: DedupeRecord[]) => {
+          const byKey = new Map<string, DedupeRecord>();
+          for (const r of records) if (!byKey.has(r.dedupeKey)) byKey.set(r.dedupeKey, r);
+          return record([...byKey.values()], windowMs);
+        },
+        { maxInFlight },
+      );
+      mergedRecords.set(windowMs, merged);
+    }
+    return merged;
+  };
+
+  return {
+    find: (keys) => (keys.length === 0 ? Promise.resolve(new Map()) : mergedFind(keys)),
+
+    record: (records, windowMs) =>
+      records.length === 0 ? Promise.resolve(new Map()) : recordIn(windowMs)(records),
 
     positionOf: async (eventKey) => {
       const [row] = await db.query<{ position: number }>(
@@ -86,28 +174,11 @@ export async function openSqlDedupeStore(
   };
 }
 
-async function upsert(
-  tx: SqlExecutor,
-  stream: string,
-  records: readonly DedupeRecord[],
-  now: number,
-  notBefore: number,
-): Promise<{ dedupe_key: string; position: number; partition_no: number }[]> {
-  const params: unknown[] = [stream, now, notBefore];
-  const rows = records.map((r) => {
-    params.push(r.dedupeKey, r.eventKey, r.position, r.partition);
-    const n = params.length;
-    return `($1, $${n - 3}, $${n - 2}, $${n - 1}, $${n}, $2)`;
-  });
-  // A key held by a record older than the window is taken over by the new event.
-  return tx.query(
-    `insert into portico_nats_events (stream, dedupe_key, event_key, position, partition_no, recorded_at)
-     values ${rows.join(', ')}
-     on conflict (stream, dedupe_key) do update set
-       event_key = excluded.event_key, position = excluded.position,
-       partition_no = excluded.partition_no, recorded_at = excluded.recorded_at
-     where portico_nats_events.recorded_at < $3
-     returning dedupe_key, position, partition_no`,
-    params,
-  );
+function holderOf(row: HolderRow): RecordedEvent {
+  return { position: row.position, partition: row.partition_no, recordedAt: row.recorded_at };
+}
+
+/** A PostgreSQL array literal of texts, each element quoted. */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
