@@ -11,6 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../auth/principal.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
@@ -52,6 +53,7 @@ beforeAll(async () => {
       upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
       defaults: { timeoutMs: 5000, retries: 0 },
       cors: { origins: ['https://portal.example.com'] },
+      entryPoints: [{ host: 'incidents.example.com', domains: ['incidents'] }],
     },
   });
 });
@@ -66,7 +68,7 @@ async function upstream(handler: Parameters<typeof startUpstream>[0]) {
   return u;
 }
 
-async function defineApi(tenant: string, name: string, versions: unknown[]) {
+async function defineApi(tenant: string, name: string, versions: unknown[], domain = 'test') {
   const res = await t.hub.server.inject({
     method: 'PUT',
     url: `/v1/dictionary/apis/${name}`,
@@ -74,7 +76,7 @@ async function defineApi(tenant: string, name: string, versions: unknown[]) {
       ...(await t.auth(tenant, ['dictionary:write'])),
       'content-type': 'application/json',
     },
-    payload: JSON.stringify({ domain: 'test', versions }),
+    payload: JSON.stringify({ domain, versions }),
   });
   expect(res.statusCode, res.body).toBeLessThan(300);
 }
@@ -514,6 +516,70 @@ describe('gateway', () => {
     });
     expect(other.json()).toEqual({ from: 'main' });
     expect(other.headers['x-portico-override-status']).toBe('unknown');
+  });
+
+  it('streams request bodies through, counted against the limit while they arrive', async () => {
+    const u = await upstream((_req, res) => json(res, 200, { ok: true }));
+    await defineApi('acme', 'upload', [
+      { version: 'v1', upstream: u.url },
+      { version: 'small', upstream: u.url, policy: { maxRequestBytes: 1000 } },
+    ]);
+    const token = await t.token('acme', []);
+    // A chunked body (no Content-Length): its size is known only as it streams.
+    const chunked = (chunks: string[]) =>
+      t.hub.server.inject({
+        method: 'POST',
+        url: '/api/upload/v1/files',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        payload: Readable.from(chunks.map((c) => Buffer.from(c))),
+      });
+    const big = Array.from({ length: 64 }, (_, i) => String(i % 10).repeat(8192));
+    const ok = await chunked(big);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(u.seen.at(-1)!.body).toBe(big.join(''));
+    expect(u.seen.at(-1)!.headers['transfer-encoding']).toBe('chunked');
+    // Past the gateway's limit (1 MiB by default) while streaming: 413, and the upstream
+    // got a broken-off request it never saw the end of.
+    const before = u.seen.length;
+    const tooBig = await chunked(Array.from({ length: 130 }, () => 'x'.repeat(8192)));
+    expect(tooBig.statusCode).toBe(413);
+    expect(tooBig.headers['content-type']).toContain('application/problem+json');
+    expect(u.seen.length).toBe(before);
+    // A declared length past the version's limit is refused before anything is read.
+    const declared = await call('POST', '/api/upload/small/x', {
+      body: 'y'.repeat(1001),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(declared.statusCode).toBe(413);
+    expect(u.seen.length).toBe(before);
+  });
+
+  it('routes an entry point host to its domains only', async () => {
+    const u = await upstream((_req, res) => json(res, 200, { ok: true }));
+    await defineApi('acme', 'tickets', [{ version: 'v1', upstream: u.url }], 'incidents');
+    await defineApi('acme', 'invoices', [{ version: 'v1', upstream: u.url }], 'billing');
+    const at = (host: string, path: string) => call('GET', path, { headers: { host } });
+    expect((await at('incidents.example.com', '/api/tickets/v1/t-1')).statusCode).toBe(200);
+    expect((await at('INCIDENTS.example.com:8443', '/api/tickets/v1/t-1')).statusCode).toBe(200);
+    const other = await at('incidents.example.com', '/api/invoices/v1/i-1');
+    expect(other.statusCode).toBe(404);
+    expect(other.json().detail).toContain('invoices');
+    // Any other host is the general entry point: every domain.
+    expect((await at('api.example.com', '/api/invoices/v1/i-1')).statusCode).toBe(200);
+    expect((await at('api.example.com', '/api/tickets/v1/t-1')).statusCode).toBe(200);
+    expect(u.seen).toHaveLength(4);
+    expect(u.seen[0]!.headers['x-forwarded-host']).toBe('incidents.example.com');
+  });
+
+  it('answers 502 for a token-exchange policy when no token endpoint is configured', async () => {
+    const u = await upstream((_req, res) => json(res, 200, { ok: true }));
+    await defineApi('acme', 'exchanging', [
+      { version: 'v1', upstream: u.url, policy: { tokenExchange: { audience: 'x' } } },
+    ]);
+    const res = await call('GET', '/api/exchanging/v1/x');
+    expect(res.statusCode).toBe(502);
+    expect(res.json().detail).toContain('gateway.tokenExchange');
+    expect(u.seen).toHaveLength(0);
   });
 
   it('refuses upstream addresses outside the allowed networks', async () => {
