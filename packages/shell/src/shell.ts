@@ -6,8 +6,10 @@ import { createBus } from './bus/create-bus.ts';
 import { fetchCatalogContracts } from './bus/catalog-contracts.ts';
 import { loadDictionary } from './dictionary/dictionary-client.ts';
 import { presentedOverride } from './dictionary/override-id.ts';
+import type { BackoffSettings } from './push/backoff.ts';
+import { PushClient } from './push/push-client.ts';
 import { ShellError } from './shell-error.ts';
-import type { ConnectionState, Shell, ShellOptions } from './types.ts';
+import type { Shell, ShellOptions } from './types.ts';
 
 export async function createShell(options: ShellOptions): Promise<Shell> {
   const override = presentedOverride(
@@ -21,7 +23,21 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     getToken: options.getToken,
     override,
   });
-  const connection: ConnectionState = { state: 'closed', leader: false };
+  const hubOrigin = new URL(options.hub).origin;
+  const push = new PushClient({
+    hub: options.hub,
+    getToken: options.getToken,
+    transport: options.transport ?? 'sse',
+    // One connection per hub and tenant for all tabs of this origin.
+    shareKey:
+      options.crossTab === false
+        ? undefined
+        : `portico-shell:${hubOrigin}:${dictionary.current.tenant}`,
+    backoff: () => dictionary.current.settings.backoff as BackoffSettings | undefined,
+  });
+  const onPageHide = () => push.close();
+  globalThis.addEventListener?.('pagehide', onPageHide);
+
   const bus = createBus({
     dev: options.dev ?? false,
     bridgeOrigins: options.bridgeOrigins ?? [],
@@ -33,17 +49,29 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     },
     api: (name, version) => dictionary.baseUrl(name, version),
     settings: () => dictionary.current.settings,
-    subscribe() {
-      throw new ShellError('invalid', 'push subscriptions are not implemented yet');
+    subscribe(mfeId, topicPattern, handler, subscribeOptions) {
+      if (typeof mfeId !== 'string' || mfeId === '')
+        throw new ShellError(
+          'invalid',
+          'subscribe needs the micro-frontend id (a non-empty string)',
+        );
+      if (typeof topicPattern !== 'string' || topicPattern === '')
+        throw new ShellError('invalid', 'subscribe needs a topic pattern such as "incident.>"');
+      if (typeof handler !== 'function')
+        throw new ShellError('invalid', 'subscribe needs a handler function');
+      const replay = subscribeOptions?.replay;
+      if (replay !== undefined && !(Number.isInteger(replay) && replay >= 0 && replay <= 1000))
+        throw new ShellError('invalid', 'replay must be an integer from 0 to 1000');
+      return push.subscribe(mfeId, topicPattern, handler, subscribeOptions);
     },
     bus,
     get connection() {
-      return connection;
+      return push.connection;
     },
-    onConnectionChange() {
-      return () => {};
-    },
+    onConnectionChange: (listener) => push.onConnectionChange(listener),
     async close() {
+      globalThis.removeEventListener?.('pagehide', onPageHide);
+      push.close();
       bus.close();
     },
   };

@@ -1,0 +1,129 @@
+/**
+ * The leader tab's side of push: keeps one hub connection open for the subscriptions every
+ * tab wants, reconnects with backoff and a fresh ticket, resuming after the last position
+ * this tab saw, and marks the messages of a `last: N` replay as replayed.
+ */
+import { backoffDelay, type BackoffSettings } from './backoff.ts';
+import { openSseLink } from './sse-link.ts';
+import type { HubLink, HubSpec, LinkOptions, WireMessage } from './wire.ts';
+import { openWsLink } from './ws-link.ts';
+
+export type Wanted = { spec: HubSpec; last?: number };
+
+export type HubSessionOptions = {
+  hub: string;
+  getToken: () => string | Promise<string>;
+  transport: 'sse' | 'ws';
+  backoff: () => BackoffSettings | undefined;
+  /** The position to resume after (the newest this tab has seen), if any. */
+  resumeFrom: () => number | undefined;
+  onMessage(message: WireMessage): void;
+  onState(state: 'connecting' | 'open' | 'closed'): void;
+};
+
+export class HubSession {
+  readonly #options: HubSessionOptions;
+  #desired = new Map<string, Wanted>();
+  /** Subscriptions on the current link. */
+  #onLink = new Set<string>();
+  /** Subscriptions whose `last` replay is still running: their messages are replays. */
+  #replaying = new Set<string>();
+  #link: HubLink | undefined;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(options: HubSessionOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#options.onState('connecting');
+    void this.#connect();
+  }
+
+  /** The subscriptions all tabs want now; the connection is brought in line. */
+  setDesired(desired: Map<string, Wanted>): void {
+    this.#desired = desired;
+    this.#reconcile();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#link?.close();
+    this.#link = undefined;
+    this.#options.onState('closed');
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    const from = this.#options.resumeFrom();
+    const initial = [...this.#desired.values()];
+    const options: LinkOptions = {
+      hub: this.#options.hub,
+      getToken: this.#options.getToken,
+      initial,
+      from,
+      events: {
+        open: () => {
+          this.#attempt = 0;
+          this.#options.onState('open');
+        },
+        message: (message) => {
+          if (message.subscriptions.every((id) => this.#replaying.has(id))) message.replayed = true;
+          this.#options.onMessage(message);
+        },
+        caughtUp: (ids) => {
+          for (const id of ids) this.#replaying.delete(id);
+        },
+        closed: () => this.#retry(link),
+      },
+    };
+    let link: HubLink | undefined;
+    try {
+      link = await (this.#options.transport === 'ws' ? openWsLink : openSseLink)(options);
+    } catch {
+      this.#retry(undefined);
+      return;
+    }
+    if (this.#closed) {
+      link.close();
+      return;
+    }
+    this.#link = link;
+    this.#onLink = new Set(initial.map((w) => w.spec.id));
+    this.#replaying = new Set(
+      from === undefined ? initial.filter((w) => w.last !== undefined).map((w) => w.spec.id) : [],
+    );
+    this.#reconcile();
+  }
+
+  #retry(failed: HubLink | undefined): void {
+    if (this.#closed || (failed !== undefined && failed !== this.#link)) return;
+    this.#link = undefined;
+    this.#options.onState('connecting');
+    clearTimeout(this.#timer);
+    const delay = backoffDelay(this.#attempt++, this.#options.backoff());
+    this.#timer = setTimeout(() => void this.#connect(), delay);
+  }
+
+  #reconcile(): void {
+    const link = this.#link;
+    if (!link) return; // the next connection starts with the desired set
+    for (const [id, wanted] of this.#desired) {
+      if (this.#onLink.has(id)) continue;
+      this.#onLink.add(id);
+      if (wanted.last !== undefined) this.#replaying.add(id);
+      link
+        .add(wanted.spec, wanted.last !== undefined ? { last: wanted.last } : {})
+        .catch(() => this.#onLink.delete(id));
+    }
+    for (const id of this.#onLink) {
+      if (this.#desired.has(id)) continue;
+      this.#onLink.delete(id);
+      this.#replaying.delete(id);
+      void link.remove(id).catch(() => {});
+    }
+  }
+}

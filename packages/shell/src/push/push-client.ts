@@ -1,0 +1,255 @@
+/**
+ * Push for one tab: the micro-frontends' subscriptions, and the tab's part in sharing one
+ * hub connection among all tabs of the origin.
+ *
+ * - Every tab announces the hub subscriptions it wants on a BroadcastChannel; ids are
+ *   derived from the pattern (hub-subscription-id.ts), so equal subscriptions of several
+ *   micro-frontends or tabs are one entry on the hub.
+ * - The tab holding the Web Lock leads: it runs the one HubSession for the union of all
+ *   wants and forwards every message on the channel. All tabs, the leader too, handle a
+ *   message the same way: remember it in a small per-subscription buffer, note its position,
+ *   hand it to their own micro-frontends.
+ * - When the leader closes, the next tab gets the lock and connects with `from` = the newest
+ *   position it saw (every message went to every tab), so nothing is lost; a per-handler high
+ *   water mark drops what is delivered twice at the seam.
+ * - `replay: N`: served from the buffer when the subscription is already live somewhere;
+ *   otherwise the subscription joins the hub connection with `last: N`.
+ */
+import type { PushMessage, SubscribeOptions } from '../types.ts';
+import type { BackoffSettings } from './backoff.ts';
+import { hubSubscriptionId } from './hub-subscription-id.ts';
+import { HubSession, type Wanted } from './hub-session.ts';
+import { electLeader, type Election } from './leader-election.ts';
+import {
+  openTabChannel,
+  type ConnectionStateName,
+  type TabChannel,
+  type TabMessage,
+} from './tab-channel.ts';
+import type { WireMessage } from './wire.ts';
+
+/** Messages kept per hub subscription for late micro-frontends (`replay` beyond this asks the hub only when not live). */
+const BUFFER_SIZE = 100;
+
+export type PushClientOptions = {
+  hub: string;
+  getToken: () => string | Promise<string>;
+  transport: 'sse' | 'ws';
+  /** Names the lock and the channel; undefined = no sharing across tabs. */
+  shareKey: string | undefined;
+  backoff: () => BackoffSettings | undefined;
+};
+
+export type ConnectionView = { readonly state: ConnectionStateName; readonly leader: boolean };
+
+type LocalSubscription = {
+  id: string;
+  mfeId: string;
+  topic: string;
+  filter: unknown;
+  handler: (message: PushMessage) => void;
+  /** The newest position handed to this handler: anything at or below is a duplicate. */
+  seen: number;
+};
+
+export class PushClient {
+  readonly #options: PushClientOptions;
+  readonly #tab = Math.random().toString(36).slice(2);
+  readonly #local = new Set<LocalSubscription>();
+  /** `last` asked of the hub for a subscription this tab started (kept in its wants). */
+  readonly #lastAsked = new Map<string, number>();
+  readonly #wantsByTab = new Map<string, Map<string, Wanted>>();
+  readonly #buffers = new Map<string, WireMessage[]>();
+  readonly #listeners = new Set<(c: ConnectionView) => void>();
+  readonly #channel: TabChannel;
+  readonly #election: Election;
+  #session: HubSession | undefined;
+  #newest: number | undefined;
+  #state: ConnectionStateName = 'connecting';
+  #announcedLeader = false;
+  #closed = false;
+
+  constructor(options: PushClientOptions) {
+    this.#options = options;
+    this.#channel = openTabChannel(options.shareKey, (m) => this.#onTabMessage(m));
+    this.#channel.post({ t: 'hello', tab: this.#tab });
+    this.#election = electLeader(options.shareKey, () => this.#lead());
+  }
+
+  get connection(): ConnectionView {
+    return { state: this.#state, leader: this.#session !== undefined };
+  }
+
+  onConnectionChange(listener: (c: ConnectionView) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  subscribe(
+    mfeId: string,
+    topic: string,
+    handler: (message: PushMessage) => void,
+    options: SubscribeOptions = {},
+  ): () => void {
+    const id = hubSubscriptionId(topic, options.filter);
+    const live = this.#isWanted(id);
+    const sub: LocalSubscription = {
+      id,
+      mfeId,
+      topic,
+      filter: options.filter,
+      handler,
+      seen: this.#newest ?? 0,
+    };
+    const replay = options.replay ?? 0;
+    if (replay > 0 && live) {
+      const recent = (this.#buffers.get(id) ?? []).slice(-replay);
+      if (recent.length > 0) sub.seen = Math.max(sub.seen, recent[recent.length - 1]!.position);
+      queueMicrotask(() => {
+        for (const message of recent) this.#call(sub, message, true);
+      });
+    } else if (replay > 0) {
+      sub.seen = 0; // the hub's replay of the last N comes first, then live
+      this.#lastAsked.set(id, Math.max(replay, this.#lastAsked.get(id) ?? 0));
+    }
+    this.#local.add(sub);
+    this.#announceWants();
+    return () => {
+      if (!this.#local.delete(sub)) return;
+      this.#announceWants();
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.post({ t: 'bye', tab: this.#tab, leader: this.#session !== undefined });
+    this.#session?.close();
+    this.#session = undefined;
+    this.#channel.close();
+    this.#election.release();
+    this.#setState('closed');
+  }
+
+  #lead(): void {
+    if (this.#closed) return;
+    this.#session = new HubSession({
+      hub: this.#options.hub,
+      getToken: this.#options.getToken,
+      transport: this.#options.transport,
+      backoff: this.#options.backoff,
+      resumeFrom: () => this.#newest,
+      onMessage: (message) => {
+        this.#channel.post({ t: 'msg', m: message });
+        this.#receive(message);
+      },
+      onState: (state) => {
+        this.#channel.post({ t: 'state', state });
+        this.#setState(state);
+      },
+    });
+    this.#session.setDesired(this.#union());
+    this.#session.start();
+  }
+
+  #onTabMessage(message: TabMessage): void {
+    if (this.#closed) return;
+    switch (message.t) {
+      case 'want':
+        this.#wantsByTab.set(message.tab, new Map(message.wants.map((w) => [w.spec.id, w])));
+        this.#session?.setDesired(this.#union());
+        return;
+      case 'bye':
+        this.#wantsByTab.delete(message.tab);
+        this.#session?.setDesired(this.#union());
+        if (message.leader && !this.#session) this.#setState('connecting');
+        return;
+      case 'hello':
+        this.#announceWants();
+        if (this.#session) this.#channel.post({ t: 'state', state: this.#state });
+        return;
+      case 'state':
+        if (!this.#session) this.#setState(message.state);
+        return;
+      case 'msg':
+        this.#receive(message.m);
+        return;
+    }
+  }
+
+  #announceWants(): void {
+    const wants = new Map<string, Wanted>();
+    for (const sub of this.#local) {
+      if (wants.has(sub.id)) continue;
+      const last = this.#lastAsked.get(sub.id);
+      wants.set(sub.id, {
+        spec: {
+          id: sub.id,
+          topic: sub.topic,
+          ...(sub.filter !== undefined ? { filter: sub.filter } : {}),
+        },
+        ...(last !== undefined ? { last } : {}),
+      });
+    }
+    for (const id of this.#lastAsked.keys()) if (!wants.has(id)) this.#lastAsked.delete(id);
+    this.#wantsByTab.set(this.#tab, wants);
+    this.#channel.post({ t: 'want', tab: this.#tab, wants: [...wants.values()] });
+    this.#session?.setDesired(this.#union());
+  }
+
+  #isWanted(id: string): boolean {
+    for (const wants of this.#wantsByTab.values()) if (wants.has(id)) return true;
+    return false;
+  }
+
+  /** What the hub connection should carry: every tab's wants, the largest `last` of each. */
+  #union(): Map<string, Wanted> {
+    const union = new Map<string, Wanted>();
+    for (const wants of this.#wantsByTab.values())
+      for (const [id, wanted] of wants) {
+        const known = union.get(id);
+        const last = Math.max(known?.last ?? 0, wanted.last ?? 0);
+        union.set(id, { spec: wanted.spec, ...(last > 0 ? { last } : {}) });
+      }
+    return union;
+  }
+
+  #receive(message: WireMessage): void {
+    if (!message.replayed) this.#newest = Math.max(this.#newest ?? 0, message.position);
+    for (const id of message.subscriptions) {
+      let buffer = this.#buffers.get(id);
+      if (!buffer) this.#buffers.set(id, (buffer = []));
+      // Positions only grow per subscription; an older one is a duplicate from a handover.
+      if ((buffer[buffer.length - 1]?.position ?? 0) >= message.position) continue;
+      buffer.push(message);
+      if (buffer.length > BUFFER_SIZE) buffer.shift();
+    }
+    for (const sub of this.#local)
+      if (message.subscriptions.includes(sub.id) && message.position > sub.seen)
+        this.#call(sub, message, message.replayed === true);
+  }
+
+  #call(sub: LocalSubscription, message: WireMessage, replayed: boolean): void {
+    sub.seen = Math.max(sub.seen, message.position);
+    try {
+      sub.handler({
+        topic: message.topic,
+        position: message.position,
+        event: message.event,
+        ...(replayed ? { replayed: true } : {}),
+      });
+    } catch (error) {
+      // One micro-frontend's failing handler must not starve the others.
+      console.error(`[portico shell] the push handler of "${sub.mfeId}" threw`, error);
+    }
+  }
+
+  #setState(state: ConnectionStateName): void {
+    const leader = this.#session !== undefined;
+    if (state === this.#state && leader === this.#announcedLeader) return;
+    this.#state = state;
+    this.#announcedLeader = leader;
+    const view = this.connection;
+    for (const listener of this.#listeners) listener(view);
+  }
+}

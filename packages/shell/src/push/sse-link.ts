@@ -1,0 +1,90 @@
+/**
+ * The hub connection over Server-Sent Events: `EventSource` on `/v1/stream?ticket=…`, with
+ * subscriptions added and removed later through the control endpoint
+ * (`/v1/stream/{connectionId}/subscriptions`) and the credential refreshed on `expiring`.
+ * EventSource's own reconnect would reuse a spent ticket, so any error ends this link and
+ * the owner opens a new one with a fresh ticket and `from`.
+ */
+import { ShellError } from '../shell-error.ts';
+import { mintTicket } from './stream-ticket.ts';
+import type { HubLink, HubSpec, LinkOptions, Replay, WireMessage } from './wire.ts';
+
+export async function openSseLink(options: LinkOptions): Promise<HubLink> {
+  const { hub, getToken, events } = options;
+  const url = new URL('/v1/stream', hub);
+  url.searchParams.set('ticket', await mintTicket(hub, getToken));
+  if (options.initial.length > 0)
+    url.searchParams.set(
+      'subscriptions',
+      JSON.stringify(
+        options.initial.map(({ spec, last }) => ({
+          ...spec,
+          ...(last !== undefined && options.from === undefined ? { last } : {}),
+        })),
+      ),
+    );
+  if (options.from !== undefined) url.searchParams.set('from', String(options.from));
+
+  const source = new EventSource(url);
+  let connectionId: string | undefined;
+  let ended = false;
+  let ready: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const end = (reason: string) => {
+    if (ended) return;
+    ended = true;
+    source.close();
+    events.closed(reason);
+  };
+  const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data) as never;
+
+  source.addEventListener('ready', (event) => {
+    connectionId = (data(event) as { connectionId: string }).connectionId;
+    ready();
+    events.open();
+  });
+  source.onmessage = (event) => events.message(data(event) as WireMessage);
+  source.addEventListener('caught-up', (event) =>
+    events.caughtUp((data(event) as { subscriptions: string[] }).subscriptions),
+  );
+  source.addEventListener('expiring', () => {
+    void control('POST', 'refresh').catch(() => end('refresh-failed'));
+  });
+  source.addEventListener('expired', () => end('expired'));
+  source.addEventListener('reconnect', () => end('reconnect'));
+  source.onerror = () => end('error');
+
+  async function control(method: string, path: string, body?: unknown): Promise<void> {
+    await isReady;
+    if (ended) return;
+    const response = await fetch(new URL(`/v1/stream/${connectionId}/${path}`, hub), {
+      method,
+      headers: {
+        authorization: `Bearer ${await getToken()}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    // 409: already there (e.g. added twice during a reconnect); 404 on delete: already gone.
+    if (
+      !response.ok &&
+      response.status !== 409 &&
+      !(method === 'DELETE' && response.status === 404)
+    )
+      throw new ShellError(
+        'http',
+        `${method} ${path}: the hub answered ${response.status}`,
+        response.status,
+      );
+  }
+
+  return {
+    add: (spec: HubSpec, replay: Replay) =>
+      control('POST', 'subscriptions', { ...spec, ...replay }),
+    remove: (id: string) => control('DELETE', `subscriptions/${encodeURIComponent(id)}`),
+    close() {
+      ended = true;
+      source.close();
+    },
+  };
+}

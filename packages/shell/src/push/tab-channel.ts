@@ -1,0 +1,36 @@
+/** The messages tabs exchange on their BroadcastChannel (see push-client.ts). */
+import type { Wanted } from './hub-session.ts';
+import type { WireMessage } from './wire.ts';
+
+export type ConnectionStateName = 'connecting' | 'open' | 'closed';
+
+export type TabMessage =
+  /** A tab's whole set of wanted subscriptions (sent on every change). */
+  | { t: 'want'; tab: string; wants: Wanted[] }
+  /** A tab is going away (its wants end; if it led, the connection goes with it). */
+  | { t: 'bye'; tab: string; leader: boolean }
+  /** A tab started: everyone repeats their wants, the leader its state. */
+  | { t: 'hello'; tab: string }
+  /** The leader's connection state. */
+  | { t: 'state'; state: ConnectionStateName }
+  /** An event message from the hub, forwarded by the leader. */
+  | { t: 'msg'; m: WireMessage };
+
+export type TabChannel = {
+  post(message: TabMessage): void;
+  close(): void;
+};
+
+export function openTabChannel(
+  name: string | undefined,
+  onMessage: (message: TabMessage) => void,
+): TabChannel {
+  if (name === undefined || typeof BroadcastChannel === 'undefined')
+    return { post() {}, close() {} };
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (event: MessageEvent<TabMessage>) => onMessage(event.data);
+  return {
+    post: (message) => channel.postMessage(message),
+    close: () => channel.close(),
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * The shell's push connection in real Chromium tabs against a real hub: one connection for
+ * several micro-frontends and for several tabs (counted on the hub and on the network),
+ * replay of the last N for a late-mounting micro-frontend, and the hand-over to another
+ * tab when the leader tab closes, without losing events published meanwhile.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../hub/src/testing/wait-for.ts';
+import { BUNDLE_PATH, startShellHarness, type ShellHarness } from './browser-harness.ts';
+
+let h: ShellHarness;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  h = await startShellHarness();
+  // Three micro-frontends, each its own script: two want incidents (one hub subscription),
+  // one wants billing. Each records what it got.
+  const mfe = (name: string, pattern: string) =>
+    h.serve(
+      `/mfe/${name}.js`,
+      `const shell = await window.portico;
+       const seen = ((window.received ??= {})[${JSON.stringify(name)}] = []);
+       shell.subscribe(${JSON.stringify(name)}, ${JSON.stringify(pattern)}, (m) =>
+         seen.push({ position: m.position, replayed: m.replayed === true, type: m.event.type }));`,
+    );
+  mfe('incidents', 'incident.>');
+  mfe('incident-count', 'incident.>');
+  mfe('billing', 'billing.>');
+}, 30_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+beforeEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+  // Each test counts connections from zero: the previous test's tabs are gone on the hub too.
+  await waitFor(async () => (await h.pushConnections()) === 0, 'no push connections left');
+});
+
+type Received = { position: number; replayed: boolean; type: string };
+
+/** The portal page for `tenant`: one shell, the three micro-frontend scripts. */
+async function portal(tenant: string, transport: 'sse' | 'ws' = 'sse'): Promise<string> {
+  const path = `/portal-${tenant}-${transport}.html`;
+  const token = await h.hub.token(tenant, ['events:read']);
+  h.serve(
+    path,
+    `<!doctype html><html><body>
+<script type="module">
+  import { createShell } from '${BUNDLE_PATH}';
+  window.portico = createShell({
+    hub: ${JSON.stringify(h.hubUrl)},
+    transport: ${JSON.stringify(transport)},
+    getToken: () => ${JSON.stringify(token)},
+  });
+  const shell = await window.portico;
+  window.connection = shell.connection;
+  shell.onConnectionChange((c) => { window.connection = c; });
+  window.mountLate = (name, pattern, replay) => {
+    const seen = ((window.received ??= {})[name] = []);
+    shell.subscribe(name, pattern, (m) =>
+      seen.push({ position: m.position, replayed: m.replayed === true, type: m.event.type }),
+      { replay });
+  };
+</script>
+<script type="module" src="/mfe/incidents.js"></script>
+<script type="module" src="/mfe/incident-count.js"></script>
+<script type="module" src="/mfe/billing.js"></script>
+</body></html>`,
+  );
+  return path;
+}
+
+async function newContext(): Promise<BrowserContext> {
+  const context = await h.newContext();
+  contexts.push(context);
+  return context;
+}
+
+const connectionOf = (page: Page) =>
+  page.evaluate(
+    () => (window as unknown as { connection?: { state: string; leader: boolean } }).connection,
+  );
+
+async function waitOpen(page: Page): Promise<{ state: string; leader: boolean }> {
+  await page.waitForFunction(
+    () => (window as unknown as { connection?: { state: string } }).connection?.state === 'open',
+  );
+  return (await connectionOf(page))!;
+}
+
+const received = (page: Page, name: string) =>
+  page.evaluate(
+    (n) => (window as unknown as { received?: Record<string, Received[]> }).received?.[n] ?? [],
+    name,
+  );
+
+async function waitReceived(page: Page, name: string, positions: number[]): Promise<Received[]> {
+  return waitFor(
+    async () => {
+      const got = await received(page, name);
+      return positions.every((p) => got.some((r) => r.position === p)) ? got : undefined;
+    },
+    `${name} to receive ${positions.join(',')}`,
+  );
+}
+
+/** The hub's /v1/stream and /v1/ws requests of a context (what the network sees). */
+function streamRequests(context: BrowserContext): string[] {
+  const seen: string[] = [];
+  context.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path === '/v1/stream' || path === '/v1/ws') seen.push(path);
+  });
+  return seen;
+}
+
+describe('one push connection', () => {
+  it('serves several micro-frontends and two tabs over one hub connection', async () => {
+    const tenant = 'one-conn';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const requests = streamRequests(context);
+    const first = await h.open(context, path);
+    expect(await waitOpen(first)).toEqual({ state: 'open', leader: true });
+    const second = await h.open(context, path);
+    expect(await waitOpen(second)).toEqual({ state: 'open', leader: false });
+    // The second tab's subscriptions reach the leader before we publish.
+    await second.waitForFunction(
+      () => Object.keys((window as unknown as { received?: object }).received ?? {}).length === 3,
+    );
+
+    const [inc, bill] = await h.hub.publish(tenant, [
+      { type: 'incident.ticket.created' },
+      { type: 'billing.invoice.paid' },
+    ]);
+    for (const page of [first, second]) {
+      expect(await waitReceived(page, 'incidents', [inc!])).toEqual([
+        { position: inc, replayed: false, type: 'incident.ticket.created' },
+      ]);
+      await waitReceived(page, 'incident-count', [inc!]);
+      expect(await waitReceived(page, 'billing', [bill!])).toEqual([
+        { position: bill, replayed: false, type: 'billing.invoice.paid' },
+      ]);
+    }
+    // Counted on the hub and on the network: one stream for 2 tabs x 3 micro-frontends.
+    expect(await h.pushConnections()).toBe(1);
+    expect(requests).toEqual(['/v1/stream']);
+  });
+
+  it('works the same over WebSocket', async () => {
+    const tenant = 'one-ws';
+    const path = await portal(tenant, 'ws');
+    const context = await newContext();
+    const requests = streamRequests(context);
+    const pages = [await h.open(context, path), await h.open(context, path)];
+    await Promise.all(pages.map(waitOpen));
+    await pages[1]!.waitForFunction(
+      () => Object.keys((window as unknown as { received?: object }).received ?? {}).length === 3,
+    );
+    const [inc] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    for (const page of pages) await waitReceived(page, 'incidents', [inc!]);
+    expect(await h.hub.metric('portico_push_connections', { transport: 'ws' })).toBe(1);
+    expect(requests).toEqual(['/v1/ws']);
+  });
+});
+
+describe('replay for a late-mounting micro-frontend', () => {
+  it('gets the last N: from the hub when the pattern is new, from the shell when it is live', async () => {
+    const tenant = 'late';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const page = await h.open(context, path);
+    await waitOpen(page);
+    const audits = await h.hub.publish(
+      tenant,
+      Array.from({ length: 4 }, () => ({ type: 'audit.entry.written' })),
+    );
+    const incidents = await h.hub.publish(
+      tenant,
+      Array.from({ length: 4 }, () => ({ type: 'incident.ticket.created' })),
+    );
+    await waitReceived(page, 'incidents', incidents);
+
+    // audit.> is on no connection yet: the hub replays the last 2 (`last: 2`), then live.
+    await page.evaluate(() =>
+      (window as unknown as { mountLate(n: string, p: string, r: number): void }).mountLate(
+        'audit-late',
+        'audit.>',
+        2,
+      ),
+    );
+    const replayed = await waitReceived(page, 'audit-late', audits.slice(2));
+    expect(replayed).toEqual(
+      audits
+        .slice(2)
+        .map((position) => ({ position, replayed: true, type: 'audit.entry.written' })),
+    );
+    // incident.> is live: the shell's own buffer serves the last 3.
+    await page.evaluate(() =>
+      (window as unknown as { mountLate(n: string, p: string, r: number): void }).mountLate(
+        'incidents-late',
+        'incident.>',
+        3,
+      ),
+    );
+    expect(await waitReceived(page, 'incidents-late', incidents.slice(1))).toEqual(
+      incidents.slice(1).map((position) => ({
+        position,
+        replayed: true,
+        type: 'incident.ticket.created',
+      })),
+    );
+
+    const [liveAudit, liveIncident] = await h.hub.publish(tenant, [
+      { type: 'audit.entry.written' },
+      { type: 'incident.ticket.created' },
+    ]);
+    expect((await waitReceived(page, 'audit-late', [liveAudit!])).at(-1)).toEqual({
+      position: liveAudit,
+      replayed: false,
+      type: 'audit.entry.written',
+    });
+    expect((await waitReceived(page, 'incidents-late', [liveIncident!])).length).toBe(4);
+    expect(await h.pushConnections()).toBe(1);
+  });
+});
+
+describe('leader hand-over', () => {
+  it('the other tab takes over when the leader tab closes, and loses no event', async () => {
+    const tenant = 'handover';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const leader = await h.open(context, path);
+    expect((await waitOpen(leader)).leader).toBe(true);
+    const follower = await h.open(context, path);
+    expect((await waitOpen(follower)).leader).toBe(false);
+    await follower.waitForFunction(
+      () => Object.keys((window as unknown as { received?: object }).received ?? {}).length === 3,
+    );
+
+    // Events keep coming while the leader tab closes and the follower takes over.
+    const published: number[] = [];
+    let publishing = true;
+    const publisher = (async () => {
+      while (publishing) {
+        published.push(...(await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }])));
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+    })();
+    await waitFor(() => published.length >= 5, 'a few events before the hand-over');
+    await leader.close({ runBeforeUnload: true });
+    await follower.waitForFunction(
+      () =>
+        (window as unknown as { connection?: { state: string; leader: boolean } }).connection
+          ?.leader === true,
+    );
+    await waitOpen(follower);
+    const afterHandover = published.length;
+    await waitFor(() => published.length >= afterHandover + 5, 'a few events after it');
+    publishing = false;
+    await publisher;
+
+    const got = await waitReceived(follower, 'incidents', published);
+    // Every event exactly once, in order: none lost in the gap, none doubled at the seam.
+    expect(got.map((r) => r.position)).toEqual(published);
+    expect(await h.pushConnections()).toBe(1);
+  });
+});
