@@ -129,9 +129,9 @@ export class BridgeHost {
       this.#refuse(event.origin, reason, bridge);
     };
     if (!bridge) return refuse('the sender is not a bridged iframe');
-    if (!isHello(event.data)) return refuse('bus traffic is only accepted over the bridge port');
     if (!originMatches(bridge, event.origin))
       return refuse(`the bridged iframe's origin is ${bridge.origin}`);
+    if (!isHello(event.data)) return refuse('bus traffic is only accepted over the bridge port');
     const port = event.ports[0];
     if (!port) return refuse('the hello carried no MessagePort');
     // A retried hello of the connected session was sent before our welcome arrived: ignore it.

@@ -1,0 +1,205 @@
+/**
+ * The iframe bridge in a real browser: a sandboxed iframe on another origin shares the shell's
+ * bus both ways; a frame on an origin the shell does not allow is refused and reported, and
+ * nothing it sends reaches the bus.
+ */
+import type { Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../hub/src/testing/wait-for.ts';
+import { BUNDLE_PATH, startShellHarness, type ShellHarness } from './browser-harness.ts';
+
+const WIDGET = 'http://widget.localhost:5201';
+const ROGUE = 'http://rogue.localhost:5202';
+
+let h: ShellHarness;
+let page: Page;
+
+const frameOn = (origin: string) =>
+  waitFor(() => page.frames().find((f) => f.url().startsWith(origin)), `a frame on ${origin}`);
+const inFrame = <T>(frame: Frame, expression: string) => frame.evaluate(expression) as Promise<T>;
+
+beforeAll(async () => {
+  h = await startShellHarness();
+  // The shell page: one bus that allows the widget's origin only.
+  h.serve(
+    '/bridge.html',
+    `<!doctype html><html><body>
+<script type="module">
+  import { createBus, bridgeIframe, onBridgeRefused } from '${BUNDLE_PATH}';
+  const bus = createBus({ dev: false, bridgeOrigins: [${JSON.stringify(WIDGET)}] });
+  window.bus = bus;
+  window.bridgeIframe = bridgeIframe;
+  window.received = [];
+  bus.subscribe('>', (e) => window.received.push(e));
+  window.refusals = [];
+  onBridgeRefused(bus, (r) => window.refusals.push({ origin: r.origin, reason: r.reason }));
+  try {
+    bridgeIframe(bus, document.createElement('iframe'), { origin: ${JSON.stringify(ROGUE)} });
+  } catch (e) {
+    window.bridgeRogueError = String(e);
+  }
+  const widget = document.createElement('iframe');
+  widget.setAttribute('sandbox', 'allow-scripts');
+  widget.src = ${JSON.stringify(`${WIDGET}/widget.html`)};
+  bridgeIframe(bus, widget, { origin: ${JSON.stringify(WIDGET)}, mfeId: 'weather-widget' });
+  document.body.append(widget);
+</script>
+</body></html>`,
+  );
+  // The bridged widget: sandboxed (opaque origin), answers the shell's theme with its own event.
+  h.serve(
+    `${WIDGET}/widget.html`,
+    `<!doctype html><html><body>
+<script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  const bus = await connectToShell({ parentOrigin: ${JSON.stringify(h.origin)} });
+  window.got = [];
+  bus.subscribe('portal.theme.changed', (e) => {
+    window.got.push(e);
+    bus.publish('widget.theme.applied', { theme: e.data.theme });
+  });
+  // It claims to be someone else: the shell sends its events as the bridged mfeId.
+  bus.publish('widget.frame.ready', { ready: true }, { from: 'billing' });
+</script>
+</body></html>`,
+  );
+  // A frame on an origin the shell never allowed: it tries the handshake, then raw bus traffic.
+  h.serve(
+    `${ROGUE}/rogue.html`,
+    `<!doctype html><html><body>
+<script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  const parentOrigin = ${JSON.stringify(h.origin)};
+  parent.postMessage(
+    { 'portico-bus-bridge': 1, kind: 'publish', type: 'rogue.data.stolen', data: {} },
+    parentOrigin,
+  );
+  window.result = await connectToShell({ parentOrigin, timeoutMs: 1500 }).then(
+    () => 'connected',
+    (e) => 'refused: ' + e.message,
+  );
+</script>
+</body></html>`,
+  );
+  // A bridged frame that navigates itself to another origin: that document is refused.
+  h.serve(
+    `${WIDGET}/hop.html`,
+    `<!doctype html><script>location.href = ${JSON.stringify(`${ROGUE}/rogue.html`)};</script>`,
+  );
+  const context = await h.newContext();
+  page = await h.open(context, '/bridge.html');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('iframe bridge', () => {
+  it('carries events both ways between the shell and a sandboxed iframe on an allowed origin', async () => {
+    const ready = await waitFor(
+      () =>
+        page.evaluate(() =>
+          (
+            window as unknown as { received: { type: string; from?: string; data: unknown }[] }
+          ).received.find((e) => e.type === 'widget.frame.ready'),
+        ),
+      'the widget event on the shell bus',
+    );
+    // Sent as the bridged micro-frontend, not as whoever the iframe claimed to be.
+    expect(ready).toMatchObject({ from: 'weather-widget', data: { ready: true } });
+
+    await page.evaluate(() =>
+      (
+        window as unknown as { bus: { publish(t: string, d: unknown, o: object): void } }
+      ).bus.publish('portal.theme.changed', { theme: 'dark' }, { from: 'shell' }),
+    );
+    const widget = await frameOn(WIDGET);
+    const got = await waitFor(
+      () =>
+        inFrame<{ type: string; data: { theme: string }; from: string }[]>(
+          widget,
+          'window.got',
+        ).then((g) => (g?.length ? g : undefined)),
+      'the shell event in the iframe',
+    );
+    expect(got[0]).toMatchObject({
+      type: 'portal.theme.changed',
+      data: { theme: 'dark' },
+      from: 'shell',
+    });
+    const applied = await waitFor(
+      () =>
+        page.evaluate(() =>
+          (window as unknown as { received: { type: string }[] }).received.find(
+            (e) => e.type === 'widget.theme.applied',
+          ),
+        ),
+      'the widget answer on the shell bus',
+    );
+    expect(applied).toMatchObject({ data: { theme: 'dark' }, from: 'weather-widget' });
+    // The origin of a sandboxed iframe is opaque: it sends as "null" (the window check did the work).
+    expect(await inFrame(widget, 'location.origin')).toBe(WIDGET);
+    expect(await inFrame(widget, 'self.origin')).toBe('null');
+  });
+
+  it('refuses a frame on an unknown origin and reports it; nothing it sent reaches the bus', async () => {
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { bridgeRogueError?: string }).bridgeRogueError,
+      ),
+    ).toMatch(
+      /origin http:\/\/rogue\.localhost:5202 is not in the shell's bridgeOrigins \(http:\/\/widget\.localhost:5201\)/,
+    );
+    await page.evaluate((src) => {
+      const rogue = document.createElement('iframe');
+      rogue.src = src;
+      document.body.append(rogue);
+    }, `${ROGUE}/rogue.html`);
+    const rogue = await frameOn(ROGUE);
+    const result = await waitFor(
+      () => inFrame<string | undefined>(rogue, 'window.result'),
+      "the rogue frame's handshake",
+    );
+    expect(result).toMatch(
+      /^refused: the shell at http:\/\/127\.0\.0\.1:\d+ did not accept the bridge/,
+    );
+
+    const { received, refusals } = await page.evaluate(() => {
+      const w = window as unknown as { received: { type: string }[]; refusals: unknown[] };
+      return { received: w.received.map((e) => e.type), refusals: w.refusals };
+    });
+    expect(received.filter((t) => t.startsWith('rogue.'))).toEqual([]);
+    expect(received).toContain('widget.frame.ready');
+    // Reported once per reason, not once per retried hello.
+    expect(refusals).toEqual([{ origin: ROGUE, reason: 'the sender is not a bridged iframe' }]);
+  });
+
+  it('refuses a bridged frame once it shows a document from another origin', async () => {
+    await page.evaluate(
+      ({ src, origin }) => {
+        const w = window as unknown as {
+          refusals: unknown[];
+          bus: unknown;
+          bridgeIframe: (bus: unknown, f: HTMLIFrameElement, o: object) => void;
+        };
+        w.refusals.length = 0;
+        const hop = document.createElement('iframe');
+        hop.src = src;
+        w.bridgeIframe(w.bus, hop, { origin, mfeId: 'hopper' });
+        document.body.append(hop);
+      },
+      { src: `${WIDGET}/hop.html`, origin: WIDGET },
+    );
+    const refusals = await waitFor(
+      () =>
+        page.evaluate(() => {
+          const r = (window as unknown as { refusals: unknown[] }).refusals;
+          return r.length ? r : undefined;
+        }),
+      'the refusal of the navigated frame',
+    );
+    expect(refusals).toEqual([
+      { origin: ROGUE, reason: `the bridged iframe's origin is ${WIDGET}` },
+    ]);
+  });
+});
