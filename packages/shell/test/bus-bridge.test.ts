@@ -88,7 +88,7 @@ beforeAll(async () => {
   );
   const context = await h.newContext();
   page = await h.open(context, '/bridge.html');
-});
+}, 60_000);
 
 afterAll(async () => {
   await h?.close();
