@@ -39,8 +39,12 @@ afterAll(async () => {
 
 type Fixture = {
   options: NatsEventLogOptions;
+  /** Moves the logs' clock forward (Portico's dedupe window; JetStream keeps real time). */
+  advance: (ms: number) => void;
   cleanup: () => Promise<void>;
 };
+
+const DEDUPE_WINDOW_MS = 60_000;
 
 async function fixture(store: 'sqlite' | 'postgres' = 'sqlite'): Promise<Fixture> {
   const id = randomBytes(4).toString('hex');
@@ -51,14 +55,18 @@ async function fixture(store: 'sqlite' | 'postgres' = 'sqlite'): Promise<Fixture
     db = openPostgresDatabase(`${POSTGRES}/${pgDatabase}`, { poolSize: 4 });
   } else db = openSqliteDatabase(join(dir, 'store.sqlite'));
   const stream = `PORTICO_TEST_${id}`;
+  let offset = 0;
   const options: NatsEventLogOptions = {
     servers: SERVERS,
     stream,
     subjectPrefix: `portico_test_${id}`,
     dedupe: await openSqlDedupeStore(db, { stream }),
+    dedupeWindowMs: DEDUPE_WINDOW_MS,
+    clock: () => Date.now() + offset,
   };
   return {
     options,
+    advance: (ms) => void (offset += ms),
     cleanup: async () => {
       const nc = await connect({ servers: SERVERS });
       const jsm = await jetstreamManager(nc);
@@ -85,6 +93,9 @@ for (const store of ['sqlite', 'postgres'] as const)
         await log.close();
         await f.cleanup();
       },
+      // Portico's window moves with this clock; JetStream's (real time) does not, so a
+      // re-append after it gets a fresh message id (see appender.ts).
+      clock: { advance: f.advance, dedupeWindowMs: DEDUPE_WINDOW_MS, movesEventAges: false },
     };
   });
 
