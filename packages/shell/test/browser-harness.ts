@@ -29,6 +29,10 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Fixture pages are fulfilled by interception, so Chromium cannot place them in the
+  // loopback address space and its Local Network Access checks would block their WebSocket
+  // to the (loopback) hub; a real page served from the hub's host is not affected.
+  '--disable-features=LocalNetworkAccessChecks',
 ];
 
 /** A page origin other than the hub's (a secure context: `*.localhost` is loopback). */

@@ -107,13 +107,17 @@ async function waitReceived(page: Page, name: string, positions: number[]): Prom
   );
 }
 
-/** The hub's /v1/stream and /v1/ws requests of a context (what the network sees). */
+/** The hub's /v1/stream requests and /v1/ws sockets of a context (what the network sees). */
 function streamRequests(context: BrowserContext): string[] {
   const seen: string[] = [];
   context.on('request', (request) => {
     const path = new URL(request.url()).pathname;
     if (path === '/v1/stream' || path === '/v1/ws') seen.push(path);
   });
+  // WebSockets are not requests to Playwright: count them per tab.
+  context.on('page', (page) =>
+    page.on('websocket', (socket) => seen.push(new URL(socket.url()).pathname)),
+  );
   return seen;
 }
 
