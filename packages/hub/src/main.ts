@@ -11,6 +11,7 @@ Usage:
   portico config schema
   portico app schema | publish <portico.app.json> [--force] [--dry-run] [--hub URL] [--token T]
   portico contract check <files...> [--base FILE]... | [--against HUB_URL [--app A] [--api N] [--subject S]] [--format json]
+  portico types   [--out portal-events.d.ts] [--hub URL] [--token T]   the portal's event contracts as TypeScript
 
 Environment: PORTICO_PORT, PORTICO_DATA_DIR, PORTICO_HUB (CLI's hub URL), PORTICO_TOKEN, and the
 configuration variables listed in the README.
@@ -27,6 +28,7 @@ const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./cli/config-command.ts')).runConfigSchema,
   app: async () => (await import('./cli/app-command.ts')).runApp,
   contract: async () => (await import('./cli/contract-command.ts')).runContract,
+  types: async () => (await import('./cli/types-command.ts')).runTypes,
   migrate: async () => (await import('./cli/migrate-command.ts')).runMigrate,
 };
 
