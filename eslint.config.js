@@ -2,7 +2,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.portico/**', 'coverage/**', 'packages/shell/dist/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '.portico/**',
+      'coverage/**',
+      'packages/shell/dist/**',
+      'examples/*/dist/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

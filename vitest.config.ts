@@ -4,7 +4,11 @@ import { defineConfig } from 'vitest/config';
 // processes) run with `npm run test:cluster`, see vitest.cluster.config.ts.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/*.cluster.test.ts'],
     // Prints that the cluster suites were not run (and how to run them) at the end.
     globalSetup: ['packages/hub/test/cluster-suite-notice.ts'],

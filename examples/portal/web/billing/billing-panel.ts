@@ -1,0 +1,129 @@
+/**
+ * The billing micro-frontend: React, deployed on its own origin. React itself is not in this
+ * bundle: "react" and "react-dom/client" are resolved by the shell page's import map to the
+ * portal's one shared copy. It shows the dashboard BFF composition (open incidents from the
+ * incidents service + the billing summary, one request), refreshes it when an incident is
+ * pushed, and shows the account of the incident another micro-frontend selected on the bus.
+ */
+import React, { useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { BusEvent, PushMessage } from '@portico/shell';
+import type { IncidentData, MfeContext, MountMicroFrontend } from '../mfe-contract.ts';
+
+const MFE_ID = 'billing';
+const h = React.createElement;
+
+type Dashboard = {
+  openIncidents: number;
+  highOpen: number;
+  mrr?: number;
+  currency?: string;
+  overdueInvoices?: number;
+};
+type Account = { customer: string; plan: string; mrr: number; overdueInvoices: number };
+
+function BillingPanel({ context }: { context: MfeContext }) {
+  const { shell, bus, getToken } = context;
+  const [dashboard, setDashboard] = useState<Dashboard | undefined>();
+  const [latest, setLatest] = useState<IncidentData | undefined>();
+  const [account, setAccount] = useState<Account | undefined>();
+  const [error, setError] = useState('');
+
+  const get = async <T>(url: string): Promise<T> => {
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': MFE_ID },
+    });
+    if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
+    return (await response.json()) as T;
+  };
+
+  useEffect(() => {
+    let refresh: ReturnType<typeof setTimeout> | undefined;
+    const loadDashboard = () =>
+      get<{ data: Dashboard }>(`${shell.api('portal-bff', 'v1')}/dashboard`).then(
+        (body) => setDashboard(body.data),
+        (e: Error) => setError(e.message),
+      );
+    void loadDashboard();
+    const stopPush = shell.subscribe(
+      MFE_ID,
+      'incident.*.ticket.created',
+      (message: PushMessage) => {
+        setLatest(message.event.data as IncidentData);
+        // The incidents service records the ticket from its own consumer group, a moment
+        // after the push: read the composition again shortly after.
+        clearTimeout(refresh);
+        refresh = setTimeout(loadDashboard, 400);
+      },
+      { replay: 1 },
+    );
+    const stopBus = bus.subscribe('incident.ticket.selected', (event: BusEvent) => {
+      const { customer } = event.data as { customer: string };
+      get<Account>(`${shell.api('billing', 'v1')}/accounts/${encodeURIComponent(customer)}`).then(
+        setAccount,
+        (e: Error) => setError(e.message),
+      );
+    });
+    return () => {
+      clearTimeout(refresh);
+      stopPush();
+      stopBus();
+    };
+  }, [shell, bus]);
+
+  const money = (n: number | undefined) =>
+    n === undefined ? '–' : `${n.toLocaleString('en')} ${dashboard?.currency ?? ''}`;
+  return h(
+    'section',
+    { className: 'billing' },
+    h('style', null, STYLE),
+    h('h2', null, 'Billing ', h('small', null, `React from ${ORIGIN}`)),
+    error ? h('p', { className: 'error' }, error) : null,
+    h(
+      'dl',
+      { 'data-testid': 'dashboard' },
+      h('dt', null, 'open incidents'),
+      h('dd', { 'data-testid': 'open-incidents' }, dashboard?.openIncidents ?? '…'),
+      h('dt', null, 'of which high'),
+      h('dd', null, dashboard?.highOpen ?? '…'),
+      shell.settings().features &&
+        (shell.settings().features as Record<string, unknown>).showRevenue
+        ? [h('dt', { key: 'a' }, 'monthly revenue'), h('dd', { key: 'b' }, money(dashboard?.mrr))]
+        : null,
+      h('dt', null, 'overdue invoices'),
+      h('dd', null, dashboard?.overdueInvoices ?? '–'),
+    ),
+    h(
+      'p',
+      { className: 'latest', 'data-testid': 'latest-incident' },
+      latest
+        ? `Latest incident ${latest.id} (${latest.severity}) for ${latest.customer}: SLA credits may apply`
+        : 'No incident pushed yet',
+    ),
+    account
+      ? h(
+          'p',
+          { className: 'account', 'data-testid': 'account' },
+          `Selected customer ${account.customer}: ${account.plan} plan, ${money(account.mrr)}/month, ${account.overdueInvoices} overdue`,
+        )
+      : h('p', { className: 'hint' }, 'Click an incident to see its customer’s account.'),
+  );
+}
+
+const ORIGIN = new URL(import.meta.url).origin;
+
+const STYLE = `
+.billing{font:14px system-ui}
+.billing h2{font-size:15px;margin:0 0 .5rem}.billing small{color:#667;font-weight:normal}
+.billing dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0 0 .75rem}
+.billing dt{color:#556}.billing dd{margin:0;font-weight:600}
+.billing .latest{background:#fff6e0;padding:.4rem .6rem;border-radius:6px}
+.billing .account{background:#e8f3ff;padding:.4rem .6rem;border-radius:6px}
+.billing .hint{color:#778}.billing .error{color:#a00}
+`;
+
+export const mount: MountMicroFrontend = (element, context) => {
+  const root = createRoot(element);
+  root.render(h(BillingPanel, { context }));
+  return () => root.unmount();
+};
