@@ -12,6 +12,7 @@ import { createAddressGuard } from './address-guard.ts';
 import type { AddressGuard } from './address-guard.ts';
 import { guardConnector } from './guarded-connector.ts';
 import { createGuardedLookup } from './guarded-lookup.ts';
+import { checkTargetUrl, type TargetUrlCheck } from './target-url.ts';
 
 export type SsrfPolicy = {
   /** Operator allow-list of CIDRs that may be reached although blocked (e.g. 127.0.0.0/8 in tests). */
@@ -24,10 +25,14 @@ export type SsrfPolicy = {
   connectTimeoutMs?: number;
 };
 
+/** URL checks remembered per dispatcher; past this many distinct URLs the memo starts over. */
+const MAX_CHECKED_URLS = 10_000;
+
 /** An undici Agent that enforces an SsrfPolicy; guardedRequest needs one. */
 export class GuardedDispatcher extends Agent {
   readonly allowHttp: boolean;
   readonly guard: AddressGuard;
+  readonly #checked = new Map<string, TargetUrlCheck>();
 
   constructor(policy: SsrfPolicy = {}) {
     const guard = createAddressGuard(policy.allowCidrs);
@@ -38,6 +43,23 @@ export class GuardedDispatcher extends Agent {
     super({ connect: guardConnector(base, guard) });
     this.allowHttp = policy.allowHttp === true;
     this.guard = guard;
+  }
+
+  /**
+   * checkTargetUrl under this policy, remembered per URL string: the static check (scheme,
+   * credentials, a literal IP's range) depends on nothing else, so parsing the URL again on
+   * every attempt buys nothing. Host names are not resolved here; every connection still
+   * resolves and checks its address (the connector above), which is never remembered.
+   * The URL in an ok answer is shared: read it, never modify it.
+   */
+  checkUrl(url: string): TargetUrlCheck {
+    let check = this.#checked.get(url);
+    if (check === undefined) {
+      check = checkTargetUrl(url, this.allowHttp, this.guard);
+      if (this.#checked.size >= MAX_CHECKED_URLS) this.#checked.clear();
+      this.#checked.set(url, check);
+    }
+    return check;
   }
 }
 

@@ -2,11 +2,15 @@
  * One outbound request for a delivery attempt: validate the URL, send it through the guarded
  * dispatcher without following redirects, and keep what the attempt log needs (status,
  * headers, latency, the first few KiB of the body).
+ *
+ * It talks to undici's dispatch handler interface rather than `request()`: an attempt only
+ * keeps a short prefix of the answer, so a Readable body stream, its async iterator and two
+ * composed AbortSignals per request were most of the client's cost under load.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { GuardedDispatcher } from './guarded-dispatcher.ts';
 import { SsrfBlockedError } from './ssrf-blocked-error.ts';
-import { checkTargetUrl } from './target-url.ts';
 
 export type GuardedRequestInit = {
   /** Default POST. */
@@ -39,47 +43,130 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
  * Throws SsrfBlockedError when the URL or the address is refused; other failures (timeouts,
- * refused connections, TLS) surface as undici/Node errors for the caller to classify.
+ * refused connections, TLS) surface as undici/Node errors for the caller to classify. A
+ * timeout rejects with a `TimeoutError` DOMException, like `AbortSignal.timeout`.
  */
-export async function guardedRequest(
+export function guardedRequest(
   url: string,
   init: GuardedRequestInit,
   dispatcher: GuardedDispatcher,
 ): Promise<GuardedResponse> {
-  const check = checkTargetUrl(url, dispatcher.allowHttp, dispatcher.guard);
-  if (!check.ok) throw new SsrfBlockedError(check.reason);
-  const maxBodyBytes = init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const check = dispatcher.checkUrl(url);
+  if (!check.ok) return Promise.reject(new SsrfBlockedError(check.reason));
+  const { signal } = init;
+  if (signal?.aborted) return Promise.reject(signal.reason as Error);
+  const timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
-  const started = performance.now();
-  const response = await dispatcher.request({
-    origin: check.url.origin,
-    path: check.url.pathname + check.url.search,
-    method: init.method ?? 'POST',
-    headers: init.headers,
-    body: init.body,
-    signal: init.signal
-      ? AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS)])
-      : AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  return new Promise<GuardedResponse>((resolve, reject) => {
+    const handler = new PrefixHandler(init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, (outcome) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    });
+    const onAbort = () => handler.abort(signal!.reason as Error);
+    const timer = setTimeout(
+      () =>
+        handler.abort(
+          new DOMException(`the request took longer than ${timeoutMs} ms`, 'TimeoutError'),
+        ),
+      timeoutMs,
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    dispatcher.dispatch(
+      {
+        origin: check.url.origin,
+        path: check.url.pathname + check.url.search,
+        method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
+        headers: init.headers,
+        body: init.body,
+      },
+      handler,
+    );
   });
+}
 
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let receivedBytes = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    receivedBytes += chunk.length;
-    if (keptBytes < maxBodyBytes) {
-      const part = chunk.subarray(0, maxBodyBytes - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
-    }
-    if (receivedBytes > maxBodyBytes + DRAIN_LIMIT_BYTES) break; // leaving the loop destroys the body
+/**
+ * Keeps the answer's status, headers and the first `maxBodyBytes` of its body; reads on up
+ * to DRAIN_LIMIT_BYTES more so the connection can be reused, then cuts it off. Settles once.
+ */
+class PrefixHandler implements Dispatcher.DispatchHandler {
+  readonly #maxBodyBytes: number;
+  readonly #settle: (outcome: GuardedResponse | Error) => void;
+  readonly #started = performance.now();
+  #controller: Dispatcher.DispatchController | undefined;
+  /** An abort asked for before undici handed over its controller. */
+  #pendingAbort: Error | undefined;
+  #settled = false;
+  #status = 0;
+  #headers: IncomingHttpHeaders = {};
+  readonly #kept: Buffer[] = [];
+  #keptBytes = 0;
+  #receivedBytes = 0;
+
+  constructor(maxBodyBytes: number, settle: (outcome: GuardedResponse | Error) => void) {
+    this.#maxBodyBytes = maxBodyBytes;
+    this.#settle = settle;
   }
 
-  return {
-    status: response.statusCode,
-    headers: response.headers,
-    body: new TextDecoder().decode(Buffer.concat(kept)),
-    bodyTruncated: receivedBytes > keptBytes,
-    latencyMs: performance.now() - started,
-  };
+  abort(reason: Error): void {
+    if (this.#settled) return;
+    if (this.#controller) this.#controller.abort(reason);
+    else this.#pendingAbort = reason;
+    // undici reports the abort through onResponseError; settle now in case it is not connected yet.
+    this.#finish(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#pendingAbort) controller.abort(this.#pendingAbort);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    // 1xx informational answers come before the real one.
+    if (statusCode < 200) return;
+    this.#status = statusCode;
+    this.#headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#receivedBytes += chunk.length;
+    if (this.#keptBytes < this.#maxBodyBytes) {
+      const part = chunk.subarray(0, this.#maxBodyBytes - this.#keptBytes);
+      this.#kept.push(part);
+      this.#keptBytes += part.length;
+    }
+    if (this.#receivedBytes > this.#maxBodyBytes + DRAIN_LIMIT_BYTES) {
+      this.#finish(this.#response());
+      controller.abort(new Error('the answer is longer than the attempt log keeps'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#finish(this.#response());
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#finish(error);
+  }
+
+  #response(): GuardedResponse {
+    return {
+      status: this.#status,
+      headers: this.#headers,
+      body: this.#kept.length === 0 ? '' : new TextDecoder().decode(Buffer.concat(this.#kept)),
+      bodyTruncated: this.#receivedBytes > this.#keptBytes,
+      latencyMs: performance.now() - this.#started,
+    };
+  }
+
+  #finish(outcome: GuardedResponse | Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#settle(outcome);
+  }
 }
