@@ -8,10 +8,11 @@
  * never wait for or take the same row. Settling names the lease token, so the late answer
  * of an attempt whose lease expired (and was claimed again) changes nothing.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
+import { newDeliveryId } from './delivery-id.ts';
 import { targetKey } from './target-key.ts';
 import { TransactionBatcher } from './transaction-batcher.ts';
 
@@ -62,7 +63,11 @@ export type DeliveryRecord = {
   replays: number;
 };
 
-export type ClaimedDelivery = DeliveryRecord & { leaseToken: string };
+export type ClaimedDelivery = DeliveryRecord & {
+  leaseToken: string;
+  /** The event exactly as stored (JSON text): a target sending it as it is need not serialise it again. */
+  eventJson: string;
+};
 
 /** Selects DLQ entries of one owner. Every given field must hold. */
 export type DeadFilter = {
@@ -138,7 +143,7 @@ export class DeliveryStore {
         const params: unknown[] = [];
         const tuples = chunk.map((r) => {
           const values = [
-            randomUUID(),
+            newDeliveryId(now),
             r.eventKey,
             r.ruleId,
             r.targetIndex,
@@ -202,7 +207,11 @@ export class DeliveryStore {
       order: `1${key}`,
       run: (tx) => tx.query(sql, [token, now + leaseMs, key, now, max]),
     });
-    return rows.map((r) => ({ ...toRecord(r), leaseToken: token }));
+    return rows.map((r) => ({
+      ...toRecord(r),
+      leaseToken: token,
+      eventJson: r['event'] as string,
+    }));
   }
 
   /** When the target's earliest eligible delivery (or expiring lease) is due, if any. */

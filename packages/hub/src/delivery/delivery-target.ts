@@ -27,6 +27,8 @@ export type Delivery = {
   };
   /** The original CloudEvent, never modified. */
   event: CloudEventRecord;
+  /** `event` in JSON as stored (`JSON.stringify(event)`), when the engine has it at hand. */
+  eventJson?: string;
   /** What to send: the event itself, or the input transform's output when the target has one. */
   payload: unknown;
   transformed: boolean;

@@ -348,8 +348,19 @@ export class Dispatcher {
       };
       return { result, outcome: 'failed' };
     }
-    const timeout = AbortSignal.timeout(sender.timeoutMs);
-    const signal = AbortSignal.any([this.#stop.signal, timeout]);
+    // One controller and one timer per attempt: AbortSignal.timeout + AbortSignal.any cost
+    // a weak reference on the long-lived stop signal per attempt, measurable at load.
+    const abort = new AbortController();
+    const { signal } = abort;
+    const timer = setTimeout(
+      () =>
+        abort.abort(
+          new DOMException(`attempt timed out after ${sender.timeoutMs} ms`, 'TimeoutError'),
+        ),
+      sender.timeoutMs,
+    );
+    const onStop = () => abort.abort(this.#stop.signal.reason);
+    this.#stop.signal.addEventListener('abort', onStop, { once: true });
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<'aborted'>((resolve) => {
       onAbort = () => resolve('aborted');
@@ -373,6 +384,8 @@ export class Dispatcher {
         outcome: 'timeout',
       };
     } finally {
+      clearTimeout(timer);
+      this.#stop.signal.removeEventListener('abort', onStop);
       signal.removeEventListener('abort', onAbort!);
     }
   }
@@ -511,6 +524,7 @@ function toDelivery(row: ClaimedDelivery): Delivery {
     rule: { id: row.ruleId, name: row.ruleName },
     target: { kind: row.kind, ref: row.ref, index: row.targetIndex, config: row.target },
     event,
+    eventJson: row.eventJson,
     payload: transform ? applyInputTransform(transform, event) : event,
     transformed: transform !== undefined,
     correlationId: event.correlationid ?? event.id,

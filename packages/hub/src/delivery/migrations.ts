@@ -61,8 +61,31 @@ create index deliveries_claim on deliveries (target_key, status, due_at, event_p
 drop index deliveries_due;
 `;
 
+/**
+ * Partial indexes: each state's index holds only the rows in that state. A pending row is
+ * in the claim, key-order and pending-targets indexes; settling it takes it out of them and
+ * puts it in `deliveries_done` (or `deliveries_dead`), instead of rewriting an entry in
+ * every index. Queries name the state as a literal (`status = 'pending'`), which is what
+ * lets both SQLite and PostgreSQL use a partial index. `deliveries_target_event` serves
+ * the per-event lookups (attempts, resend), which used the claim index's target prefix.
+ */
+const PARTIAL_INDEXES = `
+drop index deliveries_claim;
+drop index deliveries_key_order;
+drop index deliveries_pending;
+drop index deliveries_dead;
+drop index deliveries_done;
+create index deliveries_claim on deliveries (target_key, due_at, event_position, id) where status = 'pending';
+create index deliveries_key_order on deliveries (target_key, partition_key, event_position, id) where status = 'pending';
+create index deliveries_pending on deliveries (target_key, target_kind, due_at) where status = 'pending';
+create index deliveries_dead on deliveries (owner, dead_at) where status = 'dead';
+create index deliveries_done on deliveries (delivered_at) where status = 'delivered';
+create index deliveries_target_event on deliveries (target_key, event_id);
+`;
+
 export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
   { id: 'delivery/002-attempts', sqlite: ATTEMPT_LOG_TABLE, postgres: ATTEMPT_LOG_TABLE },
   { id: 'delivery/003-claim-order', sqlite: CLAIM_ORDER, postgres: CLAIM_ORDER },
+  { id: 'delivery/004-partial-indexes', sqlite: PARTIAL_INDEXES, postgres: PARTIAL_INDEXES },
 ];

@@ -121,7 +121,8 @@ export class WebhookSender implements DeliveryTarget {
 function encode(delivery: Delivery): { body: string; contentType: string } {
   if (!delivery.transformed)
     return {
-      body: JSON.stringify(delivery.event),
+      // The stored text is JSON.stringify of the same event: no need to serialise it again.
+      body: delivery.eventJson ?? JSON.stringify(delivery.event),
       contentType: 'application/cloudevents+json; charset=utf-8',
     };
   return typeof delivery.payload === 'string'
