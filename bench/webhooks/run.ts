@@ -4,7 +4,7 @@
 // neighbour and beside a neighbour that answers after 5 s. Every Portico case runs on a
 // fresh hub (a slow backlog must not leak into the next case), twice; the best counts.
 // Usage: npm run bench:webhooks [-- --events 3000 --rounds 2]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,14 @@ const { values } = parseArgs({
     events: { type: 'string', default: '3000' },
     concurrency: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '2' },
+    // Which cases to run (a subset of "abcd"), e.g. `--cases ab` while profiling case (b).
+    cases: { type: 'string', default: 'abcd' },
   },
 });
 const EVENTS = Number(values.events);
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
+const CASES = new Set(values.cases);
 const main = fileURLToPath(new URL('../../packages/hub/src/main.ts', import.meta.url));
 const receiverMain = fileURLToPath(new URL('./receiver.ts', import.meta.url));
 const receiverPort = 18091;
@@ -31,8 +34,30 @@ const receiver = `http://127.0.0.1:${receiverPort}`;
 const hubUrl = `http://127.0.0.1:${hubPort}`;
 
 console.log(
-  `bench/webhooks: ${EVENTS} events per case, concurrency ${CONCURRENCY} per endpoint, best of ${ROUNDS}; hub, receiver and load generator share this machine's ${availableParallelism()} cores (noisy: others work on it too)`,
+  `bench/webhooks: ${EVENTS} events per case, best of ${ROUNDS}; concurrency: the raw loop runs ${CONCURRENCY} workers over at most ${CONCURRENCY} connections, each Portico endpoint has concurrency ${CONCURRENCY} (at most ${CONCURRENCY} requests, so connections, in flight); hub, receiver and load generator share this machine's ${availableParallelism()} cores (noisy: others work on it too)`,
 );
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux; NaN elsewhere).
+ * Unlike throughput, CPU per delivery hardly depends on what else runs on the machine.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+type CaseResult = {
+  rate: number;
+  /** CPU ms per request of the sending side: the raw loop's process, or the hub. */
+  senderCpuMs: number;
+  /** CPU ms per request of the receiver process. */
+  receiverCpuMs: number;
+};
 
 const counts = async (): Promise<Record<string, number>> =>
   (await (await fetch(`${receiver}/count`)).json()) as Record<string, number>;
@@ -54,7 +79,7 @@ const sampleEvent = (i: number, type: string) => ({
 });
 
 /** The raw loop: CONCURRENCY workers POSTing a CloudEvent-sized body with undici. */
-async function rawLoop(path: string): Promise<number> {
+async function rawLoop(path: string): Promise<CaseResult> {
   const agent = new Agent({ connections: CONCURRENCY });
   const body = JSON.stringify({
     ...sampleEvent(0, 'raw.loop.sent'),
@@ -63,6 +88,8 @@ async function rawLoop(path: string): Promise<number> {
   });
   let next = 0;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const receiverStart = cpuSeconds(receiverProcess.pid);
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < EVENTS) {
@@ -78,8 +105,10 @@ async function rawLoop(path: string): Promise<number> {
     }),
   );
   const rate = EVENTS / ((performance.now() - start) / 1000);
+  const cpu = process.cpuUsage(cpuStart);
+  const receiverCpuMs = ((cpuSeconds(receiverProcess.pid) - receiverStart) * 1000) / EVENTS;
   await agent.close();
-  return rate;
+  return { rate, senderCpuMs: (cpu.user + cpu.system) / 1000 / EVENTS, receiverCpuMs };
 }
 
 let caseNo = 0;
@@ -87,7 +116,7 @@ let caseNo = 0;
  * A fresh hub; `neighbour` (a path, or none) gets every event too. Returns the fast
  * endpoint's deliveries/s from the first publish to the last delivery.
  */
-async function portico(neighbour: '/slow' | '/other' | undefined): Promise<number> {
+async function portico(neighbour: '/slow' | '/other' | undefined): Promise<CaseResult> {
   const n = ++caseNo;
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-webhooks-'));
   const configFile = join(dataDir, 'portico.config.json');
@@ -151,9 +180,17 @@ async function portico(neighbour: '/slow' | '/other' | undefined): Promise<numbe
     await endpoint(fast, type);
     if (neighbour) await endpoint(`${neighbour}-${n}`, type);
     const start = performance.now();
+    const hubStart = cpuSeconds(hub.pid);
+    const receiverStart = cpuSeconds(receiverProcess.pid);
     await publish(type, EVENTS);
     await waitForCount(fast, EVENTS);
-    return EVENTS / ((performance.now() - start) / 1000);
+    const rate = EVENTS / ((performance.now() - start) / 1000);
+    // Per delivery to the fast endpoint (with a neighbour the hub does twice the work).
+    return {
+      rate,
+      senderCpuMs: ((cpuSeconds(hub.pid) - hubStart) * 1000) / EVENTS,
+      receiverCpuMs: ((cpuSeconds(receiverProcess.pid) - receiverStart) * 1000) / EVENTS,
+    };
   } finally {
     await stopProcess(hub);
     rmSync(dataDir, { recursive: true, force: true });
@@ -165,25 +202,41 @@ const receiverProcess = await startProcess(
   `${receiver}/count`,
 );
 try {
-  const best = { raw: 0, alone: 0, besideFast: 0, besideSlow: 0 };
+  const none: CaseResult = { rate: 0, senderCpuMs: Infinity, receiverCpuMs: Infinity };
+  const best = { raw: none, alone: none, besideFast: none, besideSlow: none };
+  // The best rate, and separately the lowest CPU per delivery seen in any round.
+  const keep = (a: CaseResult, b: CaseResult): CaseResult => ({
+    rate: Math.max(a.rate, b.rate),
+    senderCpuMs: Math.min(a.senderCpuMs, b.senderCpuMs),
+    receiverCpuMs: Math.min(a.receiverCpuMs, b.receiverCpuMs),
+  });
   for (let round = 0; round < ROUNDS; round++) {
-    best.raw = Math.max(best.raw, await rawLoop(`/raw-${round}`));
-    best.alone = Math.max(best.alone, await portico(undefined));
-    best.besideFast = Math.max(best.besideFast, await portico('/other'));
-    best.besideSlow = Math.max(best.besideSlow, await portico('/slow'));
+    if (CASES.has('a')) best.raw = keep(best.raw, await rawLoop(`/raw-${round}`));
+    if (CASES.has('b')) best.alone = keep(best.alone, await portico(undefined));
+    if (CASES.has('c')) best.besideFast = keep(best.besideFast, await portico('/other'));
+    if (CASES.has('d')) best.besideSlow = keep(best.besideSlow, await portico('/slow'));
   }
-  const rows: Array<[string, number]> = [
-    ['(a) raw undici POST loop → receiver', best.raw],
-    ['(b) Portico: publish → route → signed webhook + attempt record', best.alone],
-    ['(c) Portico, fast endpoint, each event also to a fast neighbour', best.besideFast],
-    ['(d) Portico, fast endpoint, each event also to a 5 s-slow neighbour', best.besideSlow],
+  const rows: Array<[string, string, CaseResult]> = [
+    ['a', '(a) raw undici POST loop → receiver', best.raw],
+    ['b', '(b) Portico: publish → route → signed webhook + attempt record', best.alone],
+    ['c', '(c) Portico, fast endpoint, each event also to a fast neighbour', best.besideFast],
+    ['d', '(d) Portico, fast endpoint, each event also to a 5 s-slow neighbour', best.besideSlow],
   ];
-  console.log('\n| case | deliveries/s | × raw loop |\n|---|---:|---:|');
-  for (const [name, rate] of rows)
-    console.log(`| ${name} | ${rate.toFixed(0)} | ${(rate / best.raw).toFixed(2)} |`);
   console.log(
-    `\nslow neighbour: the fast endpoint kept ${((best.besideSlow / best.besideFast) * 100).toFixed(0)}% of its throughput beside a fast neighbour (d/c; target ≥ 90%), ${((best.besideSlow / best.alone) * 100).toFixed(0)}% of its throughput alone (d/b)`,
+    '\n| case | deliveries/s | × raw loop | sender CPU ms/delivery | receiver CPU ms/request |\n|---|---:|---:|---:|---:|',
   );
+  for (const [id, name, r] of rows)
+    if (CASES.has(id))
+      console.log(
+        `| ${name} | ${r.rate.toFixed(0)} | ${best.raw.rate > 0 ? (r.rate / best.raw.rate).toFixed(2) : '–'} | ${r.senderCpuMs.toFixed(3)} | ${r.receiverCpuMs.toFixed(3)} |`,
+      );
+  console.log(
+    '\nsender CPU = the raw loop process, or the whole hub (ingest, routing, store, signing, HTTP) per delivery to the fast endpoint; lowest of the rounds',
+  );
+  if (CASES.has('b') && CASES.has('c') && CASES.has('d'))
+    console.log(
+      `slow neighbour: the fast endpoint kept ${((best.besideSlow.rate / best.besideFast.rate) * 100).toFixed(0)}% of its throughput beside a fast neighbour (d/c; target ≥ 90%), ${((best.besideSlow.rate / best.alone.rate) * 100).toFixed(0)}% of its throughput alone (d/b)`,
+    );
 } finally {
   await stopProcess(receiverProcess);
 }

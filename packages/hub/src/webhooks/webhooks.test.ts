@@ -332,10 +332,13 @@ describe('delivery', () => {
       return res.body.enabled === false && res.body;
     }, 'the endpoint disabled');
     expect(disabled.disabledReason).toBe('gone');
-    const events = await api('GET', '/v1/events?topic=portico.>');
-    const notice = events.body.events.find(
-      (e: { event: { subject?: string } }) => e.event.subject === ep.id,
-    );
+    // The notice is appended right after the endpoint is disabled, not in the same write.
+    const notice = await waitFor(async () => {
+      const events = await api('GET', '/v1/events?topic=portico.>');
+      return events.body.events.find(
+        (e: { event: { subject?: string } }) => e.event.subject === ep.id,
+      );
+    }, 'the endpoint-disabled notice');
     expect(notice.event).toMatchObject({
       type: 'portico.webhook.endpoint-disabled',
       tenantid: 'acme',
