@@ -15,8 +15,9 @@
 import { createHash } from 'node:crypto';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import { appendInputProblem } from '../append-input.ts';
-import type { AppendInput, AppendResult, LogEntry } from '../event-log.ts';
+import type { AppendInput, AppendResult } from '../event-log.ts';
 import { partitionFor } from '../partition.ts';
+import type { LocalAppends } from './append-notifier.ts';
 import type { DedupeStore, RecordedEvent } from './dedupe-store.ts';
 import type { JetStreamPublisher, PubAck } from './jetstream-publisher.ts';
 import { unavailableOr } from './nats-errors.ts';
@@ -29,8 +30,8 @@ export type AppenderOptions = {
   dedupe: DedupeStore | undefined;
   dedupeWindowMs: number;
   clock: () => number;
-  /** Told about the events this call stored (not duplicates), in position order. */
-  onStored: (entries: LogEntry[]) => void;
+  /** Told which messages this process publishes, and then which of them were stored. */
+  local: LocalAppends;
 };
 
 /** Identity of (tenant, text) as a fixed-length, header- and SQL-safe string. */
@@ -55,7 +56,7 @@ type Plan =
 export function createAppender(
   options: AppenderOptions,
 ): (batch: AppendInput[]) => Promise<AppendResult[]> {
-  const { publisher, layout, partitions, dedupe, dedupeWindowMs, clock, onStored } = options;
+  const { publisher, layout, partitions, dedupe, dedupeWindowMs, clock, local } = options;
 
   return async (batch) => {
     if (batch.length === 0) return [];
@@ -100,50 +101,75 @@ export function createAppender(
 
     // Issued synchronously one after the other: the server stores them in this order.
     const toPublish = plans.flatMap((plan, i) => (plan.kind === 'publish' ? [i] : []));
-    const acks = publisher.publish(
-      toPublish.map((i) => ({
-        subject: items[i]!.subject,
-        payload: items[i]!.payload,
-        msgId: (plans[i] as { msgId: string }).msgId,
-      })),
-    );
-    const outcomes = await Promise.allSettled(acks);
-    let failure: unknown;
-    toPublish.forEach((i, n) => {
-      const outcome = outcomes[n]!;
-      if (outcome.status === 'fulfilled') (plans[i] as { ack?: PubAck }).ack = outcome.value;
-      else failure ??= outcome.reason;
-    });
-
-    const published = plans.flatMap((plan, i) =>
-      plan.kind === 'publish' && plan.ack ? [{ item: items[i]!, ack: plan.ack }] : [],
-    );
+    const msgIds = toPublish.map((i) => (plans[i] as { msgId: string }).msgId);
+    if (msgIds.length > 0) local.publishing(msgIds);
     let holders = new Map<string, RecordedEvent>();
-    if (dedupe && published.length > 0) {
-      holders = await dedupe.record(
-        published.map(({ item, ack }) => ({
-          dedupeKey: item.dedupeKey,
-          eventKey: item.eventKey,
-          position: ack.seq,
-          partition: item.partition,
-          recordedAt: now,
+    let published: { item: Item; ack: PubAck }[] = [];
+    try {
+      const acks = publisher.publish(
+        toPublish.map((i, n) => ({
+          subject: items[i]!.subject,
+          payload: items[i]!.payload,
+          msgId: msgIds[n]!,
         })),
-        dedupeWindowMs,
       );
-    }
-    if (failure !== undefined) {
-      const error = unavailableOr(failure);
-      if (error instanceof StoreUnavailableError)
-        throw new StoreUnavailableError(
-          `${published.length} of ${batch.length} events were stored before NATS failed; retry the whole batch (stored events come back as duplicates): ${error.message}`,
-          { cause: failure },
+      const outcomes = await Promise.allSettled(acks);
+      let failure: unknown;
+      toPublish.forEach((i, n) => {
+        const outcome = outcomes[n]!;
+        if (outcome.status === 'fulfilled') (plans[i] as { ack?: PubAck }).ack = outcome.value;
+        else failure ??= outcome.reason;
+      });
+
+      published = plans.flatMap((plan, i) =>
+        plan.kind === 'publish' && plan.ack ? [{ item: items[i]!, ack: plan.ack }] : [],
+      );
+      if (dedupe && published.length > 0) {
+        holders = await dedupe.record(
+          published.map(({ item, ack }) => ({
+            dedupeKey: item.dedupeKey,
+            eventKey: item.eventKey,
+            position: ack.seq,
+            partition: item.partition,
+            recordedAt: now,
+          })),
+          dedupeWindowMs,
         );
-      throw error;
+      }
+      if (failure !== undefined) {
+        const error = unavailableOr(failure);
+        if (error instanceof StoreUnavailableError)
+          throw new StoreUnavailableError(
+            `${published.length} of ${batch.length} events were stored before NATS failed; retry the whole batch (stored events come back as duplicates): ${error.message}`,
+            { cause: failure },
+          );
+        throw error;
+      }
+    } finally {
+      // Whatever JetStream stored is in the log now, even when this append fails.
+      if (msgIds.length > 0) {
+        const appendedAt = clock();
+        local.published(
+          msgIds,
+          published.flatMap(({ item, ack }) =>
+            ack.duplicate
+              ? []
+              : [
+                  {
+                    position: ack.seq,
+                    partition: item.partition,
+                    tenant: item.input.tenant,
+                    topic: item.input.topic,
+                    event: item.input.event,
+                    appendedAt,
+                  },
+                ],
+          ),
+        );
+      }
     }
 
     const results: AppendResult[] = [];
-    const stored: LogEntry[] = [];
-    const appendedAt = clock();
     plans.forEach((plan, i) => {
       const item = items[i]!;
       const base = { id: item.input.event.id, topic: item.input.topic };
@@ -175,18 +201,8 @@ export function createAppender(
           position,
           duplicate,
         });
-        if (!duplicate)
-          stored.push({
-            position,
-            partition: item.partition,
-            tenant: item.input.tenant,
-            topic: item.input.topic,
-            event: item.input.event,
-            appendedAt,
-          });
       }
     });
-    if (stored.length > 0) onStored(stored);
     return results;
   };
 }

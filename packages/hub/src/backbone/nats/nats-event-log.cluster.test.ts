@@ -11,6 +11,7 @@ import { openSqliteDatabase } from '../../store/sqlite/sqlite-database.ts';
 import type { SqlDatabase } from '../../store/sql-database.ts';
 import { describeEventLogContract } from '../event-log.contract.ts';
 import type { AppendInput, EventLog, LogEntry } from '../event-log.ts';
+import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import { openNatsEventLog, type NatsEventLogOptions } from './nats-event-log.ts';
 import { openSqlDedupeStore } from './sql-dedupe-store.ts';
 
@@ -209,6 +210,33 @@ describe('NATS event log across nodes', () => {
       expect(again.every((p) => p.deliveryCount === 2)).toBe(true);
       await Promise.all(again.map((p) => log.ack('bulk', p.token)));
       expect(await log.getGroup('bulk')).toMatchObject({ pending: 0, inflight: 0 });
+    } finally {
+      await log.close();
+      await f.cleanup();
+    }
+  });
+
+  it('announces what JetStream stored even when the append then fails (dedupe record down)', async () => {
+    const f = await fixture('sqlite');
+    const real = f.options.dedupe!;
+    const log = await openNatsEventLog({
+      ...f.options,
+      dedupe: {
+        ...real,
+        record: () => Promise.reject(new StoreUnavailableError('the state store is down')),
+      },
+    });
+    try {
+      const seen: LogEntry[] = [];
+      log.onAppend((entries) => seen.push(...entries));
+      await expect(log.append([event('acme', 'x1'), event('acme', 'x2')])).rejects.toMatchObject({
+        name: 'StoreUnavailableError',
+      });
+      // In the log all the same (consumer groups will deliver them): announced once each.
+      await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen.map((e) => e.event.id)).toEqual(['x1', 'x2']);
+      expect(await log.read({ after: 0, limit: 10 })).toHaveLength(2);
     } finally {
       await log.close();
       await f.cleanup();

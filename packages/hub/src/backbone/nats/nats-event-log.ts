@@ -128,7 +128,7 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
     dedupe,
     dedupeWindowMs,
     clock,
-    onStored: (entries) => notifier.announceLocal(entries),
+    local: notifier,
   });
   const reader = createEventReader({ nc, jsm, stream, layout, requestTimeoutMs });
   const groups = createConsumerGroups({
