@@ -4,18 +4,16 @@
  * half-way is rolled back alone and the other callers' batches still commit.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import type { AppendInput, AppendResult, LogEntry } from '../event-log.ts';
 import { partitionFor } from '../partition.ts';
-import type { Outcome } from './group-commit.ts';
 import type { Durability } from './transactions.ts';
+import {
+  encodeError,
+  type BatchOutcome,
+  type EncodedAppend,
+  type EncodedResult,
+} from './writer-protocol.ts';
 
-export type AppendCommit = {
-  outcomes: Outcome<AppendResult[]>[];
-  /** The events actually stored (not duplicates), in position order. */
-  entries: LogEntry[];
-};
-
-export type Appender = (batches: AppendInput[][]) => AppendCommit;
+export type Appender = (batches: EncodedAppend[][], now: number) => BatchOutcome[];
 
 type DedupeRow = { position: number; partition: number; recorded_at: number };
 
@@ -24,7 +22,6 @@ export function createAppender(
   options: {
     partitions: number;
     dedupeWindowMs: number;
-    clock: () => number;
     setDurability: (level: Durability) => void;
   },
 ): Appender {
@@ -44,92 +41,65 @@ export function createAppender(
   const insertEvent = db.prepare(
     'INSERT INTO events (position, partition, tenant, topic, event_id, appended_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const { partitions, dedupeWindowMs, clock, setDurability } = options;
+  const { partitions, dedupeWindowMs, setDurability } = options;
 
-  return (batches) => {
+  return (batches, now) => {
     setDurability('FULL');
     db.exec('BEGIN IMMEDIATE');
     try {
       const state = readState.get() as { last_position: number; total_bytes: number };
       let lastPosition = state.last_position;
       let totalBytes = state.total_bytes;
-      const now = clock();
-      const outcomes: Outcome<AppendResult[]>[] = [];
-      const entries: LogEntry[] = [];
+      let stored = false;
+      const outcomes: BatchOutcome[] = [];
 
       for (const batch of batches) {
         const positionBefore = lastPosition;
         const bytesBefore = totalBytes;
-        const batchEntries: LogEntry[] = [];
         db.exec('SAVEPOINT batch');
         try {
-          const results: AppendResult[] = [];
+          const results: EncodedResult[] = [];
           for (const input of batch) {
-            // Serialise first: an unserialisable event fails its batch before any write.
-            const body = JSON.stringify(input.event);
-            if (typeof body !== 'string')
-              throw new TypeError(`event ${input.event.id} is not JSON-serialisable`);
             const partition = partitionFor(input.partitionKey, partitions);
             const position = lastPosition + 1;
             if (claimKey.run(position, input.dedupeKey, partition, now).changes === 0) {
               const original = findKey.get(input.dedupeKey) as DedupeRow;
               if (now - original.recorded_at < dedupeWindowMs) {
-                results.push({
-                  id: input.event.id,
-                  topic: input.topic,
-                  partition: original.partition,
-                  position: original.position,
-                  duplicate: true,
-                });
+                results.push([original.partition, original.position, 1]);
                 continue;
               }
               reclaimKey.run(position, partition, now, input.dedupeKey);
             }
-            const bytes = Buffer.byteLength(body);
+            const bytes = Buffer.byteLength(input.body);
             insertEvent.run(
               position,
               partition,
               input.tenant,
               input.topic,
-              input.event.id,
+              input.eventId,
               now,
               bytes,
-              body,
+              input.body,
             );
             lastPosition = position;
             totalBytes += bytes;
-            results.push({
-              id: input.event.id,
-              topic: input.topic,
-              partition,
-              position,
-              duplicate: false,
-            });
-            // The caller's own object, not a re-parse: listeners see exactly what was appended.
-            batchEntries.push({
-              position,
-              partition,
-              tenant: input.tenant,
-              topic: input.topic,
-              event: input.event,
-              appendedAt: now,
-            });
+            results.push([partition, position, 0]);
           }
           db.exec('RELEASE batch');
-          outcomes.push({ ok: true, value: results });
-          entries.push(...batchEntries);
+          outcomes.push({ ok: true, results });
+          if (lastPosition !== positionBefore) stored = true;
         } catch (error) {
           db.exec('ROLLBACK TO batch');
           db.exec('RELEASE batch');
           lastPosition = positionBefore;
           totalBytes = bytesBefore;
-          outcomes.push({ ok: false, error });
+          outcomes.push({ ok: false, error: encodeError(error) });
         }
       }
 
-      if (entries.length > 0) writeState.run(lastPosition, totalBytes);
+      if (stored) writeState.run(lastPosition, totalBytes);
       db.exec('COMMIT');
-      return { outcomes, entries };
+      return outcomes;
     } catch (error) {
       if (db.isTransaction) db.exec('ROLLBACK');
       throw error;

@@ -7,12 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { ConsumerGroupInfo, ConsumerGroupSpec, PulledEvent } from '../event-log.ts';
+import type { ConsumerGroupInfo, ConsumerGroupSpec } from '../event-log.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
 import { eventFilter } from './event-filter.ts';
-import { eventColumns, toLogEntry, type EventRow } from './event-rows.ts';
+import { eventColumns, type EventRow } from './event-rows.ts';
 import type { StatementCache } from './statement-cache.ts';
 import { writeTransaction, type Durability } from './transactions.ts';
+import type { LeasedRow } from './writer-protocol.ts';
 
 export type ConsumerGroups = {
   ensure(spec: ConsumerGroupSpec): void;
@@ -20,12 +21,15 @@ export type ConsumerGroups = {
   /** Every group, by name. */
   list(): ConsumerGroupInfo[];
   delete(name: string): boolean;
-  /** Leases up to `max` events now (redeliveries first); never waits. */
-  lease(name: string, consumer: string, max: number): PulledEvent[];
+  /**
+   * Leases up to `max` events at `now` (redeliveries first); never waits. Rows, not
+   * parsed events: the caller (on the other side of a thread) parses the bodies.
+   */
+  lease(name: string, consumer: string, max: number, now: number): LeasedRow[];
   /** When the group's earliest lease or delayed nack becomes due, if it has any. */
   nextDueAt(name: string): number | undefined;
   ack(name: string, token: string): boolean;
-  nack(name: string, token: string, delayMs: number): boolean;
+  nack(name: string, token: string, delayMs: number, now: number): boolean;
   term(name: string, token: string): boolean;
 };
 
@@ -45,12 +49,11 @@ type DueRow = Partial<EventRow> & { lease_position: number; delivery_count: numb
 export function createConsumerGroups(
   db: DatabaseSync,
   options: {
-    clock: () => number;
     statements: StatementCache;
     setDurability: (level: Durability) => void;
   },
 ): ConsumerGroups {
-  const { clock, statements, setDurability } = options;
+  const { statements, setDurability } = options;
   const upsertGroup = db.prepare(`
     INSERT INTO consumer_groups (name, tenant, topic_pattern, ack_wait_ms, max_deliver, start_at, cursor)
     VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -152,16 +155,15 @@ export function createConsumerGroups(
       });
     },
 
-    lease(name, consumer, max) {
+    lease(name, consumer, max, now) {
       if (!Number.isSafeInteger(max) || max < 1)
         throw new RangeError(`max must be a positive integer, got ${max}`);
       setDurability('NORMAL');
       return writeTransaction(db, () => {
         const group = groupRow(name);
         if (group === undefined) throw new ConsumerGroupNotFoundError(name);
-        const now = clock();
         const deadline = now + group.ack_wait_ms;
-        const pulled: PulledEvent[] = [];
+        const pulled: LeasedRow[] = [];
 
         if (group.max_deliver > 0) terminateExhausted.run(name, now, group.max_deliver);
         for (const row of selectDue.all(name, now, max) as DueRow[]) {
@@ -173,7 +175,7 @@ export function createConsumerGroups(
           const token = newToken(row.lease_position);
           const deliveryCount = row.delivery_count + 1;
           renewLease.run(consumer, token, deadline, deliveryCount, name, row.lease_position);
-          pulled.push({ ...toLogEntry(row as EventRow), token, deliveryCount });
+          pulled.push({ ...(row as EventRow), token, deliveryCount });
         }
 
         const room = max - pulled.length;
@@ -185,7 +187,7 @@ export function createConsumerGroups(
           for (const row of fresh) {
             const token = newToken(row.position);
             insertLease.run(name, row.position, consumer, token, deadline);
-            pulled.push({ ...toLogEntry(row), token, deliveryCount: 1 });
+            pulled.push({ ...row, token, deliveryCount: 1 });
           }
           // Fewer than asked means nothing else matches up to the end of the log: skip
           // past the non-matching tail so the next pull does not scan it again.
@@ -207,7 +209,7 @@ export function createConsumerGroups(
     ack: settle,
     term: settle,
 
-    nack(name, token, delayMs) {
+    nack(name, token, delayMs, now) {
       if (!Number.isFinite(delayMs) || delayMs < 0)
         throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
       const position = tokenPosition(token);
@@ -223,7 +225,7 @@ export function createConsumerGroups(
           lease.delivery_count >= group.max_deliver
         )
           releaseLease.run(name, position); // the last allowed delivery was nacked: terminate
-        else delayLease.run(clock() + delayMs, name, position);
+        else delayLease.run(now + delayMs, name, position);
         return true;
       });
     },

@@ -44,4 +44,28 @@ describe('createGroupCommitter', () => {
     committer.flush();
     expect(commits).toBe(1);
   });
+
+  it('groups the requests submitted while an asynchronous commit is out into the next one', async () => {
+    const commits: number[][] = [];
+    let release: (() => void) | undefined;
+    const committer = createGroupCommitter<number, number>(async (requests) => {
+      commits.push(requests);
+      if (commits.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return requests.map((r) => ({ ok: true, value: -r }));
+    });
+    const first = committer.submit(1);
+    await new Promise((resolve) => setImmediate(resolve)); // the first commit is now out
+    const later = [committer.submit(2), committer.submit(3)];
+    await new Promise((resolve) => setImmediate(resolve));
+    release!();
+    expect(await Promise.all([first, ...later])).toEqual([-1, -2, -3]);
+    expect(commits).toEqual([[1], [2, 3]]);
+  });
+
+  it('fails the requests of an asynchronous commit that rejects', async () => {
+    const committer = createGroupCommitter<number, number>(async () => {
+      throw new Error('writer gone');
+    });
+    await expect(committer.submit(1)).rejects.toThrow('writer gone');
+  });
 });

@@ -7,17 +7,16 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { RetentionPolicy } from '../event-log.ts';
 import { writeTransaction, type Durability } from './transactions.ts';
 
-export type Retention = (policy: RetentionPolicy) => { removed: number };
+export type Retention = (policy: RetentionPolicy, now: number) => { removed: number };
 
 export function createRetention(
   db: DatabaseSync,
   options: {
-    clock: () => number;
     dedupeWindowMs: number;
     setDurability: (level: Durability) => void;
   },
 ): Retention {
-  const { clock, dedupeWindowMs, setDurability } = options;
+  const { dedupeWindowMs, setDurability } = options;
   // Both scans walk rowid order and stop at the first row to keep: they read only the
   // prefix being removed (appended_at / recorded_at grow with position).
   const firstYoungEvent = db.prepare(
@@ -49,11 +48,10 @@ export function createRetention(
     return n;
   };
 
-  return (policy) => {
+  return (policy, now) => {
     validatePolicy(policy);
     setDurability('NORMAL');
     return writeTransaction(db, () => {
-      const now = clock();
       const { last } = state.get() as { last: number };
       let removed = 0;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendInput, EventLog } from '../event-log.ts';
+import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
 import { describeEventLogContract } from '../event-log.contract.ts';
 import { openSqliteEventLog, type SqliteEventLog } from './sqlite-event-log.ts';
 
@@ -152,6 +153,16 @@ describe('SQLite event log specifics', () => {
     } finally {
       peek.close();
     }
+  });
+
+  it('keeps error classes across the writer thread boundary', async () => {
+    const missing = await log.pull('nope', 'c1', 1, 0).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(ConsumerGroupNotFoundError);
+    expect(missing).toMatchObject({ group: 'nope' });
+    await expect(log.applyRetention({ maxAgeMs: -1 })).rejects.toBeInstanceOf(RangeError);
+    await expect(
+      log.ensureGroup({ name: '', ackWaitMs: 1, maxDeliver: 0, startAt: 'end' }),
+    ).rejects.toBeInstanceOf(TypeError);
   });
 
   it('refuses operations after close', async () => {

@@ -1,9 +1,11 @@
 /**
  * The embedded event log: `EventLog` on one `node:sqlite` database in WAL mode.
  *
- * All work runs on one connection on the calling thread; SQLite calls are synchronous,
- * so each operation is atomic with respect to the others in this process. Appends are
- * group-committed (see group-commit.ts) so a burst of callers costs one fsync.
+ * Writes (appends, leases, acks, group changes, retention) run on a writer thread
+ * (log-writer-thread.ts) with its own connection, so a commit's fsync does not stall the
+ * event loop and requests arriving meanwhile join the next group commit. Reads run here,
+ * on a read-only connection: WAL readers see every committed transaction and never wait
+ * for the writer.
  */
 import type {
   AppendInput,
@@ -18,16 +20,16 @@ import type {
   RetentionPolicy,
 } from '../event-log.ts';
 import { appendInputProblem } from '../append-input.ts';
-import { createAppender } from './appender.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
 import { registerTopicMatcher } from './event-filter.ts';
 import { createEventReader } from './event-reader.ts';
+import { toLogEntry } from './event-rows.ts';
 import { createGroupCommitter, type Outcome } from './group-commit.ts';
-import { createRetention } from './retention.ts';
+import { startLogWriter } from './log-writer.ts';
 import { openLogDatabase } from './schema.ts';
 import { createStatementCache } from './statement-cache.ts';
-import { createDurabilitySwitch, writeTransaction } from './transactions.ts';
 import { createWakeups } from './wakeups.ts';
+import { decodeError, type EncodedAppend, type Settlement } from './writer-protocol.ts';
 
 export type SqliteEventLogOptions = {
   /** Database file (created if missing); its directory must exist. */
@@ -55,8 +57,6 @@ export type SqliteEventLog = EventLog & {
   stats(): SqliteEventLogStats;
 };
 
-type Settlement = { group: string; token: string; kind: 'ack' | 'term' };
-
 const DEFAULT_PARTITIONS = 16;
 const DEFAULT_DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -69,17 +69,19 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
   if (!(dedupeWindowMs >= 0))
     throw new RangeError(`dedupeWindowMs must be >= 0, got ${dedupeWindowMs}`);
 
+  // Created (or checked) here, synchronously, so a bad file fails the open itself.
   const db = openLogDatabase(options.path);
+  db.exec('PRAGMA query_only = 1'); // every write goes through the writer thread
   registerTopicMatcher(db);
-  const setDurability = createDurabilitySwitch(db);
   const statements = createStatementCache(db);
-  const appender = createAppender(db, { partitions, dedupeWindowMs, clock, setDurability });
   const reader = createEventReader(db, statements);
-  const groups = createConsumerGroups(db, { clock, statements, setDurability });
-  const retention = createRetention(db, { clock, dedupeWindowMs, setDurability });
+  // Only the read side (get, list, nextDueAt) of the groups is used on this connection.
+  const groups = createConsumerGroups(db, { statements, setDurability: () => undefined });
+  const writer = startLogWriter({ path: options.path, partitions, dedupeWindowMs });
   const wakeups = createWakeups();
   const listeners = new Set<(entries: LogEntry[]) => void>();
   const stats: SqliteEventLogStats = { commits: 0, appendCalls: 0, events: 0, duplicates: 0 };
+  let lastCommit = 0;
   let closing: Promise<void> | undefined;
 
   const notify = (entries: LogEntry[]): void => {
@@ -97,32 +99,55 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     wakeups.wakeAll();
   };
 
-  const committer = createGroupCommitter<AppendInput[], AppendResult[]>((batches) => {
-    const { outcomes, entries } = appender(batches);
-    stats.commits++;
+  type Prepared = { inputs: AppendInput[]; encoded: EncodedAppend[] };
+  const committer = createGroupCommitter<Prepared, AppendResult[]>(async (batches) => {
+    const { outcomes, now, commit } = await writer.send({
+      op: 'append',
+      batches: batches.map((b) => b.encoded),
+      now: clock(),
+    });
+    if (commit !== lastCommit) stats.commits++;
+    lastCommit = commit;
     stats.appendCalls += batches.length;
-    for (const outcome of outcomes)
-      if (outcome.ok)
-        for (const result of outcome.value) {
-          if (result.duplicate) stats.duplicates++;
-          else stats.events++;
+    const entries: LogEntry[] = [];
+    const answers = batches.map(({ inputs }, b): Outcome<AppendResult[]> => {
+      const outcome = outcomes[b]!;
+      if (!outcome.ok) return { ok: false, error: decodeError(outcome.error) };
+      const results = inputs.map((input, i): AppendResult => {
+        const [partition, position, duplicate] = outcome.results[i]!;
+        if (duplicate === 1) stats.duplicates++;
+        else {
+          stats.events++;
+          // The caller's own object, not a re-parse: listeners see exactly what was appended.
+          entries.push({
+            position,
+            partition,
+            tenant: input.tenant,
+            topic: input.topic,
+            event: input.event,
+            appendedAt: now,
+          });
         }
+        return {
+          id: input.event.id,
+          topic: input.topic,
+          partition,
+          position,
+          duplicate: duplicate === 1,
+        };
+      });
+      return { ok: true, value: results };
+    });
     if (entries.length > 0) queueMicrotask(() => notify(entries));
-    return outcomes satisfies Outcome<AppendResult[]>[];
+    return answers;
   });
 
   // Acks and terms of the same tick share one transaction: a consumer settling a pulled
   // batch one token at a time would otherwise pay a WAL commit per event.
-  const settler = createGroupCommitter<Settlement, boolean>((requests) => {
-    setDurability('NORMAL');
-    return writeTransaction(db, () =>
-      requests.map((r): Outcome<boolean> => {
-        try {
-          return { ok: true, value: groups[r.kind](r.group, r.token) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
+  const settler = createGroupCommitter<Settlement, boolean>(async (settlements) => {
+    const answers = await writer.send({ op: 'settle', settlements });
+    return answers.map((a): Outcome<boolean> =>
+      a.ok ? a : { ok: false, error: decodeError(a.error) },
     );
   });
   const settle = async (request: Settlement): Promise<boolean> => {
@@ -146,36 +171,61 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     async append(batch) {
       assertOpen();
       if (!Array.isArray(batch)) throw new TypeError('append expects an array of events');
+      const encoded: EncodedAppend[] = [];
       for (const [index, input] of batch.entries()) {
         const problem = appendInputProblem(input);
         if (problem !== undefined) throw new TypeError(`append: event ${index}: ${problem}`);
+        const body = JSON.stringify(input.event);
+        if (typeof body !== 'string')
+          throw new TypeError(
+            `append: event ${index} (${input.event.id}) is not JSON-serialisable`,
+          );
+        encoded.push({
+          tenant: input.tenant,
+          topic: input.topic,
+          partitionKey: input.partitionKey,
+          dedupeKey: input.dedupeKey,
+          eventId: input.event.id,
+          body,
+        });
       }
       if (batch.length === 0) return [];
-      return committer.submit(batch);
+      return committer.submit({ inputs: batch, encoded });
     },
 
     read: (readOptions: ReadOptions) => run(() => reader.read(readOptions)),
     getById: (tenant: string, id: string) => run(() => reader.getById(tenant, id)),
     bounds: (): Promise<LogBounds> => run(() => reader.bounds()),
 
-    ensureGroup: (spec: ConsumerGroupSpec) => run(() => groups.ensure(spec)),
+    async ensureGroup(spec: ConsumerGroupSpec) {
+      assertOpen();
+      await writer.send({ op: 'ensureGroup', spec });
+    },
     getGroup: (name: string): Promise<ConsumerGroupInfo | undefined> => run(() => groups.get(name)),
     listGroups: (): Promise<ConsumerGroupInfo[]> => run(() => groups.list()),
-    deleteGroup: (name: string) =>
-      run(() => {
-        const deleted = groups.delete(name);
-        if (deleted) wakeups.wakeAll();
-        return deleted;
-      }),
+    async deleteGroup(name: string) {
+      assertOpen();
+      const deleted = await writer.send({ op: 'deleteGroup', name });
+      if (deleted) wakeups.wakeAll();
+      return deleted;
+    },
 
     async pull(group, consumer, max, waitMs): Promise<PulledEvent[]> {
       assertOpen();
       if (!(waitMs >= 0)) throw new RangeError(`waitMs must be >= 0, got ${waitMs}`);
+      if (!Number.isSafeInteger(max) || max < 1)
+        throw new RangeError(`max must be a positive integer, got ${max}`);
       const giveUpAt = performance.now() + waitMs;
       for (;;) {
-        const pulled = groups.lease(group, consumer, max);
+        const rows = await writer.send({ op: 'lease', group, consumer, max, now: clock() });
         const remaining = giveUpAt - performance.now();
-        if (pulled.length > 0 || remaining <= 0) return pulled;
+        if (rows.length > 0 || remaining <= 0)
+          return rows.map((row) => ({
+            ...toLogEntry(row),
+            token: row.token,
+            deliveryCount: row.deliveryCount,
+          }));
+        if (closing !== undefined) return [];
         // Sleep until the earliest lease or nack delay in the group falls due, at most.
         const due = groups.nextDueAt(group);
         await wakeups.sleep(due === undefined ? remaining : Math.min(remaining, due - clock()));
@@ -184,12 +234,14 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     },
 
     ack: (group: string, token: string) => settle({ group, token, kind: 'ack' }),
-    nack: (group: string, token: string, delayMs: number) =>
-      run(() => {
-        const given = groups.nack(group, token, delayMs);
-        if (given) wakeups.wakeAll();
-        return given;
-      }),
+    async nack(group: string, token: string, delayMs: number) {
+      assertOpen();
+      if (!Number.isFinite(delayMs) || delayMs < 0)
+        throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
+      const given = await writer.send({ op: 'nack', group, token, delayMs, now: clock() });
+      if (given) wakeups.wakeAll();
+      return given;
+    },
     term: (group: string, token: string) => settle({ group, token, kind: 'term' }),
 
     onAppend(listener) {
@@ -199,7 +251,10 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       };
     },
 
-    applyRetention: (policy: RetentionPolicy) => run(() => retention(policy)),
+    async applyRetention(policy: RetentionPolicy) {
+      assertOpen();
+      return writer.send({ op: 'retention', policy, now: clock() });
+    },
 
     async ready() {
       if (closing !== undefined) return false;
@@ -213,10 +268,14 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
 
     close() {
       closing ??= (async () => {
-        committer.flush(); // the appends already accepted still commit
-        settler.flush();
         wakeups.wakeAll();
-        db.close();
+        // The appends and acks already accepted still commit, before the thread stops.
+        await Promise.all([committer.flush(), settler.flush()]);
+        try {
+          await writer.close();
+        } finally {
+          db.close();
+        }
       })();
       return closing;
     },

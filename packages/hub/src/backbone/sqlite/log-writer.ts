@@ -1,0 +1,85 @@
+/**
+ * The main thread's handle on the writer thread (log-writer-thread.ts): sends requests,
+ * matches replies by id, and rebuilds errors. The thread keeps the process alive only
+ * while a request is outstanding, as a plain database handle would not either.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { WriterThreadData } from './log-writer-thread.ts';
+import {
+  decodeError,
+  type WriterEnvelope,
+  type WriterReply,
+  type WriterRequest,
+  type WriterValue,
+} from './writer-protocol.ts';
+
+export type LogWriter = {
+  send<K extends WriterRequest['op']>(
+    request: Extract<WriterRequest, { op: K }>,
+  ): Promise<WriterValue[K]>;
+  /** Sends `close` after everything already sent, then ends the thread. */
+  close(): Promise<void>;
+};
+
+type Waiting = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+
+const THREAD_URL = new URL('./log-writer-thread.ts', import.meta.url);
+
+export function startLogWriter(options: Omit<WriterThreadData, 'port'>): LogWriter {
+  const { port1: port, port2: threadPort } = new MessageChannel();
+  const data: WriterThreadData = { ...options, port: threadPort };
+  const worker = new Worker(THREAD_URL, { workerData: data, transferList: [threadPort] });
+  worker.unref();
+  port.unref();
+  const waiting = new Map<number, Waiting>();
+  let nextId = 0;
+  let broken: Error | undefined;
+
+  const settleAll = (error: Error): void => {
+    broken ??= error;
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
+    worker.unref();
+    port.unref();
+  };
+
+  port.on('message', (message: WriterReply) => {
+    const w = waiting.get(message.id);
+    if (w === undefined) return;
+    waiting.delete(message.id);
+    if (waiting.size === 0) {
+      worker.unref();
+      port.unref();
+    }
+    if (message.ok) w.resolve(message.value);
+    else w.reject(decodeError(message.error));
+  });
+  worker.on('error', (error) =>
+    settleAll(new Error(`event log writer thread failed: ${error.message}`, { cause: error })),
+  );
+  worker.on('exit', (code) => settleAll(new Error(`event log writer thread exited (${code})`)));
+
+  const send = <K extends WriterRequest['op']>(
+    request: Extract<WriterRequest, { op: K }>,
+  ): Promise<WriterValue[K]> => {
+    if (broken !== undefined) return Promise.reject(broken);
+    const id = nextId++;
+    return new Promise<WriterValue[K]>((resolve, reject) => {
+      if (waiting.size === 0) {
+        worker.ref();
+        port.ref();
+      }
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      port.postMessage({ id, request } satisfies WriterEnvelope);
+    });
+  };
+
+  return {
+    send,
+    async close() {
+      if (broken === undefined) await send({ op: 'close' });
+      await worker.terminate();
+      port.close();
+    },
+  };
+}
