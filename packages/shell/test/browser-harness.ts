@@ -86,15 +86,19 @@ export async function startShellHarness(options: ShellHarnessOptions = {}): Prom
     chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
   ]);
   const origin = options.pageOrigin ?? hub.base;
-  // Keyed by origin + path.
-  const fixtures = new Map<string, Fixture>([
-    [origin + BUNDLE_PATH, { body: bundle.code, contentType: 'text/javascript' }],
-  ]);
+  // Keyed by origin + path. The bundle's files (entry and lazy chunks) sit beside BUNDLE_PATH.
+  const bundleDir = BUNDLE_PATH.slice(0, BUNDLE_PATH.lastIndexOf('/') + 1);
+  const fixtures = new Map<string, Fixture>(
+    [...bundle.files].map(([name, code]) => [
+      origin + bundleDir + name,
+      { body: code, contentType: 'text/javascript' },
+    ]),
+  );
   const fixtureFor = (url: URL) =>
     fixtures.get(url.origin + url.pathname) ??
-    (url.pathname === BUNDLE_PATH &&
+    (url.pathname.startsWith(bundleDir) &&
     [...fixtures.keys()].some((k) => k.startsWith(url.origin + '/'))
-      ? fixtures.get(origin + BUNDLE_PATH)
+      ? fixtures.get(origin + url.pathname)
       : undefined);
   const contexts = new Set<BrowserContext>();
 
