@@ -11,7 +11,8 @@ export async function startProcess(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 300; i++) {
+  // Up to 60 s: on a loaded machine, loading the hub's modules alone can take 20 s.
+  for (let i = 0; i < 1200; i++) {
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
     if (
       await fetch(readyUrl).then(
