@@ -35,6 +35,12 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
         : `portico-shell:${hubOrigin}:${dictionary.current.tenant}`,
     backoff: () => dictionary.current.settings.backoff as BackoffSettings | undefined,
   });
+  // Server-driven revalidation (settings.refreshSeconds): a 304 while nothing changed.
+  const refreshSeconds = Number(dictionary.current.settings.refreshSeconds ?? 0);
+  const refresher =
+    refreshSeconds > 0
+      ? setInterval(() => void dictionary.refresh().catch(() => {}), refreshSeconds * 1000)
+      : undefined;
   const onPageHide = () => push.close();
   globalThis.addEventListener?.('pagehide', onPageHide);
 
@@ -71,6 +77,7 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     onConnectionChange: (listener) => push.onConnectionChange(listener),
     async close() {
       globalThis.removeEventListener?.('pagehide', onPageHide);
+      clearInterval(refresher);
       push.close();
       bus.close();
     },

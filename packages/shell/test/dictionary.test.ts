@@ -4,6 +4,7 @@
  * API's URL for that browser only; `app` loads the vertical split.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../hub/src/testing/wait-for.ts';
 import { BUNDLE_PATH, startShellHarness, type ShellHarness } from './browser-harness.ts';
 
 let h: ShellHarness;
@@ -153,6 +154,49 @@ describe('the service dictionary in the browser', () => {
     expect(plain.results.catalog).toEqual({ value: 'https://catalog.example.test/v1' });
 
     await Promise.all([flagged.context.close(), staff.close(), plain.context.close()]);
+  });
+
+  it('revalidates with If-None-Match when the settings ask for a refresh: 304, then the change', async () => {
+    const put = (path: string, payload: object) =>
+      h.hub.hub.server.inject({ method: 'PUT', url: path, headers: adminAuth, payload });
+    expect(
+      (await put('/v1/dictionary/settings/refreshing', { refreshSeconds: 1 })).statusCode,
+    ).toBe(200);
+    const context = await h.newContext();
+    const answers: Array<{ status: number; ifNoneMatch: string | undefined }> = [];
+    context.on('response', (response) => {
+      if (new URL(response.url()).pathname === '/v1/dictionary')
+        answers.push({
+          status: response.status(),
+          ifNoneMatch: response.request().headers()['if-none-match'],
+        });
+    });
+    const page = await h.open(context, '/portal.html?app=refreshing');
+    await waitFor(() => answers.length >= 2, 'a revalidation');
+    expect(answers[0]).toEqual({ status: 200, ifNoneMatch: undefined });
+    expect(answers[1]).toEqual({ status: 304, ifNoneMatch: expect.stringMatching(/^"/) });
+
+    await put('/v1/dictionary/apis/search', {
+      domain: 'catalogue',
+      versions: [{ version: 'v1', baseUrl: 'https://search.example.test/v1' }],
+    });
+    const url = await waitFor(
+      () =>
+        page.evaluate(async () => {
+          const shell = await (
+            window as unknown as { portico: Promise<{ api(n: string, v: string): string }> }
+          ).portico;
+          try {
+            return shell.api('search', 'v1');
+          } catch {
+            return undefined;
+          }
+        }),
+      'the refreshed dictionary',
+    );
+    expect(url).toBe('https://search.example.test/v1');
+    expect(answers.some((a) => a.status === 200 && a.ifNoneMatch !== undefined)).toBe(true);
+    await context.close();
   });
 
   it('fetches the dictionary once per page, however many micro-frontends read it', async () => {
