@@ -23,7 +23,7 @@ const demo = await startPortalDemo({
 const browser = await launchChromium();
 try {
   const context = await browser.newContext({
-    viewport: { width: 1280, height: 820 },
+    viewport: { width: 1280, height: 600 },
     deviceScaleFactor: 1,
   });
   const portal = await openPortal(await context.newPage(), demo.urls.shell);

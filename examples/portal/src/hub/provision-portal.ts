@@ -75,9 +75,14 @@ export async function provisionPortal(
     schemaType: 'JSON',
     schema: JSON.stringify(INCIDENT_CREATED),
   });
-  for (const manifest of portalManifests(t.origins))
+  progress('schema registry: incident.ticket.created v1 (the hub validates every publish)');
+  // One at a time: each publish is checked against the apps already in the catalog.
+  for (const manifest of portalManifests(t.origins)) {
+    const started = Date.now();
     await call('PUT', `/v1/catalog/apps/${manifest.name}`, manifest);
-  progress('contracts: schema incident.ticket.created, 4 app manifests in the catalog');
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    progress(`catalog: app manifest "${manifest.name}" checked and stored (${seconds} s)`);
+  }
 
   const endpoint = await call<{ id: string; secret: string }>('POST', '/v1/webhooks/endpoints', {
     url: t.webhookUrl,

@@ -41,7 +41,10 @@ function BillingPanel({ context }: { context: MfeContext }) {
     let refresh: ReturnType<typeof setTimeout> | undefined;
     const loadDashboard = () =>
       get<{ data: Dashboard }>(`${shell.api('portal-bff', 'v1')}/dashboard`).then(
-        (body) => setDashboard(body.data),
+        (body) => {
+          setDashboard(body.data);
+          setError('');
+        },
         (e: Error) => setError(e.message),
       );
     void loadDashboard();
@@ -58,7 +61,10 @@ function BillingPanel({ context }: { context: MfeContext }) {
       { replay: 1 },
     );
     const stopBus = bus.subscribe('incident.ticket.selected', (event: BusEvent) => {
-      const { customer } = event.data as { customer: string };
+      // A consumer checks what it reads: bus payloads are validated only in dev mode, and
+      // after delivery.
+      const { customer } = (event.data ?? {}) as { customer?: unknown };
+      if (typeof customer !== 'string') return;
       get<Account>(`${shell.api('billing', 'v1')}/accounts/${encodeURIComponent(customer)}`).then(
         setAccount,
         (e: Error) => setError(e.message),
@@ -97,7 +103,8 @@ function BillingPanel({ context }: { context: MfeContext }) {
       'p',
       { className: 'latest', 'data-testid': 'latest-incident' },
       latest
-        ? `Latest incident ${latest.id} (${latest.severity}) for ${latest.customer}: SLA credits may apply`
+        ? `Latest incident ${latest.id} (${latest.severity}) for ${latest.customer}` +
+            (latest.severity === 'high' ? ': SLA credits may apply' : '')
         : 'No incident pushed yet',
     ),
     account
