@@ -42,7 +42,12 @@ beforeEach(async () => {
 type Received = { position: number; replayed: boolean; type: string };
 
 /** The portal page for `tenant`: one shell, the three micro-frontend scripts. */
-async function portal(tenant: string, transport: 'sse' | 'ws' = 'sse'): Promise<string> {
+async function portal(
+  tenant: string,
+  transport: 'sse' | 'ws' = 'sse',
+  /** A page expression for getToken's result; default a long-lived token baked in. */
+  getToken?: string,
+): Promise<string> {
   const path = `/portal-${tenant}-${transport}.html`;
   const token = await h.hub.token(tenant, ['events:read']);
   h.serve(
@@ -53,7 +58,7 @@ async function portal(tenant: string, transport: 'sse' | 'ws' = 'sse'): Promise<
   window.portico = createShell({
     hub: ${JSON.stringify(h.hubUrl)},
     transport: ${JSON.stringify(transport)},
-    getToken: () => ${JSON.stringify(token)},
+    getToken: () => ${getToken ?? JSON.stringify(token)},
   });
   const shell = await window.portico;
   window.connection = shell.connection;
@@ -272,4 +277,58 @@ describe('leader hand-over', () => {
     expect(got.map((r) => r.position)).toEqual(published);
     expect(await h.pushConnections()).toBe(1);
   });
+});
+
+describe('staying connected', () => {
+  it('reconnects with a fresh ticket after the connection drops and resumes after the last position', async () => {
+    const tenant = 'drop';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const streams: string[] = [];
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/v1/stream') streams.push(url.search);
+    });
+    const page = await h.open(context, path);
+    await waitOpen(page);
+    const [before] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    await waitReceived(page, 'incidents', [before!]);
+
+    // Cut every connection to the hub, then publish while the shell is reconnecting.
+    h.hub.hub.server.server.closeAllConnections();
+    const during = await h.hub.publish(
+      tenant,
+      Array.from({ length: 3 }, () => ({ type: 'incident.ticket.created' })),
+    );
+    const got = await waitReceived(page, 'incidents', during);
+    expect(got.map((r) => r.position)).toEqual([before, ...during]);
+    expect(streams).toHaveLength(2);
+    const again = new URLSearchParams(streams[1]);
+    expect(again.get('from')).toBe(String(before));
+    expect(again.get('ticket')).not.toBe(new URLSearchParams(streams[0]).get('ticket'));
+  });
+
+  it('refreshes its credential on expiring instead of losing the stream', async () => {
+    const tenant = 'refresh';
+    const context = await newContext();
+    // Tokens that live 4 s: the hub says expiring after 2 s, the shell asks for a new one.
+    let minted = 0;
+    await context.exposeFunction('mintToken', () => {
+      minted++;
+      return h.hub.hub.devIssuer!.mint({ tenant, scopes: ['events:read'], ttlSeconds: 4 });
+    });
+    const path = await portal(tenant, 'sse', 'window.mintToken()');
+    const streams: string[] = [];
+    context.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/v1/stream') streams.push(request.url());
+    });
+    const page = await h.open(context, path);
+    await waitOpen(page);
+    const mintedAtOpen = minted;
+    await new Promise((resolve) => setTimeout(resolve, 5_000)); // past the first token's expiry
+    const [after] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    await waitReceived(page, 'incidents', [after!]);
+    expect(streams).toHaveLength(1);
+    expect(minted).toBeGreaterThan(mintedAtOpen);
+  }, 15_000);
 });
