@@ -157,6 +157,8 @@ describe('one push connection', () => {
     // Counted on the hub and on the network: one stream for 2 tabs x 3 micro-frontends.
     expect(await h.pushConnections()).toBe(1);
     expect(requests).toEqual(['/v1/stream']);
+    // incident.> of two micro-frontends in two tabs is one hub subscription; billing.> the other.
+    expect(await h.hub.metric('portico_push_subscriptions')).toBe(2);
   });
 
   it('works the same over WebSocket', async () => {
