@@ -12,7 +12,7 @@
  * retry of the same batch stores only the rest and reports the others as duplicates.
  * Readers can see such a partial batch until that retry.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import { appendInputProblem } from '../append-input.ts';
 import type { AppendInput, AppendResult } from '../event-log.ts';
@@ -34,9 +34,12 @@ export type AppenderOptions = {
   local: LocalAppends;
 };
 
-/** Identity of (tenant, text) as a fixed-length, header- and SQL-safe string. */
+/**
+ * Identity of (tenant, text) as a fixed-length, header- and SQL-safe string. (One-shot
+ * `hash` is about twice as fast as `createHash` for such short inputs; same digest.)
+ */
 export function keyOf(tenant: string, text: string): string {
-  return createHash('sha256').update(tenant).update('\n').update(text).digest('base64url');
+  return hash('sha256', `${tenant}\n${text}`, 'base64url');
 }
 
 type Item = {
