@@ -4,7 +4,6 @@
  * anonymous-readable. An override set presented by header or cookie is applied when it is
  * the tenant's and live; otherwise ignored, and the response says so.
  */
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { Authenticator } from '../auth/principal.ts';
 import type { HubServer } from '../http/server.ts';
@@ -17,6 +16,7 @@ import { NAME_PATTERN, type ClientSettings } from './model.ts';
 import { OVERRIDE_HEADER, OVERRIDE_STATUS_HEADER, presentedOverride } from './override-id.ts';
 import { applyPatch, renderDomains } from './render.ts';
 import { tenantFor } from './tenant-of-request.ts';
+import { entityTagOf, ifNoneMatchHits } from '../http/entity-tag.ts';
 
 export type ReadRouteDeps = {
   store: DictionaryStore;
@@ -81,7 +81,7 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
             }
           : {}),
       });
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+      const etag = entityTagOf(body);
       const maxAge = override.set
         ? Math.max(
             0,
@@ -92,7 +92,7 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
         .header('etag', etag)
         .header('cache-control', `private, max-age=${maxAge}, must-revalidate`)
         .header('vary', `authorization, cookie, ${OVERRIDE_HEADER}`);
-      if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send();
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );
@@ -109,11 +109,4 @@ function settingsFor(all: Map<string, ClientSettings>, app: string | undefined):
     ...own,
     ...(Object.keys(features).length > 0 ? { features } : {}),
   };
-}
-
-/** RFC 9110 If-None-Match: `*`, or a list of (weak-compared) entity tags. */
-function matches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

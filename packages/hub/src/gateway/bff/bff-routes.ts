@@ -3,7 +3,6 @@
  * part enforces its own API's scopes), and the admin API for compositions at
  * `/v1/bff/compositions` (scope `dictionary:write`, tenant-scoped).
  */
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { Authenticator } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
@@ -13,6 +12,7 @@ import { tenantFor } from '../../dictionary/index.ts';
 import { CompositionSchema, compositionErrors, type Composition } from './composition.ts';
 import type { CompositionStore } from './composition-store.ts';
 import type { CompositionRunner } from './run-composition.ts';
+import { entityTagOf, ifNoneMatchHits } from '../../http/entity-tag.ts';
 
 const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const MAX_PER_TENANT = 500;
@@ -52,14 +52,12 @@ export function registerBffRoutes(
       const result = await runner.run(composition, request, principal);
       const body = JSON.stringify(result);
       if (composition.cacheSeconds !== undefined) {
-        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+        const etag = entityTagOf(body);
         reply
           .header('etag', etag)
           .header('cache-control', `private, max-age=${composition.cacheSeconds}`)
           .header('vary', 'authorization');
-        const match = request.headers['if-none-match'];
-        if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
-          return reply.code(304).send();
+        if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send();
       } else reply.header('cache-control', 'no-store');
       return reply.type('application/json; charset=utf-8').send(body);
     },
