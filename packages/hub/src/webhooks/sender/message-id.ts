@@ -4,14 +4,17 @@
  * when the same event reaches the endpoint through two rules: receivers deduplicate on it.
  * base64url has no `.` (the Standard Webhooks signed content is `id.timestamp.body`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function messageId(
   event: { tenantid: string; source: string; id: string },
   endpointId: string,
 ): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([event.tenantid, event.source, event.id, endpointId]))
-    .digest('base64url');
+  // One-shot hash (no Hash object per attempt); the input and so the id are unchanged.
+  const digest = hash(
+    'sha256',
+    JSON.stringify([event.tenantid, event.source, event.id, endpointId]),
+    'base64url',
+  );
   return `msg_${digest.slice(0, 32)}`;
 }

@@ -63,6 +63,11 @@ describe('webhook-id', () => {
     expect(messageId(e, 'ep_1')).not.toBe(messageId({ ...e, id: '2' }, 'ep_1'));
     expect(messageId(e, 'ep_1')).toMatch(/^msg_[A-Za-z0-9_-]{32}$/);
   });
+
+  it('keeps its value across versions (a retry after an upgrade must carry the same id)', () => {
+    const e = { tenantid: 'acme', source: '/billing', id: 'inv-1' };
+    expect(messageId(e, 'ep_1')).toBe('msg_bVLur7zUMRul-0LlX96DqvrCvh1J3wup');
+  });
 });
 
 describe('token bucket', () => {
