@@ -9,7 +9,7 @@ const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 export type BuiltFrontends = { shell: string; incidents: string; billing: string; widget: string };
 
 /** Modules the shell page's import map provides; micro-frontends must not bundle them. */
-const SHARED = ['@portico/shell', 'react', 'react-dom/client'];
+const SHARED = ['@portico/shell', '@portico/shell/react', 'react', 'react-dom/client'];
 
 const common: BuildOptions = {
   bundle: true,
@@ -57,10 +57,17 @@ export async function buildFrontends(
       splitting: true,
       chunkNames: 'react-[hash]',
     }),
+    // The shell SDK and its React adapter in one split build: they share the per-micro-
+    // frontend context code, and development-only checks stay a lazy chunk.
     run('shell', {
-      stdin: { contents: "export * from '@portico/shell';", resolveDir: WEB, loader: 'ts' },
-      outfile: join(dirs.shell, 'vendor/portico-shell.js'),
-      // The SDK's React adapter (if bundled) uses the portal's React, not its own copy.
+      entryPoints: {
+        'portico-shell': fileURLToPath(import.meta.resolve('@portico/shell')),
+        'portico-shell-react': fileURLToPath(import.meta.resolve('@portico/shell/react')),
+      },
+      outdir: join(dirs.shell, 'vendor'),
+      splitting: true,
+      chunkNames: 'shell-[hash]',
+      // The adapter renders with the portal's React, not a copy of its own.
       external: ['react'],
     }),
     run('shell', {

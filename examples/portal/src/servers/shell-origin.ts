@@ -61,16 +61,19 @@ export function renderShellPage(
   const importMap = {
     imports: {
       '@portico/shell': `${shellOrigin}/vendor/portico-shell.js`,
+      '@portico/shell/react': `${shellOrigin}/vendor/portico-shell-react.js`,
       react: `${shellOrigin}/vendor/react.js`,
       'react-dom/client': `${shellOrigin}/vendor/react-dom-client.js`,
-      'incidents-mfe': `${page.incidentsOrigin}/incidents-list.js`,
       'billing-mfe': `${page.billingOrigin}/billing-panel.js`,
     },
   };
   const config = {
     hub: page.hub,
     tokenUrl: '/demo/token',
-    microFrontends: { incidents: 'incidents-mfe', billing: 'billing-mfe' },
+    microFrontends: {
+      incidents: `${page.incidentsOrigin}/incidents-list.js`,
+      billing: 'billing-mfe',
+    },
     widgetUrl: `${page.widgetOrigin}/index.html`,
     webhookReceiver: page.webhookReceiver,
   };

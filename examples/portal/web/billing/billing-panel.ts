@@ -1,14 +1,17 @@
 /**
- * The billing micro-frontend: React, deployed on its own origin. React itself is not in this
- * bundle: "react" and "react-dom/client" are resolved by the shell page's import map to the
- * portal's one shared copy. It shows the dashboard BFF composition (open incidents from the
- * incidents service + the billing summary, one request), refreshes it when an incident is
- * pushed, and shows the account of the incident another micro-frontend selected on the bus.
+ * The billing micro-frontend: React, deployed on its own origin, written with the shell's
+ * React adapter (`ShellProvider`, `useSubscription`, `useBusEvent`). React itself is not in
+ * this bundle: "react", "react-dom/client" and "@portico/shell/react" are resolved by the
+ * shell page's import map to the portal's one shared copy. It shows the dashboard BFF
+ * composition (open incidents from the incidents service + the billing summary, one
+ * request), refreshes it when an incident is pushed, and shows the account of the incident
+ * another micro-frontend selected on the bus.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { ShellProvider, useBusEvent, useShell, useSubscription } from '@portico/shell/react';
 import type { BusEvent, PushMessage } from '@portico/shell';
-import type { IncidentData, MfeContext, MountMicroFrontend } from '../mfe-contract.ts';
+import type { IncidentData, MountMicroFrontend } from '../mfe-contract.ts';
 
 const MFE_ID = 'billing';
 const h = React.createElement;
@@ -22,60 +25,64 @@ type Dashboard = {
 };
 type Account = { customer: string; plan: string; mrr: number; overdueInvoices: number };
 
-function BillingPanel({ context }: { context: MfeContext }) {
-  const { shell, bus, getToken } = context;
+function BillingPanel({ getToken }: { getToken: () => Promise<string> }) {
+  // The React adapter: this component's shell context, as micro-frontend "billing".
+  const { shell } = useShell();
   const [dashboard, setDashboard] = useState<Dashboard | undefined>();
   const [latest, setLatest] = useState<IncidentData | undefined>();
   const [account, setAccount] = useState<Account | undefined>();
   const [error, setError] = useState('');
+  const refresh = useRef<ReturnType<typeof setTimeout>>(undefined);
 
-  const get = async <T>(url: string): Promise<T> => {
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': MFE_ID },
-    });
-    if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
-    return (await response.json()) as T;
-  };
-
-  useEffect(() => {
-    let refresh: ReturnType<typeof setTimeout> | undefined;
-    const loadDashboard = () =>
+  const get = useCallback(
+    async <T>(url: string): Promise<T> => {
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': MFE_ID },
+      });
+      if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
+      return (await response.json()) as T;
+    },
+    [getToken],
+  );
+  const loadDashboard = useCallback(
+    () =>
       get<{ data: Dashboard }>(`${shell.api('portal-bff', 'v1')}/dashboard`).then(
         (body) => {
           setDashboard(body.data);
           setError('');
         },
         (e: Error) => setError(e.message),
-      );
+      ),
+    [get, shell],
+  );
+
+  useEffect(() => {
     void loadDashboard();
-    const stopPush = shell.subscribe(
-      MFE_ID,
-      'incident.*.ticket.created',
-      (message: PushMessage) => {
-        setLatest(message.event.data as IncidentData);
-        // The incidents service records the ticket from its own consumer group, a moment
-        // after the push: read the composition again shortly after.
-        clearTimeout(refresh);
-        refresh = setTimeout(loadDashboard, 400);
-      },
-      { replay: 1 },
+    return () => clearTimeout(refresh.current);
+  }, [loadDashboard]);
+
+  useSubscription(
+    'incident.*.ticket.created',
+    (message: PushMessage) => {
+      setLatest(message.event.data as IncidentData);
+      // The incidents service records the ticket from its own consumer group, a moment
+      // after the push: read the composition again shortly after.
+      clearTimeout(refresh.current);
+      refresh.current = setTimeout(() => void loadDashboard(), 400);
+    },
+    { replay: 1 },
+  );
+
+  useBusEvent('incident.ticket.selected', (event: BusEvent) => {
+    // A consumer checks what it reads: bus payloads are validated only in dev mode, and
+    // after delivery.
+    const { customer } = (event.data ?? {}) as { customer?: unknown };
+    if (typeof customer !== 'string') return;
+    get<Account>(`${shell.api('billing', 'v1')}/accounts/${encodeURIComponent(customer)}`).then(
+      setAccount,
+      (e: Error) => setError(e.message),
     );
-    const stopBus = bus.subscribe('incident.ticket.selected', (event: BusEvent) => {
-      // A consumer checks what it reads: bus payloads are validated only in dev mode, and
-      // after delivery.
-      const { customer } = (event.data ?? {}) as { customer?: unknown };
-      if (typeof customer !== 'string') return;
-      get<Account>(`${shell.api('billing', 'v1')}/accounts/${encodeURIComponent(customer)}`).then(
-        setAccount,
-        (e: Error) => setError(e.message),
-      );
-    });
-    return () => {
-      clearTimeout(refresh);
-      stopPush();
-      stopBus();
-    };
-  }, [shell, bus]);
+  });
 
   const money = (n: number | undefined) =>
     n === undefined ? '–' : `${n.toLocaleString('en')} ${dashboard?.currency ?? ''}`;
@@ -129,8 +136,8 @@ const STYLE = `
 .billing .hint{color:#778}.billing .error{color:#a00}
 `;
 
-export const mount: MountMicroFrontend = (element, context) => {
+export const mount: MountMicroFrontend = (element, { shell, getToken }) => {
   const root = createRoot(element);
-  root.render(h(BillingPanel, { context }));
+  root.render(h(ShellProvider, { shell, mfeId: MFE_ID }, h(BillingPanel, { getToken })));
   return () => root.unmount();
 };

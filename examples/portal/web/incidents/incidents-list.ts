@@ -1,42 +1,45 @@
 /**
  * The incidents micro-frontend: a Web Component, `<incidents-list>`, deployed on its own
- * origin. It loads open incidents through the gateway (the URL comes from the service
- * dictionary), then takes live `incident.ticket.created` events and on-call pages from the
- * shell's one push connection, and tells other micro-frontends which incident the user
- * picked through the client bus (`incident.ticket.selected`).
+ * origin and mounted by the shell's `<portico-mfe element="incidents-list">`, which gives it
+ * its context (`portico`: the shell, and the bus and push subscriptions as "incidents"). It
+ * loads open incidents through the gateway (the URL comes from the service dictionary), then
+ * takes live `incident.ticket.created` events and on-call pages from the shell's one push
+ * connection, and tells other micro-frontends which incident the user picked through the
+ * client bus (`incident.ticket.selected`).
  */
-import type { PushMessage, Shell } from '@portico/shell';
-import type { IncidentData, MfeContext, MountMicroFrontend } from '../mfe-contract.ts';
-
-const MFE_ID = 'incidents';
+import type { MfeContext, PushMessage } from '@portico/shell';
+import type { IncidentData } from '../mfe-contract.ts';
+import { requestToken } from '../portal-token.ts';
 
 type Row = IncidentData & { live: boolean; paged: boolean };
 
 class IncidentsList extends HTMLElement {
   #rows: Row[] = [];
   #error = '';
+  #size = 8;
   #stop: (() => void)[] = [];
   #root = this.attachShadow({ mode: 'open' });
 
-  /** Set by the shell page before the element is connected. */
-  context: MfeContext | undefined;
+  /** Set by `<portico-mfe>` before the element is connected. */
+  portico: MfeContext | undefined;
 
   connectedCallback(): void {
-    const context = this.context;
-    if (!context) throw new Error('<incidents-list> needs its context (shell, getToken)');
-    const { shell } = context;
+    const context = this.portico;
+    const getToken = requestToken(this);
+    if (!context || !getToken) {
+      this.#error = '<incidents-list> needs <portico-mfe> and a token provider around it';
+      return this.#render();
+    }
     // A server-driven client setting (the dictionary's `features`), no release needed.
-    const features = (shell.settings().features ?? {}) as Record<string, unknown>;
-    const size = typeof features.incidentListSize === 'number' ? features.incidentListSize : 8;
-    this.#render(shell, size);
-    void this.#load(context, size);
+    const features = (context.shell.settings().features ?? {}) as Record<string, unknown>;
+    if (typeof features.incidentListSize === 'number') this.#size = features.incidentListSize;
+    this.#render();
+    void this.#load(context, getToken);
     this.#stop.push(
       // replay: a list that mounts after events were pushed still shows the latest ones.
-      shell.subscribe(MFE_ID, 'incident.*.ticket.created', (m) => this.#add(m, shell, size), {
-        replay: 5,
-      }),
+      context.subscribe('incident.*.ticket.created', (m) => this.#take(m, false), { replay: 5 }),
       // The routing rule "page-oncall" copies high-severity incidents to this push channel.
-      shell.subscribe(MFE_ID, 'portico.*.push.oncall', (m) => this.#paged(m, shell, size)),
+      context.subscribe('portico.*.push.oncall', (m) => this.#take(m, true)),
     );
   }
 
@@ -44,29 +47,22 @@ class IncidentsList extends HTMLElement {
     for (const stop of this.#stop.splice(0)) stop();
   }
 
-  async #load({ shell, getToken }: MfeContext, size: number): Promise<void> {
-    const response = await fetch(`${shell.api('incidents', 'v1')}/incidents?status=open`, {
-      headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': MFE_ID },
+  async #load(context: MfeContext, getToken: () => Promise<string>): Promise<void> {
+    const response = await fetch(`${context.shell.api('incidents', 'v1')}/incidents?status=open`, {
+      headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': context.mfeId },
     });
-    if (!response.ok) {
-      this.#error = `incidents API answered ${response.status}`;
-      return this.#render(shell, size);
+    if (!response.ok) this.#error = `incidents API answered ${response.status}`;
+    else {
+      const { items } = (await response.json()) as { items: IncidentData[] };
+      for (const item of items.toReversed()) this.#upsert({ ...item, live: false, paged: false });
     }
-    const { items } = (await response.json()) as { items: IncidentData[] };
-    for (const item of items.toReversed()) this.#upsert({ ...item, live: false, paged: false });
-    this.#render(shell, size);
+    this.#render();
   }
 
-  #add(message: PushMessage, shell: Shell, size: number): void {
+  #take(message: PushMessage, paged: boolean): void {
     const data = message.event.data as IncidentData;
-    this.#upsert({ ...data, live: !message.replayed, paged: false });
-    this.#render(shell, size);
-  }
-
-  #paged(message: PushMessage, shell: Shell, size: number): void {
-    const data = message.event.data as IncidentData;
-    this.#upsert({ ...data, live: true, paged: true });
-    this.#render(shell, size);
+    this.#upsert({ ...data, live: paged || !message.replayed, paged });
+    this.#render();
   }
 
   #upsert(row: Row): void {
@@ -77,9 +73,9 @@ class IncidentsList extends HTMLElement {
     } else this.#rows.unshift(row);
   }
 
-  #render(shell: Shell, size: number): void {
+  #render(): void {
     const list = document.createElement('ul');
-    for (const row of this.#rows.slice(0, size)) {
+    for (const row of this.#rows.slice(0, this.#size)) {
       const item = document.createElement('li');
       item.dataset.incident = row.id;
       item.className = `${row.severity}${row.live ? ' live' : ''}`;
@@ -93,7 +89,8 @@ class IncidentsList extends HTMLElement {
           ? 'new'
           : '';
       item.addEventListener('click', () =>
-        this.context!.bus.publish('incident.ticket.selected', {
+        // Sent as "incidents" (the context's bus), whatever this code would claim.
+        this.portico?.bus.publish('incident.ticket.selected', {
           id: row.id,
           customer: row.customer,
           severity: row.severity,
@@ -125,10 +122,3 @@ li:hover{background:#f5f7fb}
 `;
 
 customElements.define('incidents-list', IncidentsList);
-
-export const mount: MountMicroFrontend = (element, context) => {
-  const list = document.createElement('incidents-list') as IncidentsList;
-  list.context = context;
-  element.replaceChildren(list);
-  return () => list.remove();
-};

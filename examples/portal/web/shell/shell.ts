@@ -1,12 +1,14 @@
 /**
  * The shell page: creates the one shell (dictionary, push connection, bus) and composes the
- * micro-frontends, each loaded from its own origin: the incidents Web Component and the React
- * billing panel by import map, the untrusted widget in a sandboxed iframe behind the bus
- * bridge. It also relays pushed incidents to the widget as `incident.ticket.announced`, and
- * has the demo's controls (publish an event through the hub, break a bus contract).
+ * micro-frontends, each loaded from its own origin: the incidents Web Component through
+ * `<portico-mfe>`, the React billing panel by import map, the untrusted widget in a sandboxed
+ * iframe behind the bus bridge. It also relays pushed incidents to the widget as
+ * `incident.ticket.announced`, and has the demo's controls (publish an event through the
+ * hub, break a bus contract).
  */
-import { bridgeIframe, busForMfe, createShell, type Shell } from '@portico/shell';
-import type { IncidentData, MfeContext, MountMicroFrontend } from '../mfe-contract.ts';
+import { bridgeIframe, createShell, defineMfeElement, type Shell } from '@portico/shell';
+import type { IncidentData, MountContext, MountMicroFrontend } from '../mfe-contract.ts';
+import { provideToken } from '../portal-token.ts';
 import { pageToken } from './page-token.ts';
 import { readPortalConfig, type PortalConfig } from './portal-config.ts';
 
@@ -23,21 +25,24 @@ const shell = await createShell({
 });
 showConnection(shell);
 
-const contextFor = (mfeId: string): MfeContext => ({
-  shell,
-  bus: busForMfe(shell.bus, mfeId),
-  getToken,
-});
-await Promise.all([
-  mountModule(config.microFrontends.incidents, 'incidents', contextFor('incidents')),
-  mountModule(config.microFrontends.billing, 'billing', contextFor('billing')),
-]);
+// Two ways to mount a micro-frontend from its own origin:
+// - <portico-mfe> (the SDK's Web Component adapter) for the incidents list: it imports the
+//   module and gives the element its context as "incidents";
+// - a module resolved by the import map, with `mount(element, context)`, for the React panel.
+provideToken(document, getToken);
+const incidents = document.getElementById('incidents-mfe')!;
+incidents.setAttribute('src', config.microFrontends.incidents);
+incidents.addEventListener('portico-mfe-error', (e) =>
+  console.error('incidents did not mount', (e as CustomEvent).detail),
+);
+defineMfeElement({ shell });
+await mountModule(config.microFrontends.billing, 'billing', { shell, getToken });
 mountWidget(shell, config);
 relayToWidget(shell);
 wireControls(shell, config);
 watchBehindTheScenes(config);
 
-async function mountModule(specifier: string, elementId: string, context: MfeContext) {
+async function mountModule(specifier: string, elementId: string, context: MountContext) {
   // A bare specifier resolved by the import map to the micro-frontend's own origin.
   const { mount } = (await import(specifier)) as { mount: MountMicroFrontend };
   mount(document.getElementById(elementId)!, context);
