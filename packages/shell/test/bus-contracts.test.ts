@@ -78,14 +78,21 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function openPortal(
-  dev: boolean,
-): Promise<{ page: Page; warnings: string[]; contractFetches: () => number }> {
+async function openPortal(dev: boolean): Promise<{
+  page: Page;
+  warnings: string[];
+  contractFetches: () => number;
+  /** Files of the shell bundle loaded besides its entry: the dev-only checker chunk. */
+  lazyChunks: () => string[];
+}> {
   const context = await h.newContext();
   const warnings: string[] = [];
+  const chunks: string[] = [];
   let fetches = 0;
   context.on('request', (request) => {
-    if (new URL(request.url()).pathname === '/v1/catalog/contracts') fetches++;
+    const path = new URL(request.url()).pathname;
+    if (path === '/v1/catalog/contracts') fetches++;
+    if (path.startsWith('/__shell/') && path !== BUNDLE_PATH) chunks.push(path);
   });
   const page = await h.open(context, `/contracts.html?dev=${dev ? 1 : 0}`);
   page.on('console', (message) => {
@@ -95,12 +102,12 @@ async function openPortal(
     () => page.evaluate(() => (window as unknown as { ready?: boolean }).ready),
     'the shell',
   );
-  return { page, warnings, contractFetches: () => fetches };
+  return { page, warnings, contractFetches: () => fetches, lazyChunks: () => chunks };
 }
 
 describe('bus contracts (dev mode)', () => {
   it('reports a contract-violating event naming the micro-frontend that sent it', async () => {
-    const { page, warnings } = await openPortal(true);
+    const { page, warnings, lazyChunks } = await openPortal(true);
     await page.evaluate(() =>
       (window as unknown as ShellWindow).publish('incidents', 'incident.ticket.selected', {
         id: 42,
@@ -128,6 +135,8 @@ describe('bus contracts (dev mode)', () => {
     );
     // Dev mode reports; it does not change delivery.
     expect(await page.evaluate(() => (window as unknown as ShellWindow).delivered.length)).toBe(1);
+    // The checker (with its JSON Schema validator) came as a separate, lazily loaded chunk.
+    expect(lazyChunks()).toHaveLength(1);
   });
 
   it('reports a sender the catalog does not list as a publisher of the type', async () => {
@@ -161,8 +170,8 @@ describe('bus contracts (dev mode)', () => {
     ]);
   });
 
-  it('neither fetches the contracts nor reports anything without dev', async () => {
-    const { page, contractFetches } = await openPortal(false);
+  it('neither fetches the contracts, nor loads the validator, nor reports anything without dev', async () => {
+    const { page, contractFetches, lazyChunks } = await openPortal(false);
     await page.evaluate(() => {
       const w = window as unknown as ShellWindow;
       w.publish('incidents', 'incident.ticket.selected', { id: 42 });
@@ -174,5 +183,7 @@ describe('bus contracts (dev mode)', () => {
     );
     expect(await page.evaluate(() => (window as unknown as ShellWindow).violations)).toEqual([]);
     expect(contractFetches()).toBe(0);
+    // Production never loads the validator.
+    expect(lazyChunks()).toEqual([]);
   });
 });
