@@ -37,7 +37,8 @@ export async function spawnHub(options: {
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${options.port}`;
-  for (let i = 0; i < 200; i++) {
+  // Up to 40 s: on a loaded machine, loading the hub's modules alone can take 20 s.
+  for (let i = 0; i < 800; i++) {
     if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}:\n${output}`);
     const ok = await fetch(`${url}/readyz`).then(
       (r) => r.ok,
