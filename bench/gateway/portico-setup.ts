@@ -1,6 +1,8 @@
 // The Portico side of bench/gateway: the hub's command line and the API it proxies, with the
 // policy the bench measures (a JWT on every request, a scope check, a tenant rate limit).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts';
@@ -63,4 +65,33 @@ export async function definePorticoApi(
     url: `http://127.0.0.1:${PORTS.portico}${API_PATH}`,
     headers: { authorization: `Bearer ${token}` },
   };
+}
+
+/**
+ * Starts the hub (after `nodeFlags`) and waits for /readyz up to a minute: on a loaded
+ * machine loading the hub's modules alone can take longer than bench/lib's 15 s.
+ */
+export async function startPortico(
+  dataDir: string,
+  nodeFlags: string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', ...nodeFlags, ...porticoArgs(dataDir)],
+    { env: { ...process.env, PORTICO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const ready = `http://127.0.0.1:${PORTS.portico}/readyz`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`the hub exited with ${child.exitCode}`);
+    if (
+      await fetch(ready).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error('the hub did not become ready within a minute');
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { startProcess, stopProcess } from '../lib/processes.ts';
-import { definePorticoApi, porticoArgs, PORTS, API_PATH } from './portico-setup.ts';
+import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,11 +44,7 @@ if (values.target === 'fastify') {
   );
   target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
 } else {
-  proxy = await startProcess(
-    [...flags, ...porticoArgs(dataDir)],
-    `http://127.0.0.1:${PORTS.portico}/readyz`,
-    { PORTICO_LOG_LEVEL: 'warn' },
-  );
+  proxy = await startPortico(dataDir, flags);
   target = await definePorticoApi(dataDir, upstream);
 }
 try {

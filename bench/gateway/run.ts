@@ -1,172 +1,253 @@
-// bench/gateway: the same upstream reached (a) directly, (b) through @fastify/http-proxy,
-// (c) through Portico's gateway with JWT verification + a rate limit + a scope check, then
-// (d) direct and (e) Portico at half of Portico's max rate, for the latency Portico adds.
-// nginx is run only when it is installed (`command -v nginx`).
-// Usage: npm run bench:gateway [-- --seconds 6]
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+// bench/gateway: the same upstream reached (a) directly, (n) through nginx proxy_pass,
+// (b) through @fastify/http-proxy and (c) through Portico's gateway with JWT verification
+// + a rate limit + a scope check; then (d) direct and (e) Portico at half of Portico's max
+// rate, for the p99 latency Portico adds. Every server runs for the whole bench and is
+// warmed up first; the cases take turns for --rounds rounds (the order rotates), so a burst
+// of load from elsewhere on the machine hits every case alike, and each ratio is taken
+// within one round. nginx runs when it is installed (`command -v nginx`), else it is skipped.
+// Usage: npm run bench:gateway [-- --seconds 5 --rounds 3]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { API_PATH, definePorticoApi, PORTS, startPortico } from './portico-setup.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' },
+  },
+});
 const seconds = Number(values.seconds);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const main = here('../../packages/hub/src/main.ts');
-// A range no other bench uses (they run concurrently on this machine).
-const ports = { upstream: 18291, fastify: 18292, portico: 18293, nginx: 18294 };
-const upstream = `http://127.0.0.1:${ports.upstream}`;
+const rounds = Number(values.rounds);
+const here = (f: string) => new URL(f, import.meta.url).pathname;
+const upstream = `http://127.0.0.1:${PORTS.upstream}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-gateway-'));
-const PATH = '/api/orders/v1/orders/o-1';
 
-type Row = { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number };
+type Target = {
+  key: string;
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** Processes whose CPU time is the proxy's (none for the direct case). */
+  pids: () => number[];
+};
+type Row = { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpuUs: number };
 
-async function load(
-  name: string,
-  url: string,
-  headers: Record<string, string> = {},
-  rate?: number,
-): Promise<Row> {
+/** user + system CPU seconds of some processes so far (Linux /proc, 1/100 s ticks). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks / 100;
+}
+
+/** A process and its children (nginx's master and its worker). */
+function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...children.split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+async function load(target: Target, duration: number, rate?: number): Promise<Row> {
+  const pids = target.pids();
+  const before = cpuSeconds(pids);
   const r = await autocannon({
-    url,
-    headers,
+    url: target.url,
+    headers: target.headers,
     connections: rate ? 16 : 32,
     pipelining: 1,
-    duration: seconds,
+    duration,
     ...(rate ? { overallRate: rate } : {}),
   });
+  const served = r.requests.total;
   return {
-    name,
-    rps: Math.round((r.requests.total - r.non2xx) / r.duration),
+    rps: Math.round((served - r.non2xx) / r.duration),
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors,
     non2xx: r.non2xx,
+    cpuUs: pids.length > 0 ? Math.round(((cpuSeconds(pids) - before) / served) * 1e6) : 0,
   };
 }
 
-console.log(
-  `bench/gateway: ${seconds}s per case, 32 connections, GET of a small JSON; upstream, proxies and load generator share this machine's ${availableParallelism()} cores (other work is running: noisy)`,
-);
-const processes = [
-  await startProcess([here('./upstream.ts'), String(ports.upstream)], `${upstream}/`),
-];
-const rows: Row[] = [];
-try {
-  rows.push(await load('(a) direct to upstream (the limit)', `${upstream}/orders/o-1`));
+function nginxBinary(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v nginx']).toString().trim();
+  } catch {
+    return '';
+  }
+}
 
-  let nginx: ReturnType<typeof spawn> | undefined;
-  const nginxBin = (() => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v nginx']).toString().trim();
-    } catch {
-      return '';
-    }
-  })();
-  if (nginxBin) {
-    const conf = join(dataDir, 'nginx.conf');
-    writeFileSync(
-      conf,
-      `worker_processes 1; daemon off; pid ${dataDir}/nginx.pid; error_log /dev/null;
-events { worker_connections 1024; }
-http { access_log off; upstream up { server 127.0.0.1:${ports.upstream}; keepalive 64; }
-  server { listen 127.0.0.1:${ports.nginx}; location /api/orders/v1/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://up/; } } }`,
-    );
-    nginx = spawn(nginxBin, ['-c', conf, '-p', dataDir], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
-    rows.push(await load('(n) nginx proxy_pass', `http://127.0.0.1:${ports.nginx}${PATH}`));
-    nginx.kill('SIGTERM');
-  } else console.log('nginx is not installed here: the nginx case is skipped');
-
-  processes.push(
-    await startProcess(
-      [here('./fastify-proxy.ts'), String(ports.fastify), upstream],
-      `http://127.0.0.1:${ports.fastify}/ready`,
-    ),
-  );
-  rows.push(await load('(b) @fastify/http-proxy', `http://127.0.0.1:${ports.fastify}${PATH}`));
-  await stopProcess(processes.pop()!);
-
-  const config = join(dataDir, 'portico.config.json');
+/** nginx in front of the upstream: keep-alive pool, HTTP/1.1, one worker like one Node process. */
+async function startNginx(bin: string): Promise<ChildProcess> {
+  const prefix = join(dataDir, 'nginx');
+  execFileSync('mkdir', ['-p', join(prefix, 'logs')]);
+  const conf = join(prefix, 'nginx.conf');
   writeFileSync(
-    config,
-    JSON.stringify({ gateway: { upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] } } }),
+    conf,
+    `worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
+  upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${PORTS.nginx};
+    location /api/orders/v1/ {
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass http://up/;
+    }
+    location = /ready { return 200 "ok"; }
+  }
+}
+`,
   );
-  processes.push(
-    await startProcess(
-      [
-        main,
-        'start',
-        '--port',
-        String(ports.portico),
-        '--host',
-        '127.0.0.1',
-        '--data-dir',
-        dataDir,
-        '--config',
-        config,
-      ],
-      `http://127.0.0.1:${ports.portico}/readyz`,
-      { PORTICO_LOG_LEVEL: 'warn' },
-    ),
-  );
-  const issuer = await loadOrCreateDevIssuer(dataDir, { audience: 'urn:portico' });
-  const admin = await issuer.mint({ tenant: 'bench', scopes: ['dictionary:write'] });
-  const put = await fetch(`http://127.0.0.1:${ports.portico}/v1/dictionary/apis/orders`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      domain: 'commerce',
-      versions: [
-        {
-          version: 'v1',
-          upstream,
-          // Checked on every request, never hit: the cost of checking is what is measured.
-          policy: {
-            scopes: ['events:read'],
-            rateLimit: { tenant: { burst: 1e6, perSecond: 1e6 } },
-          },
-        },
-      ],
-    }),
+  const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  if (!put.ok) throw new Error(`defining the API failed: ${put.status} ${await put.text()}`);
-  const token = await issuer.mint({ tenant: 'bench', scopes: ['events:read'] });
-  const auth = { authorization: `Bearer ${token}` };
-  const portico = await load(
-    '(c) Portico: JWT + rate limit + scope',
-    `http://127.0.0.1:${ports.portico}${PATH}`,
-    auth,
-  );
-  rows.push(portico);
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+    const up = await fetch(`http://127.0.0.1:${PORTS.nginx}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return child;
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`nginx did not start; see ${prefix}/logs/error.log`);
+}
 
-  const half = Math.max(1, Math.round(portico.rps / 2));
-  const directHalf = await load(`(d) direct at ${half} req/s`, `${upstream}/orders/o-1`, {}, half);
-  const porticoHalf = await load(
-    `(e) Portico at ${half} req/s`,
-    `http://127.0.0.1:${ports.portico}${PATH}`,
-    auth,
-    half,
-  );
-  rows.push(directHalf, porticoHalf);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
-  const fastify = rows.find((r) => r.name.startsWith('(b)'))!;
-  console.log('\n| case | req/s | p50 ms | p99 ms | errors / non-2xx |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const r of rows)
-    console.log(`| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} / ${r.non2xx} |`);
-  const nginxRow = rows.find((r) => r.name.startsWith('(n)'));
+console.log(
+  `bench/gateway: GET of a small JSON, ${seconds}s per case, 32 connections, ${rounds} rounds ` +
+    `(order rotating), ${values.warmup}s warm-up per server; upstream, proxies and load ` +
+    `generator share this machine's ${availableParallelism()} cores; load average at start ` +
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' '),
+);
+const processes: ChildProcess[] = [];
+try {
+  const up = await startProcess([here('./upstream.ts'), String(PORTS.upstream)], `${upstream}/`);
+  processes.push(up);
+  const targets: Target[] = [
+    {
+      key: 'a',
+      name: '(a) direct to upstream (the limit)',
+      url: `${upstream}/orders/o-1`,
+      headers: {},
+      pids: () => [],
+    },
+  ];
+  const bin = nginxBinary();
+  if (bin && existsSync(bin)) {
+    const nginx = await startNginx(bin);
+    processes.push(nginx);
+    targets.push({
+      key: 'n',
+      name: '(n) nginx proxy_pass',
+      url: `http://127.0.0.1:${PORTS.nginx}${API_PATH}`,
+      headers: {},
+      pids: () => withChildren(nginx.pid!),
+    });
+  } else console.log('nginx is not installed here (`apt-get install nginx`): its case is skipped');
+
+  const fastify = await startProcess(
+    [here('./fastify-proxy.ts'), String(PORTS.fastify), upstream],
+    `http://127.0.0.1:${PORTS.fastify}/ready`,
+  );
+  processes.push(fastify);
+  targets.push({
+    key: 'b',
+    name: '(b) @fastify/http-proxy',
+    url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`,
+    headers: {},
+    pids: () => [fastify.pid!],
+  });
+
+  const hub = await startPortico(dataDir);
+  processes.push(hub);
+  const portico = await definePorticoApi(dataDir, upstream);
+  targets.push({
+    key: 'c',
+    name: '(c) Portico: JWT + rate limit + scope',
+    ...portico,
+    pids: () => [hub.pid!],
+  });
+
+  for (const t of targets) await load(t, Number(values.warmup));
+
+  const results = new Map<string, Row[]>(targets.map((t) => [t.key, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+    for (const t of order) results.get(t.key)!.push(await load(t, seconds));
+  }
+
+  const byKey = (k: string) => targets.find((t) => t.key === k);
+  const half = Math.max(1, Math.round(median(results.get('c')!.map((r) => r.rps)) / 2));
+  const atHalf = { d: [] as Row[], e: [] as Row[] };
+  for (let round = 0; round < rounds; round++) {
+    const pair: ['d' | 'e', Target][] = [
+      ['d', byKey('a')!],
+      ['e', byKey('c')!],
+    ];
+    if (round % 2) pair.reverse();
+    for (const [k, t] of pair) atHalf[k].push(await load(t, seconds, half));
+  }
+
+  console.log('\n| case | round | req/s | p50 ms | p99 ms | proxy CPU µs/req | errors / non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const print = (name: string, rows: Row[]) =>
+    rows.forEach((r, i) =>
+      console.log(
+        `| ${name} | ${i + 1} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.cpuUs || '—'} | ${r.errors} / ${r.non2xx} |`,
+      ),
+    );
+  for (const t of targets) print(t.name, results.get(t.key)!);
+  print(`(d) direct at ${half} req/s`, atHalf.d);
+  print(`(e) Portico at ${half} req/s`, atHalf.e);
+
+  const ratio = (k: string) =>
+    results.has(k) ? results.get('c')!.map((c, i) => c.rps / results.get(k)![i]!.rps) : undefined;
+  const show = (xs: number[]) =>
+    `${xs.map((x) => x.toFixed(2)).join(' / ')} (median ${median(xs).toFixed(2)})`;
+  const vsFastify = ratio('b')!;
+  const vsNginx = ratio('n');
+  const added = atHalf.e.map((e, i) => e.p99 - atHalf.d[i]!.p99);
   console.log(
-    `\n(c)/(b) = ${(portico.rps / fastify.rps).toFixed(2)} (target ≥ 1.0)` +
-      (nginxRow
-        ? `; (c)/(n) = ${(portico.rps / nginxRow.rps).toFixed(2)} (target ≥ 0.5)`
-        : '; nginx: not run') +
-      `; (c)/(a) = ${(portico.rps / rows[0]!.rps).toFixed(2)}` +
-      `; p99 added at half of Portico's max rate = ${porticoHalf.p99 - directHalf.p99} ms (target ≤ 2 ms)`,
+    `\nper round: (c)/(b) = ${show(vsFastify)}, target ≥ 1.0` +
+      `\n           (c)/(n) = ${vsNginx ? `${show(vsNginx)}, target ≥ 0.5` : 'nginx not run'}` +
+      `\n           (c)/(a) = ${show(ratio('a')!)}` +
+      `\n           p99 added at ${half} req/s (half of Portico's median max) = ` +
+      `${added.join(' / ')} ms (median ${median(added)} ms), target ≤ 2 ms` +
+      `\nload average at end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
 } finally {
   for (const p of processes.reverse()) await stopProcess(p);

@@ -1,5 +1,6 @@
-/** The gateway's Prometheus series. */
-import { Counter, Histogram, type Registry } from 'prom-client';
+/** The gateway's Prometheus series (label sets bound once per route: bound-metrics.ts). */
+import type { Registry } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics.ts';
 
 export type GatewayMetrics = {
   outcome(route: string, outcome: string): void;
@@ -8,36 +9,26 @@ export type GatewayMetrics = {
 };
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
-  const requests = new Counter({
+  const requests = new BoundCounter(registry, {
     name: 'portico_gateway_requests_total',
     help: 'Gateway requests that reached an API version, by api/version and outcome (proxied, cache_hit, upstream_error, gateway_error)',
-    labelNames: ['route', 'outcome'],
-    registers: [registry],
   });
-  const latency = new Histogram({
+  const latency = new BoundHistogram(registry, {
     name: 'portico_gateway_upstream_seconds',
     help: "Time to the upstream's response headers, retries included, by api/version and status class",
-    labelNames: ['route', 'status'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
   });
-  // Labelled children, looked up once per label set: hashing the labels object on every
-  // request showed in the proxy's profile.
-  const outcomes = new Map<string, { inc(): void }>();
-  const latencies = new Map<string, { observe(v: number): void }>();
   return {
     outcome: (route, outcome) => {
-      const key = `${route}\0${outcome}`;
-      let child = outcomes.get(key);
-      if (!child) outcomes.set(key, (child = requests.labels({ route, outcome })));
-      child.inc();
+      requests.cell(`${route}\0${outcome}`, () => ({ route, outcome })).value += 1;
     },
     upstreamLatency: (route, status, seconds) => {
-      const statusClass = `${Math.floor(status / 100)}xx`;
-      const key = `${route}\0${statusClass}`;
-      let child = latencies.get(key);
-      if (!child) latencies.set(key, (child = latency.labels({ route, status: statusClass })));
-      child.observe(seconds);
+      const statusClass = Math.floor(status / 100);
+      const cell = latency.cell(`${route}\0${statusClass}`, () => ({
+        route,
+        status: `${statusClass}xx`,
+      }));
+      latency.observe(cell, seconds);
     },
   };
 }

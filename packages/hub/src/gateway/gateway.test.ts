@@ -168,6 +168,13 @@ describe('gateway', () => {
     expect(metrics).toMatch(
       /portico_gateway_upstream_seconds_count\{route="orders\/v2",status="2xx"\} 2/,
     );
+    expect(metrics).toContain('# TYPE portico_gateway_upstream_seconds histogram');
+    expect(metrics).toContain(
+      'portico_gateway_upstream_seconds_bucket{route="orders/v2",status="2xx",le="10"} 2',
+    );
+    expect(metrics).toContain(
+      'portico_gateway_upstream_seconds_bucket{route="orders/v2",status="2xx",le="+Inf"} 2',
+    );
   });
 
   it('answers 401, 404 and 400 before calling anything', async () => {
