@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
-import type { SqlDatabase } from '../store/sql-database.ts';
+import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
 import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
 import { newDeliveryId } from './delivery-id.ts';
 import { targetKey } from './target-key.ts';
@@ -131,52 +131,56 @@ export class DeliveryStore {
   }
 
   /**
-   * Inserts the deliveries of one routed batch in one transaction; rows that already
-   * exist (the same event routed again) are skipped. Resolves to the number inserted.
+   * Inserts the deliveries of one routed batch in one transaction (shared with the claims
+   * and settles of the moment: one commit fewer per routed batch); rows that already exist
+   * (the same event routed again) are skipped. Resolves to the number inserted.
    */
   async insertBatch(rows: readonly NewDelivery[], now: number): Promise<number> {
     if (rows.length === 0) return 0;
-    return this.#db.transaction(async (tx) => {
-      let inserted = 0;
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        const params: unknown[] = [];
-        const tuples = chunk.map((r) => {
-          const values = [
-            newDeliveryId(now),
-            r.eventKey,
-            r.ruleId,
-            r.targetIndex,
-            r.owner,
-            r.tenant,
-            r.ruleName,
-            r.kind,
-            r.ref,
-            targetKey(r.owner, r.kind, r.ref),
-            JSON.stringify(r.target),
-            r.ordered ? 1 : 0,
-            r.partitionKey,
-            r.eventPosition,
-            r.event.id,
-            JSON.stringify(r.event),
-            'pending',
-            now,
-            0,
-            now,
-            now,
-          ];
-          const start = params.length;
-          params.push(...values);
-          return `(${values.map((_, j) => `$${start + j + 1}`).join(', ')})`;
-        });
-        inserted += await tx.execute(
-          `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
-           on conflict (event_key, rule_id, target_index) do nothing`,
-          params,
-        );
-      }
-      return inserted;
-    });
+    // First in its batch (settles are `0<id>`, claims `1<key>`): claims see the new rows.
+    return this.#batch.run({ order: '0', run: (tx) => this.#insert(tx, rows, now) });
+  }
+
+  async #insert(tx: SqlExecutor, rows: readonly NewDelivery[], now: number): Promise<number> {
+    let inserted = 0;
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const params: unknown[] = [];
+      const tuples = chunk.map((r) => {
+        const values = [
+          newDeliveryId(now),
+          r.eventKey,
+          r.ruleId,
+          r.targetIndex,
+          r.owner,
+          r.tenant,
+          r.ruleName,
+          r.kind,
+          r.ref,
+          targetKey(r.owner, r.kind, r.ref),
+          JSON.stringify(r.target),
+          r.ordered ? 1 : 0,
+          r.partitionKey,
+          r.eventPosition,
+          r.event.id,
+          JSON.stringify(r.event),
+          'pending',
+          now,
+          0,
+          now,
+          now,
+        ];
+        const start = params.length;
+        params.push(...values);
+        return `(${values.map((_, j) => `$${start + j + 1}`).join(', ')})`;
+      });
+      inserted += await tx.execute(
+        `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
+         on conflict (event_key, rule_id, target_index) do nothing`,
+        params,
+      );
+    }
+    return inserted;
   }
 
   /**
