@@ -85,7 +85,7 @@ describe('a portal on another origin than the hub', () => {
       for (const tab of tabs)
         await tab.waitForFunction(
           (p) => (window as unknown as { got: number[] }).got.includes(p),
-          position,
+          position!,
         );
       expect(await h.pushConnections()).toBe(1);
       // The ETag crossed the origin boundary: the page revalidates and gets 304s.
