@@ -29,14 +29,16 @@ export function createAppender(
   const writeState = db.prepare(
     'UPDATE log_state SET last_position = ?, total_bytes = ? WHERE id = 1',
   );
+  // The dedupe key is made from the tenant and id (ingest: tenant, source, id), so
+  // keying the record by all three dedupes exactly as the key alone would.
   const claimKey = db.prepare(
-    'INSERT INTO dedupe (position, dedupe_key, partition, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING',
+    'INSERT INTO event_keys (position, tenant, event_id, dedupe_key, partition, recorded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event_id, dedupe_key) DO NOTHING',
   );
   const findKey = db.prepare(
-    'SELECT position, partition, recorded_at FROM dedupe WHERE dedupe_key = ?',
+    'SELECT position, partition, recorded_at FROM event_keys WHERE tenant = ? AND event_id = ? AND dedupe_key = ?',
   );
   const reclaimKey = db.prepare(
-    'UPDATE dedupe SET position = ?, partition = ?, recorded_at = ? WHERE dedupe_key = ?',
+    'UPDATE event_keys SET position = ?, partition = ?, recorded_at = ? WHERE tenant = ? AND event_id = ? AND dedupe_key = ?',
   );
   const insertEvent = db.prepare(
     'INSERT INTO events (position, partition, tenant, topic, event_id, appended_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -62,13 +64,14 @@ export function createAppender(
           for (const input of batch) {
             const partition = partitionFor(input.partitionKey, partitions);
             const position = lastPosition + 1;
-            if (claimKey.run(position, input.dedupeKey, partition, now).changes === 0) {
-              const original = findKey.get(input.dedupeKey) as DedupeRow;
+            const { tenant, eventId, dedupeKey } = input;
+            if (claimKey.run(position, tenant, eventId, dedupeKey, partition, now).changes === 0) {
+              const original = findKey.get(tenant, eventId, dedupeKey) as DedupeRow;
               if (now - original.recorded_at < dedupeWindowMs) {
                 results.push([original.partition, original.position, 1]);
                 continue;
               }
-              reclaimKey.run(position, partition, now, input.dedupeKey);
+              reclaimKey.run(position, partition, now, tenant, eventId, dedupeKey);
             }
             const bytes = Buffer.byteLength(input.body);
             insertEvent.run(

@@ -12,8 +12,10 @@ export type EventReader = {
 };
 
 export function createEventReader(db: DatabaseSync, statements: StatementCache): EventReader {
+  // Through the event_keys index (see schema.ts); the newest stored event wins.
   const byId = db.prepare(
-    `SELECT ${eventColumns()} FROM events WHERE tenant = ? AND event_id = ? ORDER BY position DESC LIMIT 1`,
+    `SELECT ${eventColumns('e')} FROM event_keys k JOIN events e ON e.position = k.position
+     WHERE k.tenant = ? AND k.event_id = ? ORDER BY k.position DESC LIMIT 1`,
   );
   const first = db.prepare('SELECT min(position) AS first FROM events');
   const last = db.prepare('SELECT last_position AS last FROM log_state WHERE id = 1');

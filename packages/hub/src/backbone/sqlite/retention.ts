@@ -1,6 +1,6 @@
 /**
  * Retention: removes the oldest events, by age and then by total payload size, plus
- * dedupe records whose window has passed. Events are always removed as a prefix of the
+ * `event_keys` rows whose dedupe window has passed and whose event is gone. Events are always removed as a prefix of the
  * log, so `bounds().first` stays the one place the log starts.
  */
 import type { DatabaseSync } from 'node:sqlite';
@@ -23,8 +23,9 @@ export function createRetention(
     'SELECT position FROM events WHERE appended_at >= ? ORDER BY position LIMIT 1',
   );
   const firstYoungKey = db.prepare(
-    'SELECT position FROM dedupe WHERE recorded_at >= ? ORDER BY position LIMIT 1',
+    'SELECT position FROM event_keys WHERE recorded_at >= ? ORDER BY position LIMIT 1',
   );
+  const firstEvent = db.prepare('SELECT min(position) AS first FROM events');
   const oldestFirst = db.prepare('SELECT position, bytes FROM events ORDER BY position');
   const state = db.prepare(
     'SELECT last_position AS last, total_bytes AS total FROM log_state WHERE id = 1',
@@ -33,7 +34,7 @@ export function createRetention(
     'SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM events WHERE position <= ?',
   );
   const deleteEvents = db.prepare('DELETE FROM events WHERE position <= ?');
-  const deleteKeys = db.prepare('DELETE FROM dedupe WHERE position < ?');
+  const deleteKeys = db.prepare('DELETE FROM event_keys WHERE position < ?');
   const deleteLeases = db.prepare('DELETE FROM leases WHERE position <= ?');
   const setTotal = db.prepare('UPDATE log_state SET total_bytes = ? WHERE id = 1');
 
@@ -78,8 +79,10 @@ export function createRetention(
         }
       }
 
+      // A key row stays while its window lasts (dedupe) or its event does (lookup by id).
       const youngKey = firstYoungKey.get(now - dedupeWindowMs) as { position: number } | undefined;
-      deleteKeys.run(youngKey === undefined ? last + 1 : youngKey.position);
+      const { first } = firstEvent.get() as { first: number | null };
+      deleteKeys.run(Math.min(youngKey?.position ?? last + 1, first ?? last + 1));
       return { removed };
     });
   };

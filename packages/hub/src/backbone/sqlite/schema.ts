@@ -5,15 +5,19 @@
  *   retention empties the log) and the running payload total (so size retention does
  *   not have to sum the table).
  * - `events`: one row per event; `position` is the rowid; the CloudEvent is JSON text.
- * - `dedupe`: one row per dedupe key, keyed by the position it produced so expiry
- *   deletes a prefix instead of scanning. Keys may hold NULs (ingest separates parts with
- *   them): SQLite stores, compares and indexes them whole; they are never read back.
+ * - `event_keys`: one row per stored event (tenant, CloudEvents id, dedupe key), keyed
+ *   by its position so expiry deletes a prefix instead of scanning. The one index on
+ *   (tenant, event_id, dedupe_key) serves both dedupe and lookup by id: an index keyed by
+ *   a random id costs about a third of an append, so there is one such index, not two.
+ *   A row outlives its event while the dedupe window lasts, and its window while its
+ *   event lasts (retention.ts). Keys may hold NULs (ingest separates parts with them):
+ *   SQLite stores, compares and indexes them whole; they are never read back.
  * - `consumer_groups` and `leases`: group specs with their cursor, and in-flight
  *   deliveries. Acked or terminated deliveries are deleted (nothing grows per event).
  */
 import { DatabaseSync } from 'node:sqlite';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS log_state (
@@ -34,13 +38,16 @@ CREATE TABLE IF NOT EXISTS events (
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant, position);
-CREATE INDEX IF NOT EXISTS events_by_event_id ON events (tenant, event_id);
 
-CREATE TABLE IF NOT EXISTS dedupe (
+CREATE TABLE IF NOT EXISTS event_keys (
   position INTEGER PRIMARY KEY,
-  dedupe_key TEXT NOT NULL UNIQUE,
+  tenant TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  -- NULL only for rows migrated from schema 1 whose dedupe record had expired.
+  dedupe_key TEXT,
   partition INTEGER NOT NULL,
-  recorded_at INTEGER NOT NULL
+  recorded_at INTEGER NOT NULL,
+  UNIQUE (tenant, event_id, dedupe_key)
 );
 
 CREATE TABLE IF NOT EXISTS consumer_groups (
@@ -66,6 +73,21 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE INDEX IF NOT EXISTS leases_by_due ON leases (group_name, due_at);
 `;
 
+/**
+ * Schema 1 had `dedupe (position, dedupe_key UNIQUE, partition, recorded_at)` and an
+ * `events_by_event_id` index. Every retained event gets its `event_keys` row (with its
+ * dedupe key when the record was still there); dedupe records whose events retention had
+ * already removed cannot be carried over (schema 1 did not keep their tenant and id), so
+ * such an event, sent again inside its window, is stored again once.
+ */
+const MIGRATE_FROM_1_BEFORE = `DROP INDEX IF EXISTS events_by_event_id;`;
+const MIGRATE_FROM_1_AFTER = `
+INSERT INTO event_keys (position, tenant, event_id, dedupe_key, partition, recorded_at)
+  SELECT e.position, e.tenant, e.event_id, d.dedupe_key, e.partition, coalesce(d.recorded_at, e.appended_at)
+  FROM events e LEFT JOIN dedupe d ON d.position = e.position;
+DROP TABLE dedupe;
+`;
+
 export function openLogDatabase(path: string): DatabaseSync {
   const db = new DatabaseSync(path, { timeout: 5_000 });
   try {
@@ -79,7 +101,9 @@ export function openLogDatabase(path: string): DatabaseSync {
         `event log ${path} has schema version ${version}; this Portico knows up to ${SCHEMA_VERSION}`,
       );
     db.exec('BEGIN IMMEDIATE');
+    if (version === 1) db.exec(MIGRATE_FROM_1_BEFORE);
     db.exec(DDL);
+    if (version === 1) db.exec(MIGRATE_FROM_1_AFTER);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
     return db;

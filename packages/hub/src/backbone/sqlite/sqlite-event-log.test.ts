@@ -133,7 +133,7 @@ describe('SQLite event log specifics', () => {
     }
   });
 
-  it('drops expired dedupe records during retention, and only those', async () => {
+  it('drops a key row once its dedupe window has passed and its event is gone', async () => {
     await log.close();
     let now = 1_000_000;
     log = openSqliteEventLog({ path: path(), dedupeWindowMs: 1_000, clock: () => now });
@@ -141,15 +141,71 @@ describe('SQLite event log specifics', () => {
     now += 600;
     await log.append([input('recent')]);
     now += 600; // 'old' is 1200 ms old (expired), 'recent' 600 ms (inside the window)
+    const keys = () => {
+      const peek = new DatabaseSync(path(), { readOnly: true });
+      try {
+        // Keys contain NULs, which node:sqlite cuts off when reading TEXT back: compare bytes.
+        return peek
+          .prepare('SELECT hex(dedupe_key) AS k FROM event_keys ORDER BY position')
+          .all()
+          .map((r) => Buffer.from(r['k'] as string, 'hex').toString());
+      } finally {
+        peek.close();
+      }
+    };
     await log.applyRetention({});
+    // Expired, but its event is still there to be found by id.
+    expect(keys()).toEqual(['/src\u0000old', '/src\u0000recent']);
+    expect((await log.getById('acme', 'old'))?.event.id).toBe('old');
+
+    await log.applyRetention({ maxAgeMs: 1_000 }); // removes the event 'old'
+    expect(keys()).toEqual(['/src\u0000recent']);
+    await log.applyRetention({ maxAgeMs: 100 }); // removes 'recent', inside its window
+    expect(keys()).toEqual(['/src\u0000recent']);
+    expect(await log.append([input('recent')])).toEqual([
+      expect.objectContaining({ duplicate: true }),
+    ]);
+  });
+
+  it('migrates a schema 1 log: lookups by id and dedupe keep working', async () => {
+    await log.close();
+    rmSync(path(), { force: true });
+    const old = new DatabaseSync(path());
+    old.exec(`
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE log_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_position INTEGER NOT NULL, total_bytes INTEGER NOT NULL);
+      CREATE TABLE events (position INTEGER PRIMARY KEY, partition INTEGER NOT NULL, tenant TEXT NOT NULL, topic TEXT NOT NULL, event_id TEXT NOT NULL, appended_at INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL);
+      CREATE INDEX events_by_tenant ON events (tenant, position);
+      CREATE INDEX events_by_event_id ON events (tenant, event_id);
+      CREATE TABLE dedupe (position INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, partition INTEGER NOT NULL, recorded_at INTEGER NOT NULL);
+      PRAGMA user_version = 1;`);
+    const body = (id: string) => JSON.stringify(input(id).event);
+    const now = Date.now();
+    old
+      .prepare('INSERT INTO log_state VALUES (1, 2, ?)')
+      .run(Buffer.byteLength(body('m1')) + Buffer.byteLength(body('m2')));
+    const insert = old.prepare(
+      "INSERT INTO events VALUES (?, 0, 'acme', 'orders.dev.order.created', ?, ?, ?, ?)",
+    );
+    insert.run(1, 'm1', now, Buffer.byteLength(body('m1')), body('m1'));
+    insert.run(2, 'm2', now, Buffer.byteLength(body('m2')), body('m2'));
+    // m1's dedupe record has expired and was dropped; m2's is live.
+    old.prepare('INSERT INTO dedupe VALUES (2, ?, 0, ?)').run('/src\u0000m2', now);
+    old.close();
+
+    log = openSqliteEventLog({ path: path() });
+    expect((await log.getById('acme', 'm1'))?.position).toBe(1);
+    expect((await log.getById('acme', 'm2'))?.position).toBe(2);
+    const [m2, m3] = await log.append([input('m2'), input('m3')]);
+    expect(m2).toMatchObject({ duplicate: true, position: 2 });
+    expect(m3).toMatchObject({ duplicate: false, position: 3 });
     const peek = new DatabaseSync(path(), { readOnly: true });
     try {
-      // Keys contain NULs, which node:sqlite cuts off when reading TEXT back: compare bytes.
-      const keys = peek
-        .prepare('SELECT hex(dedupe_key) AS k FROM dedupe')
-        .all()
-        .map((r) => r['k']);
-      expect(keys).toEqual([Buffer.from('/src\u0000recent').toString('hex').toUpperCase()]);
+      expect(peek.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 });
+      const tables = peek
+        .prepare("SELECT name FROM sqlite_schema WHERE name IN ('dedupe', 'events_by_event_id')")
+        .all();
+      expect(tables).toEqual([]);
     } finally {
       peek.close();
     }
