@@ -5,7 +5,7 @@
 // Needs NATS (JetStream) at 127.0.0.1:4222 and PostgreSQL at 127.0.0.1:5432 (trust): it
 // uses a stream, subject prefix and database of its own and removes them at the end.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,10 +89,31 @@ writeFileSync(
   }),
 );
 
+/**
+ * CPU seconds a process has used (Linux /proc; NaN elsewhere). Throughput moves a lot on
+ * this shared machine; CPU per event moves much less, so the table gives both.
+ */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return NaN;
+  }
+}
+
+/** Hub CPU per event in the batch case, µs (by hub label). */
+const cpuPerEvent = new Map<string, number>();
+
 const event = (id: string) =>
   `{"specversion":"1.0","id":"${id}","source":"/bench","type":"bench.order.placed","time":"2026-01-01T00:00:00Z","data":{"sku":"A-1","qty":2,"price":9.99}}`;
 
-async function ingest(label: string, base: string): Promise<[LoadResult, LoadResult]> {
+async function ingest(
+  label: string,
+  base: string,
+  pid: number | undefined,
+): Promise<[LoadResult, LoadResult]> {
   const url = `${base}/v1/events`;
   const single = await runLoad({
     name: `${label}: single-event publish`,
@@ -102,6 +123,7 @@ async function ingest(label: string, base: string): Promise<[LoadResult, LoadRes
     headers: { ...headers, 'content-type': 'application/cloudevents+json' },
     body: (i) => event(`${label}-s-${i}`),
   });
+  const cpuBefore = cpuSecondsOf(pid);
   const batched = await runLoad({
     name: `${label}: batch publish (${batchSize}/request)`,
     url,
@@ -115,6 +137,7 @@ async function ingest(label: string, base: string): Promise<[LoadResult, LoadRes
       Array.from({ length: batchSize }, (_, k) => event(`${label}-b-${i}-${k}`)).join(',') +
       ']',
   });
+  cpuPerEvent.set(label, ((cpuSecondsOf(pid) - cpuBefore) * 1e6) / (batched.itemsPerSec * seconds));
   return [single, batched];
 }
 
@@ -128,6 +151,7 @@ async function rawJetStream(conn: NatsConnection, when = ''): Promise<LoadResult
   });
   const js = jetstream(conn);
   const payload = new TextEncoder().encode(event('x'));
+  const cpuBefore = process.cpuUsage();
   let published = 0;
   const until = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -147,6 +171,8 @@ async function rawJetStream(conn: NatsConnection, when = ''): Promise<LoadResult
     }),
   );
   const rate = Math.round(published / ((performance.now() - started) / 1000));
+  const cpu = process.cpuUsage(cpuBefore);
+  cpuPerEvent.set(`raw JetStream client${when}`, (cpu.user + cpu.system) / published);
   await jsm.streams.delete(rawStream);
   return {
     name: `raw JetStream async publish (${batchSize}/batch, ${inFlight} in flight)${when}`,
@@ -273,14 +299,16 @@ try {
     { PORTICO_LOG_LEVEL: 'warn' },
   );
   try {
-    rows.push(...(await ingest('embedded (SQLite)', `http://127.0.0.1:${embeddedPort}`)));
+    rows.push(
+      ...(await ingest('embedded (SQLite)', `http://127.0.0.1:${embeddedPort}`, embedded.pid)),
+    );
     latencies.push(await hubLatency('embedded', `http://127.0.0.1:${embeddedPort}`));
   } finally {
     await stopProcess(embedded);
   }
   // Raw JetStream right before and right after the NATS hub's cases (the machine's load
   // drifts; the ratio uses their mean). The first raw run also warms the raw path up.
-  await rawJetStream(nc);
+  await rawJetStream(nc, ', warm-up');
   const rawBefore = await rawJetStream(nc, ', before');
   const cluster = await startProcess(
     [main, 'start', '--config', clusterConfig],
@@ -288,7 +316,9 @@ try {
     { PORTICO_NATS_URL: '', PORTICO_POSTGRES_URL: '' },
   );
   try {
-    rows.push(...(await ingest('NATS + PostgreSQL', `http://127.0.0.1:${clusterPort}`)));
+    rows.push(
+      ...(await ingest('NATS + PostgreSQL', `http://127.0.0.1:${clusterPort}`, cluster.pid)),
+    );
     latencies.push(await hubLatency('nats', `http://127.0.0.1:${clusterPort}`));
   } finally {
     await stopProcess(cluster);
@@ -313,6 +343,13 @@ console.log(
 );
 console.log(
   `Portico on NATS+PG batch ingest / Portico embedded = ${(natsBatch.itemsPerSec / embeddedBatch.itemsPerSec).toFixed(2)}×; single-event req/s NATS+PG / embedded = ${(rows[2]!.requestsPerSec / rows[0]!.requestsPerSec).toFixed(2)}×`,
+);
+console.log(
+  `\nCPU per event in the batch case, µs (the process named; NATS and PostgreSQL are shared with other work and not counted): ${[
+    ...cpuPerEvent,
+  ]
+    .map(([name, us]) => `${name} ${us.toFixed(0)}`)
+    .join(' · ')}`,
 );
 console.log(
   '\n| end-to-end latency (one event at a time, ~70/s) | p50 ms | p99 ms | max ms | received |',
