@@ -4,7 +4,7 @@
  * in every one of them over a single push connection, reaches the webhook receiver (signed)
  * and, for low severity, the triage queue.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import type { Browser } from 'playwright-core';
 import { waitFor } from '../../../packages/hub/src/testing/wait-for.ts';
 import { launchChromium } from '../src/browser/launch-chromium.ts';
 import { openPortal } from '../src/browser/portal-page.ts';
-import { startPortalDemo, type PortalDemo } from '../src/portal-demo.ts';
+import { PORTAL_EVENTS_FILE, portalEventTypes } from '../src/hub/portal-event-types.ts';
+import { DEMO_TENANT, startPortalDemo, type PortalDemo } from '../src/portal-demo.ts';
 
 let demo: PortalDemo;
 let browser: Browser;
@@ -116,5 +117,17 @@ describe('the demo portal', () => {
     await violation.waitFor();
     expect(await violation.textContent()).toContain('incident.ticket.selected from billing');
     await context.close();
+  });
+
+  it('types its micro-frontends with what `portico types` makes of its catalog (web/portal-events.ts is current)', async () => {
+    const token = await demo.hub.issuer.mint({
+      tenant: DEMO_TENANT,
+      scopes: ['events:read'],
+      ttlSeconds: 60,
+    });
+    const generated = await portalEventTypes(demo.urls.hub, token);
+    expect(generated).toContain('export interface IncidentTicketCreated');
+    // Out of date: run `npm run types -w examples/portal` and commit the file.
+    expect(readFileSync(PORTAL_EVENTS_FILE, 'utf8')).toBe(generated);
   });
 });

@@ -12,11 +12,3 @@ export type MountContext = {
 };
 
 export type MountMicroFrontend = (element: HTMLElement, context: MountContext) => () => void;
-
-/** The incident fields every part of the demo shows (the `incident.ticket.created` data). */
-export type IncidentData = {
-  id: string;
-  title: string;
-  severity: 'low' | 'high';
-  customer: string;
-};

@@ -11,7 +11,8 @@ import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ShellProvider, useBusEvent, useShell, useSubscription } from '@portico/shell/react';
 import type { BusEvent, PushMessage } from '@portico/shell';
-import type { IncidentData, MountMicroFrontend } from '../mfe-contract.ts';
+import type { MountMicroFrontend } from '../mfe-contract.ts';
+import type { IncidentTicketCreated } from '../portal-events.ts';
 
 const MFE_ID = 'billing';
 const h = React.createElement;
@@ -29,7 +30,7 @@ function BillingPanel({ getToken }: { getToken: () => Promise<string> }) {
   // The React adapter: this component's shell context, as micro-frontend "billing".
   const { shell } = useShell();
   const [dashboard, setDashboard] = useState<Dashboard | undefined>();
-  const [latest, setLatest] = useState<IncidentData | undefined>();
+  const [latest, setLatest] = useState<IncidentTicketCreated | undefined>();
   const [account, setAccount] = useState<Account | undefined>();
   const [error, setError] = useState('');
   const refresh = useRef<ReturnType<typeof setTimeout>>(undefined);
@@ -64,7 +65,7 @@ function BillingPanel({ getToken }: { getToken: () => Promise<string> }) {
   useSubscription(
     'incident.*.ticket.created',
     (message: PushMessage) => {
-      setLatest(message.event.data as IncidentData);
+      setLatest(message.event.data as IncidentTicketCreated);
       // The incidents service records the ticket from its own consumer group, a moment
       // after the push: read the composition again shortly after.
       clearTimeout(refresh.current);

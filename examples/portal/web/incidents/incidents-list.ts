@@ -8,10 +8,10 @@
  * client bus (`incident.ticket.selected`).
  */
 import type { MfeContext, PushMessage } from '@portico/shell';
-import type { IncidentData } from '../mfe-contract.ts';
+import type { IncidentTicketCreated, IncidentTicketSelected } from '../portal-events.ts';
 import { requestToken } from '../portal-token.ts';
 
-type Row = IncidentData & { live: boolean; paged: boolean };
+type Row = IncidentTicketCreated & { live: boolean; paged: boolean };
 
 class IncidentsList extends HTMLElement {
   #rows: Row[] = [];
@@ -53,14 +53,14 @@ class IncidentsList extends HTMLElement {
     });
     if (!response.ok) this.#error = `incidents API answered ${response.status}`;
     else {
-      const { items } = (await response.json()) as { items: IncidentData[] };
+      const { items } = (await response.json()) as { items: IncidentTicketCreated[] };
       for (const item of items.toReversed()) this.#upsert({ ...item, live: false, paged: false });
     }
     this.#render();
   }
 
   #take(message: PushMessage, paged: boolean): void {
-    const data = message.event.data as IncidentData;
+    const data = message.event.data as IncidentTicketCreated;
     this.#upsert({ ...data, live: paged || !message.replayed, paged });
     this.#render();
   }
@@ -88,13 +88,14 @@ class IncidentsList extends HTMLElement {
         : row.live
           ? 'new'
           : '';
+      const selected: IncidentTicketSelected = {
+        id: row.id,
+        customer: row.customer,
+        severity: row.severity,
+      };
+      // Sent as "incidents" (the context's bus), whatever this code would claim.
       item.addEventListener('click', () =>
-        // Sent as "incidents" (the context's bus), whatever this code would claim.
-        this.portico?.bus.publish('incident.ticket.selected', {
-          id: row.id,
-          customer: row.customer,
-          severity: row.severity,
-        }),
+        this.portico?.bus.publish('incident.ticket.selected', selected),
       );
       list.append(item);
     }

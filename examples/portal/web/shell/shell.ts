@@ -7,7 +7,8 @@
  * hub, break a bus contract).
  */
 import { bridgeIframe, createShell, defineMfeElement, type Shell } from '@portico/shell';
-import type { IncidentData, MountContext, MountMicroFrontend } from '../mfe-contract.ts';
+import type { MountContext, MountMicroFrontend } from '../mfe-contract.ts';
+import type { IncidentTicketAnnounced, IncidentTicketCreated } from '../portal-events.ts';
 import { provideToken } from '../portal-token.ts';
 import { pageToken } from './page-token.ts';
 import { readPortalConfig, type PortalConfig } from './portal-config.ts';
@@ -59,8 +60,9 @@ function mountWidget(shell: Shell, config: PortalConfig): void {
 /** The widget gets a trimmed copy of each pushed incident: no customer names leave the shell. */
 function relayToWidget(shell: Shell): void {
   shell.subscribe(MFE_ID, 'incident.*.ticket.created', (message) => {
-    const { id, severity, title } = message.event.data as IncidentData;
-    shell.bus.publish('incident.ticket.announced', { id, severity, title }, { from: MFE_ID });
+    const { id, severity, title } = message.event.data as IncidentTicketCreated;
+    const announced: IncidentTicketAnnounced = { id, severity, title };
+    shell.bus.publish('incident.ticket.announced', announced, { from: MFE_ID });
   });
 }
 
@@ -80,10 +82,10 @@ function wireControls(shell: Shell, config: PortalConfig): void {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const fields = new FormData(form);
-    const data: IncidentData = {
+    const data: IncidentTicketCreated = {
       id: `INC-${Math.floor(2000 + Math.random() * 98_000)}`,
       title: String(fields.get('title')),
-      severity: fields.get('severity') as IncidentData['severity'],
+      severity: fields.get('severity') as IncidentTicketCreated['severity'],
       customer: String(fields.get('customer')),
     };
     status.textContent = `publishing ${data.id}…`;
@@ -109,7 +111,7 @@ function wireControls(shell: Shell, config: PortalConfig): void {
 }
 
 /** Publishes through the hub's event API with the page's short-lived token. */
-async function publish(config: PortalConfig, data: IncidentData): Promise<number> {
+async function publish(config: PortalConfig, data: IncidentTicketCreated): Promise<number> {
   const response = await fetch(`${config.hub}/v1/events`, {
     method: 'POST',
     headers: {
@@ -138,7 +140,8 @@ function watchBehindTheScenes(config: PortalConfig): void {
   const poll = async () => {
     const [received, group] = await Promise.all([
       fetch(`${config.webhookReceiver}/deliveries`).then(
-        (r) => r.json() as Promise<{ deliveries: { eventId: string; data: IncidentData }[] }>,
+        (r) =>
+          r.json() as Promise<{ deliveries: { eventId: string; data: IncidentTicketCreated }[] }>,
       ),
       fetch(`${config.hub}/v1/consumer-groups/triage-desk`, {
         headers: { authorization: `Bearer ${await getToken()}` },

@@ -5,6 +5,7 @@
  * which the shell opens for this origin only.
  */
 import { connectToShell, type BusEvent } from '@portico/shell';
+import type { IncidentTicketAnnounced } from '../portal-events.ts';
 
 const parentOrigin = new URL(location.href).searchParams.get('parent');
 const state = document.getElementById('state')!;
@@ -16,7 +17,7 @@ else {
   const bus = await connectToShell({ parentOrigin });
   state.textContent = `bridged to ${parentOrigin}`;
   bus.subscribe('incident.ticket.announced', (event: BusEvent) => {
-    const { id, severity, title } = event.data as { id: string; severity: string; title: string };
+    const { id, severity, title } = event.data as IncidentTicketAnnounced;
     latest.className = severity;
     latest.textContent = `${id} · ${severity}: ${title}`;
     const item = document.createElement('li');
