@@ -28,6 +28,11 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'PORTICO_AUTH_AUDIENCE', path: ['auth', 'audience'], type: 'string' },
   { env: 'PORTICO_NATS_URL', path: ['backbone', 'url'], type: 'string' },
   { env: 'PORTICO_POSTGRES_URL', path: ['store', 'url'], type: 'string' },
+  {
+    env: 'PORTICO_GATEWAY_TOKEN_EXCHANGE_SECRET',
+    path: ['gateway', 'tokenExchange', 'clientSecret'],
+    type: 'string',
+  },
 ];
 
 export type ConfigSources = {
