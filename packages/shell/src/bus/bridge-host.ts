@@ -9,16 +9,19 @@
  * and reported, and never reaches the bus.
  */
 import { ShellError } from '../shell-error.ts';
-import type { ClientBus } from '../types.ts';
+import type { BusEvent, ClientBus } from '../types.ts';
 import {
   isBridgeWindowMessage,
   isHello,
   parseClientMessage,
+  type ClientMessage,
   type HostMessage,
 } from './bridge-protocol.ts';
 import { bridgeSlot, type BridgeSlot } from './bridge-slot.ts';
 import { normalizeOrigin } from './origin.ts';
-import { eventTypeProblem, typePatternProblem } from './type-pattern.ts';
+
+/** An untrusted frame must not grow the shell's subscription set without bound. */
+const MAX_SUBSCRIPTIONS_PER_FRAME = 256;
 
 export type BridgeOptions = {
   /** The origin the iframe's document comes from; must be on the bus's `bridgeOrigins`. */
@@ -158,33 +161,11 @@ export class BridgeHost {
     port.onmessage = (event) => {
       const message = parseClientMessage(event.data);
       if ('problem' in message) return refuse(message.problem);
-      switch (message.kind) {
-        case 'publish': {
-          const problem = eventTypeProblem(message.type);
-          if (problem) return refuse(`publish: type "${message.type}" ${problem}`);
-          const from = bridge.mfeId ?? message.from;
-          this.#bus.publish(message.type, message.data, from === undefined ? {} : { from });
-          return;
-        }
-        case 'subscribe': {
-          const problem = typePatternProblem(message.pattern);
-          if (problem) return refuse(`subscribe: pattern "${message.pattern}" ${problem}`);
-          subscriptions.get(message.id)?.();
-          const { id } = message;
-          subscriptions.set(
-            id,
-            this.#bus.subscribe(
-              message.pattern,
-              (event) => send({ kind: 'event', id, event }),
-              bridge.mfeId === undefined ? {} : { mfeId: bridge.mfeId },
-            ),
-          );
-          return;
-        }
-        case 'unsubscribe':
-          subscriptions.get(message.id)?.();
-          subscriptions.delete(message.id);
-          return;
+      try {
+        this.#handle(bridge, message, subscriptions, send);
+      } catch (error) {
+        // The bus refused it (a malformed type or pattern, a closed bus): tell both sides.
+        refuse(`${message.kind}: ${error instanceof Error ? error.message : String(error)}`);
       }
     };
     send({ kind: 'welcome' });
@@ -195,6 +176,38 @@ export class BridgeHost {
       port.onmessage = null;
       port.close();
     };
+  }
+
+  #handle(
+    bridge: Bridge,
+    message: ClientMessage,
+    subscriptions: Map<number, () => void>,
+    send: (message: HostMessage) => void,
+  ): void {
+    const subscriber = bridge.mfeId === undefined ? {} : { mfeId: bridge.mfeId };
+    switch (message.kind) {
+      case 'publish': {
+        const from = bridge.mfeId ?? message.from;
+        this.#bus.publish(message.type, message.data, from === undefined ? {} : { from });
+        return;
+      }
+      case 'subscribe': {
+        const { id } = message;
+        subscriptions.get(id)?.();
+        if (!subscriptions.has(id) && subscriptions.size >= MAX_SUBSCRIPTIONS_PER_FRAME)
+          throw new ShellError(
+            'invalid',
+            `at most ${MAX_SUBSCRIPTIONS_PER_FRAME} subscriptions per iframe`,
+          );
+        const handler = (event: BusEvent) => send({ kind: 'event', id, event });
+        subscriptions.set(id, this.#bus.subscribe(message.pattern, handler, subscriber));
+        return;
+      }
+      case 'unsubscribe':
+        subscriptions.get(message.id)?.();
+        subscriptions.delete(message.id);
+        return;
+    }
   }
 
   #refuse(origin: string, reason: string, bridge?: Bridge): void {
