@@ -65,7 +65,7 @@ async function portal(
   shell.onConnectionChange((c) => { window.connection = c; });
   window.mountLate = (name, pattern, replay) => {
     const seen = ((window.received ??= {})[name] = []);
-    shell.subscribe(name, pattern, (m) =>
+    (window.unmount ??= {})[name] = shell.subscribe(name, pattern, (m) =>
       seen.push({ position: m.position, replayed: m.replayed === true, type: m.event.type }),
       { replay });
   };
@@ -159,6 +159,13 @@ describe('one push connection', () => {
     expect(requests).toEqual(['/v1/stream']);
     // incident.> of two micro-frontends in two tabs is one hub subscription; billing.> the other.
     expect(await h.hub.metric('portico_push_subscriptions')).toBe(2);
+
+    // A follower tab leaving changes nothing on the hub: the leader's tab still wants both.
+    await second.close({ runBeforeUnload: true });
+    const [afterClose] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    await waitReceived(first, 'incidents', [afterClose!]);
+    expect(await h.pushConnections()).toBe(1);
+    expect(await h.hub.metric('portico_push_subscriptions')).toBe(2);
   });
 
   it('works the same over WebSocket', async () => {
@@ -236,6 +243,16 @@ describe('replay for a late-mounting micro-frontend', () => {
     });
     expect((await waitReceived(page, 'incidents-late', [liveIncident!])).length).toBe(4);
     expect(await h.pushConnections()).toBe(1);
+    expect(await h.hub.metric('portico_push_subscriptions')).toBe(3);
+
+    // The last micro-frontend on audit.> leaves: the leader drops it from the connection.
+    await page.evaluate(() =>
+      (window as unknown as { unmount: Record<string, () => void> }).unmount['audit-late']!(),
+    );
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
+      'audit.> to leave the hub connection',
+    );
   });
 });
 
