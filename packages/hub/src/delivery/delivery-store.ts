@@ -13,7 +13,7 @@ import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
 import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
 import { newDeliveryId } from './delivery-id.ts';
-import { targetKey } from './target-key.ts';
+import { parseTargetKey, targetKey } from './target-key.ts';
 import { TransactionBatcher } from './transaction-batcher.ts';
 
 export type NewDelivery = {
@@ -230,13 +230,15 @@ export class DeliveryStore {
 
   /** Every target with pending deliveries and the earliest due time (finds work other nodes routed). */
   async pendingTargets(): Promise<{ targetKey: string; kind: string; dueAt: number }[]> {
-    const rows = await this.#db.query<{ target_key: string; target_kind: string; due: number }>(
-      `select target_key, target_kind, min(due_at) as due from deliveries
-       where status = 'pending' group by target_key, target_kind`,
+    // Read from the claim index alone (the kind is part of the key): no index of its own
+    // to keep up on every insert, claim and settle.
+    const rows = await this.#db.query<{ target_key: string; due: number }>(
+      `select target_key, min(due_at) as due from deliveries
+       where status = 'pending' group by target_key`,
     );
     return rows.map((r) => ({
       targetKey: r.target_key,
-      kind: r.target_kind,
+      kind: parseTargetKey(r.target_key).kind,
       dueAt: Number(r.due),
     }));
   }

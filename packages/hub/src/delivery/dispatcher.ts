@@ -14,6 +14,7 @@ import type { ClaimedDelivery, DeliveryStore } from './delivery-store.ts';
 import type { DeliveryMetrics } from './delivery-metrics.ts';
 import { applyInputTransform, type InputTransform } from './input-transform.ts';
 import { decideRetry, resolvePolicy, type RetryOverride } from './retry-policy.ts';
+import { parseTargetKey } from './target-key.ts';
 import type { RegisteredSender, TargetRegistry } from './target-registry.ts';
 
 export type Logger = {
@@ -129,7 +130,7 @@ export class Dispatcher {
   #state(key: string, kind: string): TargetState {
     let state = this.#targets.get(key);
     if (!state) {
-      const ref = (JSON.parse(key) as [string, string, string])[2];
+      const { ref } = parseTargetKey(key);
       state = {
         key,
         kind,

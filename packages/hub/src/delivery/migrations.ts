@@ -83,9 +83,13 @@ create index deliveries_done on deliveries (delivered_at) where status = 'delive
 create index deliveries_target_event on deliveries (target_key, event_id);
 `;
 
+/** pendingTargets reads the claim index (the kind is part of the target key). */
+const NO_PENDING_INDEX = `drop index deliveries_pending;`;
+
 export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
   { id: 'delivery/002-attempts', sqlite: ATTEMPT_LOG_TABLE, postgres: ATTEMPT_LOG_TABLE },
   { id: 'delivery/003-claim-order', sqlite: CLAIM_ORDER, postgres: CLAIM_ORDER },
   { id: 'delivery/004-partial-indexes', sqlite: PARTIAL_INDEXES, postgres: PARTIAL_INDEXES },
+  { id: 'delivery/005-no-pending-index', sqlite: NO_PENDING_INDEX, postgres: NO_PENDING_INDEX },
 ];
