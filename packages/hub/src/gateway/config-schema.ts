@@ -123,7 +123,7 @@ export const GatewayConfigSchema = Type.Object(
           clientSecret: Type.String({
             minLength: 1,
             description:
-              'Its secret (client_secret_basic); better set through the config file than the command line',
+              'Its secret (client_secret_basic); better set with PORTICO_GATEWAY_TOKEN_EXCHANGE_SECRET than in a file',
           }),
           timeoutMs: Type.Integer({ default: 5000, minimum: 1, maximum: 60_000 }),
           refreshBeforeSeconds: Type.Integer({

@@ -528,7 +528,12 @@ describe('gateway', () => {
   it('streams request bodies through, counted against the limit while they arrive', async () => {
     const u = await upstream((_req, res) => json(res, 200, { ok: true }));
     await defineApi('acme', 'upload', [
-      { version: 'v1', upstream: u.url },
+      // One failure would open the circuit: a caller's oversized body must not count.
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: { circuitBreaker: { failures: 1, openSeconds: 60 } },
+      },
       { version: 'small', upstream: u.url, policy: { maxRequestBytes: 1000 } },
     ]);
     const token = await t.token('acme', []);
@@ -552,13 +557,15 @@ describe('gateway', () => {
     expect(tooBig.statusCode).toBe(413);
     expect(tooBig.headers['content-type']).toContain('application/problem+json');
     expect(u.seen.length).toBe(before);
+    expect((await chunked(['after'])).statusCode).toBe(200);
+    const before2 = u.seen.length;
     // A declared length past the version's limit is refused before anything is read.
     const declared = await call('POST', '/api/upload/small/x', {
       body: 'y'.repeat(1001),
       headers: { 'content-type': 'text/plain' },
     });
     expect(declared.statusCode).toBe(413);
-    expect(u.seen.length).toBe(before);
+    expect(u.seen.length).toBe(before2);
   });
 
   it('routes an entry point host to its domains only', async () => {
