@@ -26,7 +26,22 @@ beforeAll(async () => {
     `<!doctype html><html><body>
 <script type="module">
   import { createBus, bridgeIframe, onBridgeRefused } from '${BUNDLE_PATH}';
-  const bus = createBus({ dev: false, bridgeOrigins: [${JSON.stringify(WIDGET)}] });
+  // Dev mode, with the contracts inline: the widget's events are checked as the widget's.
+  const contracts = {
+    'portal.theme.changed': { schema: null, publishers: ['shell'] },
+    'widget.theme.applied': { schema: null, publishers: ['weather-widget'] },
+    'widget.frame.ready': {
+      schema: { type: 'object', properties: { ready: { type: 'boolean' } } },
+      publishers: ['weather-widget'],
+    },
+  };
+  const bus = createBus({
+    dev: true,
+    loadContracts: async () => contracts,
+    bridgeOrigins: [${JSON.stringify(WIDGET)}],
+  });
+  window.violations = [];
+  bus.onViolation((v) => window.violations.push(v));
   window.bus = bus;
   window.bridgeIframe = bridgeIframe;
   window.received = [];
@@ -54,12 +69,15 @@ beforeAll(async () => {
   import { connectToShell } from '${BUNDLE_PATH}';
   const bus = await connectToShell({ parentOrigin: ${JSON.stringify(h.origin)} });
   window.got = [];
+  window.violations = [];
+  bus.onViolation((v) => window.violations.push(v));
   bus.subscribe('portal.theme.changed', (e) => {
     window.got.push(e);
     bus.publish('widget.theme.applied', { theme: e.data.theme });
   });
   // It claims to be someone else: the shell sends its events as the bridged mfeId.
   bus.publish('widget.frame.ready', { ready: true }, { from: 'billing' });
+  bus.publish('widget.frame.ready', { ready: 'almost' });
 </script>
 </body></html>`,
   );
@@ -201,5 +219,30 @@ describe('iframe bridge', () => {
     expect(refusals).toEqual([
       { origin: ROGUE, reason: `the bridged iframe's origin is ${WIDGET}` },
     ]);
+  });
+
+  it("reports a bridged frame's contract violation as its micro-frontend, on both sides", async () => {
+    const expected = {
+      type: 'widget.frame.ready',
+      from: 'weather-widget',
+      errors: [{ pointer: '/ready', detail: expect.stringMatching(/Expected "boolean"/) }],
+    };
+    const shellSide = await waitFor(
+      () =>
+        page.evaluate(() => {
+          const v = (window as unknown as { violations: unknown[] }).violations;
+          return v.length ? v : undefined;
+        }),
+      'the violation in the shell',
+    );
+    // Only the bad payload: the good one, the theme answer and the rogue frames are not violations.
+    expect(shellSide).toEqual([expected]);
+    const widget = await frameOn(WIDGET);
+    const frameSide = await waitFor(
+      () =>
+        inFrame<unknown[]>(widget, 'window.violations').then((v) => (v?.length ? v : undefined)),
+      'the violation forwarded to the iframe',
+    );
+    expect(frameSide).toEqual([expected]);
   });
 });
