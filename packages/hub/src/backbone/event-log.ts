@@ -35,6 +35,11 @@ export type AppendInput = {
   /** Dedupe identity: `source` + `id`. A second append inside the window is a duplicate. */
   dedupeKey: string;
   event: CloudEventRecord;
+  /**
+   * `JSON.stringify(event)`, when the caller already has it (ingest measures each event's
+   * size with it): an engine may store this text instead of serialising the event again.
+   */
+  body?: string;
 };
 
 export type AppendResult = {

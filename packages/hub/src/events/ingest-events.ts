@@ -63,6 +63,7 @@ export class EventIngestor {
         this.#prepare(raw, index, mode, principal, request.traceparent, recordedtime),
       );
       if (this.#checks.length > 0) await this.#runChecks(inputs, mode);
+      this.#serialise(inputs, mode);
       const stopTimer = this.#metrics.appendLatency.startTimer();
       const results = await this.#log.append(inputs);
       stopTimer();
@@ -153,21 +154,6 @@ export class EventIngestor {
       traceparent: (raw.traceparent as string | undefined) ?? traceparent,
       recordedtime,
     };
-    const size = Buffer.byteLength(JSON.stringify(event));
-    if (size > this.#limits.maxEventBytes)
-      throw new ProblemError({
-        status: 413,
-        type: ProblemType.tooLarge,
-        title: 'Payload too large',
-        detail: `${mode === 'batch' ? `event ${index} ` : 'the event '}is ${size} bytes; the limit is ${this.#limits.maxEventBytes}`,
-        errors: at([
-          {
-            pointer: '',
-            detail: `event is ${size} bytes, over the ${this.#limits.maxEventBytes}-byte limit`,
-          },
-        ]),
-        ...(mode === 'batch' ? { extensions: { index } } : {}),
-      });
     return {
       tenant,
       topic: topicForType(event.type, this.#env),
@@ -175,6 +161,32 @@ export class EventIngestor {
       dedupeKey: `${tenant}\u0000${event.source}\u0000${id}`,
       event,
     };
+  }
+
+  /**
+   * Serialises each event once, after the checks have stamped it: the text measures the
+   * event against the size limit and is what the log stores.
+   */
+  #serialise(inputs: AppendInput[], mode: CloudEventsMode): void {
+    for (const [index, input] of inputs.entries()) {
+      const body = JSON.stringify(input.event);
+      const size = Buffer.byteLength(body);
+      if (size > this.#limits.maxEventBytes)
+        throw new ProblemError({
+          status: 413,
+          type: ProblemType.tooLarge,
+          title: 'Payload too large',
+          detail: `${mode === 'batch' ? `event ${index} ` : 'the event '}is ${size} bytes; the limit is ${this.#limits.maxEventBytes}`,
+          errors: [
+            {
+              pointer: mode === 'batch' ? `/${index}` : '',
+              detail: `event is ${size} bytes, over the ${this.#limits.maxEventBytes}-byte limit`,
+            },
+          ],
+          ...(mode === 'batch' ? { extensions: { index } } : {}),
+        });
+      input.body = body;
+    }
   }
 }
 

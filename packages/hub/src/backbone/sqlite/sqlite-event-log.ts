@@ -175,7 +175,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       for (const [index, input] of batch.entries()) {
         const problem = appendInputProblem(input);
         if (problem !== undefined) throw new TypeError(`append: event ${index}: ${problem}`);
-        const body = JSON.stringify(input.event);
+        const body = input.body ?? JSON.stringify(input.event);
         if (typeof body !== 'string')
           throw new TypeError(
             `append: event ${index} (${input.event.id}) is not JSON-serialisable`,
