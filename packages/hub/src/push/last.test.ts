@@ -181,4 +181,26 @@ describe('last: N', () => {
     expect(await start(3, undefined)).toBe(a! - 1);
     expect(await start(4, undefined)).toBe(0);
   });
+
+  it("a ticket carries the log's position: from=position misses nothing published before connecting", async () => {
+    const t = 'ticket-position';
+    const token = await h.token(t, READ);
+    const [old] = await h.publish(t, [{ type: INC }]);
+    const minted = await fetch(`${h.base}/v1/stream/tickets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { ticket, position } = (await minted.json()) as { ticket: string; position: number };
+    expect(position).toBeGreaterThanOrEqual(old!);
+    // Published after minting, before the stream opens: a fresh stream would miss it.
+    const [between] = await h.publish(t, [{ type: INC }]);
+    const stream = new SseClient(
+      `${h.base}/v1/stream?ticket=${ticket}&topic=incident.>&from=${position}`,
+    );
+    closers.push(stream);
+    await stream.next('caught-up');
+    const [live] = await h.publish(t, [{ type: INC }]);
+    await stream.next('message', (m) => m.data.position === live);
+    expect(stream.positions()).toEqual([between, live]);
+  });
 });

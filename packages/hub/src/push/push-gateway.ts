@@ -93,6 +93,11 @@ export class PushGateway implements ConnectionHost {
     return this.#filters.size;
   }
 
+  /** The newest position in the log: a client that connects with it as `from` misses nothing after now. */
+  async logEnd(): Promise<number> {
+    return (await this.#log.bounds()).last;
+  }
+
   /** Bytes queued on all connections right now (for the metrics scrape). */
   queuedBytes(): number {
     let total = 0;

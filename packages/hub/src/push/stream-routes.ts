@@ -160,19 +160,27 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
               description: 'Pass as ?ticket= on /v1/stream or /v1/ws; usable once',
             }),
             expiresAt: Type.String({ format: 'date-time' }),
+            position: Type.Integer({
+              description:
+                "The log's newest position when the ticket was minted: open the stream with from=position to miss nothing in between",
+            }),
           }),
         },
       },
     },
     async (request, reply) => {
       try {
-        const { ticket, expiresAt } = await tickets.issue(request.principal);
+        const [{ ticket, expiresAt }, position] = await Promise.all([
+          tickets.issue(request.principal),
+          gateway.logEnd(),
+        ]);
         return reply
           .code(201)
           .header('cache-control', 'no-store')
           .send({
             ticket,
             expiresAt: new Date(expiresAt).toISOString(),
+            position,
           });
       } catch (error) {
         if (error instanceof TicketLimitError) rethrow(new PushError('limit', error.message));
