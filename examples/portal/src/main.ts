@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the demo portal, everything on loopback. Options:
- *   --port-base N   first of 8 consecutive ports (default 4300; 0 = any free ports)
+ *   --port-base N   first of 9 consecutive ports (default 4300; 0 = any free ports)
  *   --log-level L   the hub's log level (default warn)
  */
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ const { values } = parseArgs({
   },
 });
 const portBase = Number(values['port-base']);
-if (!Number.isInteger(portBase) || portBase < 0 || portBase > 65_527) {
+if (!Number.isInteger(portBase) || portBase < 0 || portBase > 65_526) {
   console.error(
     `--port-base must be a port number (or 0 for any free ports), got ${values['port-base']}`,
   );
@@ -49,6 +49,8 @@ console.log(`
     status widget (iframe)    ${u.widget}/index.html
     incidents API (upstream)  ${u.incidentsApi}   via ${u.hub}/api/incidents/v1/incidents
     billing API (upstream)    ${u.billingApi}   via ${u.hub}/api/billing/v1/summary
+    billing canary            ${u.billingCanary}   only through the override set:
+      the shell with it       ${u.shellWithCanary}
     BFF composition           ${u.hub}/bff/dashboard
     webhook receiver          ${u.webhookReceiver}
 

@@ -13,7 +13,7 @@ import { startIncidentsApi } from './upstreams/incidents-api.ts';
 export const DEMO_TENANT = 'acme';
 
 export type PortalDemoOptions = {
-  /** First of 8 consecutive loopback ports; 0 = any free ports (tests). */
+  /** First of 9 consecutive loopback ports; 0 = any free ports (tests). */
   portBase: number;
   /** Where the built front-ends go. */
   outDir: string;
@@ -31,7 +31,10 @@ export type PortalDemo = {
     widget: string;
     incidentsApi: string;
     billingApi: string;
+    billingCanary: string;
     webhookReceiver: string;
+    /** The shell with the billing-canary override set applied (testing in production). */
+    shellWithCanary: string;
   };
   hub: DemoHub;
   receiver: WebhookReceiver;
@@ -67,8 +70,11 @@ export async function startPortalDemo(options: PortalDemoOptions): Promise<Porta
     const dirs = await buildFrontends(options.outDir, progress);
     const incidentsApi = backend(await startIncidentsApi(port(5)));
     const billingApi = backend(await startBillingApi(port(6)));
+    const billingCanary = backend(await startBillingApi(port(8), 'canary'));
     const receiver = backend(await startWebhookReceiver(port(7)));
-    progress(`upstream services: incidents ${incidentsApi.url}, billing ${billingApi.url}`);
+    progress(
+      `upstream services: incidents ${incidentsApi.url}, billing ${billingApi.url} (canary ${billingCanary.url})`,
+    );
     progress(`webhook receiver: ${receiver.url}`);
 
     // The shell's origin starts before the hub (the hub needs its URL for CORS).
@@ -120,6 +126,7 @@ export async function startPortalDemo(options: PortalDemoOptions): Promise<Porta
         token: admin,
         incidentsApi: incidentsApi.url,
         billingApi: billingApi.url,
+        billingCanary: billingCanary.url,
         webhookUrl: receiver.hookUrl,
         origins: {
           shell: shell.url,
@@ -154,7 +161,9 @@ export async function startPortalDemo(options: PortalDemoOptions): Promise<Porta
         widget: widget.url,
         incidentsApi: incidentsApi.url,
         billingApi: billingApi.url,
+        billingCanary: billingCanary.url,
         webhookReceiver: receiver.url,
+        shellWithCanary: `${shell.url}/?portico-override=${provisioned.canaryOverride}`,
       },
       hub,
       receiver,

@@ -38,7 +38,8 @@ async function pushConnections(): Promise<number> {
   return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
 
-describe('the demo portal', () => {
+// Browser round trips on a machine shared with other builds: generous per-test limits.
+describe('the demo portal', { timeout: 60_000 }, () => {
   it('shows a published incident in every micro-frontend over one push connection, for two tabs too', async () => {
     const context = await browser.newContext();
     const portal = await openPortal(await context.newPage(), demo.urls.shell);
@@ -117,6 +118,17 @@ describe('the demo portal', () => {
     await violation.waitFor();
     expect(await violation.textContent()).toContain('incident.ticket.selected from billing');
     await context.close();
+  });
+
+  it('switches billing to its canary for the browser that presents the override set only', async () => {
+    const [tester, everyone] = await Promise.all([browser.newContext(), browser.newContext()]);
+    const canary = await openPortal(await tester.newPage(), demo.urls.shellWithCanary);
+    const stable = await openPortal(await everyone.newPage(), demo.urls.shell);
+    await Promise.all([canary.ready(), stable.ready()]);
+    await canary.page.getByTestId('billing-variant').filter({ hasText: 'canary' }).waitFor();
+    await stable.page.getByTestId('billing-variant').filter({ hasText: 'stable' }).waitFor();
+    expect(await stable.page.getByTestId('billing-variant').textContent()).toBe('stable');
+    await Promise.all([tester.close(), everyone.close()]);
   });
 
   it('types its micro-frontends with what `portico types` makes of its catalog (web/portal-events.ts is current)', async () => {

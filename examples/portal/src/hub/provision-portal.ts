@@ -6,11 +6,13 @@ export type ProvisionTargets = {
   token: string;
   incidentsApi: string;
   billingApi: string;
+  /** The billing canary, reached only through the override set. */
+  billingCanary: string;
   webhookUrl: string;
   origins: FrontendOrigins;
 };
 
-export type Provisioned = { webhookSecret: string; endpointId: string };
+export type Provisioned = { webhookSecret: string; endpointId: string; canaryOverride: string };
 
 /**
  * Sets the tenant up through the hub's public HTTP API, as a platform team would:
@@ -67,9 +69,18 @@ export async function provisionPortal(
       billing: { api: 'billing', version: 'v1', path: '/summary', required: false },
     },
     shape:
-      '{ "openIncidents": $count(incidents.items), "highOpen": $count(incidents.items[severity = "high"]), "mrr": billing.mrr, "currency": billing.currency, "overdueInvoices": billing.overdueInvoices }',
+      '{ "openIncidents": $count(incidents.items), "highOpen": $count(incidents.items[severity = "high"]), "mrr": billing.mrr, "currency": billing.currency, "overdueInvoices": billing.overdueInvoices, "billingVariant": billing.variant }',
   });
   progress('BFF composition: GET /bff/dashboard = open incidents + billing summary');
+
+  // Testing in production: a browser that presents this id (URL flag, cookie or header) gets
+  // the billing canary; everyone else keeps the stable upstream.
+  const override = await call<{ id: string }>('POST', '/v1/dictionary/overrides', {
+    name: 'billing-canary',
+    ttlSeconds: 86_400,
+    patch: [{ api: 'billing', version: 'v1', upstream: t.billingCanary }],
+  });
+  progress(`override set "billing-canary": billing v1 → the canary, for browsers that ask`);
 
   await call('POST', '/v1/registry/subjects/incident.ticket.created/versions', {
     schemaType: 'JSON',
@@ -114,5 +125,5 @@ export async function provisionPortal(
   progress(
     'routing: high → push channel "oncall" + webhook endpoint, low → queue "triage" (group triage-desk)',
   );
-  return { webhookSecret: endpoint.secret, endpointId: endpoint.id };
+  return { webhookSecret: endpoint.secret, endpointId: endpoint.id, canaryOverride: override.id };
 }

@@ -38,7 +38,19 @@ export async function startDemoHub(options: {
       logLevel: options.logLevel,
       http: { cors: { origins: options.browserOrigins } },
       gateway: {
-        cors: { origins: options.browserOrigins },
+        cors: {
+          origins: options.browserOrigins,
+          // The default list plus the override header (testing in production from a page).
+          allowHeaders: [
+            'authorization',
+            'content-type',
+            'x-portico-app',
+            'x-portico-override',
+            'x-request-id',
+            'traceparent',
+          ],
+          exposeHeaders: ['x-request-id', 'x-portico-override-status', 'deprecation', 'sunset'],
+        },
         upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
       },
       // Short retries so a receiver that was down catches up while you watch.

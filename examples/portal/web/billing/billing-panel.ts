@@ -11,6 +11,7 @@ import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ShellProvider, useBusEvent, useShell, useSubscription } from '@portico/shell/react';
 import type { BusEvent, PushMessage } from '@portico/shell';
+import { gatewayHeaders } from '../gateway-headers.ts';
 import type { MountMicroFrontend } from '../mfe-contract.ts';
 import type { IncidentTicketCreated } from '../portal-events.ts';
 
@@ -23,6 +24,7 @@ type Dashboard = {
   mrr?: number;
   currency?: string;
   overdueInvoices?: number;
+  billingVariant?: string;
 };
 type Account = { customer: string; plan: string; mrr: number; overdueInvoices: number };
 
@@ -38,12 +40,12 @@ function BillingPanel({ getToken }: { getToken: () => Promise<string> }) {
   const get = useCallback(
     async <T>(url: string): Promise<T> => {
       const response = await fetch(url, {
-        headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': MFE_ID },
+        headers: gatewayHeaders(shell, MFE_ID, await getToken()),
       });
       if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
       return (await response.json()) as T;
     },
-    [getToken],
+    [getToken, shell],
   );
   const loadDashboard = useCallback(
     () =>
@@ -106,6 +108,13 @@ function BillingPanel({ getToken }: { getToken: () => Promise<string> }) {
         : null,
       h('dt', null, 'overdue invoices'),
       h('dd', null, dashboard?.overdueInvoices ?? '–'),
+      h('dt', null, 'billing API'),
+      h(
+        'dd',
+        { 'data-testid': 'billing-variant', className: dashboard?.billingVariant ?? '' },
+        dashboard?.billingVariant ?? '–',
+        shell.dictionary.override ? ` (override "${shell.dictionary.override.name}")` : '',
+      ),
     ),
     h(
       'p',
@@ -134,6 +143,7 @@ const STYLE = `
 .billing dt{color:#556}.billing dd{margin:0;font-weight:600}
 .billing .latest{background:#fff6e0;padding:.4rem .6rem;border-radius:6px}
 .billing .account{background:#e8f3ff;padding:.4rem .6rem;border-radius:6px}
+.billing dd.canary{color:#8a4b00}
 .billing .hint{color:#778}.billing .error{color:#a00}
 `;
 

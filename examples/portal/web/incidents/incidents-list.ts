@@ -9,6 +9,7 @@
  */
 import type { MfeContext, PushMessage } from '@portico/shell';
 import type { IncidentTicketCreated, IncidentTicketSelected } from '../portal-events.ts';
+import { gatewayHeaders } from '../gateway-headers.ts';
 import { requestToken } from '../portal-token.ts';
 
 type Row = IncidentTicketCreated & { live: boolean; paged: boolean };
@@ -49,7 +50,7 @@ class IncidentsList extends HTMLElement {
 
   async #load(context: MfeContext, getToken: () => Promise<string>): Promise<void> {
     const response = await fetch(`${context.shell.api('incidents', 'v1')}/incidents?status=open`, {
-      headers: { authorization: `Bearer ${await getToken()}`, 'x-portico-app': context.mfeId },
+      headers: gatewayHeaders(context.shell, context.mfeId, await getToken()),
     });
     if (!response.ok) this.#error = `incidents API answered ${response.status}`;
     else {
