@@ -11,3 +11,4 @@ export {
 } from './bridge-host.ts';
 export { connectToShell, type BridgedBus, type ConnectToShellOptions } from './bridge-client.ts';
 export { describeViolation } from './describe-violation.ts';
+export { typedBus, type MatchingTypes, type TypedBus, type TypedBusEvent } from './typed-bus.ts';
