@@ -33,9 +33,11 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true });
 });
 
-async function pushConnections(): Promise<number> {
+async function pushConnections(transport?: 'sse' | 'ws'): Promise<number> {
   const metric = await demo.hub.hub.metrics.getSingleMetric('portico_push_connections')?.get();
-  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+  return (metric?.values ?? [])
+    .filter((v) => !transport || v.labels.transport === transport)
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 // Browser round trips on a machine shared with other builds: generous per-test limits.
@@ -117,6 +119,19 @@ describe('the demo portal', { timeout: 60_000 }, () => {
     const violation = portal.page.getByTestId('violations').locator('li').first();
     await violation.waitFor();
     expect(await violation.textContent()).toContain('incident.ticket.selected from billing');
+    await context.close();
+  });
+
+  it('works the same over WebSocket (?transport=ws)', async () => {
+    const context = await browser.newContext();
+    const portal = await openPortal(await context.newPage(), `${demo.urls.shell}/?transport=ws`);
+    await portal.ready();
+    await portal.page.getByTestId('connection').filter({ hasText: 'push (ws): open' }).waitFor();
+    const id = await portal.publish({ title: 'Over the WebSocket', severity: 'high' });
+    await portal.page.locator(`incidents-list li[data-incident="${id}"]`).waitFor();
+    await portal.page.getByTestId('latest-incident').filter({ hasText: id }).waitFor();
+    await (await portal.widget()).locator('#latest').filter({ hasText: id }).waitFor();
+    expect(await pushConnections('ws')).toBe(1);
     await context.close();
   });
 

@@ -17,10 +17,13 @@ const MFE_ID = 'portal-shell';
 const config = readPortalConfig();
 const getToken = pageToken(config.tokenUrl);
 const widgetOrigin = new URL(config.widgetUrl).origin;
+// `?transport=ws` tries the WebSocket wire; SSE by default.
+const transport = new URL(location.href).searchParams.get('transport') === 'ws' ? 'ws' : 'sse';
 
 const shell = await createShell({
   hub: config.hub,
   getToken,
+  transport,
   dev: true,
   bridgeOrigins: [widgetOrigin],
 });
@@ -69,7 +72,7 @@ function relayToWidget(shell: Shell): void {
 function showConnection(shell: Shell): void {
   const badge = document.getElementById('connection')!;
   const show = (c: Shell['connection']) => {
-    badge.textContent = `push: ${c.state}${c.leader ? ' · this tab holds the connection' : ' · via the leader tab'}`;
+    badge.textContent = `push (${transport}): ${c.state}${c.leader ? ' · this tab holds the connection' : ' · via the leader tab'}`;
     badge.className = c.state;
   };
   show(shell.connection);
