@@ -298,6 +298,32 @@ describe('leader hand-over', () => {
   });
 });
 
+describe('leader hand-over before any message', () => {
+  it('resumes from the position the first connection covered, not from live', async () => {
+    const tenant = 'handover-quiet';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const leader = await h.open(context, path);
+    await waitOpen(leader);
+    const follower = await h.open(context, path);
+    await waitOpen(follower);
+    await follower.waitForFunction(
+      () => Object.keys((window as unknown as { received?: object }).received ?? {}).length === 3,
+    );
+    // Nothing has been published for this tenant: the tabs only know the ticket's position.
+    await leader.close({ runBeforeUnload: true });
+    const during = await h.hub.publish(tenant, [
+      { type: 'incident.ticket.created' },
+      { type: 'billing.invoice.paid' },
+    ]);
+    await follower.waitForFunction(
+      () => (window as unknown as { connection?: { leader: boolean } }).connection?.leader === true,
+    );
+    expect((await waitReceived(follower, 'incidents', [during[0]!])).length).toBe(1);
+    expect((await waitReceived(follower, 'billing', [during[1]!])).length).toBe(1);
+  });
+});
+
 describe('staying connected', () => {
   it('reconnects with a fresh ticket after the connection drops and resumes after the last position', async () => {
     const tenant = 'drop';

@@ -19,6 +19,8 @@ export type HubSessionOptions = {
   resumeFrom: () => number | undefined;
   onMessage(message: WireMessage): void;
   onState(state: 'connecting' | 'open' | 'closed'): void;
+  /** The connection opened: everything after `position` reaches it. */
+  onOpen(position: number | undefined): void;
 };
 
 export class HubSession {
@@ -66,8 +68,9 @@ export class HubSession {
       initial,
       from,
       events: {
-        open: () => {
+        open: (position) => {
           this.#attempt = 0;
+          this.#options.onOpen(position);
           this.#options.onState('open');
         },
         message: (message) => {

@@ -143,8 +143,13 @@ export class PushClient {
         this.#channel.post({ t: 'msg', m: message });
         this.#receive(message);
       },
+      onOpen: (position) => this.#covered(position),
       onState: (state) => {
-        this.#channel.post({ t: 'state', state });
+        this.#channel.post({
+          t: 'state',
+          state,
+          ...(state === 'open' && this.#newest !== undefined ? { position: this.#newest } : {}),
+        });
         this.#setState(state);
       },
     });
@@ -166,10 +171,17 @@ export class PushClient {
         return;
       case 'hello':
         this.#announceWants();
-        if (this.#session) this.#channel.post({ t: 'state', state: this.#state });
+        if (this.#session)
+          this.#channel.post({
+            t: 'state',
+            state: this.#state,
+            ...(this.#newest !== undefined ? { position: this.#newest } : {}),
+          });
         return;
       case 'state':
-        if (!this.#session) this.#setState(message.state);
+        if (this.#session) return;
+        this.#covered(message.position);
+        this.#setState(message.state);
         return;
       case 'msg':
         this.#receive(message.m);
@@ -212,6 +224,14 @@ export class PushClient {
         union.set(id, { spec: wanted.spec, ...(last > 0 ? { last } : {}) });
       }
     return union;
+  }
+
+  /**
+   * The open connection delivers everything after `position`: a later hand-over or
+   * reconnect resumes from there even if no message has arrived yet.
+   */
+  #covered(position: number | undefined): void {
+    if (position !== undefined) this.#newest = Math.max(this.#newest ?? 0, position);
   }
 
   #receive(message: WireMessage): void {

@@ -12,18 +12,16 @@ import type { HubLink, HubSpec, LinkOptions, Replay, WireMessage } from './wire.
 export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
   const url = new URL('/v1/stream', hub);
-  url.searchParams.set('ticket', await mintTicket(hub, getToken));
-  if (options.initial.length > 0)
-    url.searchParams.set(
-      'subscriptions',
-      JSON.stringify(
-        options.initial.map(({ spec, last }) => ({
-          ...spec,
-          ...(last !== undefined && options.from === undefined ? { last } : {}),
-        })),
-      ),
-    );
-  if (options.from !== undefined) url.searchParams.set('from', String(options.from));
+  const minted = await mintTicket(hub, getToken);
+  url.searchParams.set('ticket', minted.ticket);
+  const fresh = options.from === undefined;
+  const from = options.from ?? minted.position;
+  // On a fresh stream, `last` subscriptions join after `ready` with their own replay; the
+  // rest resume from the ticket's position, so nothing since minting is missed.
+  const recent = fresh ? options.initial.filter((w) => w.last !== undefined) : [];
+  const resumed = options.initial.filter((w) => !recent.includes(w)).map((w) => w.spec);
+  if (resumed.length > 0) url.searchParams.set('subscriptions', JSON.stringify(resumed));
+  if (from !== undefined) url.searchParams.set('from', String(from));
 
   const source = new EventSource(url);
   let connectionId: string | undefined;
@@ -41,7 +39,9 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   source.addEventListener('ready', (event) => {
     connectionId = (data(event) as { connectionId: string }).connectionId;
     ready();
-    events.open();
+    for (const { spec, last } of recent)
+      void control('POST', 'subscriptions', { ...spec, last }).catch(() => end('subscribe-failed'));
+    events.open(from);
   });
   source.onmessage = (event) => events.message(data(event) as WireMessage);
   source.addEventListener('caught-up', (event) =>

@@ -11,8 +11,8 @@ export type TabMessage =
   | { t: 'bye'; tab: string; leader: boolean }
   /** A tab started: everyone repeats their wants, the leader its state. */
   | { t: 'hello'; tab: string }
-  /** The leader's connection state. */
-  | { t: 'state'; state: ConnectionStateName }
+  /** The leader's connection state; when open, the position it covers everything after. */
+  | { t: 'state'; state: ConnectionStateName; position?: number }
   /** An event message from the hub, forwarded by the leader. */
   | { t: 'msg'; m: WireMessage };
 

@@ -17,8 +17,11 @@ export type WireMessage = {
 export type Replay = { from?: number; last?: number };
 
 export type LinkEvents = {
-  /** The hub accepted the connection (SSE `ready`, WebSocket `welcome`). */
-  open(): void;
+  /**
+   * The hub accepted the connection (SSE `ready`, WebSocket `welcome`); everything after
+   * `position` (when known) reaches this link.
+   */
+  open(position: number | undefined): void;
   message(message: WireMessage): void;
   caughtUp(ids: string[]): void;
   /** The connection ended or failed; the owner reconnects with a fresh ticket. */
@@ -35,7 +38,10 @@ export type HubLink = {
 export type LinkOptions = {
   hub: string;
   getToken: () => string | Promise<string>;
-  /** Subscriptions at connect time, resumed after `from` when set (else each with its `last`). */
+  /**
+   * Subscriptions at connect time, resumed after `from`. Without `from` the connection is
+   * fresh: it starts at the ticket's position, and a subscription with `last` replays those.
+   */
   initial: Array<{ spec: HubSpec; last?: number }>;
   from: number | undefined;
   events: LinkEvents;

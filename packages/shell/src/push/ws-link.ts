@@ -11,7 +11,10 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
   const url = new URL('/v1/ws', hub);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('ticket', await mintTicket(hub, getToken));
+  const minted = await mintTicket(hub, getToken);
+  url.searchParams.set('ticket', minted.ticket);
+  const fresh = options.from === undefined;
+  const from = options.from ?? minted.position;
   const socket = new WebSocket(url);
   let ended = false;
   let ready: () => void;
@@ -28,16 +31,13 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
     switch (frame.type) {
       case 'welcome':
         ready();
+        // Fresh: `last` subscriptions replay theirs; the rest start at the ticket's position.
         for (const { spec, last } of options.initial)
           void subscribe(
             spec,
-            options.from !== undefined
-              ? { from: options.from }
-              : last !== undefined
-                ? { last }
-                : {},
+            fresh && last !== undefined ? { last } : from !== undefined ? { from } : {},
           );
-        events.open();
+        events.open(from);
         return;
       case 'event':
         events.message(frame as WireMessage);
