@@ -124,8 +124,12 @@ describe('router', () => {
     await router.start();
     await log.append([event('e1')]);
 
+    // The dispatcher is told right after the acks resolve, a moment after the log shows them.
     await waitFor(
-      async () => (await log.getGroup(ROUTER_GROUP))?.inflight === 0 && pulled.length === 2,
+      async () =>
+        (await log.getGroup(ROUTER_GROUP))?.inflight === 0 &&
+        pulled.length === 2 &&
+        routed.length === 2,
       'the second offer to be acked',
     );
     expect(pulled.map((p) => [p.event.id, p.deliveryCount])).toEqual([
