@@ -1,6 +1,7 @@
 // bench/ingest: Fastify hello-world vs single-event and batched publish through Portico,
 // all driven by autocannon in the same run. Usage: npm run bench:ingest [-- --seconds 8]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,18 +26,63 @@ console.log(
   `bench/ingest: ${seconds}s per case, 32 connections, batch of ${batchSize}; server and load generator share this machine's ${(await import('node:os')).availableParallelism()} cores`,
 );
 
+/**
+ * CPU time (ms) a server process has used so far, per thread name ('main' for the event
+ * loop), from /proc: on a shared, noisy machine the CPU a case costs per request is a
+ * steadier figure than requests per second. Empty where /proc is missing.
+ */
+function cpuByThread(child: ChildProcess): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+      const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name =
+        tid === String(child.pid)
+          ? 'main'
+          : readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim();
+      // utime + stime, in clock ticks (100 per second on Linux).
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
+}
+const cpuLines: string[] = [];
+/** Runs `load` and notes the server's CPU per item (request or event), by thread. */
+async function measured(
+  child: ChildProcess,
+  load: () => ReturnType<typeof runLoad>,
+): ReturnType<typeof runLoad> {
+  const before = cpuByThread(child);
+  const result = await load();
+  const after = cpuByThread(child);
+  const items = result.itemsPerSec * seconds;
+  const threads = Object.entries(after)
+    .map(([name, ms]) => [name, ((ms - (before[name] ?? 0)) * 1000) / items] as const)
+    .filter(([, us]) => us >= 0.5);
+  const total = threads.reduce((sum, [, us]) => sum + us, 0);
+  cpuLines.push(
+    `| ${result.name} | ${total.toFixed(0)} | ${threads.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')} |`,
+  );
+  return result;
+}
+
 const helloProcess = await startProcess(
   [hello, String(helloPort)],
   `http://127.0.0.1:${helloPort}/`,
 );
-const helloResult = await runLoad({
-  name: '(a) Fastify hello-world (POST, small JSON)',
-  url: `http://127.0.0.1:${helloPort}/`,
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: () => '{"a":1}',
-  seconds,
-});
+const helloResult = await measured(helloProcess, () =>
+  runLoad({
+    name: '(a) Fastify hello-world (POST, small JSON)',
+    url: `http://127.0.0.1:${helloPort}/`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: () => '{"a":1}',
+    seconds,
+  }),
+);
 await stopProcess(helloProcess);
 
 const hub = await startProcess(
@@ -52,29 +98,37 @@ try {
   const event = (id: string) =>
     `{"specversion":"1.0","id":"${id}","source":"/bench","type":"bench.order.placed","time":"2026-01-01T00:00:00Z","data":{"sku":"A-1","qty":2,"price":9.99}}`;
 
-  const single = await runLoad({
-    name: '(b) Portico single-event publish (structured)',
-    url,
-    method: 'POST',
-    seconds,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
-    body: (i) => event(`s-${i}`),
-  });
-  const batched = await runLoad({
-    name: `(c) Portico batch publish (${batchSize} events/request)`,
-    url,
-    method: 'POST',
-    seconds,
-    itemsPerRequest: batchSize,
-    connections: 8,
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/cloudevents-batch+json',
-    },
-    body: (i) =>
-      '[' + Array.from({ length: batchSize }, (_, k) => event(`b-${i}-${k}`)).join(',') + ']',
-  });
+  const single = await measured(hub, () =>
+    runLoad({
+      name: '(b) Portico single-event publish (structured)',
+      url,
+      method: 'POST',
+      seconds,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
+      body: (i) => event(`s-${i}`),
+    }),
+  );
+  const batched = await measured(hub, () =>
+    runLoad({
+      name: `(c) Portico batch publish (${batchSize} events/request)`,
+      url,
+      method: 'POST',
+      seconds,
+      itemsPerRequest: batchSize,
+      connections: 8,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/cloudevents-batch+json',
+      },
+      body: (i) =>
+        '[' + Array.from({ length: batchSize }, (_, k) => event(`b-${i}-${k}`)).join(',') + ']',
+    }),
+  );
   printTable([helloResult, single, batched], helloResult);
+  if (cpuLines.length > 0)
+    console.log(
+      `\nServer CPU per request ((a), (b)) or per event ((c)), µs, by thread (/proc):\n| case | total | by thread |\n|---|---:|---|\n${cpuLines.join('\n')}`,
+    );
   console.log(
     `\n(b)/(a) = ${(single.requestsPerSec / helloResult.requestsPerSec).toFixed(2)} (target ≥ 0.6); (c) = ${batched.itemsPerSec} durable events/s (target ≥ 100k)`,
   );
