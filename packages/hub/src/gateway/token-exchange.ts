@@ -57,11 +57,11 @@ export class TokenExchange {
       ({ token, expiresIn }) => {
         const until = now + (expiresIn - this.#config.refreshBeforeSeconds) * 1000;
         if (until > this.#clock()) entry.until = until;
-        else this.#entries.delete(key);
+        else this.#forget(key, entry);
         return token;
       },
       (error: unknown) => {
-        this.#entries.delete(key);
+        this.#forget(key, entry);
         throw error;
       },
     );
@@ -69,6 +69,11 @@ export class TokenExchange {
       this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(key, entry);
     return entry.token;
+  }
+
+  /** Drops an entry unless it was already evicted and the key reused. */
+  #forget(key: string, entry: Entry): void {
+    if (this.#entries.get(key) === entry) this.#entries.delete(key);
   }
 
   async #request(
@@ -115,8 +120,8 @@ export class TokenExchange {
     if (typeof token !== 'string' || token.length === 0 || (type !== 'bearer' && type !== 'n_a'))
       throw exchangeFailed('the token endpoint answered without a bearer access_token');
     // No expires_in: the token is used for this request only.
-    const expiresIn = typeof answer.expires_in === 'number' ? answer.expires_in : 0;
-    return { token, expiresIn };
+    const expiresIn = Number(answer.expires_in ?? 0);
+    return { token, expiresIn: Number.isFinite(expiresIn) ? expiresIn : 0 };
   }
 }
 
