@@ -63,11 +63,11 @@ async function portal(
   const shell = await window.portico;
   window.connection = shell.connection;
   shell.onConnectionChange((c) => { window.connection = c; });
-  window.mountLate = (name, pattern, replay) => {
+  window.mountLate = (name, pattern, replay, filter) => {
     const seen = ((window.received ??= {})[name] = []);
     (window.unmount ??= {})[name] = shell.subscribe(name, pattern, (m) =>
       seen.push({ position: m.position, replayed: m.replayed === true, type: m.event.type }),
-      { replay });
+      { replay, filter });
   };
 </script>
 <script type="module" src="/mfe/incidents.js"></script>
@@ -253,6 +253,31 @@ describe('replay for a late-mounting micro-frontend', () => {
       async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
       'audit.> to leave the hub connection',
     );
+  });
+});
+
+describe('content filters', () => {
+  it('passes a filter to the hub; equal patterns with different filters are separate subscriptions', async () => {
+    const tenant = 'filtered';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const page = await h.open(context, path);
+    await waitOpen(page);
+    await page.evaluate(() =>
+      (
+        window as unknown as { mountLate(n: string, p: string, r: number, f: unknown): void }
+      ).mountLate('high-only', 'incident.>', 0, { data: { severity: ['high'] } }),
+    );
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 3,
+      'the filtered subscription on the hub',
+    );
+    const [low, high] = await h.hub.publish(tenant, [
+      { type: 'incident.ticket.created', data: { severity: 'low' } },
+      { type: 'incident.ticket.created', data: { severity: 'high' } },
+    ]);
+    await waitReceived(page, 'incidents', [low!, high!]);
+    expect((await waitReceived(page, 'high-only', [high!])).map((r) => r.position)).toEqual([high]);
   });
 });
 
