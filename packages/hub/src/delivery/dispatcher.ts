@@ -360,6 +360,7 @@ export class Dispatcher {
         ),
       sender.timeoutMs,
     );
+    timer.unref();
     const onStop = () => abort.abort(this.#stop.signal.reason);
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
     let onAbort: (() => void) | undefined;

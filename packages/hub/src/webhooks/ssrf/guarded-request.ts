@@ -72,6 +72,7 @@ export function guardedRequest(
         ),
       timeoutMs,
     );
+    timer.unref(); // like AbortSignal.timeout: a pending deadline alone keeps no process alive
     signal?.addEventListener('abort', onAbort, { once: true });
     dispatcher.dispatch(
       {
