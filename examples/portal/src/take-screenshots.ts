@@ -54,6 +54,14 @@ try {
   await portal.page.getByTestId('violations').locator('li').first().waitFor();
   await shot('live');
 
+  // Another browser (own cookies, own shell) testing the billing canary in production.
+  const tester = await browser.newContext({ viewport: { width: 1280, height: 600 } });
+  const canary = await openPortal(await tester.newPage(), demo.urls.shellWithCanary);
+  await canary.ready();
+  await canary.page.getByTestId('billing-variant').filter({ hasText: 'canary' }).waitFor();
+  await canary.page.screenshot({ path: join(images, 'portal-canary.png') });
+  console.log(`  wrote ${join(images, 'portal-canary.png')}`);
+
   const receiver = await context.newPage();
   await receiver.setViewportSize({ width: 1100, height: 360 });
   await receiver.goto(demo.urls.webhookReceiver);

@@ -12,7 +12,8 @@ import type { IncidentTicketCreated, IncidentTicketSelected } from '../portal-ev
 import { gatewayHeaders } from '../gateway-headers.ts';
 import { requestToken } from '../portal-token.ts';
 
-type Row = IncidentTicketCreated & { live: boolean; paged: boolean };
+/** `at`: when it was opened (the API's `openedAt`, the event's `time`); newest first. */
+type Row = IncidentTicketCreated & { at: string; live: boolean; paged: boolean };
 
 class IncidentsList extends HTMLElement {
   #rows: Row[] = [];
@@ -40,7 +41,7 @@ class IncidentsList extends HTMLElement {
       // replay: a list that mounts after events were pushed still shows the latest ones.
       context.subscribe('incident.*.ticket.created', (m) => this.#take(m, false), { replay: 5 }),
       // The routing rule "page-oncall" copies high-severity incidents to this push channel.
-      context.subscribe('portico.*.push.oncall', (m) => this.#take(m, true)),
+      context.subscribe('portico.*.push.oncall', (m) => this.#take(m, true), { replay: 5 }),
     );
   }
 
@@ -54,15 +55,20 @@ class IncidentsList extends HTMLElement {
     });
     if (!response.ok) this.#error = `incidents API answered ${response.status}`;
     else {
-      const { items } = (await response.json()) as { items: IncidentTicketCreated[] };
-      for (const item of items.toReversed()) this.#upsert({ ...item, live: false, paged: false });
+      const { items } = (await response.json()) as {
+        items: (IncidentTicketCreated & { openedAt: string })[];
+      };
+      for (const item of items)
+        this.#upsert({ ...item, at: item.openedAt, live: false, paged: false });
     }
     this.#render();
   }
 
   #take(message: PushMessage, paged: boolean): void {
     const data = message.event.data as IncidentTicketCreated;
-    this.#upsert({ ...data, live: paged || !message.replayed, paged });
+    const at =
+      typeof message.event.time === 'string' ? message.event.time : new Date().toISOString();
+    this.#upsert({ ...data, at, live: !message.replayed, paged });
     this.#render();
   }
 
@@ -71,7 +77,10 @@ class IncidentsList extends HTMLElement {
     if (existing) {
       existing.paged ||= row.paged;
       existing.live ||= row.live;
-    } else this.#rows.unshift(row);
+    } else {
+      this.#rows.push(row);
+      this.#rows.sort((a, b) => b.at.localeCompare(a.at));
+    }
   }
 
   #render(): void {
