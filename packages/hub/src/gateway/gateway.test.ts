@@ -526,7 +526,9 @@ describe('gateway', () => {
   });
 
   it('streams request bodies through, counted against the limit while they arrive', async () => {
-    const u = await upstream((_req, res) => json(res, 200, { ok: true }));
+    const u = await upstream((_req, res) =>
+      json(res, 200, { ok: true }, { 'content-length': String('{"ok":true}'.length) }),
+    );
     await defineApi('acme', 'upload', [
       // One failure would open the circuit: a caller's oversized body must not count.
       {
@@ -558,6 +560,15 @@ describe('gateway', () => {
     expect(tooBig.headers['content-type']).toContain('application/problem+json');
     expect(u.seen.length).toBe(before);
     expect((await chunked(['after'])).statusCode).toBe(200);
+    // Responses stream with the upstream's framing: its Content-Length, also for HEAD.
+    const head = await call('HEAD', '/api/upload/v1/files');
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe(String('{"ok":true}'.length));
+    expect(head.body).toBe('');
+    const got = await call('GET', '/api/upload/v1/files');
+    expect(got.headers['content-length']).toBe(String('{"ok":true}'.length));
+    expect(got.headers['transfer-encoding']).toBeUndefined();
+    expect(got.json()).toEqual({ ok: true });
     const before2 = u.seen.length;
     // A declared length past the version's limit is refused before anything is read.
     const declared = await call('POST', '/api/upload/small/x', {
