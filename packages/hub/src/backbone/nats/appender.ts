@@ -75,7 +75,8 @@ export function createAppender(
         input,
         partition,
         subject: layout.subjectFor(input.tenant, partition, input.topic),
-        payload: Buffer.from(JSON.stringify(input.event), 'utf8'),
+        // The ingest path has serialised the event already (to measure it).
+        payload: Buffer.from(input.body ?? JSON.stringify(input.event), 'utf8'),
         dedupeKey: keyOf(input.tenant, input.dedupeKey),
         eventKey: keyOf(input.tenant, input.event.id),
       };
