@@ -28,8 +28,12 @@ export class HubSession {
   #desired = new Map<string, Wanted>();
   /** Subscriptions on the current link. */
   #onLink = new Set<string>();
-  /** Subscriptions whose `last` replay is still running: their messages are replays. */
-  #replaying = new Set<string>();
+  /**
+   * Subscriptions whose `last` replay is still running (their messages are replays), each
+   * with the position this tab had seen when it joined: the hub holds that subscription's
+   * live events until the replay ends, so a reconnect meanwhile must resume from there.
+   */
+  #replaying = new Map<string, number | undefined>();
   #link: HubLink | undefined;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,7 +64,7 @@ export class HubSession {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const from = this.#options.resumeFrom();
+    const from = this.#resumePosition();
     const initial = [...this.#desired.values()];
     const options: LinkOptions = {
       hub: this.#options.hub,
@@ -96,10 +100,20 @@ export class HubSession {
     }
     this.#link = link;
     this.#onLink = new Set(initial.map((w) => w.spec.id));
-    this.#replaying = new Set(
-      from === undefined ? initial.filter((w) => w.last !== undefined).map((w) => w.spec.id) : [],
+    this.#replaying = new Map(
+      from === undefined
+        ? initial.filter((w) => w.last !== undefined).map((w) => [w.spec.id, undefined])
+        : [],
     );
     this.#reconcile();
+  }
+
+  /** The newest position seen, or earlier while a `last` replay holds events back. */
+  #resumePosition(): number | undefined {
+    let from = this.#options.resumeFrom();
+    for (const floor of this.#replaying.values())
+      if (floor !== undefined && from !== undefined) from = Math.min(from, floor);
+    return from;
   }
 
   #retry(failed: HubLink | undefined): void {
@@ -117,7 +131,7 @@ export class HubSession {
     for (const [id, wanted] of this.#desired) {
       if (this.#onLink.has(id)) continue;
       this.#onLink.add(id);
-      if (wanted.last !== undefined) this.#replaying.add(id);
+      if (wanted.last !== undefined) this.#replaying.set(id, this.#options.resumeFrom());
       link
         .add(wanted.spec, wanted.last !== undefined ? { last: wanted.last } : {})
         .catch(() => this.#onLink.delete(id));

@@ -162,11 +162,11 @@ export class PushClient {
     switch (message.t) {
       case 'want':
         this.#wantsByTab.set(message.tab, new Map(message.wants.map((w) => [w.spec.id, w])));
-        this.#session?.setDesired(this.#union());
+        this.#wantsChanged();
         return;
       case 'bye':
         this.#wantsByTab.delete(message.tab);
-        this.#session?.setDesired(this.#union());
+        this.#wantsChanged();
         if (message.leader && !this.#session) this.#setState('connecting');
         return;
       case 'hello':
@@ -206,7 +206,14 @@ export class PushClient {
     for (const id of this.#lastAsked.keys()) if (!wants.has(id)) this.#lastAsked.delete(id);
     this.#wantsByTab.set(this.#tab, wants);
     this.#channel.post({ t: 'want', tab: this.#tab, wants: [...wants.values()] });
-    this.#session?.setDesired(this.#union());
+    this.#wantsChanged();
+  }
+
+  /** The leader follows the union; every tab forgets buffers no tab wants any more. */
+  #wantsChanged(): void {
+    const union = this.#union();
+    this.#session?.setDesired(union);
+    for (const id of this.#buffers.keys()) if (!union.has(id)) this.#buffers.delete(id);
   }
 
   #isWanted(id: string): boolean {
