@@ -48,6 +48,10 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
       case 'expiring':
         void Promise.resolve(getToken()).then((token) => send({ type: 'refresh', token }));
         return;
+      case 'error':
+        // The connection stays open; a refused subscribe (limit, forbidden) is worth a word.
+        console.warn('[portico shell] the hub refused a WebSocket message:', frame);
+        return;
     }
   };
   socket.onclose = (event) => {
