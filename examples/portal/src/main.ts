@@ -3,9 +3,12 @@
  *   --port-base N   first of 9 consecutive ports (default 4300; 0 = any free ports)
  *   --log-level L   the hub's log level (default warn)
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startPortalDemo } from './portal-demo.ts';
+import { startPortalDemo, type PortalDemo } from './portal-demo.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +24,33 @@ if (!Number.isInteger(portBase) || portBase < 0 || portBase > 65_526) {
   process.exit(2);
 }
 
+// The hub's data dir is made here, so a Ctrl-C while starting can still remove it.
+const dataDir = mkdtempSync(join(tmpdir(), 'portico-demo-'));
+const running: { demo?: PortalDemo } = {};
+let stopping = false;
+const stop = (signal: string) => {
+  const demo = running.demo;
+  if (stopping || !demo) {
+    console.log(stopping ? '  Stopping anyway.' : `\n  ${signal}: stopped while starting.`);
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  }
+  stopping = true;
+  console.log(`\n  ${signal}: stopping the demo (Ctrl-C again to force)…`);
+  demo.close().then(
+    () => {
+      console.log('  Stopped.');
+      process.exit(0);
+    },
+    (error: Error) => {
+      console.error(`  Stopping failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+
 const started = Date.now();
 const say = (line: string) => console.log(`  · ${line}`);
 console.log('\n  Starting the Portico demo portal…');
@@ -28,14 +58,16 @@ const demo = await startPortalDemo({
   portBase,
   outDir: fileURLToPath(new URL('../dist/', import.meta.url)),
   logLevel: values['log-level'],
+  dataDir,
   progress: say,
 }).catch((error: Error) => {
   console.error(`\n  The demo did not start: ${error.message}`);
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
     console.error('  A port is taken: try --port-base 0 (any free ports) or another base.');
+  rmSync(dataDir, { recursive: true, force: true });
   process.exit(1);
 });
-
+running.demo = demo;
 const u = demo.urls;
 console.log(`
   Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Open the portal:
@@ -58,25 +90,3 @@ console.log(`
   push connection; high severity also pages on-call and reaches the webhook receiver, low
   severity waits in the triage queue. Ctrl-C stops everything.
 `);
-
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) {
-    console.log('  Stopping anyway.');
-    process.exit(130);
-  }
-  stopping = true;
-  console.log(`\n  ${signal}: stopping the demo (Ctrl-C again to force)…`);
-  demo.close().then(
-    () => {
-      console.log('  Stopped.');
-      process.exit(0);
-    },
-    (error: Error) => {
-      console.error(`  Stopping failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));

@@ -19,6 +19,8 @@ export type PortalDemoOptions = {
   outDir: string;
   /** The hub's log level (pino). */
   logLevel?: string;
+  /** An empty directory for the hub's embedded store (removed on close); default a temp one. */
+  dataDir?: string;
   progress?: (line: string) => void;
 };
 
@@ -110,6 +112,7 @@ export async function startPortalDemo(options: PortalDemoOptions): Promise<Porta
       port: port(0),
       browserOrigins: [shell.url, incidents.url, billing.url],
       logLevel: options.logLevel ?? 'warn',
+      dataDir: options.dataDir,
     });
     late.hub = running.hub = hub;
     progress(`hub: ${hub.url} (embedded store in ${hub.dataDir}, development auth)`);

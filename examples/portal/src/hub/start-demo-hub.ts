@@ -24,8 +24,10 @@ export async function startDemoHub(options: {
   /** Origins of the shell and the micro-frontends: CORS on /v1 and on the gateway. */
   browserOrigins: string[];
   logLevel: string;
+  /** An empty directory for the embedded store (removed on close); default a new temp one. */
+  dataDir?: string;
 }): Promise<DemoHub> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'portico-demo-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'portico-demo-'));
   const config = loadConfig({
     // Only what is set here: a stray portico.config.json or PORTICO_* variable must not
     // change what the demo shows.
