@@ -286,6 +286,27 @@ describe('guardedRequest', () => {
     expect(response.bodyTruncated).toBe(true);
   });
 
+  it('cuts off an answer far longer than it keeps, and still reports it', async () => {
+    const s = await server('127.0.0.1', 0, (_req, res) => res.end('y'.repeat(300_000)));
+    const d = dispatcher({ allowHttp: true, allowCidrs: ['127.0.0.0/8'] });
+    const response = await guardedRequest(`http://127.0.0.1:${s.port}/`, { maxBodyBytes: 1024 }, d);
+    expect(response).toMatchObject({ status: 200, body: 'y'.repeat(1024), bodyTruncated: true });
+  });
+
+  it("stops at the caller's signal with its reason, before or during the request", async () => {
+    const s = await server('127.0.0.1', 0, () => {}); // never answers
+    const d = dispatcher({ allowHttp: true, allowCidrs: ['127.0.0.0/8'] });
+    const url = `http://127.0.0.1:${s.port}/`;
+    const during = new AbortController();
+    const pending = guardedRequest(url, { signal: during.signal }, d);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    during.abort(new Error('hub stopping'));
+    await expect(pending).rejects.toThrow('hub stopping');
+    const before = AbortSignal.abort(new Error('already stopped'));
+    await expect(guardedRequest(url, { signal: before }, d)).rejects.toThrow('already stopped');
+    expect(s.requests).toBe(1); // the one sent before the abort, none after
+  });
+
   it('gives up at timeoutMs', async () => {
     const s = await server('127.0.0.1', 0, () => {}); // never answers
     const d = dispatcher({ allowHttp: true, allowCidrs: ['127.0.0.0/8'] });
