@@ -20,6 +20,7 @@ import {
 import { CircuitBreakers } from './circuit-breaker.ts';
 import type { GatewayConfigSchema } from './config-schema.ts';
 import { Cors } from './cors.ts';
+import { registerPathCors } from '../http/hub-cors.ts';
 import { DailyQuota } from './daily-quota.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
@@ -80,6 +81,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   // The hub's authenticator already remembers verified tokens (auth/verified-tokens.ts).
   const authenticator = options.authenticator;
+  const cors = new Cors(config.cors);
+  // `/api` answers CORS in its route (it also varies the cached entry); these here.
+  if (config.cors.origins.length > 0)
+    registerPathCors(options.server, {
+      paths: /^\/(?:bff\/|graphql(?:$|\?))/,
+      cors,
+      configKey: 'gateway.cors.origins',
+    });
   await registerGatewayRoutes(options.server, {
     dictionary: options.dictionary,
     authenticator,
@@ -87,7 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     buckets,
     quota: new DailyQuota(),
     cache: new ResponseCache(config.cache),
-    cors: new Cors(config.cors),
+    cors,
     metrics: createGatewayMetrics(options.metrics),
     plans: new VersionPlans(config.defaults, config.maxRequestBytes),
     entryPoints: new EntryPoints(config.entryPoints),

@@ -2,7 +2,8 @@
  * CORS for the hub's own API, so a portal shell served from another origin can read the
  * dictionary, mint stream tickets, open `/v1/stream` and read the catalog's contracts.
  * The decisions are the gateway's `Cors` (one implementation for both); the gateway's
- * routes (`/api`, `/bff`, `/graphql`) answer CORS themselves from `gateway.cors`.
+ * routes (`/api`, `/bff`, `/graphql`) answer CORS from `gateway.cors` (`/api` in its route,
+ * `/bff` and `/graphql` through `registerPathCors`).
  */
 import type { FastifyInstance } from 'fastify';
 import { Cors } from '../gateway/cors.ts';
@@ -48,15 +49,26 @@ export function registerHubCors(server: FastifyInstance, config: HubCorsConfig):
     allowHeaders: ALLOW_HEADERS,
     exposeHeaders: EXPOSE_HEADERS,
   });
+  registerPathCors(server, { paths: HUB_PATHS, cors, configKey: 'http.cors.origins' });
+}
 
+/**
+ * CORS hooks for the routes under `paths`, decided by `cors`: preflights answered (or
+ * refused with a problem naming `configKey`), actual responses given the headers.
+ */
+export function registerPathCors(
+  server: FastifyInstance,
+  options: { paths: RegExp; cors: Cors; configKey: string },
+): void {
+  const { paths, cors, configKey } = options;
   server.addHook('onRequest', async (request, reply) => {
-    if (!HUB_PATHS.test(request.url)) return;
+    if (!paths.test(request.url)) return;
     const origin = request.headers.origin;
     const method = request.headers['access-control-request-method'];
     if (request.method === 'OPTIONS' && origin !== undefined && typeof method === 'string') {
       if (!cors.allows(origin))
         throw problems.forbidden(
-          `the origin ${origin} may not call the hub cross-origin (it is not in http.cors.origins)`,
+          `the origin ${origin} may not call the hub cross-origin (it is not in ${configKey})`,
         );
       const requested = headerList(request.headers['access-control-request-headers']);
       const refusal = cors.refusal(method, requested);
@@ -71,7 +83,7 @@ export function registerHubCors(server: FastifyInstance, config: HubCorsConfig):
 
   // A route's own Vary (the dictionary's) replaces the raw one: add Origin back to it.
   server.addHook('onSend', async (request, reply) => {
-    if (!HUB_PATHS.test(request.url)) return;
+    if (!paths.test(request.url)) return;
     const vary = reply.getHeader('vary');
     if (vary !== undefined) reply.header('vary', withOrigin(String(vary)));
   });

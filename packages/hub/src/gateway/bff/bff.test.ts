@@ -47,11 +47,14 @@ function meet(key: string): Promise<void> {
   return slot.done;
 }
 
+const PORTAL = 'https://portal.example.com';
+
 beforeAll(async () => {
   t = await startTestHub({
     gateway: {
       upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
       defaults: { retries: 0 },
+      cors: { origins: [PORTAL] },
     },
   });
   const people = await serve(async (req, res) => {
@@ -229,4 +232,32 @@ describe('BFF compositions', () => {
     });
     expect(again.statusCode).toBe(304);
   }, 10_000);
+
+  it('answers CORS for a shell on an allowed origin, and refuses other origins', async () => {
+    const preflight = (origin: string) =>
+      t.hub.server.inject({
+        method: 'OPTIONS',
+        url: '/bff/profile?userId=u2',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+    const allowed = await preflight(PORTAL);
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe(PORTAL);
+    expect(String(allowed.headers['access-control-allow-headers'])).toContain('authorization');
+
+    const refused = await preflight('https://evil.example');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.json().detail).toContain('gateway.cors.origins');
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+
+    const res = await run('/bff/profile?userId=u3', { headers: { origin: PORTAL } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe(PORTAL);
+    expect(String(res.headers.vary)).toContain('origin');
+  });
 });
