@@ -48,12 +48,11 @@ export async function provisionPortal(
     description: 'Accounts and revenue',
     versions: [{ version: 'v1', upstream: t.billingApi, policy: { cache: true } }],
   });
-  // The BFF is listed too, so micro-frontends find every URL in one place. It is reached
-  // through the shell's origin (servers/bff-proxy.ts says why).
+  // The BFF is listed too, so micro-frontends find every URL in one place.
   await call('PUT', '/v1/dictionary/apis/portal-bff', {
     domain: 'portal',
     description: 'Backend-for-frontend compositions of the portal views',
-    versions: [{ version: 'v1', baseUrl: `${t.origins.shell}/bff` }],
+    versions: [{ version: 'v1', baseUrl: `${t.hub}/bff` }],
   });
   await call('PUT', '/v1/dictionary/settings/*', {
     refreshSeconds: 300,

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bffProxy } from './bff-proxy.ts';
 import { sendJson, type Listening } from './listen.ts';
 import { serveStaticOrigin } from './static-origin.ts';
 
@@ -17,9 +16,8 @@ const PAGE_TOKEN_TTL_SECONDS = 300;
 
 /**
  * The shell's origin: the portal page (with its import map), the shared modules,
- * `POST /demo/token`, which mints a development token for the page, and `/bff/*` forwarded
- * to the hub (see bff-proxy.ts). The token endpoint sends
- * no CORS headers, so only this origin's pages can read what it returns.
+ * and `POST /demo/token`, which mints a development token for the page. The token endpoint
+ * sends no CORS headers, so only this origin's pages can read what it returns.
  */
 export async function serveShellOrigin(options: {
   dir: string;
@@ -48,7 +46,6 @@ export async function serveShellOrigin(options: {
       }
       return false;
     },
-    bffProxy(() => options.page().hub),
   ]);
   return origin;
 }
