@@ -124,23 +124,24 @@ async function portico(neighbour: '/slow' | '/other' | undefined): Promise<CaseR
     configFile,
     JSON.stringify({ webhooks: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] } }),
   );
-  const hub = await startProcess(
-    [
-      main,
-      'start',
-      '--port',
-      String(hubPort),
-      '--host',
-      '127.0.0.1',
-      '--data-dir',
-      dataDir,
-      '--config',
-      configFile,
-    ],
-    `${hubUrl}/readyz`,
-    { PORTICO_LOG_LEVEL: 'warn' },
-  );
+  let hub: Awaited<ReturnType<typeof startProcess>> | undefined;
   try {
+    hub = await startProcess(
+      [
+        main,
+        'start',
+        '--port',
+        String(hubPort),
+        '--host',
+        '127.0.0.1',
+        '--data-dir',
+        dataDir,
+        '--config',
+        configFile,
+      ],
+      `${hubUrl}/readyz`,
+      { PORTICO_LOG_LEVEL: 'warn' },
+    );
     const token = await (
       await loadOrCreateDevIssuer(dataDir, { audience: 'urn:portico' })
     ).mint({ tenant: 'bench', scopes: ['events:publish', 'webhooks:write'] });
@@ -192,7 +193,8 @@ async function portico(neighbour: '/slow' | '/other' | undefined): Promise<CaseR
       receiverCpuMs: ((cpuSeconds(receiverProcess.pid) - receiverStart) * 1000) / EVENTS,
     };
   } finally {
-    await stopProcess(hub);
+    // Also when the hub never became ready: its data dir must not be left behind.
+    if (hub) await stopProcess(hub);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
