@@ -254,6 +254,28 @@ describe('replay for a late-mounting micro-frontend', () => {
       'audit.> to leave the hub connection',
     );
   });
+
+  it('gives replayed messages only to the micro-frontend that asked for them', async () => {
+    const tenant = 'late-plain';
+    const old = await h.hub.publish(
+      tenant,
+      Array.from({ length: 3 }, () => ({ type: 'audit.entry.written' })),
+    );
+    const page = await h.open(await newContext(), await portal(tenant));
+    // Both mount as the page starts, before the pattern is live and before any message:
+    // one asks for the last 2, the other only for what comes next.
+    await page.waitForFunction(() => 'mountLate' in window);
+    await page.evaluate(() => {
+      const w = window as unknown as { mountLate(n: string, p: string, r: number): void };
+      w.mountLate('audit-replay', 'audit.>', 2);
+      w.mountLate('audit-plain', 'audit.>', 0);
+    });
+    await waitReceived(page, 'audit-replay', old.slice(1));
+    const [live] = await h.hub.publish(tenant, [{ type: 'audit.entry.written' }]);
+    expect(await waitReceived(page, 'audit-plain', [live!])).toEqual([
+      { position: live, replayed: false, type: 'audit.entry.written' },
+    ]);
+  });
 });
 
 describe('content filters', () => {

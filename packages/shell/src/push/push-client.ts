@@ -50,6 +50,8 @@ type LocalSubscription = {
   handler: (message: PushMessage) => void;
   /** The newest position handed to this handler: anything at or below is a duplicate. */
   seen: number;
+  /** Whether it asked for a replay: a `last: N` replay is for those that did, only. */
+  replay: boolean;
 };
 
 export class PushClient {
@@ -100,6 +102,7 @@ export class PushClient {
       filter: options.filter,
       handler,
       seen: this.#newest ?? 0,
+      replay: (options.replay ?? 0) > 0,
     };
     const replay = options.replay ?? 0;
     if (replay > 0 && live) {
@@ -252,7 +255,11 @@ export class PushClient {
       if (buffer.length > BUFFER_SIZE) buffer.shift();
     }
     for (const sub of this.#local)
-      if (message.subscriptions.includes(sub.id) && message.position > sub.seen)
+      if (
+        message.subscriptions.includes(sub.id) &&
+        message.position > sub.seen &&
+        (sub.replay || message.replayed !== true)
+      )
         this.#call(sub, message, message.replayed === true);
   }
 
