@@ -185,6 +185,8 @@ describe('one push connection', () => {
   });
 });
 
+type LateWindow = { mountLate(n: string, p: string, r: number): void };
+
 describe('replay for a late-mounting micro-frontend', () => {
   it('gets the last N: from the hub when the pattern is new, from the shell when it is live', async () => {
     const tenant = 'late';
@@ -276,6 +278,75 @@ describe('replay for a late-mounting micro-frontend', () => {
       { position: live, replayed: false, type: 'audit.entry.written' },
     ]);
   });
+
+  it.each(['sse', 'ws'] as const)(
+    'gets the last N from the hub when the pattern is live but went live after them, in leader and follower tabs (%s)',
+    async (transport) => {
+      const tenant = `late-live-${transport}`;
+      // Published before the page opens: the shell's buffer for billing.> never saw them.
+      const old = await h.hub.publish(
+        tenant,
+        Array.from({ length: 4 }, () => ({ type: 'billing.invoice.paid' })),
+      );
+      const path = await portal(tenant, transport);
+      const context = await newContext();
+      const leader = await h.open(context, path);
+      expect((await waitOpen(leader)).leader).toBe(true);
+      const follower = await h.open(context, path);
+      expect((await waitOpen(follower)).leader).toBe(false);
+      await follower.waitForFunction(
+        () => Object.keys((window as unknown as { received?: object }).received ?? {}).length === 3,
+      );
+      // billing.js subscribed to billing.> at page start, without replay: it is live, and one
+      // event reaches both tabs' buffers before the late mounts (so the buffer has 1, not 3).
+      const [seen] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
+      for (const page of [leader, follower]) await waitReceived(page, 'billing', [seen!]);
+
+      await follower.evaluate(() =>
+        (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 3),
+      );
+      await leader.evaluate(() =>
+        (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 2),
+      );
+      const replayed = (positions: number[]) =>
+        positions.map((position) => ({ position, replayed: true, type: 'billing.invoice.paid' }));
+      expect(await waitReceived(follower, 'billing-late', [old[2]!, old[3]!, seen!])).toEqual(
+        replayed([old[2]!, old[3]!, seen!]),
+      );
+      expect(await waitReceived(leader, 'billing-late', [old[3]!, seen!])).toEqual(
+        replayed([old[3]!, seen!]),
+      );
+      // The one-shot replay subscriptions leave the hub after their caught-up.
+      await waitFor(
+        async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
+        'only incident.> and billing.> on the hub connection',
+      );
+
+      const live = await h.hub.publish(
+        tenant,
+        Array.from({ length: 2 }, () => ({ type: 'billing.invoice.paid' })),
+      );
+      const liveOnes = live.map((position) => ({
+        position,
+        replayed: false,
+        type: 'billing.invoice.paid',
+      }));
+      expect(await waitReceived(follower, 'billing-late', live)).toEqual([
+        ...replayed([old[2]!, old[3]!, seen!]),
+        ...liveOnes,
+      ]);
+      expect(await waitReceived(leader, 'billing-late', live)).toEqual([
+        ...replayed([old[3]!, seen!]),
+        ...liveOnes,
+      ]);
+      // The micro-frontend that mounted without replay got none of the replayed messages.
+      expect(await waitReceived(follower, 'billing', live)).toEqual([
+        { position: seen, replayed: false, type: 'billing.invoice.paid' },
+        ...liveOnes,
+      ]);
+      expect(await h.pushConnections()).toBe(1);
+    },
+  );
 });
 
 describe('content filters', () => {

@@ -21,6 +21,8 @@ export type HubSessionOptions = {
   onState(state: 'connecting' | 'open' | 'closed'): void;
   /** The connection opened: everything after `position` reaches it. */
   onOpen(position: number | undefined): void;
+  /** These subscriptions' replays are done (the hub's `caught-up`). */
+  onCaughtUp(ids: string[]): void;
 };
 
 export class HubSession {
@@ -83,6 +85,7 @@ export class HubSession {
         },
         caughtUp: (ids) => {
           for (const id of ids) this.#replaying.delete(id);
+          this.#options.onCaughtUp(ids);
         },
         closed: () => this.#retry(link),
       },

@@ -12,13 +12,15 @@
  * - When the leader closes, the next tab gets the lock and connects with `from` = the newest
  *   position it saw (every message went to every tab), so nothing is lost; a per-handler high
  *   water mark drops what is delivered twice at the seam.
- * - `replay: N`: served from the buffer when the subscription is already live somewhere;
- *   otherwise the subscription joins the hub connection with `last: N`.
+ * - `replay: N`: when the subscription is already wanted somewhere, served from the buffer
+ *   if it holds N, else by a one-shot hub subscription for that micro-frontend alone
+ *   (late-replay.ts); otherwise the subscription joins the hub connection with `last: N`.
  */
 import type { PushMessage, SubscribeOptions } from '../types.ts';
 import type { BackoffSettings } from './backoff.ts';
 import { hubSubscriptionId } from './hub-subscription-id.ts';
 import { HubSession, type Wanted } from './hub-session.ts';
+import { holdForReplay, mergeHeld, replayRequestId, type PendingReplay } from './late-replay.ts';
 import { electLeader, type Election } from './leader-election.ts';
 import {
   openTabChannel,
@@ -28,7 +30,7 @@ import {
 } from './tab-channel.ts';
 import type { WireMessage } from './wire.ts';
 
-/** Messages kept per hub subscription for late micro-frontends (`replay` beyond this asks the hub only when not live). */
+/** Messages kept per hub subscription for late micro-frontends (a larger `replay` asks the hub). */
 const BUFFER_SIZE = 100;
 
 export type PushClientOptions = {
@@ -52,6 +54,8 @@ type LocalSubscription = {
   seen: number;
   /** Whether it asked for a replay: a `last: N` replay is for those that did, only. */
   replay: boolean;
+  /** Its own replay from the hub, running: messages are held until its `caught-up`. */
+  pending?: PendingReplay;
 };
 
 export class PushClient {
@@ -70,6 +74,7 @@ export class PushClient {
   #state: ConnectionStateName = 'connecting';
   #announcedLeader = false;
   #closed = false;
+  #replayRequests = 0;
 
   constructor(options: PushClientOptions) {
     this.#options = options;
@@ -105,12 +110,20 @@ export class PushClient {
       replay: (options.replay ?? 0) > 0,
     };
     const replay = options.replay ?? 0;
-    if (replay > 0 && live) {
-      const recent = (this.#buffers.get(id) ?? []).slice(-replay);
-      if (recent.length > 0) sub.seen = Math.max(sub.seen, recent[recent.length - 1]!.position);
+    const recent = replay > 0 ? (this.#buffers.get(id) ?? []).slice(-replay) : [];
+    if (replay > 0 && live && recent.length === replay) {
+      sub.seen = Math.max(sub.seen, recent[recent.length - 1]!.position);
       queueMicrotask(() => {
         for (const message of recent) this.#call(sub, message, true);
       });
+    } else if (replay > 0 && live) {
+      // The buffer started when the subscription went live here: older matches are the hub's.
+      sub.seen = 0;
+      sub.pending = {
+        id: replayRequestId(id, this.#tab, ++this.#replayRequests),
+        last: replay,
+        held: [],
+      };
     } else if (replay > 0) {
       sub.seen = 0; // the hub's replay of the last N comes first, then live
       this.#lastAsked.set(id, Math.max(replay, this.#lastAsked.get(id) ?? 0));
@@ -147,6 +160,10 @@ export class PushClient {
         this.#receive(message);
       },
       onOpen: (position) => this.#covered(position),
+      onCaughtUp: (ids) => {
+        this.#channel.post({ t: 'caught-up', ids });
+        this.#caughtUp(ids);
+      },
       onState: (state) => {
         this.#channel.post({
           t: 'state',
@@ -189,6 +206,9 @@ export class PushClient {
       case 'msg':
         this.#receive(message.m);
         return;
+      case 'caught-up':
+        this.#caughtUp(message.ids);
+        return;
     }
   }
 
@@ -206,6 +226,12 @@ export class PushClient {
         ...(last !== undefined ? { last } : {}),
       });
     }
+    for (const { pending, topic, filter } of this.#local)
+      if (pending)
+        wants.set(pending.id, {
+          spec: { id: pending.id, topic, ...(filter !== undefined ? { filter } : {}) },
+          last: pending.last,
+        });
     for (const id of this.#lastAsked.keys()) if (!wants.has(id)) this.#lastAsked.delete(id);
     this.#wantsByTab.set(this.#tab, wants);
     this.#channel.post({ t: 'want', tab: this.#tab, wants: [...wants.values()] });
@@ -255,12 +281,27 @@ export class PushClient {
       if (buffer.length > BUFFER_SIZE) buffer.shift();
     }
     for (const sub of this.#local)
-      if (
+      if (sub.pending) holdForReplay(sub.pending, sub.id, message);
+      else if (
         message.subscriptions.includes(sub.id) &&
         message.position > sub.seen &&
         (sub.replay || message.replayed !== true)
       )
         this.#call(sub, message, message.replayed === true);
+  }
+
+  /** One-shot replays that are done hand over what they held and leave the connection. */
+  #caughtUp(ids: string[]): void {
+    let done = false;
+    for (const sub of this.#local) {
+      const pending = sub.pending;
+      if (!pending || !ids.includes(pending.id)) continue;
+      sub.pending = undefined;
+      done = true;
+      for (const { message, replayed } of mergeHeld(pending.held))
+        if (message.position > sub.seen) this.#call(sub, message, replayed);
+    }
+    if (done) this.#announceWants();
   }
 
   #call(sub: LocalSubscription, message: WireMessage, replayed: boolean): void {

@@ -14,7 +14,9 @@ export type TabMessage =
   /** The leader's connection state; when open, the position it covers everything after. */
   | { t: 'state'; state: ConnectionStateName; position?: number }
   /** An event message from the hub, forwarded by the leader. */
-  | { t: 'msg'; m: WireMessage };
+  | { t: 'msg'; m: WireMessage }
+  /** The hub's `caught-up`, forwarded by the leader: these replays are done. */
+  | { t: 'caught-up'; ids: string[] };
 
 export type TabChannel = {
   post(message: TabMessage): void;
