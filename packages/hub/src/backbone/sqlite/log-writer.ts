@@ -17,6 +17,8 @@ export type LogWriter = {
   send<K extends WriterRequest['op']>(
     request: Extract<WriterRequest, { op: K }>,
   ): Promise<WriterValue[K]>;
+  /** False once the thread has failed or exited: every request is refused then. */
+  alive(): boolean;
   /** Sends `close` after everything already sent, then ends the thread. */
   close(): Promise<void>;
 };
@@ -76,6 +78,7 @@ export function startLogWriter(options: Omit<WriterThreadData, 'port'>): LogWrit
 
   return {
     send,
+    alive: () => broken === undefined,
     async close() {
       if (broken === undefined) await send({ op: 'close' });
       await worker.terminate();

@@ -257,7 +257,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     },
 
     async ready() {
-      if (closing !== undefined) return false;
+      if (closing !== undefined || !writer.alive()) return false;
       try {
         db.prepare('SELECT 1').get();
         return true;
