@@ -32,6 +32,8 @@ import type { WireMessage } from './wire.ts';
 
 /** Messages kept per hub subscription for late micro-frontends (a larger `replay` asks the hub). */
 const BUFFER_SIZE = 100;
+/** A one-shot replay the hub refused or lost must not hold a micro-frontend's live events back for ever. */
+const REPLAY_GIVE_UP_MS = 15_000;
 
 export type PushClientOptions = {
   hub: string;
@@ -119,11 +121,9 @@ export class PushClient {
     } else if (replay > 0 && live) {
       // The buffer started when the subscription went live here: older matches are the hub's.
       sub.seen = 0;
-      sub.pending = {
-        id: replayRequestId(id, this.#tab, ++this.#replayRequests),
-        last: replay,
-        held: [],
-      };
+      const rid = replayRequestId(id, this.#tab, ++this.#replayRequests);
+      sub.pending = { id: rid, last: replay, held: [] };
+      setTimeout(() => this.#closed || this.#caughtUp([rid]), REPLAY_GIVE_UP_MS);
     } else if (replay > 0) {
       sub.seen = 0; // the hub's replay of the last N comes first, then live
       this.#lastAsked.set(id, Math.max(replay, this.#lastAsked.get(id) ?? 0));
