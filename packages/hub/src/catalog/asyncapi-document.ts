@@ -8,6 +8,7 @@
  */
 import type { AsyncAPIDocumentInterface, Parser } from '@asyncapi/parser';
 import type { FieldError } from '../http/problem.ts';
+import { cachedStructureRules } from './asyncapi-structure-rules.ts';
 import { escapePointer } from './openapi-document.ts';
 
 export type ParsedAsyncApi =
@@ -21,7 +22,9 @@ export class AsyncApiParser {
 
   /** Parses and validates; `source` (a file path) anchors relative `$ref`s. */
   async parse(input: string | object, source?: string): Promise<ParsedAsyncApi> {
-    this.#parser ??= import('@asyncapi/parser').then(({ Parser }) => new Parser());
+    this.#parser ??= import('@asyncapi/parser').then(
+      ({ Parser }) => new Parser({ ruleset: cachedStructureRules() }),
+    );
     const parser = await this.#parser;
     const { document, diagnostics } = await parser.parse(input as never, source ? { source } : {});
     // Severity 0 is an error; the others are style hints (e.g. "a newer AsyncAPI exists").
