@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './browser/launch-chromium.ts';
+import { launchChromium } from '../../../packages/hub/src/testing/chromium.ts';
 import { openPortal } from './browser/portal-page.ts';
 import { startPortalDemo } from './portal-demo.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { waitFor } from '../../../packages/hub/src/testing/wait-for.ts';
-import { launchChromium } from '../src/browser/launch-chromium.ts';
+import { launchChromium } from '../../../packages/hub/src/testing/chromium.ts';
 import { openPortal } from '../src/browser/portal-page.ts';
 import { PORTAL_EVENTS_FILE, portalEventTypes } from '../src/hub/portal-event-types.ts';
 import { DEMO_TENANT, startPortalDemo, type PortalDemo } from '../src/portal-demo.ts';

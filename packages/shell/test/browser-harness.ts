@@ -14,26 +14,15 @@
  * </script>
  * ```
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../hub/src/testing/chromium.ts';
 import { startPushHub, type PushHub } from '../../hub/src/push/push-test-kit.ts';
 import { bundleShell, SHELL_ENTRY } from '../scripts/bundle.ts';
 
-const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Fixture pages are fulfilled by interception, so Chromium cannot place them in the
-  // loopback address space and its Local Network Access checks would block their WebSocket
-  // to the (loopback) hub; a real page served from the hub's host is not affected.
-  '--disable-features=LocalNetworkAccessChecks',
-];
+// Fixture pages are fulfilled by interception, so Chromium cannot place them in the
+// loopback address space and its Local Network Access checks would block their WebSocket
+// to the (loopback) hub; a real page served from the hub's host is not affected.
+const CHROMIUM_ARGS = ['--disable-features=LocalNetworkAccessChecks'];
 
 /** A page origin other than the hub's (a secure context: `*.localhost` is loopback). */
 export const CROSS_ORIGIN = 'http://portal.localhost:5199';
@@ -75,15 +64,11 @@ export type ShellHarnessOptions = {
 };
 
 export async function startShellHarness(options: ShellHarnessOptions = {}): Promise<ShellHarness> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`,
-    );
   // Unminified: stack traces in page errors stay readable.
   const [bundle, hub, browser] = await Promise.all([
     bundleShell(options.entry ?? SHELL_ENTRY, { minify: false }),
     startPushHub(options.hubConfig ?? {}),
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+    launchChromium(CHROMIUM_ARGS),
   ]);
   const origin = options.pageOrigin ?? hub.base;
   // Keyed by origin + path. The bundle's files (entry and lazy chunks) sit beside BUNDLE_PATH.

@@ -6,14 +6,13 @@
  * loopback ports of their own (other origins, the hub's address space: Chromium's Local
  * Network Access refuses a page from a public address calling loopback before any CORS).
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../testing/chromium.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 
-const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium';
 let shell: { server: Server; origin: string };
 let stranger: { server: Server; origin: string };
 let t: TestHub;
@@ -30,27 +29,11 @@ async function pageServer(): Promise<{ server: Server; origin: string }> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`,
-    );
   shell = await pageServer();
   stranger = await pageServer();
   t = await startTestHub({ http: { cors: { origins: [shell.origin] } } });
   hubUrl = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -3,34 +3,17 @@
  * EventSource, authenticated with a stream ticket: the case the ticket exists for.
  * Needs Debian's chromium at /usr/bin/chromium (or PORTICO_CHROMIUM).
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../testing/chromium.ts';
 import { READ, startPushHub, type PushHub } from './push-test-kit.ts';
-
-const CHROMIUM = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium';
 
 let h: PushHub;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`,
-    );
   h = await startPushHub();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,0 +1,28 @@
+/**
+ * Debian's Chromium for browser tests and the demo's screenshots: never a downloaded
+ * browser. Headless and quiet on the network (this machine's network is closed, and
+ * Chromium's background connections would be refused many at a time).
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches `PORTICO_CHROMIUM` or /usr/bin/chromium; says how to install it when absent. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  const executablePath = process.env.PORTICO_CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath))
+    throw new Error(
+      `Chromium not found at ${executablePath}: apt-get install -y chromium (or set PORTICO_CHROMIUM)`,
+    );
+  return chromium.launch({ executablePath, args: [...ARGS, ...extraArgs] });
+}
