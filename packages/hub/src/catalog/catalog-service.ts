@@ -16,6 +16,7 @@ import { toReport, type ContractChange, type ContractReport } from './contract-c
 import { manifestChanges } from './manifest-diff.ts';
 import type { AppManifest, EventDeclaration } from './manifest-schema.ts';
 import { openApiProblems } from './openapi-document.ts';
+import { OpenApiSchemaCheck } from './openapi-schema-check.ts';
 import { schemaChanges } from './schema-diff.ts';
 import { ManifestValidator } from './validate-manifest.ts';
 
@@ -56,6 +57,7 @@ export class CatalogService {
   readonly #maxApps: number;
   readonly #validator = new ManifestValidator();
   readonly #asyncapi = new AsyncApiParser();
+  readonly #openapiSchemas = new OpenApiSchemaCheck();
 
   constructor(options: CatalogServiceOptions) {
     this.#store = options.store;
@@ -205,7 +207,9 @@ export class CatalogService {
     if (manifest.name !== name)
       throw invalid([{ pointer: '/name', detail: `must be "${name}", the app name in the URL` }]);
     for (const [i, api] of (manifest.apis ?? []).entries())
-      errors.push(...(await openApiProblems(api.openapi, `/apis/${i}/openapi`)));
+      errors.push(
+        ...(await openApiProblems(api.openapi, `/apis/${i}/openapi`, this.#openapiSchemas)),
+      );
     errors.push(...(await schemaOf.load([manifest])));
     if (errors.length > 0) throw invalid(errors);
     // The app's events must make a valid AsyncAPI document (payloads included).

@@ -10,6 +10,7 @@
  */
 import type SwaggerParser from '@apidevtools/swagger-parser';
 import type { FieldError } from '../http/problem.ts';
+import { OpenApiSchemaCheck } from './openapi-schema-check.ts';
 
 export type OpenApiDocument = Record<string, unknown> & {
   openapi: string;
@@ -29,8 +30,16 @@ let parser: Promise<typeof SwaggerParser> | undefined;
 const swaggerParser = () =>
   (parser ??= import('@apidevtools/swagger-parser').then((m) => m.default));
 
-/** Problems of an inline OpenAPI 3.x document, with pointers prefixed by `at`. [] = valid. */
-export async function openApiProblems(doc: unknown, at: string): Promise<FieldError[]> {
+/**
+ * Problems of an inline OpenAPI 3.x document, with pointers prefixed by `at`. [] = valid.
+ * `schemas`: compiled schema validators to reuse (a long-lived caller keeps one; without
+ * it they are compiled for this call).
+ */
+export async function openApiProblems(
+  doc: unknown,
+  at: string,
+  schemas: OpenApiSchemaCheck = new OpenApiSchemaCheck(),
+): Promise<FieldError[]> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     return [{ pointer: at, detail: 'must be an OpenAPI document (a JSON object)' }];
   const version = (doc as { openapi?: unknown }).openapi;
@@ -42,15 +51,22 @@ export async function openApiProblems(doc: unknown, at: string): Promise<FieldEr
           'must be an OpenAPI 3.0.x or 3.1.x document ("openapi": "3.1.0"); Swagger 2.0 is not accepted',
       },
     ];
+  const SwaggerParser = await swaggerParser();
+  const resolve = { file: false, http: false, external: false };
   try {
-    // The parser dereferences in place: give it a copy.
-    await (
-      await swaggerParser()
-    ).validate(
+    // `SwaggerParser.validate` in its order, with the schema step's validators reused:
+    // dereference (leaving circular references), the official schema, then the spec
+    // checks on the fully dereferenced document (none for 3.x in swagger-parser 13, kept
+    // so that the answer stays the parser's). The parser dereferences in place: copies.
+    const partial = new SwaggerParser();
+    await partial.dereference(
       structuredClone(doc) as never,
-      {
-        resolve: { file: false, http: false, external: false },
-      } as never,
+      { resolve, dereference: { circular: 'ignore' } } as never,
+    );
+    schemas.check(partial.api as OpenApiDocument);
+    await SwaggerParser.validate(
+      structuredClone(doc) as never,
+      { resolve, validate: { schema: false } } as never,
     );
     return unresolvableRefs(doc, at);
   } catch (error) {
@@ -70,7 +86,8 @@ export async function bundleOpenApiFile(path: string): Promise<OpenApiDocument> 
   } as never)) as unknown as OpenApiDocument;
 }
 
-function parserProblems(error: ParserError, at: string): FieldError[] {
+/** swagger-parser's error as problems (exported for the equivalence test of the schema step). */
+export function parserProblems(error: ParserError, at: string): FieldError[] {
   if (Array.isArray(error.details) && error.details.length > 0)
     return error.details.slice(0, MAX_ERRORS).map((d) => {
       const missing = d.params?.missingProperty;
