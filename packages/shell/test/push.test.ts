@@ -279,6 +279,42 @@ describe('replay for a late-mounting micro-frontend', () => {
     ]);
   });
 
+  it('serves a live pattern from the buffer when its own last-N replay found fewer in the log', async () => {
+    const tenant = 'late-dry';
+    const old = await h.hub.publish(
+      tenant,
+      Array.from({ length: 2 }, () => ({ type: 'audit.entry.written' })),
+    );
+    const context = await newContext();
+    const replayRequests: string[] = [];
+    context.on('request', (request) => {
+      const body = request.method() === 'POST' ? request.postData() : null;
+      if (body?.includes('"last"')) replayRequests.push(JSON.parse(body).id);
+    });
+    const page = await h.open(context, await portal(tenant));
+    await waitOpen(page);
+    await page.evaluate(() =>
+      (window as unknown as LateWindow).mountLate('audit-first', 'audit.>', 5),
+    );
+    await waitReceived(page, 'audit-first', old);
+    // Live events follow the replay's caught-up: once this one is in, the replay is done.
+    const [live] = await h.hub.publish(tenant, [{ type: 'audit.entry.written' }]);
+    await waitReceived(page, 'audit-first', [live!]);
+
+    // The log had 2 of the 5 asked: the buffer holds every match, no hub replay is needed.
+    await page.evaluate(() =>
+      (window as unknown as LateWindow).mountLate('audit-late', 'audit.>', 5),
+    );
+    expect(await waitReceived(page, 'audit-late', [...old, live!])).toEqual(
+      [...old, live!].map((position) => ({
+        position,
+        replayed: true,
+        type: 'audit.entry.written',
+      })),
+    );
+    expect(replayRequests).toEqual(['audit.>']);
+  });
+
   it.each(['sse', 'ws'] as const)(
     'gets the last N from the hub when the pattern is live but went live after them, in leader and follower tabs (%s)',
     async (transport) => {

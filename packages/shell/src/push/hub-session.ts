@@ -21,8 +21,11 @@ export type HubSessionOptions = {
   onState(state: 'connecting' | 'open' | 'closed'): void;
   /** The connection opened: everything after `position` reaches it. */
   onOpen(position: number | undefined): void;
-  /** These subscriptions' replays are done (the hub's `caught-up`). */
-  onCaughtUp(ids: string[]): void;
+  /**
+   * These subscriptions' replays are done (the hub's `caught-up`); `exhausted`: those whose
+   * `last` replay sent fewer than asked (the log holds no other match), with the count.
+   */
+  onCaughtUp(ids: string[], exhausted: Array<[string, number]>): void;
 };
 
 export class HubSession {
@@ -36,6 +39,8 @@ export class HubSession {
    * live events until the replay ends, so a reconnect meanwhile must resume from there.
    */
   #replaying = new Map<string, number | undefined>();
+  /** Running `last` replays: how many were asked, how many messages came. */
+  #lastReplays = new Map<string, { last: number; got: number }>();
   #link: HubLink | undefined;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -80,12 +85,24 @@ export class HubSession {
           this.#options.onState('open');
         },
         message: (message) => {
-          if (message.subscriptions.every((id) => this.#replaying.has(id))) message.replayed = true;
+          if (message.subscriptions.every((id) => this.#replaying.has(id))) {
+            message.replayed = true;
+            for (const id of message.subscriptions) {
+              const counted = this.#lastReplays.get(id);
+              if (counted) counted.got++;
+            }
+          }
           this.#options.onMessage(message);
         },
         caughtUp: (ids) => {
-          for (const id of ids) this.#replaying.delete(id);
-          this.#options.onCaughtUp(ids);
+          const exhausted: Array<[string, number]> = [];
+          for (const id of ids) {
+            this.#replaying.delete(id);
+            const counted = this.#lastReplays.get(id);
+            if (counted && counted.got < counted.last) exhausted.push([id, counted.got]);
+            this.#lastReplays.delete(id);
+          }
+          this.#options.onCaughtUp(ids, exhausted);
         },
         closed: () => this.#retry(link),
       },
@@ -106,6 +123,11 @@ export class HubSession {
     this.#replaying = new Map(
       from === undefined
         ? initial.filter((w) => w.last !== undefined).map((w) => [w.spec.id, undefined])
+        : [],
+    );
+    this.#lastReplays = new Map(
+      from === undefined
+        ? initial.flatMap((w) => (w.last ? [[w.spec.id, { last: w.last, got: 0 }]] : []))
         : [],
     );
     this.#reconcile();
@@ -134,7 +156,10 @@ export class HubSession {
     for (const [id, wanted] of this.#desired) {
       if (this.#onLink.has(id)) continue;
       this.#onLink.add(id);
-      if (wanted.last !== undefined) this.#replaying.set(id, this.#options.resumeFrom());
+      if (wanted.last !== undefined) {
+        this.#replaying.set(id, this.#options.resumeFrom());
+        this.#lastReplays.set(id, { last: wanted.last, got: 0 });
+      }
       link
         .add(wanted.spec, wanted.last !== undefined ? { last: wanted.last } : {})
         .catch(() => this.#onLink.delete(id));
@@ -143,6 +168,7 @@ export class HubSession {
       if (this.#desired.has(id)) continue;
       this.#onLink.delete(id);
       this.#replaying.delete(id);
+      this.#lastReplays.delete(id);
       void link.remove(id).catch(() => {});
     }
   }

@@ -68,6 +68,8 @@ export class PushClient {
   readonly #lastAsked = new Map<string, number>();
   readonly #wantsByTab = new Map<string, Map<string, Wanted>>();
   readonly #buffers = new Map<string, WireMessage[]>();
+  /** Buffers that hold every match in the log: their subscription's `last` replay ran dry. */
+  readonly #complete = new Set<string>();
   readonly #listeners = new Set<(c: ConnectionView) => void>();
   readonly #channel: TabChannel;
   readonly #election: Election;
@@ -113,8 +115,8 @@ export class PushClient {
     };
     const replay = options.replay ?? 0;
     const recent = replay > 0 ? (this.#buffers.get(id) ?? []).slice(-replay) : [];
-    if (replay > 0 && live && recent.length === replay) {
-      sub.seen = Math.max(sub.seen, recent[recent.length - 1]!.position);
+    if (replay > 0 && live && (recent.length === replay || this.#complete.has(id))) {
+      if (recent.length > 0) sub.seen = Math.max(sub.seen, recent[recent.length - 1]!.position);
       queueMicrotask(() => {
         for (const message of recent) this.#call(sub, message, true);
       });
@@ -123,7 +125,7 @@ export class PushClient {
       sub.seen = 0;
       const rid = replayRequestId(id, this.#tab, ++this.#replayRequests);
       sub.pending = { id: rid, last: replay, held: [] };
-      setTimeout(() => this.#closed || this.#caughtUp([rid]), REPLAY_GIVE_UP_MS);
+      setTimeout(() => this.#closed || this.#caughtUp([rid], []), REPLAY_GIVE_UP_MS);
     } else if (replay > 0) {
       sub.seen = 0; // the hub's replay of the last N comes first, then live
       this.#lastAsked.set(id, Math.max(replay, this.#lastAsked.get(id) ?? 0));
@@ -160,9 +162,9 @@ export class PushClient {
         this.#receive(message);
       },
       onOpen: (position) => this.#covered(position),
-      onCaughtUp: (ids) => {
-        this.#channel.post({ t: 'caught-up', ids });
-        this.#caughtUp(ids);
+      onCaughtUp: (ids, exhausted) => {
+        this.#channel.post({ t: 'caught-up', ids, exhausted });
+        this.#caughtUp(ids, exhausted);
       },
       onState: (state) => {
         this.#channel.post({
@@ -207,7 +209,7 @@ export class PushClient {
         this.#receive(message.m);
         return;
       case 'caught-up':
-        this.#caughtUp(message.ids);
+        this.#caughtUp(message.ids, message.exhausted);
         return;
     }
   }
@@ -242,7 +244,11 @@ export class PushClient {
   #wantsChanged(): void {
     const union = this.#union();
     this.#session?.setDesired(union);
-    for (const id of this.#buffers.keys()) if (!union.has(id)) this.#buffers.delete(id);
+    for (const id of this.#buffers.keys())
+      if (!union.has(id)) {
+        this.#buffers.delete(id);
+        this.#complete.delete(id);
+      }
   }
 
   #isWanted(id: string): boolean {
@@ -278,7 +284,10 @@ export class PushClient {
       // Positions only grow per subscription; an older one is a duplicate from a handover.
       if ((buffer[buffer.length - 1]?.position ?? 0) >= message.position) continue;
       buffer.push(message);
-      if (buffer.length > BUFFER_SIZE) buffer.shift();
+      if (buffer.length > BUFFER_SIZE) {
+        buffer.shift();
+        this.#complete.delete(id);
+      }
     }
     for (const sub of this.#local)
       if (sub.pending) holdForReplay(sub.pending, sub.id, message);
@@ -290,8 +299,13 @@ export class PushClient {
         this.#call(sub, message, message.replayed === true);
   }
 
-  /** One-shot replays that are done hand over what they held and leave the connection. */
-  #caughtUp(ids: string[]): void {
+  /**
+   * One-shot replays that are done hand over what they held and leave the connection. A
+   * buffer whose `last` replay ran dry holds every match, if this tab got all of that replay.
+   */
+  #caughtUp(ids: string[], exhausted: Array<[string, number]>): void {
+    for (const [id, got] of exhausted)
+      if ((this.#buffers.get(id)?.length ?? 0) >= got) this.#complete.add(id);
     let done = false;
     for (const sub of this.#local) {
       const pending = sub.pending;

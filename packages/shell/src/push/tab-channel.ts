@@ -15,8 +15,8 @@ export type TabMessage =
   | { t: 'state'; state: ConnectionStateName; position?: number }
   /** An event message from the hub, forwarded by the leader. */
   | { t: 'msg'; m: WireMessage }
-  /** The hub's `caught-up`, forwarded by the leader: these replays are done. */
-  | { t: 'caught-up'; ids: string[] };
+  /** The hub's `caught-up`, forwarded by the leader (see HubSession's onCaughtUp). */
+  | { t: 'caught-up'; ids: string[]; exhausted: Array<[string, number]> };
 
 export type TabChannel = {
   post(message: TabMessage): void;
