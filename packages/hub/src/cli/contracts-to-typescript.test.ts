@@ -84,4 +84,30 @@ describe('contractsToTypeScript', () => {
     expect(text).toMatch(/export interface Meta1 \{\s*on\?: boolean;/);
     expect(compiles(text)).toEqual([]);
   });
+
+  it("never copies a schema's tsType into the output (code from a tenant), but keeps a property of that name", async () => {
+    const text = await contractsToTypeScript(
+      {
+        events: {
+          'x.hostile.sent': contract({
+            type: 'object',
+            required: ['tsType'],
+            properties: {
+              name: {
+                type: 'string',
+                tsType: 'string; }\nexport declare function injected(): void;\ninterface Q {',
+              },
+              tsType: { type: 'integer' },
+              mode: { type: 'string', enum: ['a'], tsEnumNames: ['}; declare const x: 1; //'] },
+            },
+          }),
+        },
+      },
+      { source: 'test' },
+    );
+    expect(text).not.toContain('injected');
+    expect(text).not.toContain('declare const x');
+    expect(text).toMatch(/tsType: number;/);
+    expect(compiles(text)).toEqual([]);
+  });
 });

@@ -60,6 +60,7 @@ describe('loadConfig', () => {
     [{ auth: { mode: 'oidc' } }, /"auth.issuer"/],
     [{ env: 'Prod!' }, /"env"/],
     [{ publicUrl: 'not a url' }, /"publicUrl"/],
+    [{ gateway: { cors: { origins: ['*'], credentials: true } } }, /"gateway.cors.origins"/],
   ])('rejects %j naming the key', (config, message) => {
     expect(() => loadConfig({ cwd: dirWith(config), env: {} })).toThrow(message);
   });

@@ -94,6 +94,11 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
     throw new ConfigError(
       'invalid configuration at "auth.issuer": required when auth.mode is "oidc"',
     );
+  // Credentials with any origin would let every site read cookie-authenticated answers.
+  if (config.gateway.cors.credentials && config.gateway.cors.origins.includes('*'))
+    throw new ConfigError(
+      'invalid configuration at "gateway.cors.origins": "*" cannot be combined with gateway.cors.credentials; list the exact origins',
+    );
   return config;
 }
 

@@ -11,6 +11,7 @@ import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
 import { hasScope } from '../auth/principal.ts';
 import { requirePrincipal } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
+import { requestLogSummary } from './request-log.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
 
 declare module 'fastify' {
@@ -49,8 +50,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
   const server = Fastify({
     logger: {
       level: options.logLevel,
-      // Tokens and cookies never reach the logs.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.ticket'],
+      // Tokens, cookies and stream tickets never reach the logs.
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      serializers: { req: requestLogSummary },
     },
     bodyLimit: options.bodyLimit,
     requestIdHeader: false,
