@@ -28,9 +28,10 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     hub: options.hub,
     getToken: options.getToken,
     transport: options.transport ?? 'sse',
-    // One connection per hub and tenant for all tabs of this origin.
+    // One connection per hub and tenant for all tabs of this origin. Without Web Locks
+    // (plain-http pages are not a secure context) no leader can be elected: each tab alone.
     shareKey:
-      options.crossTab === false
+      options.crossTab === false || !globalThis.navigator?.locks
         ? undefined
         : `portico-shell:${hubOrigin}:${dictionary.current.tenant}`,
     backoff: () => dictionary.current.settings.backoff as BackoffSettings | undefined,

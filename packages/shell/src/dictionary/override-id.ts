@@ -21,9 +21,18 @@ export function presentedOverride(
   for (const part of (cookies ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === OVERRIDE_COOKIE) {
-      const value = decodeURIComponent(part.slice(eq + 1).trim());
+      const value = decoded(part.slice(eq + 1).trim());
       if (value) return value;
     }
   }
   return undefined;
+}
+
+/** A malformed cookie value (`%`) is no override, not a failed shell. */
+function decoded(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
