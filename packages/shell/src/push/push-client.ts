@@ -104,6 +104,7 @@ export class PushClient {
   ): () => void {
     const id = hubSubscriptionId(topic, options.filter);
     const live = this.#isWanted(id);
+    const replay = options.replay ?? 0;
     const sub: LocalSubscription = {
       id,
       mfeId,
@@ -111,9 +112,8 @@ export class PushClient {
       filter: options.filter,
       handler,
       seen: this.#newest ?? 0,
-      replay: (options.replay ?? 0) > 0,
+      replay: replay > 0,
     };
-    const replay = options.replay ?? 0;
     const recent = replay > 0 ? (this.#buffers.get(id) ?? []).slice(-replay) : [];
     if (replay > 0 && live && (recent.length === replay || this.#complete.has(id))) {
       if (recent.length > 0) sub.seen = Math.max(sub.seen, recent[recent.length - 1]!.position);
