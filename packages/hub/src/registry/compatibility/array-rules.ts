@@ -12,7 +12,13 @@ import { conjunctionOf, placeOf } from './conjunction.ts';
 import { jsonEqual } from './json-equal.ts';
 import { acceptsEverything, asObject, numberAt } from './keywords.ts';
 import { type Located, placeAt } from './schema-document.ts';
-import { tightest } from './string-rules.ts';
+import {
+  ARRAY_SIZE,
+  keywordReporter,
+  reportMaximum,
+  reportMinimum,
+  tightest,
+} from './size-bounds.ts';
 import type { Incompatibility } from './types.ts';
 
 /** Positional items, then the schema for every later item (undefined: anything). */
@@ -136,62 +142,29 @@ function maxItemsOf(
   return Math.min(Infinity, ...limits);
 }
 
-function countRules({
-  context,
-  writer,
-  writerSchemas,
-  reader,
-  readerSchema,
-}: RuleInput): Incompatibility[] {
+function countRules(input: RuleInput): Incompatibility[] {
+  const { context, writer, writerSchemas, readerSchema } = input;
   const out: Incompatibility[] = [];
   const W = context.writerName;
   const R = context.readerName;
-  const report = (change: string, detail: string, keyword: string, at: number) =>
-    out.push(
-      incompatibility(
-        context,
-        change,
-        detail,
-        { location: reader, segments: [keyword] },
-        { location: writer.parts[at] ?? placeOf(writer), segments: [keyword] },
-      ),
-    );
+  const report = keywordReporter(input, out);
   const minItems = numberAt(readerSchema, 'minItems');
   if (minItems !== undefined && minItems > 0) {
-    const [written, at] = tightest(writerSchemas, 'minItems', Math.max);
-    if (written === undefined)
-      report(
-        'min-items-added',
-        `${capitalize(R)} requires at least ${minItems} items; ${W} does not`,
-        'minItems',
-        at,
-      );
-    else if (written < minItems)
-      report(
-        'min-items-increased',
-        `minItems increased from ${written} to ${minItems}: shorter arrays valid for ${W} are refused by ${R}`,
-        'minItems',
-        at,
-      );
+    const [declared, at] = tightest(writerSchemas, 'minItems', Math.max);
+    reportMinimum(report, input, 'minItems', ARRAY_SIZE, {
+      required: minItems,
+      declared,
+      guaranteed: declared ?? 0,
+      at,
+    });
   }
   const maxItems = numberAt(readerSchema, 'maxItems');
   if (maxItems !== undefined) {
-    const written = maxItemsOf(writerSchemas, writer.parts.map(itemsView));
-    const at = writerSchemas.findIndex((s) => numberAt(s, 'maxItems') !== undefined);
-    if (written === Infinity)
-      report(
-        'max-items-added',
-        `${capitalize(R)} allows at most ${maxItems} items; ${W} has no limit`,
-        'maxItems',
-        at,
-      );
-    else if (written > maxItems)
-      report(
-        'max-items-decreased',
-        `maxItems decreased from ${written} to ${maxItems}: longer arrays valid for ${W} are refused by ${R}`,
-        'maxItems',
-        at,
-      );
+    reportMaximum(report, input, 'maxItems', ARRAY_SIZE, {
+      allowed: maxItems,
+      written: maxItemsOf(writerSchemas, writer.parts.map(itemsView)),
+      at: writerSchemas.findIndex((s) => numberAt(s, 'maxItems') !== undefined),
+    });
   }
   if (
     readerSchema['uniqueItems'] === true &&

@@ -25,7 +25,13 @@ import {
   stringsAt,
 } from './keywords.ts';
 import { type Located, placeAt } from './schema-document.ts';
-import { tightest } from './string-rules.ts';
+import {
+  keywordReporter,
+  OBJECT_SIZE,
+  reportMaximum,
+  reportMinimum,
+  tightest,
+} from './size-bounds.ts';
 import type { Incompatibility } from './types.ts';
 
 export const objectRule: Rule = (input) => {
@@ -248,41 +254,19 @@ function requiredRule(
 }
 
 function propertyCountRules(input: RuleInput, facts: ObjectFacts): Incompatibility[] {
-  const { context, writer, writerSchemas, reader, readerSchema } = input;
-  const W = context.writerName;
-  const R = context.readerName;
+  const { writerSchemas, readerSchema } = input;
   const out: Incompatibility[] = [];
-  const report = (change: string, detail: string, keyword: string, at: number) =>
-    out.push(
-      incompatibility(
-        context,
-        change,
-        detail,
-        { location: reader, segments: [keyword] },
-        {
-          location: writer.parts[at] ?? placeOf(writer),
-          segments: [keyword],
-        },
-      ),
-    );
+  const report = keywordReporter(input, out);
   const minimum = numberAt(readerSchema, 'minProperties');
   if (minimum !== undefined && minimum > 0) {
     const [declared, at] = tightest(writerSchemas, 'minProperties', Math.max);
-    const written = Math.max(declared ?? 0, facts.writerRequired.size);
-    if (declared === undefined && written < minimum)
-      report(
-        'min-properties-added',
-        `${capitalize(R)} requires at least ${minimum} properties; ${W} does not`,
-        'minProperties',
-        at,
-      );
-    else if (written < minimum)
-      report(
-        'min-properties-increased',
-        `minProperties increased from ${written} to ${minimum}: smaller objects valid for ${W} are refused by ${R}`,
-        'minProperties',
-        at,
-      );
+    reportMinimum(report, input, 'minProperties', OBJECT_SIZE, {
+      required: minimum,
+      declared,
+      // Required properties guarantee a count of their own.
+      guaranteed: Math.max(declared ?? 0, facts.writerRequired.size),
+      at,
+    });
   }
   const maximum = numberAt(readerSchema, 'maxProperties');
   if (maximum !== undefined) {
@@ -292,22 +276,11 @@ function propertyCountRules(input: RuleInput, facts: ObjectFacts): Incompatibili
       if (s['additionalProperties'] === false && Object.keys(patternsOf(s)).length === 0)
         limits.push(Object.keys(propertiesOf(s)).length);
     }
-    const written = Math.min(Infinity, ...limits);
-    const at = writerSchemas.findIndex((s) => numberAt(s, 'maxProperties') !== undefined);
-    if (written === Infinity)
-      report(
-        'max-properties-added',
-        `${capitalize(R)} allows at most ${maximum} properties; ${W} has no limit`,
-        'maxProperties',
-        at,
-      );
-    else if (written > maximum)
-      report(
-        'max-properties-decreased',
-        `maxProperties decreased from ${written} to ${maximum}: larger objects valid for ${W} are refused by ${R}`,
-        'maxProperties',
-        at,
-      );
+    reportMaximum(report, input, 'maxProperties', OBJECT_SIZE, {
+      allowed: maximum,
+      written: Math.min(Infinity, ...limits),
+      at: writerSchemas.findIndex((s) => numberAt(s, 'maxProperties') !== undefined),
+    });
   }
   return out;
 }

@@ -1,26 +1,23 @@
 /** String keywords: lengths, pattern, format, content encoding and media type. */
 
-import { placeOf } from './conjunction.ts';
-import { capitalize, incompatibility, regexFor, type Rule, show } from './check-context.ts';
+import { capitalize, regexFor, type Rule, show } from './check-context.ts';
 import { writerValues } from './type-rules.ts';
 import { numberAt, stringAt } from './keywords.ts';
+import {
+  keywordReporter,
+  reportMaximum,
+  reportMinimum,
+  STRING_SIZE,
+  tightest,
+} from './size-bounds.ts';
 import type { Incompatibility } from './types.ts';
 
 export const stringRule: Rule = (input) => {
-  const { context, writer, writerSchemas, reader, readerSchema } = input;
+  const { context, writerSchemas, readerSchema } = input;
   const out: Incompatibility[] = [];
   const W = context.writerName;
   const R = context.readerName;
-  const report = (change: string, detail: string, keyword: string, writerIndex: number) =>
-    out.push(
-      incompatibility(
-        context,
-        change,
-        detail,
-        { location: reader, segments: [keyword] },
-        { location: writer.parts[writerIndex] ?? placeOf(writer), segments: [keyword] },
-      ),
-    );
+  const report = keywordReporter(input, out);
 
   // A writer listing its values (enum/const) is judged by those values where that is exact.
   const listed = writerValues(writerSchemas)?.filter((v): v is string => typeof v === 'string');
@@ -31,40 +28,21 @@ export const stringRule: Rule = (input) => {
   const maxLength = numberAt(readerSchema, 'maxLength');
   if (maxLength !== undefined && !fitsAll((_, length) => length <= maxLength)) {
     const [written, at] = tightest(writerSchemas, 'maxLength', Math.min);
-    if (written === undefined) {
-      report(
-        'max-length-added',
-        `${capitalize(R)} limits strings to ${maxLength} characters; ${W} does not`,
-        'maxLength',
-        at,
-      );
-    } else if (written > maxLength) {
-      report(
-        'max-length-decreased',
-        `maxLength decreased from ${written} to ${maxLength}: longer strings valid for ${W} are refused by ${R}`,
-        'maxLength',
-        at,
-      );
-    }
+    reportMaximum(report, input, 'maxLength', STRING_SIZE, {
+      allowed: maxLength,
+      written: written ?? Infinity,
+      at,
+    });
   }
   const minLength = numberAt(readerSchema, 'minLength');
   if (minLength !== undefined && minLength > 0 && !fitsAll((_, length) => length >= minLength)) {
-    const [written, at] = tightest(writerSchemas, 'minLength', Math.max);
-    if (written === undefined) {
-      report(
-        'min-length-added',
-        `${capitalize(R)} requires at least ${minLength} characters; ${W} does not`,
-        'minLength',
-        at,
-      );
-    } else if (written < minLength) {
-      report(
-        'min-length-increased',
-        `minLength increased from ${written} to ${minLength}: shorter strings valid for ${W} are refused by ${R}`,
-        'minLength',
-        at,
-      );
-    }
+    const [declared, at] = tightest(writerSchemas, 'minLength', Math.max);
+    reportMinimum(report, input, 'minLength', STRING_SIZE, {
+      required: minLength,
+      declared,
+      guaranteed: declared ?? 0,
+      at,
+    });
   }
   // Regular expressions and formats cannot be compared in general: only the same one is safe.
   for (const [keyword, base] of [
@@ -98,22 +76,3 @@ export const stringRule: Rule = (input) => {
   }
   return out;
 };
-
-/** The strictest value of a numeric keyword over the writer's parts, and which part has it. */
-export function tightest(
-  schemas: readonly Record<string, unknown>[],
-  keyword: string,
-  pick: (a: number, b: number) => number,
-): [number | undefined, number] {
-  let value: number | undefined;
-  let at = -1;
-  for (const [i, schema] of schemas.entries()) {
-    const v = numberAt(schema, keyword);
-    if (v === undefined) continue;
-    if (value === undefined || pick(v, value) !== value) {
-      value = v;
-      at = i;
-    }
-  }
-  return [value, at];
-}
