@@ -104,6 +104,89 @@ beforeAll(async () => {
     `${WIDGET}/hop.html`,
     `<!doctype html><script>location.href = ${JSON.stringify(`${ROGUE}/rogue.html`)};</script>`,
   );
+  // A second shell page (no dev checks): frames bridged on demand, and the subscriptions
+  // bridged frames hold on its bus counted.
+  h.serve(
+    '/bridge-frames.html',
+    `<!doctype html><html><body>
+<script type="module">
+  import { createBus, bridgeIframe, onBridgeRefused } from '${BUNDLE_PATH}';
+  const bus = createBus({ dev: false, bridgeOrigins: [${JSON.stringify(WIDGET)}] });
+  window.received = [];
+  bus.subscribe('>', (e) => window.received.push(e));
+  window.refusals = [];
+  onBridgeRefused(bus, (r) => window.refusals.push({ origin: r.origin, reason: r.reason }));
+  window.frameSubscriptions = 0;
+  const subscribe = bus.subscribe.bind(bus);
+  bus.subscribe = (pattern, handler, options) => {
+    const stop = subscribe(pattern, handler, options);
+    if (!options?.mfeId) return stop;
+    window.frameSubscriptions++;
+    let on = true;
+    return () => {
+      if (on) window.frameSubscriptions--;
+      on = false;
+      stop();
+    };
+  };
+  window.bridge = (path, mfeId) => {
+    const frame = document.createElement('iframe');
+    frame.setAttribute('sandbox', 'allow-scripts');
+    frame.src = ${JSON.stringify(WIDGET)} + path;
+    bridgeIframe(bus, frame, { origin: ${JSON.stringify(WIDGET)}, ...(mfeId && { mfeId }) });
+    document.body.append(frame);
+  };
+</script>
+</body></html>`,
+  );
+  const connect = `const bus = await connectToShell({ parentOrigin: ${JSON.stringify(h.origin)}, timeoutMs: 1500 });`;
+  // Bridged without an mfeId: it claims to be billing, then sends as nobody.
+  h.serve(
+    `${WIDGET}/anonymous.html`,
+    `<!doctype html><script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  ${connect}
+  bus.publish('widget.claim.sent', {}, { from: 'billing' });
+  bus.publish('widget.plain.sent', {});
+</script>`,
+  );
+  // Connects, reloads itself (the same URL: still bridged), then follows a link to another
+  // page of its own origin: sandboxed, that page shares the frame's window and opaque origin.
+  h.serve(
+    `${WIDGET}/navigating.html`,
+    `<!doctype html><script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  ${connect}
+  if (window.name !== 'reloaded') {
+    window.name = 'reloaded';
+    location.reload();
+  } else {
+    bus.publish('widget.reload.connected', {});
+    location.href = '/next.html';
+  }
+</script>`,
+  );
+  h.serve(
+    `${WIDGET}/next.html`,
+    `<!doctype html><script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  window.result = await connectToShell({ parentOrigin: ${JSON.stringify(h.origin)}, timeoutMs: 1500 }).then(
+    (bus) => (bus.publish('widget.next.stolen', {}), 'connected'),
+    (e) => 'refused: ' + e.message,
+  );
+</script>`,
+  );
+  // Subscribes twice, and closes its bus when told.
+  h.serve(
+    `${WIDGET}/closing.html`,
+    `<!doctype html><script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  ${connect}
+  bus.subscribe('portal.theme.changed', () => {});
+  bus.subscribe('portal.user.>', () => {});
+  window.closeBus = () => bus.close();
+</script>`,
+  );
   const context = await h.newContext();
   page = await h.open(context, '/bridge.html');
 }, 60_000);
@@ -244,5 +327,90 @@ describe('iframe bridge', () => {
       'the violation forwarded to the iframe',
     );
     expect(frameSide).toEqual([expected]);
+  });
+});
+
+describe('iframe bridge: identity and lifetime', () => {
+  let shell: Page;
+  type ShellWindow = {
+    received: { type: string; from?: string }[];
+    refusals: { origin: string; reason: string }[];
+    frameSubscriptions: number;
+    bridge(path: string, mfeId?: string): void;
+  };
+  const state = () =>
+    shell.evaluate(() => {
+      const w = window as unknown as ShellWindow;
+      return {
+        received: w.received.map((e) => ({ type: e.type, from: e.from })),
+        refusals: [...w.refusals],
+        frameSubscriptions: w.frameSubscriptions,
+      };
+    });
+  const bridge = (path: string, mfeId?: string) =>
+    shell.evaluate(({ path, mfeId }) => (window as unknown as ShellWindow).bridge(path, mfeId), {
+      path,
+      mfeId,
+    });
+
+  beforeAll(async () => {
+    shell = await h.open(await h.newContext(), '/bridge-frames.html');
+    await shell.waitForFunction(() => 'bridge' in window);
+  });
+
+  it('refuses a claimed sender from a frame bridged without an mfeId', async () => {
+    await bridge('/anonymous.html');
+    await waitFor(
+      async () => (await state()).received.some((e) => e.type === 'widget.plain.sent'),
+      'the plain event on the shell bus',
+    );
+    const { received, refusals } = await state();
+    expect(received).toEqual([{ type: 'widget.plain.sent' }]);
+    expect(refusals).toEqual([
+      {
+        origin: WIDGET,
+        reason: 'publish: this frame was bridged without an mfeId: it cannot send as "billing"',
+      },
+    ]);
+  });
+
+  it('keeps the bridge for a reloaded frame, not for a page the frame navigates to', async () => {
+    await bridge('/navigating.html', 'navigator');
+    const next = await waitFor(
+      () => shell.frames().find((f) => f.url().startsWith(`${WIDGET}/next.html`)),
+      'the frame on its next page',
+    );
+    const result = await waitFor(
+      () => inFrame<string | undefined>(next, 'window.result'),
+      "the next page's handshake",
+    );
+    expect(result).toMatch(/^refused: the shell at .* did not accept the bridge/);
+    const { received, refusals } = await state();
+    // The reloaded document (same URL, same fragment) connected again; the next page did not.
+    expect(received.filter((e) => e.type.startsWith('widget.') && e.from === 'navigator')).toEqual([
+      { type: 'widget.reload.connected', from: 'navigator' },
+    ]);
+    expect(refusals).toContainEqual({
+      origin: 'null',
+      reason: 'the hello lacks the nonce given to this frame (a document the frame navigated to)',
+    });
+  });
+
+  it("drops a frame's subscriptions when its bus closes", async () => {
+    const before = (await state()).frameSubscriptions;
+    await bridge('/closing.html', 'closing');
+    await waitFor(
+      async () => (await state()).frameSubscriptions === before + 2,
+      "the closing frame's two subscriptions",
+    );
+    const frame = await waitFor(
+      () => shell.frames().find((f) => f.url().startsWith(`${WIDGET}/closing.html`)),
+      'the closing frame',
+    );
+    await frame.evaluate('window.closeBus()');
+    await waitFor(
+      async () => (await state()).frameSubscriptions === before,
+      'the subscriptions to end on the shell bus',
+    );
   });
 });

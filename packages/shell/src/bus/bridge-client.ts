@@ -6,6 +6,7 @@
  */
 import { ShellError } from '../shell-error.ts';
 import type { BusEvent, ClientBus, ContractViolation } from '../types.ts';
+import { nonceInHash } from './bridge-nonce.ts';
 import { helloMessage, type ClientMessage, type HostMessage } from './bridge-protocol.ts';
 import { describeViolation } from './describe-violation.ts';
 import { normalizeOrigin } from './origin.ts';
@@ -27,7 +28,9 @@ export async function connectToShell(options: ConnectToShellOptions): Promise<Br
   const self = options.window ?? globalThis.window;
   if (!self || self.parent === self)
     throw new ShellError('invalid', 'connectToShell runs inside an iframe of the shell page');
-  const port = await handshake(self.parent, parentOrigin, options.timeoutMs ?? 10_000);
+  // Read at each hello: a shell that bridged an already loaded frame adds it to the fragment.
+  const nonce = () => nonceInHash(self.location.hash);
+  const port = await handshake(self.parent, parentOrigin, nonce, options.timeoutMs ?? 10_000);
   return bridgedBus(port);
 }
 
@@ -35,7 +38,12 @@ export async function connectToShell(options: ConnectToShellOptions): Promise<Br
  * Says hello until the shell answers: the shell may bridge this iframe only after the iframe's
  * script ran. Each try carries a fresh channel, as a port can be transferred only once.
  */
-function handshake(parent: Window, parentOrigin: string, timeoutMs: number): Promise<MessagePort> {
+function handshake(
+  parent: Window,
+  parentOrigin: string,
+  nonce: () => string,
+  timeoutMs: number,
+): Promise<MessagePort> {
   return new Promise((resolve, reject) => {
     const channels: MessageChannel[] = [];
     const session = crypto.randomUUID();
@@ -65,7 +73,7 @@ function handshake(parent: Window, parentOrigin: string, timeoutMs: number): Pro
         channel.port1.onmessage = null;
         resolve(channel.port1);
       };
-      parent.postMessage(helloMessage(session), parentOrigin, [channel.port2]);
+      parent.postMessage(helloMessage(session, nonce()), parentOrigin, [channel.port2]);
       retry = setTimeout(hello, delay);
       delay = Math.min(delay * 2, 2_000);
     };
@@ -131,6 +139,9 @@ function bridgedBus(port: MessagePort): BridgedBus {
       return () => violationListeners.delete(listener);
     },
     close() {
+      if (closed) return;
+      // The shell drops this frame's subscriptions (it cannot see a closed port).
+      port.postMessage({ kind: 'bye' } satisfies ClientMessage);
       closed = true;
       handlers.clear();
       port.onmessage = null;

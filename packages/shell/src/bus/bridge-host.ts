@@ -6,7 +6,9 @@
  * `allow-same-origin` has the opaque origin "null": then the window check carries the weight,
  * and the origin checked is the one of the `src` the shell gave it. Every other bridge-marked
  * window message (another window, another origin, or bus traffic outside the port) is refused
- * and reported, and never reaches the bus.
+ * and reported, and never reaches the bus. A hello must also carry the nonce the shell put
+ * in the frame's URL (bridge-nonce.ts): a document the frame navigates to has the same
+ * window, and sandboxed the same opaque origin, but not that nonce.
  */
 import { ShellError } from '../shell-error.ts';
 import type { BusEvent, ClientBus } from '../types.ts';
@@ -17,6 +19,7 @@ import {
   type ClientMessage,
   type HostMessage,
 } from './bridge-protocol.ts';
+import { newBridgeNonce, srcWithNonce } from './bridge-nonce.ts';
 import { bridgeSlot, type BridgeSlot } from './bridge-slot.ts';
 import { normalizeOrigin } from './origin.ts';
 
@@ -26,7 +29,10 @@ const MAX_SUBSCRIPTIONS_PER_FRAME = 256;
 export type BridgeOptions = {
   /** The origin the iframe's document comes from; must be on the bus's `bridgeOrigins`. */
   origin: string;
-  /** The micro-frontend in the iframe: its events are sent as it, whatever it claims. */
+  /**
+   * The micro-frontend in the iframe: its events are sent as it, whatever it claims.
+   * Without it the frame's events have no sender, and one that claims a `from` is refused.
+   */
   mfeId?: string;
 };
 
@@ -51,12 +57,17 @@ export function bridgeIframe(
       `origin ${origin} is not in the shell's bridgeOrigins (${slot.origins.join(', ') || 'none'})`,
     );
   const src = iframe.getAttribute('src');
-  if (src && new URL(src, iframe.ownerDocument.baseURI).origin !== origin)
+  const base = iframe.ownerDocument.baseURI;
+  // The nonce travels in the src: a frame without one could not be told from its successors.
+  if (!src) throw new ShellError('invalid', 'bridgeIframe needs the iframe with its src set');
+  if (new URL(src, base).origin !== origin)
     throw new ShellError('invalid', `the iframe's src ${src} is not on origin ${origin}`);
   const view = iframe.ownerDocument.defaultView;
   if (!view) throw new ShellError('invalid', 'the iframe is not in a window');
+  const nonce = newBridgeNonce();
+  iframe.setAttribute('src', srcWithNonce(src, base, nonce));
   slot.host ??= new BridgeHost(bus, slot, view, () => (slot.host = undefined));
-  return slot.host.add(iframe, origin, options.mfeId);
+  return slot.host.add(iframe, origin, options.mfeId, nonce);
 }
 
 /** Listens to the bridge refusals of this bus (they also go to console.warn). */
@@ -77,6 +88,7 @@ type Bridge = {
   iframe: HTMLIFrameElement;
   origin: string;
   mfeId: string | undefined;
+  nonce: string;
   session: string | undefined;
   disconnect: (() => void) | undefined;
 };
@@ -98,8 +110,20 @@ export class BridgeHost {
     window.addEventListener('message', this.#onMessage);
   }
 
-  add(iframe: HTMLIFrameElement, origin: string, mfeId: string | undefined): () => void {
-    const bridge: Bridge = { iframe, origin, mfeId, session: undefined, disconnect: undefined };
+  add(
+    iframe: HTMLIFrameElement,
+    origin: string,
+    mfeId: string | undefined,
+    nonce: string,
+  ): () => void {
+    const bridge: Bridge = {
+      iframe,
+      origin,
+      mfeId,
+      nonce,
+      session: undefined,
+      disconnect: undefined,
+    };
     this.#bridges.add(bridge);
     return () => this.#remove(bridge);
   }
@@ -135,6 +159,10 @@ export class BridgeHost {
     if (!originMatches(bridge, event.origin))
       return refuse(`the bridged iframe's origin is ${bridge.origin}`);
     if (!isHello(event.data)) return refuse('bus traffic is only accepted over the bridge port');
+    if (event.data.nonce !== bridge.nonce)
+      return refuse(
+        'the hello lacks the nonce given to this frame (a document the frame navigated to)',
+      );
     const port = event.ports[0];
     if (!port) return refuse('the hello carried no MessagePort');
     // A retried hello of the connected session was sent before our welcome arrived: ignore it.
@@ -158,9 +186,24 @@ export class BridgeHost {
         : this.#bus.onViolation((violation) => {
             if (violation.from === bridge.mfeId) send({ kind: 'violation', violation });
           });
+    const disconnect = () => {
+      for (const unsubscribe of subscriptions.values()) unsubscribe();
+      subscriptions.clear();
+      stopViolations();
+      port.onmessage = null;
+      port.close();
+    };
     port.onmessage = (event) => {
       const message = parseClientMessage(event.data);
       if ('problem' in message) return refuse(message.problem);
+      if (message.kind === 'bye') {
+        // The frame's bus closed; the same document may connect again (a new session).
+        if (bridge.disconnect === disconnect) {
+          bridge.disconnect = undefined;
+          bridge.session = undefined;
+        }
+        return disconnect();
+      }
       try {
         this.#handle(bridge, message, subscriptions, send);
       } catch (error) {
@@ -169,26 +212,28 @@ export class BridgeHost {
       }
     };
     send({ kind: 'welcome' });
-    return () => {
-      for (const unsubscribe of subscriptions.values()) unsubscribe();
-      subscriptions.clear();
-      stopViolations();
-      port.onmessage = null;
-      port.close();
-    };
+    return disconnect;
   }
 
   #handle(
     bridge: Bridge,
-    message: ClientMessage,
+    message: Exclude<ClientMessage, { kind: 'bye' }>,
     subscriptions: Map<number, () => void>,
     send: (message: HostMessage) => void,
   ): void {
     const subscriber = bridge.mfeId === undefined ? {} : { mfeId: bridge.mfeId };
     switch (message.kind) {
       case 'publish': {
-        const from = bridge.mfeId ?? message.from;
-        this.#bus.publish(message.type, message.data, from === undefined ? {} : { from });
+        if (bridge.mfeId === undefined && message.from !== undefined)
+          throw new ShellError(
+            'invalid',
+            `this frame was bridged without an mfeId: it cannot send as "${message.from}"`,
+          );
+        this.#bus.publish(
+          message.type,
+          message.data,
+          bridge.mfeId === undefined ? {} : { from: bridge.mfeId },
+        );
         return;
       }
       case 'subscribe': {

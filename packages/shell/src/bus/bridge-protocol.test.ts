@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShellError } from '../shell-error.ts';
 import { connectToShell } from './bridge-client.ts';
+import { nonceInHash, srcWithNonce } from './bridge-nonce.ts';
 import { isBridgeWindowMessage, isHello, parseClientMessage } from './bridge-protocol.ts';
 import { normalizeOrigin } from './origin.ts';
 
@@ -26,11 +27,14 @@ describe('bridge origins', () => {
 
 describe('bridge messages', () => {
   it('recognizes only versioned hellos with a session', () => {
-    const hello = { 'portico-bus-bridge': 1, kind: 'hello', session: 's1' };
+    const hello = { 'portico-bus-bridge': 1, kind: 'hello', session: 's1', nonce: 'n' };
     expect(isBridgeWindowMessage(hello) && isHello(hello)).toBe(true);
-    const noSession = { 'portico-bus-bridge': 1, kind: 'hello' };
+    const noSession = { 'portico-bus-bridge': 1, kind: 'hello', nonce: 'n' };
     expect(isHello(noSession)).toBe(false);
-    expect(isHello({ 'portico-bus-bridge': 2, kind: 'hello', session: 's1' })).toBe(false);
+    expect(isHello({ 'portico-bus-bridge': 1, kind: 'hello', session: 's1' })).toBe(false);
+    expect(isHello({ 'portico-bus-bridge': 2, kind: 'hello', session: 's1', nonce: 'n' })).toBe(
+      false,
+    );
     expect(isBridgeWindowMessage({ type: 'webpackOk' })).toBe(false);
     expect(isBridgeWindowMessage('portico-bus-bridge')).toBe(false);
   });
@@ -62,5 +66,20 @@ describe('bridge messages', () => {
       problem: 'unknown bridge message kind "eval"',
     });
     expect(parseClientMessage(null)).toHaveProperty('problem');
+    expect(parseClientMessage({ kind: 'bye' })).toEqual({ kind: 'bye' });
+  });
+});
+
+describe('bridge nonce', () => {
+  it("travels in the frame's fragment, beside the frame's own parameters", () => {
+    const base = 'http://portal.example/shell.html';
+    expect(srcWithNonce('http://w.example/w.html?x=1', base, 'n1')).toBe(
+      'http://w.example/w.html?x=1#portico-bridge=n1',
+    );
+    const again = srcWithNonce('http://w.example/w.html#tab=2&portico-bridge=n1', base, 'n2');
+    expect(again).toBe('http://w.example/w.html#tab=2&portico-bridge=n2');
+    expect(nonceInHash(new URL(again).hash)).toBe('n2');
+    expect(nonceInHash('#tab=2')).toBe('');
+    expect(nonceInHash('')).toBe('');
   });
 });

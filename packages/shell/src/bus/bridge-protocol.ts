@@ -10,14 +10,24 @@ import type { BusEvent, ContractViolation } from '../types.ts';
 export const BRIDGE_MARK = 'portico-bus-bridge';
 export const BRIDGE_VERSION = 1;
 
-/** `session` is one connectToShell call: its retried hellos share it, a reloaded frame has another. */
-export type HelloMessage = { [BRIDGE_MARK]: typeof BRIDGE_VERSION; kind: 'hello'; session: string };
+/**
+ * `session` is one connectToShell call: its retried hellos share it, a reloaded frame has
+ * another. `nonce` is the one the shell put in the frame's URL (bridge-nonce.ts), or `''`.
+ */
+export type HelloMessage = {
+  [BRIDGE_MARK]: typeof BRIDGE_VERSION;
+  kind: 'hello';
+  session: string;
+  nonce: string;
+};
 
 /** iframe → shell, over the port. */
 export type ClientMessage =
   | { kind: 'publish'; type: string; data: unknown; from?: string }
   | { kind: 'subscribe'; id: number; pattern: string }
-  | { kind: 'unsubscribe'; id: number };
+  | { kind: 'unsubscribe'; id: number }
+  /** The iframe's bus closed: the shell drops its subscriptions. */
+  | { kind: 'bye' };
 
 /** shell → iframe, over the port. */
 export type HostMessage =
@@ -26,8 +36,8 @@ export type HostMessage =
   | { kind: 'violation'; violation: ContractViolation }
   | { kind: 'refused'; detail: string };
 
-export function helloMessage(session: string): HelloMessage {
-  return { [BRIDGE_MARK]: BRIDGE_VERSION, kind: 'hello', session };
+export function helloMessage(session: string, nonce: string): HelloMessage {
+  return { [BRIDGE_MARK]: BRIDGE_VERSION, kind: 'hello', session, nonce };
 }
 
 /** Whether a window message claims to be the bridge's (any kind, any version). */
@@ -39,7 +49,8 @@ export function isHello(data: Record<string, unknown>): data is HelloMessage {
   return (
     data[BRIDGE_MARK] === BRIDGE_VERSION &&
     data.kind === 'hello' &&
-    typeof data.session === 'string'
+    typeof data.session === 'string' &&
+    typeof data.nonce === 'string'
   );
 }
 
@@ -66,6 +77,8 @@ export function parseClientMessage(data: unknown): ClientMessage | { problem: st
     case 'unsubscribe':
       if (!Number.isSafeInteger(m.id)) return { problem: 'unsubscribe needs an integer id' };
       return { kind: 'unsubscribe', id: m.id as number };
+    case 'bye':
+      return { kind: 'bye' };
     default:
       return { problem: `unknown bridge message kind ${JSON.stringify(m.kind)}` };
   }
