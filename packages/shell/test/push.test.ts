@@ -61,6 +61,13 @@ async function portal(
     getToken: () => ${getToken ?? JSON.stringify(token)},
   });
   const shell = await window.portico;
+  // Subscribed as the shell resolves: before any other tab can answer this tab's hello.
+  if (location.hash === '#early-replay') {
+    const seen = ((window.received ??= {})['billing-early'] = []);
+    shell.subscribe('billing-early', 'billing.>', (m) =>
+      seen.push({ position: m.position, replayed: m.replayed === true, type: m.event.type }),
+      { replay: 3 });
+  }
   window.connection = shell.connection;
   shell.onConnectionChange((c) => { window.connection = c; });
   window.mountLate = (name, pattern, replay, filter) => {
@@ -530,4 +537,133 @@ describe('staying connected', () => {
     expect(streams).toHaveLength(1);
     expect(minted).toBeGreaterThan(mintedAtOpen);
   }, 15_000);
+});
+
+/** Counts the page's pending 15 s timers (the one-shot replays' give-up). */
+const TRACK_GIVE_UPS = `(() => {
+  const set = setTimeout;
+  const clear = clearTimeout;
+  const pending = (window.giveUpTimers = new Set());
+  window.setTimeout = (fn, ms, ...args) => {
+    if (ms !== 15000) return set(fn, ms, ...args);
+    const id = set(() => {
+      pending.delete(id);
+      fn(...args);
+    }, ms);
+    pending.add(id);
+    return id;
+  };
+  window.clearTimeout = (id) => {
+    pending.delete(id);
+    clear(id);
+  };
+})();`;
+
+describe("a one-shot replay's give-up timer", () => {
+  it('ends when the replay ends, and when the subscription leaves before it', async () => {
+    const tenant = 'give-up';
+    const old = await h.hub.publish(
+      tenant,
+      Array.from({ length: 3 }, () => ({ type: 'billing.invoice.paid' })),
+    );
+    const context = await newContext();
+    await context.addInitScript(TRACK_GIVE_UPS);
+    // Once `refuse` is set, the hub never hears of a one-shot replay: it stays pending.
+    let refuse = false;
+    await context.route(
+      (url) => url.pathname.endsWith('/subscriptions'),
+      (route) =>
+        refuse && route.request().postData()?.includes(':r')
+          ? route.fulfill({ status: 503 })
+          : route.fallback(),
+    );
+    const page = await h.open(context, await portal(tenant));
+    await waitOpen(page);
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
+      'incident.> and billing.> live',
+    );
+    const pendingTimers = () =>
+      page.evaluate(() => (window as unknown as { giveUpTimers: Set<unknown> }).giveUpTimers.size);
+
+    await page.evaluate(() =>
+      (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 2),
+    );
+    await waitReceived(page, 'billing-late', old.slice(1));
+    expect(await pendingTimers()).toBe(0);
+
+    refuse = true;
+    await page.evaluate(() =>
+      (window as unknown as LateWindow).mountLate('billing-stuck', 'billing.>', 2),
+    );
+    expect(await pendingTimers()).toBe(1);
+    const [during] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
+    await waitReceived(page, 'billing', [during!]);
+    expect(await received(page, 'billing-stuck')).toEqual([]); // held for its replay
+    await page.evaluate(() =>
+      (window as unknown as { unmount: Record<string, () => void> }).unmount['billing-stuck']!(),
+    );
+    expect(await pendingTimers()).toBe(0);
+    expect(await received(page, 'billing-stuck')).toEqual([]);
+  });
+});
+
+describe('replay in a tab that has not heard the other tabs yet', () => {
+  it('gets the last N of a pattern another tab already has live', async () => {
+    const tenant = 'early-replay';
+    const old = await h.hub.publish(
+      tenant,
+      Array.from({ length: 4 }, () => ({ type: 'billing.invoice.paid' })),
+    );
+    const path = await portal(tenant);
+    const context = await newContext();
+    const leader = await h.open(context, path);
+    expect((await waitOpen(leader)).leader).toBe(true);
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
+      'incident.> and billing.> live',
+    );
+    const tab = await h.open(context, `${path}#early-replay`);
+    const replayed = old.slice(1).map((position) => ({
+      position,
+      replayed: true,
+      type: 'billing.invoice.paid',
+    }));
+    expect(await waitReceived(tab, 'billing-early', old.slice(1))).toEqual(replayed);
+    const [live] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
+    const liveOne = { position: live, replayed: false, type: 'billing.invoice.paid' };
+    expect(await waitReceived(tab, 'billing-early', [live!])).toEqual([...replayed, liveOne]);
+    expect(await waitReceived(tab, 'billing', [live!])).toEqual([liveOne]);
+    expect(await h.pushConnections()).toBe(1);
+  });
+});
+
+describe('a tab that crashes', () => {
+  it('has its wants dropped from the connection although it said no bye', async () => {
+    const tenant = 'crash';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const leader = await h.open(context, path);
+    expect((await waitOpen(leader)).leader).toBe(true);
+    const follower = await h.open(context, path);
+    expect((await waitOpen(follower)).leader).toBe(false);
+    await follower.evaluate(() =>
+      (window as unknown as LateWindow).mountLate('audit', 'audit.>', 0),
+    );
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 3,
+      "the follower's audit.> on the connection",
+    );
+    // The renderer dies: no pagehide, no bye on the channel.
+    const cdp = await context.newCDPSession(follower);
+    void cdp.send('Page.crash').catch(() => {}); // answered by no one: the page is gone
+    await new Promise<void>((resolve) => follower.once('crash', () => resolve()));
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
+      "the crashed tab's audit.> to leave the connection",
+    );
+    const [inc] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    await waitReceived(leader, 'incidents', [inc!]);
+    expect(await h.pushConnections()).toBe(1);
+  });
 });

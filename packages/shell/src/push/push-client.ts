@@ -14,7 +14,11 @@
  *   water mark drops what is delivered twice at the seam.
  * - `replay: N`: when the subscription is already wanted somewhere, served from the buffer
  *   if it holds N, else by a one-shot hub subscription for that micro-frontend alone
- *   (late-replay.ts); otherwise the subscription joins the hub connection with `last: N`.
+ *   (late-replay.ts); otherwise, in the leader tab, the subscription joins the hub connection
+ *   with `last: N`. Only the leader knows what is on the connection (another tab may not have
+ *   heard every tab's wants yet), so a follower's replay is always a one-shot.
+ * - A tab that crashes sends no `bye`: the leader learns it from the tab's Web Lock
+ *   (tab-presence.ts) and drops its wants for it.
  */
 import type { PushMessage, SubscribeOptions } from '../types.ts';
 import type { BackoffSettings } from './backoff.ts';
@@ -22,6 +26,7 @@ import { hubSubscriptionId } from './hub-subscription-id.ts';
 import { HubSession, type Wanted } from './hub-session.ts';
 import { holdForReplay, mergeHeld, replayRequestId, type PendingReplay } from './late-replay.ts';
 import { electLeader, type Election } from './leader-election.ts';
+import { tabPresence, type TabPresence } from './tab-presence.ts';
 import {
   openTabChannel,
   type ConnectionStateName,
@@ -58,6 +63,8 @@ type LocalSubscription = {
   replay: boolean;
   /** Its own replay from the hub, running: messages are held until its `caught-up`. */
   pending?: PendingReplay;
+  /** Ends a pending replay the hub refused or lost. */
+  giveUp?: ReturnType<typeof setTimeout>;
 };
 
 export class PushClient {
@@ -73,6 +80,9 @@ export class PushClient {
   readonly #listeners = new Set<(c: ConnectionView) => void>();
   readonly #channel: TabChannel;
   readonly #election: Election;
+  readonly #presence: TabPresence;
+  /** This tab holds its presence lock: only then does it announce its wants. */
+  #present = false;
   #session: HubSession | undefined;
   #newest: number | undefined;
   #state: ConnectionStateName = 'connecting';
@@ -83,6 +93,11 @@ export class PushClient {
   constructor(options: PushClientOptions) {
     this.#options = options;
     this.#channel = openTabChannel(options.shareKey, (m) => this.#onTabMessage(m));
+    this.#presence = tabPresence(options.shareKey, this.#tab);
+    void this.#presence.held.then(() => {
+      this.#present = true;
+      if (!this.#closed) this.#announceWants();
+    });
     this.#channel.post({ t: 'hello', tab: this.#tab });
     this.#election = electLeader(options.shareKey, () => this.#lead());
   }
@@ -104,6 +119,9 @@ export class PushClient {
   ): () => void {
     const id = hubSubscriptionId(topic, options.filter);
     const live = this.#isWanted(id);
+    // A follower may not know yet that another tab has this subscription live: a `last` it
+    // asked would reach the leader too late to be replayed. The leader (or a lone tab) knows.
+    const knows = this.#session !== undefined || this.#options.shareKey === undefined;
     const replay = options.replay ?? 0;
     const sub: LocalSubscription = {
       id,
@@ -120,12 +138,12 @@ export class PushClient {
       queueMicrotask(() => {
         for (const message of recent) this.#call(sub, message, true);
       });
-    } else if (replay > 0 && live) {
+    } else if (replay > 0 && (live || !knows)) {
       // The buffer started when the subscription went live here: older matches are the hub's.
       sub.seen = 0;
       const rid = replayRequestId(id, this.#tab, ++this.#replayRequests);
       sub.pending = { id: rid, last: replay, held: [] };
-      setTimeout(() => this.#closed || this.#caughtUp([rid], []), REPLAY_GIVE_UP_MS);
+      sub.giveUp = setTimeout(() => this.#caughtUp([rid], []), REPLAY_GIVE_UP_MS);
     } else if (replay > 0) {
       sub.seen = 0; // the hub's replay of the last N comes first, then live
       this.#lastAsked.set(id, Math.max(replay, this.#lastAsked.get(id) ?? 0));
@@ -134,6 +152,7 @@ export class PushClient {
     this.#announceWants();
     return () => {
       if (!this.#local.delete(sub)) return;
+      clearTimeout(sub.giveUp);
       this.#announceWants();
     };
   }
@@ -141,7 +160,9 @@ export class PushClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const sub of this.#local) clearTimeout(sub.giveUp);
     this.#channel.post({ t: 'bye', tab: this.#tab, leader: this.#session !== undefined });
+    this.#presence.close();
     this.#session?.close();
     this.#session = undefined;
     this.#channel.close();
@@ -177,6 +198,16 @@ export class PushClient {
     });
     this.#session.setDesired(this.#union());
     this.#session.start();
+    for (const tab of this.#wantsByTab.keys()) this.#watch(tab);
+  }
+
+  /** The leader drops the wants of a tab that went without a `bye` (it crashed). */
+  #watch(tab: string): void {
+    this.#presence.watch(tab, () => {
+      if (this.#closed || !this.#wantsByTab.delete(tab)) return;
+      this.#channel.post({ t: 'bye', tab, leader: false });
+      this.#wantsChanged();
+    });
   }
 
   #onTabMessage(message: TabMessage): void {
@@ -184,9 +215,11 @@ export class PushClient {
     switch (message.t) {
       case 'want':
         this.#wantsByTab.set(message.tab, new Map(message.wants.map((w) => [w.spec.id, w])));
+        if (this.#session) this.#watch(message.tab);
         this.#wantsChanged();
         return;
       case 'bye':
+        this.#presence.unwatch(message.tab);
         this.#wantsByTab.delete(message.tab);
         this.#wantsChanged();
         if (message.leader && !this.#session) this.#setState('connecting');
@@ -236,7 +269,9 @@ export class PushClient {
         });
     for (const id of this.#lastAsked.keys()) if (!wants.has(id)) this.#lastAsked.delete(id);
     this.#wantsByTab.set(this.#tab, wants);
-    this.#channel.post({ t: 'want', tab: this.#tab, wants: [...wants.values()] });
+    // Announced once this tab holds its presence lock, so the leader's watch queues behind it.
+    if (this.#present)
+      this.#channel.post({ t: 'want', tab: this.#tab, wants: [...wants.values()] });
     this.#wantsChanged();
   }
 
@@ -311,6 +346,7 @@ export class PushClient {
       const pending = sub.pending;
       if (!pending || !ids.includes(pending.id)) continue;
       sub.pending = undefined;
+      clearTimeout(sub.giveUp);
       done = true;
       for (const { message, replayed } of mergeHeld(pending.held))
         if (message.position > sub.seen) this.#call(sub, message, replayed);
