@@ -137,3 +137,33 @@ export function clientResponseHeaders(
   }
   return out;
 }
+
+/**
+ * clientResponseHeaders straight from undici's raw header list (name, value, name, value …),
+ * for responses forwarded without undici's parsed-headers object: the same result as
+ * parsing them (names lower-cased, repeats collected) and then clientResponseHeaders, in
+ * one pass.
+ */
+export function clientHeadersFromRaw(
+  raw: readonly (Buffer | string)[],
+  keepLength: boolean,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  let connection: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (name === 'connection') connection = connection ? `${connection}, ${value}` : value;
+    if (HOP_BY_HOP.has(name) || (name === 'content-length' && !keepLength)) continue;
+    if (name === '__proto__') continue;
+    const prior = out[name];
+    // Set-Cookie must stay separate fields; the others join per RFC 9110 §5.3.
+    if (prior === undefined) out[name] = value;
+    else if (name !== 'set-cookie') out[name] = `${String(prior)}, ${value}`;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = [prior, value];
+  }
+  const listed = connectionListed(connection);
+  if (listed) for (const name of listed) delete out[name];
+  return out;
+}

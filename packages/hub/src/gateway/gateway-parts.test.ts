@@ -1,5 +1,7 @@
 /** The gateway's small parts on a fake clock: buckets, quota, breaker, cache rules. */
+import { util } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { clientHeadersFromRaw, clientResponseHeaders } from './forward-headers.ts';
 import { CircuitBreakers } from './circuit-breaker.ts';
 import { DailyQuota } from './daily-quota.ts';
 import { ResponseCache, sharedTtlSeconds } from './response-cache.ts';
@@ -111,5 +113,24 @@ describe('response cache', () => {
         accept(''),
       ),
     ).toBe(false);
+  });
+});
+
+describe('client-bound headers from the raw list', () => {
+  it('match parsing the headers first and then cleaning them', () => {
+    const lists = [
+      ['Content-Type', 'text/plain', 'Content-Length', '5', 'Connection', 'keep-alive'],
+      ['X-Hop', 'a', 'Connection', 'X-Hop, close', 'Keep-Alive', 'timeout=5', 'x-stay', 'b'],
+      ['Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'Vary', 'accept', 'vary', 'origin'],
+      ['Set-Cookie', 'only=1', 'Transfer-Encoding', 'chunked', 'Trailer', 'x', 'Upgrade', 'h2c'],
+      ['__proto__', 'x', 'ETag', '"1"'],
+    ];
+    for (const list of lists) {
+      const raw = list.map((v) => Buffer.from(v, 'latin1'));
+      for (const keepLength of [true, false])
+        expect(clientHeadersFromRaw(raw, keepLength), list.join(' ')).toEqual(
+          clientResponseHeaders(util.parseHeaders(raw), keepLength),
+        );
+    }
   });
 });

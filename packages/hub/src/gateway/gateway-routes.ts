@@ -6,6 +6,7 @@
  * small request bodies that may be retried, and responses being cached, are held whole.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Authenticator } from '../auth/principal.ts';
 import { parseBearer } from '../auth/bearer.ts';
@@ -210,41 +211,58 @@ async function handle(
     }
   }
 
-  let response;
+  const call = {
+    upstream,
+    pathAndQuery,
+    method,
+    headers,
+    body,
+    timeoutMs: policy.timeoutMs,
+    retries: policy.retries,
+    breaker: policy.circuitBreaker,
+  };
   const started = performance.now();
-  try {
-    response = await deps.client.call({
-      upstream,
-      pathAndQuery,
-      method,
-      headers,
-      body,
-      timeoutMs: policy.timeoutMs,
-      retries: policy.retries,
-      breaker: policy.circuitBreaker,
-    });
-  } catch (error) {
-    // Upstream trouble is not the hub failing: answered here and logged as a warning, so an
-    // outage (each fast-failed request of an open circuit) does not flood the error log.
-    if (error instanceof ProblemError) {
-      if (error.status >= 500) {
-        deps.metrics.outcome(route, 'gateway_error');
-        request.log.warn({ status: error.status, upstream: apiName }, error.message);
-      }
-      return sendProblem(reply, request, error);
+  if (!cacheable) {
+    // The common case: the upstream's answer goes straight to the client's socket.
+    let forwarded;
+    try {
+      forwarded = await deps.client.forward(
+        call,
+        {
+          start: (status, upstreamHeaders) =>
+            startReply(reply, status, upstreamHeaders, corsHeaders),
+        },
+        MAX_ERROR_BODY,
+      );
+    } catch (error) {
+      return upstreamFailed(deps, request, reply, route, apiName, error);
     }
-    deps.metrics.outcome(route, 'gateway_error');
-    throw error;
+    deps.metrics.upstreamLatency(route, forwarded.status, (performance.now() - started) / 1000);
+    if (forwarded.streamed) {
+      deps.metrics.outcome(route, 'proxied');
+      return reply;
+    }
+    deps.metrics.outcome(route, 'upstream_error');
+    const text = forwarded.body.toString('utf8');
+    return upstreamError(request, reply, forwarded.status, forwarded.headers, text);
+  }
+
+  let response;
+  try {
+    response = await deps.client.call(call);
+  } catch (error) {
+    return upstreamFailed(deps, request, reply, route, apiName, error);
   }
   deps.metrics.upstreamLatency(route, response.status, (performance.now() - started) / 1000);
   if (response.status >= 400) {
     deps.metrics.outcome(route, 'upstream_error');
-    const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
-    return upstreamError(request, reply, response.status, outHeaders, response.body);
+    const outHeaders = clientResponseHeaders(response.headers);
+    const text = await readCapped(response.body, MAX_ERROR_BODY);
+    return upstreamError(request, reply, response.status, outHeaders, text);
   }
   deps.metrics.outcome(route, 'proxied');
-  if (cacheable && method === 'GET') {
-    const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
+  const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
+  if (method === 'GET') {
     const read = await readUpTo(response.body, deps.maxEntryBytes);
     if (read.complete) {
       const stored = deps.cache.store(
@@ -266,12 +284,54 @@ async function handle(
       .header('x-portico-cache', 'BYPASS')
       .send(read.stream);
   }
-  // The body streams through unchanged, so its Content-Length (when the upstream sent one)
-  // stays: the client gets the same framing, with no buffering and no chunked encoding.
+  // HEAD of a cacheable API: nothing to store; the headers as the upstream sent them.
   return reply
     .code(response.status)
     .headers(withCorsVary(clientResponseHeaders(response.headers, true), corsHeaders))
     .send(response.body);
+}
+
+/**
+ * Writes the head of an upstream's answer to the client: what the route set on the reply
+ * (request id, CORS, lifecycle, rate-limit fields), then the upstream's headers over them,
+ * as reply.headers() would. The reply is hijacked: the body goes to the socket directly.
+ */
+function startReply(
+  reply: FastifyReply,
+  status: number,
+  upstreamHeaders: Record<string, string | string[]>,
+  corsHeaders: Record<string, string>,
+): ServerResponse {
+  const res = reply.raw;
+  const out = reply.getHeaders();
+  for (const name in upstreamHeaders) out[name] = upstreamHeaders[name];
+  if (corsHeaders.vary)
+    out.vary = upstreamHeaders.vary ? `${String(upstreamHeaders.vary)}, origin` : 'origin';
+  res.writeHead(status, out as OutgoingHttpHeaders);
+  reply.hijack();
+  return res;
+}
+
+/** A call that got no usable answer: its problem, or the error for the hub's handler. */
+function upstreamFailed(
+  deps: GatewayRouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: string,
+  apiName: string,
+  error: unknown,
+): FastifyReply {
+  // Upstream trouble is not the hub failing: answered here and logged as a warning, so an
+  // outage (each fast-failed request of an open circuit) does not flood the error log.
+  if (error instanceof ProblemError) {
+    if (error.status >= 500) {
+      deps.metrics.outcome(route, 'gateway_error');
+      request.log.warn({ status: error.status, upstream: apiName }, error.message);
+    }
+    return sendProblem(reply, request, error);
+  }
+  deps.metrics.outcome(route, 'gateway_error');
+  throw error;
 }
 
 const NONE: Record<string, string> = {};
@@ -284,14 +344,13 @@ function declaredLength(header: string | undefined): number | undefined {
 }
 
 /** An upstream error in the one problem model, with the upstream's status kept. */
-async function upstreamError(
+function upstreamError(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   headers: Record<string, string | string[]>,
-  body: Readable,
-): Promise<unknown> {
-  const text = await readCapped(body, MAX_ERROR_BODY);
+  text: string,
+): FastifyReply {
   const type = String(headers['content-type'] ?? '');
   const keep = headers['retry-after'];
   if (keep !== undefined) reply.header('retry-after', keep);

@@ -115,6 +115,13 @@ const json = (
   res.end(JSON.stringify(body));
 };
 
+/** The hub's port, listening on loopback from the first test that needs a socket. */
+async function listeningPort(): Promise<number> {
+  const address = t.hub.server.server.address() as AddressInfo | null;
+  if (address) return address.port;
+  return Number(new URL(await t.hub.server.listen({ port: 0, host: '127.0.0.1' })).port);
+}
+
 describe('gateway', () => {
   it('proxies to the version upstream with clean, trusted headers', async () => {
     const u = await upstream((_req, res) =>
@@ -187,7 +194,7 @@ describe('gateway', () => {
     expect((await call('GET', '/api/private/v1/x', { tenant: 'globex' })).statusCode).toBe(404);
     expect((await call('GET', '/api/private/v9/x')).statusCode).toBe(404);
     // Dot segments: inject (a WHATWG URL) would normalise them away, so a raw socket sends them.
-    const address = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
+    const port = await listeningPort();
     const token = await t.token('acme', []);
     for (const path of [
       '/api/private/v1/a/../../../etc',
@@ -199,7 +206,7 @@ describe('gateway', () => {
         const req = request(
           {
             host: '127.0.0.1',
-            port: new URL(address).port,
+            port,
             path,
             headers: { authorization: `Bearer ${token}` },
           },
@@ -577,6 +584,69 @@ describe('gateway', () => {
     });
     expect(declared.statusCode).toBe(413);
     expect(u.seen.length).toBe(before2);
+  });
+
+  it('streams answers straight to the socket: a large body at a slow reader, repeated headers, a client that leaves', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'z');
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    const u = await upstream((req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': big.length,
+          'set-cookie': ['a=1', 'b=2'],
+          'x-many': ['1', '2'],
+        });
+        return res.end(big);
+      }
+      // The head and a first chunk, then nothing until the other side goes away.
+      res.on('close', () => upstreamClosed());
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first');
+    });
+    // A deadline past the test's: only the client leaving can end the slow call in time.
+    await defineApi('acme', 'stream', [
+      { version: 'v1', upstream: u.url, policy: { timeoutMs: 60_000 } },
+    ]);
+    const port = await listeningPort();
+    const token = await t.token('acme', []);
+    const get = (path: string, onResponse: (res: IncomingMessage) => void) => {
+      const req = request(
+        { host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` } },
+        onResponse,
+      );
+      req.end();
+      return req;
+    };
+    // The reader stops for a while after the first chunk: the gateway must hold the
+    // upstream back, not lose or reorder bytes.
+    const received = await new Promise<{ res: IncomingMessage; body: Buffer }>(
+      (resolve, reject) => {
+        get('/api/stream/v1/big', (res) => {
+          const chunks: Buffer[] = [];
+          res.once('data', () => {
+            res.pause();
+            setTimeout(() => res.resume(), 200);
+          });
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        }).on('error', reject);
+      },
+    );
+    expect(received.res.statusCode).toBe(200);
+    expect(received.res.headers['content-length']).toBe(String(big.length));
+    expect(received.res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(received.res.headers['x-many']).toBe('1, 2');
+    expect(received.res.headers['x-request-id']).toBeTruthy();
+    expect(received.body.equals(big)).toBe(true);
+    // A client that leaves mid-body: the gateway drops the upstream call too.
+    const left = get('/api/stream/v1/slow', (res) => {
+      res.once('data', () => left.destroy());
+    });
+    left.on('error', () => {});
+    await closed;
   });
 
   it('routes an entry point host to its domains only', async () => {

@@ -10,6 +10,7 @@ import { checkTargetUrl } from '../webhooks/ssrf/target-url.ts';
 import type { CircuitBreakers, BreakerSpec } from './circuit-breaker.ts';
 import { gatewayProblems } from './gateway-problems.ts';
 import { StreamedBody } from './request-body.ts';
+import { ForwardHandler, type ClientSink } from './forward-handler.ts';
 
 /** RFC 9110 §9.2.2: repeating these has the effect of one; POST and PATCH are never retried. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -36,6 +37,17 @@ export type UpstreamResponse = {
   body: Dispatcher.ResponseData['body'];
   attempts: number;
 };
+
+/** forward()'s answer: streamed to the client, or an error answer to make a problem of. */
+export type ForwardResult =
+  | { status: number; streamed: true; attempts: number }
+  | {
+      status: number;
+      streamed: false;
+      headers: Record<string, string | string[]>;
+      body: Buffer;
+      attempts: number;
+    };
 
 export class UpstreamClient {
   readonly #dispatcher: GuardedDispatcher;
@@ -73,21 +85,7 @@ export class UpstreamClient {
           bodyTimeout: call.timeoutMs,
         });
       } catch (error) {
-        if (error instanceof SsrfBlockedError) {
-          if (call.breaker) this.#breakers.release(key);
-          throw gatewayProblems.blocked();
-        }
-        // The caller's body was too large or broken off: not the upstream's failure.
-        if (streamed?.failure) {
-          if (call.breaker) this.#breakers.release(key);
-          throw streamed.failure;
-        }
-        if (call.breaker) this.#breakers.failure(key, call.breaker);
-        const code = (error as { code?: string }).code;
-        const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-        if (last)
-          throw timedOut ? gatewayProblems.timeout(call.timeoutMs) : gatewayProblems.unreachable();
-        await pause(attempt);
+        await this.#failed(error, call, key, streamed, last, attempt);
         continue;
       }
       if (response.statusCode >= 500) {
@@ -105,6 +103,95 @@ export class UpstreamClient {
         attempts: attempt,
       };
     }
+  }
+
+  /**
+   * call() for an answer that goes straight to the client: a final answer below 400 is
+   * written to `sink` as it arrives (ForwardHandler); an error answer comes back with its
+   * body read up to `maxErrorBody` bytes. Deadlines, retries and the breaker as in call().
+   */
+  async forward(
+    call: UpstreamCall,
+    sink: ClientSink,
+    maxErrorBody: number,
+  ): Promise<ForwardResult> {
+    const base = this.#base(call.upstream);
+    const key = base.origin;
+    const path = base.pathname.replace(/\/$/, '') + call.pathAndQuery;
+    const streamed = call.body instanceof StreamedBody ? call.body : undefined;
+    const attempts = IDEMPOTENT.has(call.method) && !streamed ? 1 + call.retries : 1;
+    for (let attempt = 1; ; attempt++) {
+      const wait = call.breaker ? this.#breakers.admit(key) : undefined;
+      if (wait !== undefined) throw gatewayProblems.circuitOpen(wait);
+      const last = attempt >= attempts;
+      const handler = new ForwardHandler(sink, last ? undefined : RETRYABLE_STATUS, maxErrorBody);
+      let result;
+      try {
+        this.#dispatcher.dispatch(
+          {
+            origin: base.origin,
+            path,
+            method: call.method as Dispatcher.HttpMethod,
+            headers: call.headers,
+            body: (call.body ?? null) as Buffer | null,
+            headersTimeout: call.timeoutMs,
+            bodyTimeout: call.timeoutMs,
+          },
+          handler,
+        );
+        result = await handler.settled;
+      } catch (error) {
+        // The sink refused the head (an invalid header): the hub's failure, not the upstream's.
+        if (handler.sinkFailure !== undefined) {
+          if (call.breaker) this.#breakers.release(key);
+          throw handler.sinkFailure;
+        }
+        await this.#failed(error, call, key, streamed, last, attempt);
+        continue;
+      }
+      if (result.status >= 500) {
+        if (call.breaker) this.#breakers.failure(key, call.breaker);
+      } else if (call.breaker) this.#breakers.success(key);
+      if (result.kind === 'retry') {
+        await pause(attempt);
+        continue;
+      }
+      return result.kind === 'streamed'
+        ? { status: result.status, streamed: true, attempts: attempt }
+        : {
+            status: result.status,
+            streamed: false,
+            headers: result.headers,
+            body: result.body,
+            attempts: attempt,
+          };
+    }
+  }
+
+  /** A failed attempt: throws the problem to answer with, or pauses before the next one. */
+  async #failed(
+    error: unknown,
+    call: UpstreamCall,
+    key: string,
+    streamed: StreamedBody | undefined,
+    last: boolean,
+    attempt: number,
+  ): Promise<void> {
+    if (error instanceof SsrfBlockedError) {
+      if (call.breaker) this.#breakers.release(key);
+      throw gatewayProblems.blocked();
+    }
+    // The caller's body was too large or broken off: not the upstream's failure.
+    if (streamed?.failure) {
+      if (call.breaker) this.#breakers.release(key);
+      throw streamed.failure;
+    }
+    if (call.breaker) this.#breakers.failure(key, call.breaker);
+    const code = (error as { code?: string }).code;
+    const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+    if (last)
+      throw timedOut ? gatewayProblems.timeout(call.timeoutMs) : gatewayProblems.unreachable();
+    await pause(attempt);
   }
 
   /** The static URL checks (scheme, credentials, literal addresses), once per upstream. */
