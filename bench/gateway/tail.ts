@@ -1,0 +1,93 @@
+// Where the gateway's latency tail comes from: Portico (or the @fastify/http-proxy peer)
+// under a fixed request rate, with the direct upstream at the same rate for comparison, and
+// the proxy's event-loop delay and GC pauses over the same seconds (bench/gateway/stalls.ts,
+// preloaded). A p99 far above the loop delay points at queueing or the network path; a loop
+// delay near the p99 points at something blocking the loop (GC, a timer, synchronous work).
+// Usage: node bench/gateway/tail.ts [--target portico|fastify] [--rate 3700] [--seconds 5]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { startProcess, stopProcess } from '../lib/processes.ts';
+import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'portico' },
+    rate: { type: 'string', default: '3700' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const dataDir = mkdtempSync(join(tmpdir(), 'portico-tail-gateway-'));
+const upstream = `http://127.0.0.1:${PORTS.upstream}`;
+const here = (f: string) => new URL(f, import.meta.url).pathname;
+const flags = ['--import', here('./stalls.ts')];
+
+function cpuSeconds(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const up = await startProcess([here('./upstream.ts'), String(PORTS.upstream)], `${upstream}/`);
+let proxy: ChildProcess;
+let target: { url: string; headers: Record<string, string> };
+if (values.target === 'fastify') {
+  proxy = await startProcess(
+    [...flags, here('./fastify-proxy.ts'), String(PORTS.fastify), upstream],
+    `http://127.0.0.1:${PORTS.fastify}/ready`,
+  );
+  target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
+} else {
+  proxy = await startPortico(dataDir, flags);
+  target = await definePorticoApi(dataDir, upstream);
+}
+// The stalls line comes on the proxy's stderr, which the bench processes inherit: it is
+// printed as it comes, between the rows below.
+async function stalls(): Promise<void> {
+  proxy.kill('SIGUSR2');
+  await sleep(200);
+}
+try {
+  console.log(
+    `bench/gateway/tail: ${values.target} at ${rate} req/s, 16 connections, ${seconds}s; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
+  await autocannon({ ...target, connections: 32, duration: 2 });
+  const direct = { url: `${upstream}/orders/o-1`, headers: {} };
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    const d = await autocannon({
+      ...direct,
+      connections: 16,
+      duration: seconds,
+      overallRate: rate,
+    });
+    console.log(`direct  round ${round}: p50 ${d.latency.p50} ms, p99 ${d.latency.p99} ms`);
+    await stalls();
+    const before = cpuSeconds(proxy);
+    const r = await autocannon({
+      ...target,
+      connections: 16,
+      duration: seconds,
+      overallRate: rate,
+    });
+    const cpu = cpuSeconds(proxy) - before;
+    console.log(
+      `${values.target} round ${round}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, ` +
+        `p99 ${r.latency.p99} ms, max ${r.latency.max} ms, non-2xx ${r.non2xx}, ` +
+        `CPU ${Math.round((cpu / r.requests.total) * 1e6)} µs/req (${Math.round((cpu / seconds) * 100)}% of a core)`,
+    );
+    await stalls();
+  }
+} finally {
+  await stopProcess(proxy);
+  await stopProcess(up);
+  rmSync(dataDir, { recursive: true, force: true });
+}
