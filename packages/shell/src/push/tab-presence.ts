@@ -30,7 +30,8 @@ export function tabPresence(shareKey: string | undefined, self: string): TabPres
         resolve();
         return lifetime;
       })
-      .catch(() => {}); // closed before it was granted
+      // Closed before it was granted, or refused: announce anyway rather than never.
+      .catch(() => resolve());
   });
   const watched = new Map<string, AbortController>();
 
