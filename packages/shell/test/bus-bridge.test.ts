@@ -129,11 +129,14 @@ beforeAll(async () => {
       stop();
     };
   };
-  window.bridge = (path, mfeId) => {
+  window.bridge = (path, mfeId, afterLoad) => {
     const frame = document.createElement('iframe');
     frame.setAttribute('sandbox', 'allow-scripts');
     frame.src = ${JSON.stringify(WIDGET)} + path;
-    bridgeIframe(bus, frame, { origin: ${JSON.stringify(WIDGET)}, ...(mfeId && { mfeId }) });
+    const bridge = () =>
+      bridgeIframe(bus, frame, { origin: ${JSON.stringify(WIDGET)}, ...(mfeId && { mfeId }) });
+    if (afterLoad) frame.addEventListener('load', bridge, { once: true });
+    else bridge();
     document.body.append(frame);
   };
 </script>
@@ -185,6 +188,15 @@ beforeAll(async () => {
   bus.subscribe('portal.theme.changed', () => {});
   bus.subscribe('portal.user.>', () => {});
   window.closeBus = () => bus.close();
+</script>`,
+  );
+  // Bridged only once its document has loaded: its first hellos carry no nonce.
+  h.serve(
+    `${WIDGET}/loaded-first.html`,
+    `<!doctype html><script type="module">
+  import { connectToShell } from '${BUNDLE_PATH}';
+  const bus = await connectToShell({ parentOrigin: ${JSON.stringify(h.origin)} });
+  bus.publish('widget.late.connected', {});
 </script>`,
   );
   const context = await h.newContext();
@@ -336,7 +348,7 @@ describe('iframe bridge: identity and lifetime', () => {
     received: { type: string; from?: string }[];
     refusals: { origin: string; reason: string }[];
     frameSubscriptions: number;
-    bridge(path: string, mfeId?: string): void;
+    bridge(path: string, mfeId?: string, afterLoad?: boolean): void;
   };
   const state = () =>
     shell.evaluate(() => {
@@ -347,11 +359,12 @@ describe('iframe bridge: identity and lifetime', () => {
         frameSubscriptions: w.frameSubscriptions,
       };
     });
-  const bridge = (path: string, mfeId?: string) =>
-    shell.evaluate(({ path, mfeId }) => (window as unknown as ShellWindow).bridge(path, mfeId), {
-      path,
-      mfeId,
-    });
+  const bridge = (path: string, mfeId?: string, afterLoad = false) =>
+    shell.evaluate(
+      ({ path, mfeId, afterLoad }) =>
+        (window as unknown as ShellWindow).bridge(path, mfeId, afterLoad),
+      { path, mfeId, afterLoad },
+    );
 
   beforeAll(async () => {
     shell = await h.open(await h.newContext(), '/bridge-frames.html');
@@ -394,6 +407,17 @@ describe('iframe bridge: identity and lifetime', () => {
       origin: 'null',
       reason: 'the hello lacks the nonce given to this frame (a document the frame navigated to)',
     });
+  });
+
+  it('bridges a frame whose document loaded before the shell bridged it', async () => {
+    await bridge('/loaded-first.html', 'loaded-first', true);
+    await waitFor(
+      async () =>
+        (await state()).received.some(
+          (e) => e.type === 'widget.late.connected' && e.from === 'loaded-first',
+        ),
+      'the frame bridged after its load to connect',
+    );
   });
 
   it("drops a frame's subscriptions when its bus closes", async () => {

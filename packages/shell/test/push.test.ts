@@ -666,4 +666,30 @@ describe('a tab that crashes', () => {
     await waitReceived(leader, 'incidents', [inc!]);
     expect(await h.pushConnections()).toBe(1);
   });
+
+  it('has its wants dropped by the tab that takes over when it led', async () => {
+    const tenant = 'crash-leader';
+    const path = await portal(tenant);
+    const context = await newContext();
+    const leader = await h.open(context, path);
+    expect((await waitOpen(leader)).leader).toBe(true);
+    const follower = await h.open(context, path);
+    expect((await waitOpen(follower)).leader).toBe(false);
+    await leader.evaluate(() => (window as unknown as LateWindow).mountLate('audit', 'audit.>', 0));
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 3,
+      "the leader's audit.> on the connection",
+    );
+    void (await context.newCDPSession(leader)).send('Page.crash').catch(() => {});
+    await new Promise<void>((resolve) => leader.once('crash', () => resolve()));
+    await follower.waitForFunction(
+      () => (window as unknown as { connection?: { leader: boolean } }).connection?.leader === true,
+    );
+    await waitFor(
+      async () =>
+        (await h.pushConnections()) === 1 &&
+        (await h.hub.metric('portico_push_subscriptions')) === 2,
+      "the new leader's connection without the crashed tab's audit.>",
+    );
+  });
 });
