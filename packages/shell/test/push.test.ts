@@ -693,3 +693,77 @@ describe('a tab that crashes', () => {
     );
   });
 });
+
+describe('a one-shot replay and a reconnect', () => {
+  it('runs again on the new connection instead of resuming without its replay', async () => {
+    const tenant = 'replay-reconnect';
+    const old = await h.hub.publish(
+      tenant,
+      Array.from({ length: 3 }, () => ({ type: 'billing.invoice.paid' })),
+    );
+    const context = await newContext();
+    // The first connection never gets the one-shot replay: it is still pending when the
+    // connection drops.
+    let refuse = true;
+    await context.route(
+      (url) => url.pathname.endsWith('/subscriptions'),
+      (route) =>
+        refuse && route.request().postData()?.includes(':r')
+          ? route.fulfill({ status: 503 })
+          : route.fallback(),
+    );
+    const page = await h.open(context, await portal(tenant));
+    await waitOpen(page);
+    await waitFor(
+      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
+      'incident.> and billing.> live',
+    );
+    await page.evaluate(() =>
+      (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 2),
+    );
+    const [during] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
+    await waitReceived(page, 'billing', [during!]);
+    expect(await received(page, 'billing-late')).toEqual([]); // held for its replay
+
+    refuse = false;
+    h.hub.hub.server.server.closeAllConnections();
+    // The last 2 when the new connection asks: the older one replayed, the held one live.
+    expect(await waitReceived(page, 'billing-late', [old[2]!, during!])).toEqual([
+      { position: old[2], replayed: true, type: 'billing.invoice.paid' },
+      { position: during, replayed: false, type: 'billing.invoice.paid' },
+    ]);
+  });
+});
+
+describe('a replay asked while the connection is re-established', () => {
+  it('still replays the last N of a new pattern', async () => {
+    const tenant = 'replay-while-reconnecting';
+    const context = await newContext();
+    const page = await h.open(context, await portal(tenant));
+    await waitOpen(page);
+    const audits = await h.hub.publish(
+      tenant,
+      Array.from({ length: 3 }, () => ({ type: 'audit.entry.written' })),
+    );
+    const [inc] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    await waitReceived(page, 'incidents', [inc!]); // the tab has a position to resume after
+    // Mounted the moment the shell sees its connection drop.
+    await page.evaluate(async () => {
+      const w = window as unknown as LateWindow & {
+        portico: Promise<{ onConnectionChange(l: (c: { state: string }) => void): () => void }>;
+      };
+      const shell = await w.portico;
+      const stop = shell.onConnectionChange((c) => {
+        if (c.state !== 'connecting') return;
+        stop();
+        w.mountLate('audit-late', 'audit.>', 2);
+      });
+    });
+    h.hub.hub.server.server.closeAllConnections();
+    expect(await waitReceived(page, 'audit-late', audits.slice(1))).toEqual(
+      audits
+        .slice(1)
+        .map((position) => ({ position, replayed: true, type: 'audit.entry.written' })),
+    );
+  });
+});

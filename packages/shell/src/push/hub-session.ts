@@ -8,7 +8,11 @@ import { openSseLink } from './sse-link.ts';
 import type { HubLink, HubSpec, LinkOptions, WireMessage } from './wire.ts';
 import { openWsLink } from './ws-link.ts';
 
-export type Wanted = { spec: HubSpec; last?: number };
+/**
+ * `once`: a one-shot replay (late-replay.ts). It exists for its `last` replay, so a new
+ * connection that resumes after a position adds it with its `last` again, not resumed.
+ */
+export type Wanted = { spec: HubSpec; last?: number; once?: true };
 
 export type HubSessionOptions = {
   hub: string;
@@ -72,7 +76,7 @@ export class HubSession {
   async #connect(): Promise<void> {
     if (this.#closed) return;
     const from = this.#resumePosition();
-    const initial = [...this.#desired.values()];
+    const initial = [...this.#desired.values()].filter((w) => from === undefined || !w.once);
     const options: LinkOptions = {
       hub: this.#options.hub,
       getToken: this.#options.getToken,

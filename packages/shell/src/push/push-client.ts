@@ -16,7 +16,8 @@
  *   if it holds N, else by a one-shot hub subscription for that micro-frontend alone
  *   (late-replay.ts); otherwise, in the leader tab, the subscription joins the hub connection
  *   with `last: N`. Only the leader knows what is on the connection (another tab may not have
- *   heard every tab's wants yet), so a follower's replay is always a one-shot.
+ *   heard every tab's wants yet), so a follower's replay is always a one-shot; so is one
+ *   asked while the connection is being re-established (it will resume, not replay).
  * - A tab that crashes sends no `bye`: the leader learns it from the tab's Web Lock
  *   (tab-presence.ts) and drops its wants for it.
  */
@@ -119,9 +120,13 @@ export class PushClient {
   ): () => void {
     const id = hubSubscriptionId(topic, options.filter);
     const live = this.#isWanted(id);
-    // A follower may not know yet that another tab has this subscription live: a `last` it
-    // asked would reach the leader too late to be replayed. The leader (or a lone tab) knows.
-    const knows = this.#session !== undefined || this.#options.shareKey === undefined;
+    // A `last` on the subscription itself replays only if the connection adds it live or
+    // starts fresh. A follower may not know yet that another tab has it live (its `last`
+    // would reach the leader too late); a connection being re-established resumes it after
+    // a position instead. Both ask a one-shot replay.
+    const honoursLast =
+      (this.#session !== undefined || this.#options.shareKey === undefined) &&
+      (this.#state === 'open' || this.#newest === undefined);
     const replay = options.replay ?? 0;
     const sub: LocalSubscription = {
       id,
@@ -138,7 +143,7 @@ export class PushClient {
       queueMicrotask(() => {
         for (const message of recent) this.#call(sub, message, true);
       });
-    } else if (replay > 0 && (live || !knows)) {
+    } else if (replay > 0 && (live || !honoursLast)) {
       // The buffer started when the subscription went live here: older matches are the hub's.
       sub.seen = 0;
       const rid = replayRequestId(id, this.#tab, ++this.#replayRequests);
@@ -266,6 +271,7 @@ export class PushClient {
         wants.set(pending.id, {
           spec: { id: pending.id, topic, ...(filter !== undefined ? { filter } : {}) },
           last: pending.last,
+          once: true,
         });
     for (const id of this.#lastAsked.keys()) if (!wants.has(id)) this.#lastAsked.delete(id);
     this.#wantsByTab.set(this.#tab, wants);
@@ -298,7 +304,11 @@ export class PushClient {
       for (const [id, wanted] of wants) {
         const known = union.get(id);
         const last = Math.max(known?.last ?? 0, wanted.last ?? 0);
-        union.set(id, { spec: wanted.spec, ...(last > 0 ? { last } : {}) });
+        union.set(id, {
+          spec: wanted.spec,
+          ...(last > 0 ? { last } : {}),
+          ...(wanted.once ? { once: true as const } : {}),
+        });
       }
     return union;
   }
