@@ -5,18 +5,28 @@
 import type { AppendInput } from './event-log.ts';
 import { topicPatternProblem } from '../events/topic.ts';
 
-/** Returns why `input` cannot be appended, or undefined when it can. */
-export function appendInputProblem(input: AppendInput): string | undefined {
+/**
+ * Returns why `input` cannot be appended, or undefined when it can. `validTopics`, when
+ * given, remembers topics that passed, so a log checking every event of a busy stream
+ * checks each topic once; the caller bounds it.
+ */
+export function appendInputProblem(
+  input: AppendInput,
+  validTopics?: Set<string>,
+): string | undefined {
   if (typeof input !== 'object' || input === null) return 'must be an object';
   if (typeof input.tenant !== 'string' || input.tenant.length === 0)
     return 'tenant must be a non-empty string';
   // node:sqlite reads TEXT back only up to a NUL; a tenant must survive the round trip.
   if (input.tenant.includes('\u0000')) return 'tenant must not contain NUL characters';
   if (typeof input.topic !== 'string') return 'topic must be a string';
-  const topicProblem = topicPatternProblem(input.topic);
-  if (topicProblem !== undefined) return `topic "${input.topic}": ${topicProblem}`;
-  if (input.topic.split('.').some((s) => s === '*' || s === '>'))
-    return `topic "${input.topic}" must not contain wildcards`;
+  if (validTopics === undefined || !validTopics.has(input.topic)) {
+    const topicProblem = topicPatternProblem(input.topic);
+    if (topicProblem !== undefined) return `topic "${input.topic}": ${topicProblem}`;
+    if (input.topic.split('.').some((s) => s === '*' || s === '>'))
+      return `topic "${input.topic}" must not contain wildcards`;
+    validTopics?.add(input.topic);
+  }
   if (typeof input.partitionKey !== 'string') return 'partitionKey must be a string';
   if (typeof input.dedupeKey !== 'string' || input.dedupeKey.length === 0)
     return 'dedupeKey must be a non-empty string';

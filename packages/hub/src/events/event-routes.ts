@@ -6,7 +6,7 @@ import { problems } from '../http/problem.ts';
 import { parseCloudEventsRequest } from './http-binding.ts';
 import type { EventIngestor } from './ingest-events.ts';
 import { topicPatternProblem } from './topic.ts';
-import { traceparentFor } from './trace-context.ts';
+import { createTraceparentSource } from './trace-context.ts';
 
 const AcceptedEvent = Type.Object({
   id: Type.String(),
@@ -51,6 +51,7 @@ export function registerEventRoutes(
   deps: { log: EventLog; ingestor: EventIngestor; maxRequestBytes: number },
 ): void {
   const { log, ingestor } = deps;
+  const traceparentFor = createTraceparentSource();
 
   // Publishing parses the body itself: the CloudEvents binding decides by content type.
   server.register(async (scope) => {

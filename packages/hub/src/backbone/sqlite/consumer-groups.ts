@@ -23,9 +23,16 @@ export type ConsumerGroups = {
   delete(name: string): boolean;
   /**
    * Leases up to `max` events at `now` (redeliveries first); never waits. Rows, not
-   * parsed events: the caller (on the other side of a thread) parses the bodies.
+   * parsed events: the caller (on the other side of a thread) parses the bodies. First
+   * deliveries of events in `omitBodies` come with an empty body: the caller holds them.
    */
-  lease(name: string, consumer: string, max: number, now: number): LeasedRow[];
+  lease(
+    name: string,
+    consumer: string,
+    max: number,
+    now: number,
+    omitBodies?: PositionRange,
+  ): LeasedRow[];
   /** When the group's earliest lease or delayed nack becomes due, if it has any. */
   nextDueAt(name: string): number | undefined;
   ack(name: string, token: string): boolean;
@@ -42,6 +49,9 @@ type GroupRow = {
   start_at: 'beginning' | 'end';
   cursor: number;
 };
+
+/** Inclusive. */
+export type PositionRange = { from: number; to: number };
 
 type LeaseRow = { delivery_count: number; token: string; state: 'leased' | 'delayed' };
 type DueRow = Partial<EventRow> & { lease_position: number; delivery_count: number };
@@ -155,7 +165,7 @@ export function createConsumerGroups(
       });
     },
 
-    lease(name, consumer, max, now) {
+    lease(name, consumer, max, now, omitBodies) {
       if (!Number.isSafeInteger(max) || max < 1)
         throw new RangeError(`max must be a positive integer, got ${max}`);
       setDurability('NORMAL');
@@ -181,9 +191,17 @@ export function createConsumerGroups(
         const room = max - pulled.length;
         if (room > 0) {
           const filter = filterOf(group);
+          // Bodies the caller holds are not read, converted and sent back ('' is never a
+          // stored body: each is a JSON object's text).
           const fresh = statements(
-            `SELECT ${eventColumns()} FROM events WHERE position > ? AND ${filter.sql} ORDER BY position LIMIT ?`,
-          ).all(group.cursor, ...filter.params, room) as EventRow[];
+            `SELECT position, partition, tenant, topic, appended_at, CASE WHEN position BETWEEN ? AND ? THEN '' ELSE body END AS body FROM events WHERE position > ? AND ${filter.sql} ORDER BY position LIMIT ?`,
+          ).all(
+            omitBodies?.from ?? 0,
+            omitBodies?.to ?? -1,
+            group.cursor,
+            ...filter.params,
+            room,
+          ) as EventRow[];
           for (const row of fresh) {
             const token = newToken(row.position);
             insertLease.run(name, row.position, consumer, token, deadline);

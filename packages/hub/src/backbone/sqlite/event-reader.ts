@@ -9,6 +9,8 @@ export type EventReader = {
   read(options: ReadOptions): LogEntry[];
   getById(tenant: string, id: string): LogEntry | undefined;
   bounds(): LogBounds;
+  /** The stored text of the event at `position`, if it is still in the log. */
+  bodyAt(position: number): string | undefined;
 };
 
 export function createEventReader(db: DatabaseSync, statements: StatementCache): EventReader {
@@ -19,6 +21,7 @@ export function createEventReader(db: DatabaseSync, statements: StatementCache):
   );
   const first = db.prepare('SELECT min(position) AS first FROM events');
   const last = db.prepare('SELECT last_position AS last FROM log_state WHERE id = 1');
+  const body = db.prepare('SELECT body FROM events WHERE position = ?');
 
   return {
     read({ tenant, topicPattern, after, limit }) {
@@ -41,6 +44,9 @@ export function createEventReader(db: DatabaseSync, statements: StatementCache):
       const firstRow = first.get() as { first: number | null };
       const lastRow = last.get() as { last: number };
       return { first: firstRow.first ?? 0, last: lastRow.last };
+    },
+    bodyAt(position) {
+      return (body.get(position) as { body: string } | undefined)?.body;
     },
   };
 }

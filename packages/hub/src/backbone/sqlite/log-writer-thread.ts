@@ -103,7 +103,13 @@ function runOne(id: number, request: WriterRequest): void {
     let value: unknown;
     switch (request.op) {
       case 'lease':
-        value = groups.lease(request.group, request.consumer, request.max, request.now);
+        value = groups.lease(
+          request.group,
+          request.consumer,
+          request.max,
+          request.now,
+          request.omitBodies,
+        );
         break;
       case 'nack':
         value = groups.nack(request.group, request.token, request.delayMs, request.now);

@@ -95,6 +95,9 @@ export function openLogDatabase(path: string): DatabaseSync {
     db.exec('PRAGMA synchronous = FULL');
     // Bigger page cache: the hot pages are the right edges of four B-trees.
     db.exec('PRAGMA cache_size = -65536');
+    // Savepoints (one per caller's batch) and multi-row INSERTs keep statement journals:
+    // in memory, not in a temporary file written for every append. Durability is the WAL's.
+    db.exec('PRAGMA temp_store = MEMORY');
     const version = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
     if (version > SCHEMA_VERSION)
       throw new Error(

@@ -92,6 +92,50 @@ describe('SQLite event log specifics', () => {
     expect(positions).toEqual([1, 2, 3]);
   });
 
+  it('stores a batch longer than one multi-row statement; a duplicate past the first chunk leaves positions dense', async () => {
+    const stored = await log.append([input('first')]);
+    const fresh = Array.from({ length: 150 }, () => input());
+    const results = await log.append(fresh);
+    expect(results.map((r) => r.position)).toEqual(
+      Array.from({ length: 150 }, (_, i) => stored[0]!.position + 1 + i),
+    );
+    // 100 fresh events (a full chunk and more), then the first event again, then more.
+    const mixed = [
+      ...Array.from({ length: 100 }, () => input()),
+      input('first'),
+      input(),
+      input('first'),
+    ];
+    const again = await log.append(mixed);
+    expect(again.map((r) => r.duplicate)).toEqual([
+      ...Array.from({ length: 100 }, () => false),
+      true,
+      false,
+      true,
+    ]);
+    expect(again[100]!.position).toBe(stored[0]!.position);
+    expect(again[101]!.position).toBe(results[149]!.position + 101);
+    const all = await log.read({ after: 0, limit: 1000 });
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 252 }, (_, i) => i + 1));
+    expect(log.stats().events).toBe(252);
+  });
+
+  it('gives each group its own copy of a freshly appended event, equal to the stored one', async () => {
+    await log.ensureGroup({ name: 'g1', ackWaitMs: 30_000, maxDeliver: 0, startAt: 'beginning' });
+    await log.ensureGroup({ name: 'g2', ackWaitMs: 30_000, maxDeliver: 0, startAt: 'beginning' });
+    await log.append([input('fresh-1'), input('fresh-2')]);
+    const [first] = await log.pull('g1', 'c', 10, 0).then((p) => [p]);
+    const [second] = await log.pull('g2', 'c', 10, 0).then((p) => [p]);
+    const stored = await log.read({ after: 0, limit: 10 });
+    expect(first!.map((p) => p.event)).toEqual(stored.map((e) => e.event));
+    expect(second!.map((p) => p.event)).toEqual(stored.map((e) => e.event));
+    first![0]!.event.mutated = true;
+    expect(second![0]!.event.mutated).toBeUndefined();
+    expect(first!.map((p) => [p.position, p.partition, p.tenant, p.topic])).toEqual(
+      stored.map((e) => [e.position, e.partition, e.tenant, e.topic]),
+    );
+  });
+
   it('rejects malformed input before it reaches a commit', async () => {
     const bad = { ...input(), topic: 'orders.*.order.created' };
     await expect(log.append([bad])).rejects.toThrow(/wildcards/);

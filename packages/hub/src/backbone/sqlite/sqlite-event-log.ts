@@ -10,6 +10,7 @@
 import type {
   AppendInput,
   AppendResult,
+  CloudEventRecord,
   ConsumerGroupInfo,
   ConsumerGroupSpec,
   EventLog,
@@ -23,13 +24,18 @@ import { appendInputProblem } from '../append-input.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
 import { registerTopicMatcher } from './event-filter.ts';
 import { createEventReader } from './event-reader.ts';
-import { toLogEntry } from './event-rows.ts';
 import { createGroupCommitter, type Outcome } from './group-commit.ts';
 import { startLogWriter } from './log-writer.ts';
+import { createRecentEvents } from './recent-events.ts';
 import { openLogDatabase } from './schema.ts';
 import { createStatementCache } from './statement-cache.ts';
 import { createWakeups } from './wakeups.ts';
-import { decodeError, type EncodedAppend, type Settlement } from './writer-protocol.ts';
+import {
+  decodeError,
+  type EncodedAppend,
+  type LeasedRow,
+  type Settlement,
+} from './writer-protocol.ts';
 
 export type SqliteEventLogOptions = {
   /** Database file (created if missing); its directory must exist. */
@@ -59,6 +65,12 @@ export type SqliteEventLog = EventLog & {
 
 const DEFAULT_PARTITIONS = 16;
 const DEFAULT_DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Recently appended events held for pulls (recent-events.ts): at most this many... */
+const RECENT_EVENTS = 16_384;
+/** ...and at most this much text (UTF-16 code units, ~32 MB). */
+const RECENT_CHARS = 16 * 1024 * 1024;
+/** Topics remembered as valid (appendInputProblem); cleared when there are more. */
+const MAX_REMEMBERED_TOPICS = 4096;
 
 export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventLog {
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
@@ -80,9 +92,11 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
   const writer = startLogWriter({ path: options.path, partitions, dedupeWindowMs });
   const wakeups = createWakeups();
   const listeners = new Set<(entries: LogEntry[]) => void>();
+  const recent = createRecentEvents({ maxEvents: RECENT_EVENTS, maxChars: RECENT_CHARS });
   const stats: SqliteEventLogStats = { commits: 0, appendCalls: 0, events: 0, duplicates: 0 };
   let lastCommit = 0;
   let closing: Promise<void> | undefined;
+  const validTopics = new Set<string>();
 
   const notify = (entries: LogEntry[]): void => {
     for (const listener of [...listeners]) {
@@ -110,7 +124,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     lastCommit = commit;
     stats.appendCalls += batches.length;
     const entries: LogEntry[] = [];
-    const answers = batches.map(({ inputs }, b): Outcome<AppendResult[]> => {
+    const answers = batches.map(({ inputs, encoded }, b): Outcome<AppendResult[]> => {
       const outcome = outcomes[b]!;
       if (!outcome.ok) return { ok: false, error: decodeError(outcome.error) };
       const results = inputs.map((input, i): AppendResult => {
@@ -118,6 +132,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
         if (duplicate === 1) stats.duplicates++;
         else {
           stats.events++;
+          recent.add(position, input.event, encoded[i]!.body);
           // The caller's own object, not a re-parse: listeners see exactly what was appended.
           entries.push({
             position,
@@ -155,6 +170,32 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     return settler.submit(request);
   };
 
+  /** Leased rows as pulled events; a body left out by the writer is one `recent` held. */
+  const pulled = (rows: LeasedRow[]): PulledEvent[] => {
+    const out: PulledEvent[] = [];
+    for (const row of rows) {
+      const event =
+        row.body === '' ? (recent.take(row.position) ?? storedEvent(row.position)) : undefined;
+      // Removed by retention since the lease: nothing left to deliver (the lease lapses).
+      if (row.body === '' && event === undefined) continue;
+      out.push({
+        position: row.position,
+        partition: row.partition,
+        tenant: row.tenant,
+        topic: row.topic,
+        event: event ?? (JSON.parse(row.body) as CloudEventRecord),
+        appendedAt: row.appended_at,
+        token: row.token,
+        deliveryCount: row.deliveryCount,
+      });
+    }
+    return out;
+  };
+  const storedEvent = (position: number): CloudEventRecord | undefined => {
+    const body = reader.bodyAt(position);
+    return body === undefined ? undefined : (JSON.parse(body) as CloudEventRecord);
+  };
+
   const assertOpen = (): void => {
     if (closing !== undefined) throw new Error(`event log ${options.path} is closed`);
   };
@@ -172,8 +213,9 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       assertOpen();
       if (!Array.isArray(batch)) throw new TypeError('append expects an array of events');
       const encoded: EncodedAppend[] = [];
+      if (validTopics.size > MAX_REMEMBERED_TOPICS) validTopics.clear();
       for (const [index, input] of batch.entries()) {
-        const problem = appendInputProblem(input);
+        const problem = appendInputProblem(input, validTopics);
         if (problem !== undefined) throw new TypeError(`append: event ${index}: ${problem}`);
         const body = input.body ?? JSON.stringify(input.event);
         if (typeof body !== 'string')
@@ -217,14 +259,16 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
         throw new RangeError(`max must be a positive integer, got ${max}`);
       const giveUpAt = performance.now() + waitMs;
       for (;;) {
-        const rows = await writer.send({ op: 'lease', group, consumer, max, now: clock() });
+        const rows = await writer.send({
+          op: 'lease',
+          group,
+          consumer,
+          max,
+          now: clock(),
+          omitBodies: recent.range(),
+        });
         const remaining = giveUpAt - performance.now();
-        if (rows.length > 0 || remaining <= 0)
-          return rows.map((row) => ({
-            ...toLogEntry(row),
-            token: row.token,
-            deliveryCount: row.deliveryCount,
-          }));
+        if (rows.length > 0 || remaining <= 0) return pulled(rows);
         if (closing !== undefined) return [];
         // Sleep until the earliest lease or nack delay in the group falls due, at most.
         const due = groups.nextDueAt(group);

@@ -6,6 +6,7 @@
  */
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
 import type { ConsumerGroupSpec, RetentionPolicy } from '../event-log.ts';
+import type { PositionRange } from './consumer-groups.ts';
 import type { EventRow } from './event-rows.ts';
 
 /**
@@ -26,7 +27,15 @@ export type Settlement = { group: string; token: string; kind: 'ack' | 'term' };
 export type WriterRequest =
   | { op: 'append'; batches: EncodedAppend[][]; now: number }
   | { op: 'settle'; settlements: Settlement[] }
-  | { op: 'lease'; group: string; consumer: string; max: number; now: number }
+  | {
+      op: 'lease';
+      group: string;
+      consumer: string;
+      max: number;
+      now: number;
+      /** Positions whose events the main thread holds (recent-events.ts): no body needed. */
+      omitBodies?: PositionRange;
+    }
   | { op: 'nack'; group: string; token: string; delayMs: number; now: number }
   | { op: 'ensureGroup'; spec: ConsumerGroupSpec }
   | { op: 'deleteGroup'; name: string }
