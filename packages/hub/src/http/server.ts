@@ -90,19 +90,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
         `route ${route.method} ${route.url} declares neither a scope nor public: true`,
       );
     if (config.scope) {
-      route.schema = { ...route.schema, security: [{ bearer: [config.scope] }] };
+      const scope = config.scope;
+      route.schema = { ...route.schema, security: [{ bearer: [scope] }] };
+      // Only routes with a scope run the auth hook (after the global hooks, CORS included):
+      // public routes, the gateway's among them, pay for no hook and no routeOptions lookup.
+      const authenticate = async (request: FastifyRequest) => {
+        request.principal = await requirePrincipal(options.authenticator, request);
+        if (!hasScope(request.principal, scope))
+          throw problems.forbidden(`this operation needs the scope "${scope}"`);
+      };
+      route.onRequest = [...[route.onRequest ?? []].flat(), authenticate];
     }
   });
 
   if (options.cors) registerHubCors(server, options.cors);
 
-  server.addHook('onRequest', async (request, reply) => {
+  server.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    request.principal = await requirePrincipal(options.authenticator, request);
-    if (!hasScope(request.principal, scope))
-      throw problems.forbidden(`this operation needs the scope "${scope}"`);
+    done();
   });
 
   server.setNotFoundHandler((request) => {
