@@ -9,13 +9,13 @@
  * the writer may leave out the bodies of leased rows in that range. An entry evicted
  * between the lease and its answer is read back from the database by the caller.
  *
- * Each object is handed out once; a second pull of the same event (another group, a
- * redelivery) gets a fresh parse of the stored text, as a pull always did, so no two
- * consumers share one mutable object.
+ * Each object is handed out once and then let go; a second pull of the same event
+ * (another group, a redelivery) gets a fresh parse of the stored text, as a pull always
+ * did, so no two consumers share one mutable object. The window is short on purpose:
+ * objects held longer than a couple of young-generation GCs get promoted, and copying
+ * them costs more than the parse saved.
  */
 import type { CloudEventRecord } from '../event-log.ts';
-
-type Recent = { event: CloudEventRecord | undefined; body: string };
 
 export type RecentEvents = {
   add(position: number, event: CloudEventRecord, body: string): void;
@@ -30,36 +30,48 @@ export function createRecentEvents(limits: {
   /** Upper bound on the UTF-16 length of the bodies held. */
   maxChars: number;
 }): RecentEvents {
-  const held = new Map<number, Recent>();
+  // A ring indexed by position: positions arrive contiguous and in order.
+  const capacity = limits.maxEvents;
+  const events: (CloudEventRecord | undefined)[] = new Array(capacity).fill(undefined);
+  const bodies: (string | undefined)[] = new Array(capacity).fill(undefined);
+  let from = 0;
+  let count = 0;
   let chars = 0;
-  let to = 0;
 
   const evictOldest = (): void => {
-    for (const [position, entry] of held) {
-      held.delete(position);
-      chars -= entry.body.length;
-      return;
-    }
+    const slot = from % capacity;
+    chars -= bodies[slot]!.length;
+    events[slot] = undefined;
+    bodies[slot] = undefined;
+    from++;
+    count--;
+  };
+  const clear = (): void => {
+    while (count > 0) evictOldest();
   };
 
   return {
     add(position, event, body) {
-      held.set(position, { event, body });
-      to = position;
+      // Not the next position (never expected): start over rather than hold a gap.
+      if (count > 0 && position !== from + count) clear();
+      if (count === 0) from = position;
+      if (count === capacity) evictOldest();
+      const slot = position % capacity;
+      events[slot] = event;
+      bodies[slot] = body;
+      count++;
       chars += body.length;
-      while (held.size > limits.maxEvents || (chars > limits.maxChars && held.size > 0))
-        evictOldest();
+      while (chars > limits.maxChars && count > 0) evictOldest();
     },
     range() {
-      for (const from of held.keys()) return { from, to };
-      return undefined;
+      return count === 0 ? undefined : { from, to: from + count - 1 };
     },
     take(position) {
-      const entry = held.get(position);
-      if (entry === undefined) return undefined;
-      const { event } = entry;
-      if (event === undefined) return JSON.parse(entry.body) as CloudEventRecord;
-      entry.event = undefined;
+      if (count === 0 || position < from || position >= from + count) return undefined;
+      const slot = position % capacity;
+      const event = events[slot];
+      if (event === undefined) return JSON.parse(bodies[slot]!) as CloudEventRecord;
+      events[slot] = undefined;
       return event;
     },
   };

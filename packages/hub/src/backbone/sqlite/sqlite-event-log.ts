@@ -66,9 +66,9 @@ export type SqliteEventLog = EventLog & {
 const DEFAULT_PARTITIONS = 16;
 const DEFAULT_DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Recently appended events held for pulls (recent-events.ts): at most this many... */
-const RECENT_EVENTS = 16_384;
-/** ...and at most this much text (UTF-16 code units, ~32 MB). */
-const RECENT_CHARS = 16 * 1024 * 1024;
+const RECENT_EVENTS = 4096;
+/** ...and at most this much text (UTF-16 code units). */
+const RECENT_CHARS = 4 * 1024 * 1024;
 /** Topics remembered as valid (appendInputProblem); cleared when there are more. */
 const MAX_REMEMBERED_TOPICS = 4096;
 
