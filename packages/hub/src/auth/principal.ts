@@ -36,6 +36,12 @@ export class AuthenticationUnavailableError extends AuthenticationError {
 export interface Authenticator {
   /** Verifies a bearer token and returns its principal, or throws AuthenticationError. */
   authenticate(token: string): Promise<Principal>;
+  /**
+   * The principal of a token already verified and still valid, answered synchronously,
+   * or undefined (then call `authenticate`). Lets the per-request auth hook skip its
+   * promises for the common case of a token seen before.
+   */
+  known?(token: string): Principal | undefined;
 }
 
 /** `admin` implies every other scope. */

@@ -2,6 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { VerifiedTokens } from './verified-tokens.ts';
 
 describe('verified tokens', () => {
+  it('knows a verified token synchronously until its ttl, and never an unverified one', async () => {
+    let now = 1_000_000;
+    const cache = new VerifiedTokens(
+      {
+        authenticate: async (token: string) => ({
+          tenant: 't',
+          subject: token,
+          scopes: new Set<string>(),
+          expiresAt: 2_000_000,
+        }),
+      },
+      { ttlMs: 10_000, clock: () => now },
+    );
+    expect(cache.known('a')).toBeUndefined();
+    const principal = await cache.authenticate('a');
+    expect(cache.known('a')).toBe(principal);
+    expect(cache.known('b')).toBeUndefined();
+    now += 10_001;
+    expect(cache.known('a')).toBeUndefined();
+  });
+
   it('verifies a token once, until its exp or the ttl, and never caches failures', async () => {
     let now = 1_000_000;
     let calls = 0;

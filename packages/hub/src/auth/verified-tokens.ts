@@ -25,13 +25,18 @@ export class VerifiedTokens implements Authenticator {
     this.#clock = options.clock ?? Date.now;
   }
 
+  known(token: string): Principal | undefined {
+    const hit = this.#entries.get(token);
+    if (hit === undefined) return undefined;
+    if (this.#clock() < hit.until) return hit.principal;
+    this.#entries.delete(token);
+    return undefined;
+  }
+
   async authenticate(token: string): Promise<Principal> {
     const now = this.#clock();
-    const hit = this.#entries.get(token);
-    if (hit) {
-      if (now < hit.until) return hit.principal;
-      this.#entries.delete(token);
-    }
+    const hit = this.known(token);
+    if (hit !== undefined) return hit;
     const principal = await this.#inner.authenticate(token);
     const until = Math.min(principal.expiresAt * 1000, now + this.#ttlMs);
     if (until > now) {

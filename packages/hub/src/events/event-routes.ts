@@ -56,11 +56,14 @@ export function registerEventRoutes(
   // Publishing parses the body itself: the CloudEvents binding decides by content type.
   server.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: deps.maxRequestBytes },
-      (_req, body, done) => done(null, body),
-    );
+    // The structured and batch types by name as well: Fastify caches a parser found by
+    // content type, but looks the catch-all up afresh (parsing the header) every request.
+    for (const type of ['application/cloudevents+json', 'application/cloudevents-batch+json', '*'])
+      scope.addContentTypeParser(
+        type,
+        { parseAs: 'buffer', bodyLimit: deps.maxRequestBytes },
+        (_req, body, done) => done(null, body),
+      );
     scope.post(
       '/v1/events',
       {

@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
 import { hasScope } from '../auth/principal.ts';
+import { parseBearer } from '../auth/bearer.ts';
 import { requirePrincipal } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
@@ -94,10 +95,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
       route.schema = { ...route.schema, security: [{ bearer: [scope] }] };
       // Only routes with a scope run the auth hook (after the global hooks, CORS included):
       // public routes, the gateway's among them, pay for no hook and no routeOptions lookup.
-      const authenticate = async (request: FastifyRequest) => {
-        request.principal = await requirePrincipal(options.authenticator, request);
-        if (!hasScope(request.principal, scope))
-          throw problems.forbidden(`this operation needs the scope "${scope}"`);
+      // Callback style, not async: a token verified before is answered without a promise.
+      const authenticate = (
+        request: FastifyRequest,
+        _reply: FastifyReply,
+        done: (error?: Error) => void,
+      ): void => {
+        const authorize = (principal: Principal): void => {
+          request.principal = principal;
+          if (hasScope(principal, scope)) done();
+          else done(problems.forbidden(`this operation needs the scope "${scope}"`));
+        };
+        const token = parseBearer(request.headers.authorization);
+        const known = token === undefined ? undefined : options.authenticator.known?.(token);
+        if (known !== undefined) return authorize(known);
+        requirePrincipal(options.authenticator, request).then(authorize, done);
       };
       route.onRequest = [...[route.onRequest ?? []].flat(), authenticate];
     }
