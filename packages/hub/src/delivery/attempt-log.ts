@@ -6,7 +6,7 @@
  * attempt (delivery-store.ts), so the log and the delivery's state never disagree, and an
  * attempt whose lease was lost (its late answer changes nothing) leaves no record.
  */
-import type { SqlExecutor } from '../store/sql-database.ts';
+import type { BatchStatement, SqlExecutor } from '../store/sql-database.ts';
 import { targetKey } from './target-key.ts';
 
 /** How one attempt ended, as the engine saw it. */
@@ -60,14 +60,17 @@ create table delivery_attempts (
 create index delivery_attempts_target on delivery_attempts (target_key, started_at);
 `;
 
-/** Writes one record (inside the settle's transaction). A record already there is kept. */
-export async function insertAttempt(tx: SqlExecutor, r: AttemptRecord): Promise<void> {
-  await tx.execute(
-    `insert into delivery_attempts (delivery_id, replay, attempt, owner, target_key, started_at,
+/**
+ * The statement that writes one record (in the settle's transaction). A record already
+ * there is kept.
+ */
+export function insertAttempt(r: AttemptRecord): BatchStatement {
+  return {
+    sql: `insert into delivery_attempts (delivery_id, replay, attempt, owner, target_key, started_at,
        duration_ms, outcome, status_code, error, response, retry_after_ms, next_attempt_at, dead_reason)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      on conflict (delivery_id, replay, attempt) do nothing`,
-    [
+    params: [
       r.deliveryId,
       r.replay,
       r.attempt,
@@ -83,7 +86,7 @@ export async function insertAttempt(tx: SqlExecutor, r: AttemptRecord): Promise<
       r.nextAttemptAt,
       r.deadReason,
     ],
-  );
+  };
 }
 
 /** Reads the attempt log. Handed to other capabilities (e.g. webhooks) through `Routing.attempts`. */

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
-import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
+import type { BatchStatement, SqlDatabase } from '../store/sql-database.ts';
 import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
 import { newDeliveryId } from './delivery-id.ts';
 import { parseTargetKey, targetKey } from './target-key.ts';
@@ -138,11 +138,15 @@ export class DeliveryStore {
   async insertBatch(rows: readonly NewDelivery[], now: number): Promise<number> {
     if (rows.length === 0) return 0;
     // First in its batch (settles are `0<id>`, claims `1<key>`): claims see the new rows.
-    return this.#batch.run({ order: '0', run: (tx) => this.#insert(tx, rows, now) });
+    return this.#batch.run({
+      order: '0',
+      statements: this.#insert(rows, now),
+      result: (counts) => counts.reduce<number>((sum, n) => sum + (n as number), 0),
+    });
   }
 
-  async #insert(tx: SqlExecutor, rows: readonly NewDelivery[], now: number): Promise<number> {
-    let inserted = 0;
+  #insert(rows: readonly NewDelivery[], now: number): BatchStatement[] {
+    const statements: BatchStatement[] = [];
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const params: unknown[] = [];
@@ -174,13 +178,13 @@ export class DeliveryStore {
         params.push(...values);
         return `(${values.map((_, j) => `$${start + j + 1}`).join(', ')})`;
       });
-      inserted += await tx.execute(
-        `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
+      statements.push({
+        sql: `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
          on conflict (event_key, rule_id, target_index) do nothing`,
         params,
-      );
+      });
     }
-    return inserted;
+    return statements;
   }
 
   /**
@@ -206,16 +210,17 @@ export class DeliveryStore {
         : `update deliveries set lease_token = $1, due_at = $2
            where id in (${pick})
            returning *`;
-    const rows = await this.#batch.run({
+    return this.#batch.run({
       // After the batch's settles, so a claim sees the rows they just freed (ordered heads).
       order: `1${key}`,
-      run: (tx) => tx.query(sql, [token, now + leaseMs, key, now, max]),
+      statements: [{ sql, params: [token, now + leaseMs, key, now, max], rows: true }],
+      result: ([rows]) =>
+        (rows as Row[]).map((r) => ({
+          ...toRecord(r),
+          leaseToken: token,
+          eventJson: r['event'] as string,
+        })),
     });
-    return rows.map((r) => ({
-      ...toRecord(r),
-      leaseToken: token,
-      eventJson: r['event'] as string,
-    }));
   }
 
   /** When the target's earliest eligible delivery (or expiring lease) is due, if any. */
@@ -302,11 +307,12 @@ export class DeliveryStore {
   async #settle(sql: string, params: unknown[], attempt?: AttemptRecord): Promise<boolean> {
     return this.#batch.run({
       order: `0${params[0] as string}`,
-      run: async (tx) => {
-        if ((await tx.execute(sql, params)) === 0) return false;
-        if (attempt) await insertAttempt(tx, attempt);
-        return true;
-      },
+      // The attempt record only if the lease held (the update changed the row).
+      statements: [
+        { sql, params },
+        ...(attempt ? [{ ...insertAttempt(attempt), ifChanged: true }] : []),
+      ],
+      result: ([updated]) => (updated as number) > 0,
     });
   }
 
@@ -314,11 +320,13 @@ export class DeliveryStore {
   async release(id: string, token: string, now: number): Promise<void> {
     await this.#batch.run({
       order: `0${id}`,
-      run: (tx) =>
-        tx.execute(
-          'update deliveries set lease_token = null, due_at = $3 where id = $1 and lease_token = $2',
-          [id, token, now],
-        ),
+      statements: [
+        {
+          sql: 'update deliveries set lease_token = null, due_at = $3 where id = $1 and lease_token = $2',
+          params: [id, token, now],
+        },
+      ],
+      result: () => undefined,
     });
   }
 

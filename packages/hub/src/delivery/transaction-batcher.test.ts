@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
 import { openSqliteDatabase } from '../store/sqlite/sqlite-database.ts';
 import { TransactionBatcher } from './transaction-batcher.ts';
 
@@ -10,8 +10,11 @@ const dir = mkdtempSync(join(tmpdir(), 'portico-batcher-'));
 let counter = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The real SQLite store, counting the transactions it is asked for. */
-async function counted(): Promise<{ db: SqlDatabase; transactions: () => number }> {
+/**
+ * The real SQLite store, counting the transactions it is asked for (`runBatch` on its
+ * writer thread, or `transaction()` when `threaded` is false).
+ */
+async function counted(threaded = true): Promise<{ db: SqlDatabase; transactions: () => number }> {
   const db = openSqliteDatabase(join(dir, `db-${++counter}.sqlite`));
   await db.execute('create table t (k text primary key, v integer not null)');
   let n = 0;
@@ -23,6 +26,14 @@ async function counted(): Promise<{ db: SqlDatabase; transactions: () => number 
       n++;
       return db.transaction(work);
     },
+    ...(threaded
+      ? {
+          runBatch: (units) => {
+            n++;
+            return db.runBatch!(units);
+          },
+        }
+      : {}),
     migrate: (migrations) => db.migrate(migrations),
     ready: () => db.ready(),
     close: () => db.close(),
@@ -32,19 +43,44 @@ async function counted(): Promise<{ db: SqlDatabase; transactions: () => number 
 
 const insert = (k: string, v: number) => ({
   order: k,
-  run: (tx: SqlExecutor) => tx.execute('insert into t (k, v) values ($1, $2)', [k, v]),
+  statements: [{ sql: 'insert into t (k, v) values ($1, $2)', params: [k, v] }],
+  result: ([n]: unknown[]) => n as number,
 });
 
 describe('TransactionBatcher', () => {
-  it('runs the works of one tick in one transaction, each with its own result', async () => {
-    const { db, transactions } = await counted();
+  for (const threaded of [true, false])
+    it(`runs the works of one tick in one transaction, each with its own result (${threaded ? 'runBatch' : 'transaction()'})`, async () => {
+      const { db, transactions } = await counted(threaded);
+      const batcher = new TransactionBatcher(db);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => batcher.run(insert(`k${i}`, i))),
+      );
+      expect(results).toEqual(Array.from({ length: 20 }, () => 1));
+      expect(transactions()).toBe(1);
+      expect((await db.query('select count(*) as n from t'))[0]?.n).toBe(20);
+      await db.close();
+    });
+
+  it('runs a statement marked ifChanged only when the one before it changed a row', async () => {
+    const { db } = await counted();
+    await db.execute('insert into t (k, v) values ($1, $2)', ['a', 1]);
     const batcher = new TransactionBatcher(db);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => batcher.run(insert(`k${i}`, i))),
-    );
-    expect(results).toEqual(Array.from({ length: 20 }, () => 1));
-    expect(transactions()).toBe(1);
-    expect((await db.query('select count(*) as n from t'))[0]?.n).toBe(20);
+    const bump = (k: string) => ({
+      order: k,
+      statements: [
+        { sql: 'update t set v = v + 1 where k = $1', params: [k] },
+        { sql: 'insert into t (k, v) values ($1, $2)', params: [`${k}-log`, 0], ifChanged: true },
+      ],
+      result: (results: unknown[]) => results,
+    });
+    expect(await Promise.all([batcher.run(bump('a')), batcher.run(bump('zz'))])).toEqual([
+      [1, 1],
+      [0, null],
+    ]);
+    expect(await db.query('select k, v from t order by k')).toEqual([
+      { k: 'a', v: 2 },
+      { k: 'a-log', v: 0 },
+    ]);
     await db.close();
   });
 
@@ -91,17 +127,20 @@ describe('TransactionBatcher', () => {
 
   it('runs the works of a batch in their order key', async () => {
     const { db } = await counted();
+    await db.execute('create table seen (n integer primary key autoincrement, o text)');
     const batcher = new TransactionBatcher(db);
-    const seen: string[] = [];
     const work = (order: string) => ({
       order,
-      run: async () => {
-        seen.push(order);
-        return order;
-      },
+      statements: [{ sql: 'insert into seen (o) values ($1)', params: [order] }],
+      result: () => order,
     });
     await Promise.all(['1c', '0b', '1a', '0a'].map((o) => batcher.run(work(o))));
-    expect(seen).toEqual(['0a', '0b', '1a', '1c']);
+    expect((await db.query('select o from seen order by n')).map((r) => r.o)).toEqual([
+      '0a',
+      '0b',
+      '1a',
+      '1c',
+    ]);
     await db.close();
   });
 });

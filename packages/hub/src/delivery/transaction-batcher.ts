@@ -1,9 +1,13 @@
 /**
- * Group commit for the delivery engine's small writes (claims, settles with their attempt
- * records, releases). Work submitted in the same tick, or while the previous batch was
- * committing, runs in one transaction: one COMMIT, so one fsync on SQLite with
- * synchronous=FULL, instead of one per delivery. Each submitter still gets its own result,
- * and only once its batch is committed, so nothing is reported done before it is durable.
+ * Group commit for the delivery engine's small writes (inserts, claims, settles with their
+ * attempt records, releases). Work submitted in the same tick, or while the previous batch
+ * was committing, runs in one transaction: one COMMIT, so one fsync, instead of one per
+ * delivery. Each submitter still gets its own result, and only once its batch is
+ * committed, so nothing is reported done before it is durable.
+ *
+ * A work is plain statements (`BatchStatement`), not a callback, so the store may run the
+ * whole batch off the event loop (`SqlDatabase.runBatch`: SQLite's writer thread); an
+ * engine without it runs the same statements in `transaction()`.
  *
  * A batch that fails as a whole (a deadlock victim on PostgreSQL, one bad statement
  * poisoning the transaction) is run again one work per transaction, so one failing work
@@ -11,12 +15,16 @@
  * (plain SQL is). Works run in the order given by `order` so that two nodes' batches lock
  * the same rows in the same order on PostgreSQL.
  */
-import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
+import { runUnits } from '../store/batch-statements.ts';
+import type { BatchStatement, BatchStatementResult, SqlDatabase } from '../store/sql-database.ts';
 
 export type BatchedWork<T> = {
   /** Sort key within a batch (e.g. the delivery id): a stable lock order. */
   order: string;
-  run: (tx: SqlExecutor) => Promise<T>;
+  /** Run in order; see BatchStatement for `rows` and `ifChanged`. */
+  statements: BatchStatement[];
+  /** The submitter's value from its statements' results (runs after the commit). */
+  result: (results: BatchStatementResult[]) => T;
 };
 
 type Waiting = {
@@ -28,14 +36,24 @@ type Waiting = {
 /** A batch larger than this is split, so no single transaction holds the store for long. */
 const MAX_BATCH = 256;
 
+/**
+ * Batches in flight at once when the store runs them elsewhere (`runBatch`): it runs them
+ * in order, and the next one's statements run while the previous one's fsync does, so a
+ * batch waits for less than a whole commit before it starts. In `transaction()` (PostgreSQL)
+ * one at a time, as two would only contend for the same rows.
+ */
+const MAX_IN_FLIGHT_OFFLOADED = 2;
+
 export class TransactionBatcher {
   readonly #db: SqlDatabase;
   #queue: Waiting[] = [];
   #scheduled = false;
-  #committing = false;
+  #inFlight = 0;
+  readonly #maxInFlight: number;
 
   constructor(db: SqlDatabase) {
     this.#db = db;
+    this.#maxInFlight = db.runBatch ? MAX_IN_FLIGHT_OFFLOADED : 1;
   }
 
   run<T>(work: BatchedWork<T>): Promise<T> {
@@ -46,13 +64,13 @@ export class TransactionBatcher {
   }
 
   /**
-   * Flushes one loop turn later, unless a batch is committing (it flushes after). The extra
+   * Flushes one loop turn later, unless batches are committing (the first to finish flushes). The extra
    * turn lets the work that this turn's results set off (the dispatcher's claims refilling
    * slots that settles freed, queued from its own setImmediate) and the next poll phase's
    * answers join the same commit.
    */
   #arm(): void {
-    if (this.#scheduled || this.#committing) return;
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight) return;
     this.#scheduled = true;
     setImmediate(() =>
       setImmediate(() => {
@@ -63,18 +81,14 @@ export class TransactionBatcher {
   }
 
   async #flush(): Promise<void> {
-    if (this.#committing || this.#queue.length === 0) return;
-    this.#committing = true;
+    if (this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
+    this.#inFlight++;
     const taken = this.#queue.splice(0, MAX_BATCH);
     taken.sort((a, b) => (a.work.order < b.work.order ? -1 : a.work.order > b.work.order ? 1 : 0));
     try {
-      let results: unknown[];
+      let results: BatchStatementResult[][];
       try {
-        results = await this.#db.transaction(async (tx) => {
-          const out: unknown[] = [];
-          for (const w of taken) out.push(await w.work.run(tx));
-          return out;
-        });
+        results = await this.#units(taken.map((w) => w.work.statements));
       } catch (error) {
         if (taken.length === 1) {
           taken[0]!.reject(error);
@@ -83,17 +97,34 @@ export class TransactionBatcher {
         await Promise.all(taken.map((w) => this.#alone(w)));
         return;
       }
-      taken.forEach((w, i) => w.resolve(results[i]));
+      taken.forEach((w, i) => this.#resolve(w, results[i]!));
     } finally {
-      this.#committing = false;
+      this.#inFlight--;
       // Whatever queued up while this batch committed goes in the next one, without delay.
       if (this.#queue.length > 0) void this.#flush();
     }
   }
 
   async #alone(w: Waiting): Promise<void> {
+    let results: BatchStatementResult[][];
     try {
-      w.resolve(await this.#db.transaction((tx) => w.work.run(tx)));
+      results = await this.#units([w.work.statements]);
+    } catch (error) {
+      w.reject(error);
+      return;
+    }
+    this.#resolve(w, results[0]!);
+  }
+
+  #units(units: BatchStatement[][]): Promise<BatchStatementResult[][]> {
+    return this.#db.runBatch
+      ? this.#db.runBatch(units)
+      : this.#db.transaction((tx) => runUnits(tx, units));
+  }
+
+  #resolve(w: Waiting, results: BatchStatementResult[]): void {
+    try {
+      w.resolve(w.work.result(results));
     } catch (error) {
       w.reject(error);
     }

@@ -11,10 +11,33 @@ export interface SqlExecutor {
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
 }
 
+/**
+ * One statement of a batch unit (see `SqlDatabase.runBatch`): plain data, no callback, so
+ * an engine may run it on another thread.
+ */
+export type BatchStatement = {
+  sql: string;
+  params: readonly unknown[];
+  /** Resolve to the rows (e.g. of a `returning`); otherwise to the number of rows changed. */
+  rows?: boolean;
+  /** Run only if the unit's previous statement changed (or returned) a row; else its result is null. */
+  ifChanged?: boolean;
+};
+
+export type BatchStatementResult = number | Row[] | null;
+
 export interface SqlDatabase extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Optional: runs units of statements, in order, all in one transaction, off the event
+   * loop where the engine can (SQLite: a writer thread with a connection of its own).
+   * Resolves once committed and durable, to each unit's statement results; one failing
+   * statement rolls back and rejects the whole call. Without it, use `runUnits` in
+   * `transaction()` (batch-statements.ts), which has the same meaning.
+   */
+  runBatch?(units: readonly (readonly BatchStatement[])[]): Promise<BatchStatementResult[][]>;
   /** Applies the given migrations that have not run yet, in order, each in a transaction. */
   migrate(migrations: readonly Migration[]): Promise<void>;
   ready(): Promise<boolean>;

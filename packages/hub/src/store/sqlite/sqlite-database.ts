@@ -1,8 +1,12 @@
 /**
  * The embedded state store: `SqlDatabase` on node:sqlite (no native addon to build).
  *
- * - WAL journal, synchronous=FULL (a resolved write survives power loss), foreign keys
- *   on, a busy timeout for other processes holding the write lock.
+ * - WAL journal; a resolved write survives power loss, as with synchronous=FULL, but the
+ *   WAL's fsync runs off the event loop (wal-sync.ts: synchronous=NORMAL, then an
+ *   fdatasync on libuv's pool before the write is reported done). Foreign keys on, a busy
+ *   timeout for other processes holding the write lock. Reads may see a committed write
+ *   before its fsync has finished (a power loss then could take back what they saw; a
+ *   write that depends on it commits after it, so it is never durable without it).
  * - `$1` placeholders are rewritten to `?1` once per SQL string; the prepared statement
  *   is cached per SQL string (bounded, least recently used dropped first).
  * - Values: see sqlite-values.ts (booleans 1/0, JSON and dates as text, bigints in).
@@ -12,16 +16,28 @@
  *   calling the database itself from there would wait for its own transaction, so it
  *   throws instead of deadlocking.
  * - node:sqlite is synchronous: a statement blocks the event loop while it runs (and up
- *   to the busy timeout when another process holds the write lock).
+ *   to the busy timeout when another process holds the write lock). `runBatch` (the
+ *   delivery engine's group commits) runs on a writer thread with a connection of its own
+ *   instead (batch-writer.ts), so those statements and their fsync leave the event loop.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { applyMigrations, type MigrationExecutor } from '../migrations.ts';
-import type { Migration, Row, SqlDatabase, SqlExecutor } from '../sql-database.ts';
+import { runUnits } from '../batch-statements.ts';
+import type {
+  BatchStatement,
+  BatchStatementResult,
+  Migration,
+  Row,
+  SqlDatabase,
+  SqlExecutor,
+} from '../sql-database.ts';
 import { StoreUnavailableError } from '../store-unavailable-error.ts';
 import { translatePlaceholders } from './placeholders.ts';
+import { BatchWriter } from './batch-writer.ts';
 import { SerialLock } from './serial-lock.ts';
 import { toSqliteValue } from './sqlite-values.ts';
+import { WalSync } from './wal-sync.ts';
 
 export type SqliteDatabaseOptions = {
   /** How long a statement waits for another process's write lock (ms). Default 5000. */
@@ -43,14 +59,23 @@ export function openSqliteDatabase(path: string, options: SqliteDatabaseOptions 
     timeout: options.busyTimeoutMs ?? 5000,
     enableForeignKeyConstraints: true,
   });
+  let wal: WalSync | undefined;
   try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    const mode = db.prepare('PRAGMA journal_mode = WAL').get()?.['journal_mode'];
+    const file = db.location();
+    // A file in WAL mode: commits skip the fsync and WalSync makes them durable. Anything
+    // else (an in-memory database) keeps SQLite's own synchronous commits.
+    if (mode === 'wal' && file) wal = new WalSync(file);
+    db.exec(`PRAGMA synchronous = ${wal ? 'NORMAL' : 'FULL'}; PRAGMA foreign_keys = ON;`);
   } catch (error) {
     db.close();
     throw error;
   }
-  return new SqliteDatabase(db, options);
+  return new SqliteDatabase(db, options, wal);
 }
+
+/** Statements that cannot write (plain reads) need no WAL sync after them. */
+const READ_ONLY = /^\s*select\b/i;
 
 class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
@@ -59,25 +84,41 @@ class SqliteDatabase implements SqlDatabase {
   readonly #cacheSize: number;
   readonly #lock: SerialLock;
   readonly #context = new AsyncLocalStorage<TransactionState>();
+  readonly #wal: WalSync | undefined;
+  readonly #busyTimeoutMs: number;
+  #writer: BatchWriter | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(db: DatabaseSync, options: SqliteDatabaseOptions) {
+  constructor(db: DatabaseSync, options: SqliteDatabaseOptions, wal: WalSync | undefined) {
     this.#db = db;
+    this.#wal = wal;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#cacheSize = options.statementCacheSize ?? 500;
     this.#lock = new SerialLock(options.maxQueuedCallers ?? 10_000);
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.#outsideTransaction(() => this.#all<T>(sql, params));
+    return this.#outsideTransaction(() => this.#all<T>(sql, params), !READ_ONLY.test(sql));
   }
 
   async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return this.#outsideTransaction(() => this.#run(sql, params));
+    return this.#outsideTransaction(() => this.#run(sql, params), true);
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.#transaction(work);
+  }
+
+  runBatch(units: readonly (readonly BatchStatement[])[]): Promise<BatchStatementResult[][]> {
+    if (this.#closed || this.#closing)
+      return Promise.reject(new StoreUnavailableError('the SQLite store is closed'));
+    // A file in WAL mode: the writer thread's connection sees the same data. An in-memory
+    // database exists on this connection only.
+    const file = this.#wal ? this.#db.location() : null;
+    if (!file) return this.#transaction((tx) => runUnits(tx, units));
+    this.#writer ??= new BatchWriter({ path: file, busyTimeoutMs: this.#busyTimeoutMs });
+    return this.#writer.run(units);
   }
 
   migrate(migrations: readonly Migration[]): Promise<void> {
@@ -88,6 +129,7 @@ class SqliteDatabase implements SqlDatabase {
   }
 
   async ready(): Promise<boolean> {
+    if (this.#wal?.failed || this.#writer?.alive === false) return false;
     try {
       await this.query('select 1');
       return true;
@@ -102,47 +144,64 @@ class SqliteDatabase implements SqlDatabase {
       await this.#lock.acquire();
       this.#closed = true;
       this.#cache.clear();
+      await this.#writer?.close();
+      await this.#wal?.close();
       this.#db.close();
       this.#lock.release();
     })();
     return this.#closing;
   }
 
-  async #outsideTransaction<T>(run: () => T): Promise<T> {
+  async #outsideTransaction<T>(run: () => T, writes: boolean): Promise<T> {
     if (this.#context.getStore()?.active)
       throw new Error(
         'inside transaction(): run statements on its tx executor, not on the database',
       );
-    if (this.#lock.idle) return this.#guard(run);
-    await this.#acquire();
-    try {
-      return this.#guard(run);
-    } finally {
-      this.#lock.release();
+    let result: T;
+    let synced: Promise<void> | undefined;
+    if (this.#lock.idle) {
+      result = this.#guard(run);
+      if (writes) synced = this.#wal?.sync();
+    } else {
+      await this.#acquire();
+      try {
+        result = this.#guard(run);
+        // Asked for before the lock is released, so that it covers this statement.
+        if (writes) synced = this.#wal?.sync();
+      } finally {
+        this.#lock.release();
+      }
     }
+    await synced;
+    return result;
   }
 
   async #transaction<T>(work: (tx: MigrationExecutor) => Promise<T>): Promise<T> {
     if (this.#context.getStore()?.active) throw new Error('transactions do not nest');
     await this.#acquire();
     const state: TransactionState = { active: true };
+    let result: T;
+    let synced: Promise<void> | undefined;
     try {
       this.#guard(() => this.#db.exec('BEGIN IMMEDIATE'));
-      let result: T;
       try {
         result = await this.#context.run(state, () => work(this.#executor(state)));
         state.active = false;
         this.#guard(() => this.#db.exec('COMMIT'));
+        // The next transaction may start while this one's fsync runs; this one resolves
+        // only once its frames are on disk.
+        synced = this.#wal?.sync();
       } catch (error) {
         state.active = false;
         if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
         throw error;
       }
-      return result;
     } finally {
       state.active = false;
       this.#lock.release();
     }
+    await synced;
+    return result;
   }
 
   #executor(state: TransactionState): MigrationExecutor {
