@@ -8,7 +8,7 @@
  * never wait for or take the same row. Settling names the lease token, so the late answer
  * of an attempt whose lease expired (and was claimed again) changes nothing.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { BatchStatement, SqlDatabase } from '../store/sql-database.ts';
 import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
@@ -147,6 +147,13 @@ export class DeliveryStore {
 
   #insert(rows: readonly NewDelivery[], now: number): BatchStatement[] {
     const statements: BatchStatement[] = [];
+    // An event routed to several targets is serialised once.
+    const eventJson = new Map<CloudEventRecord, string>();
+    const json = (event: CloudEventRecord) => {
+      let text = eventJson.get(event);
+      if (text === undefined) eventJson.set(event, (text = JSON.stringify(event)));
+      return text;
+    };
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const params: unknown[] = [];
@@ -167,7 +174,7 @@ export class DeliveryStore {
           r.partitionKey,
           r.eventPosition,
           r.event.id,
-          JSON.stringify(r.event),
+          json(r.event),
           'pending',
           now,
           0,
@@ -192,7 +199,8 @@ export class DeliveryStore {
    * targets only the head of each partition key), until `now + leaseMs`.
    */
   async claim(key: string, max: number, now: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const token = randomBytes(12).toString('base64url');
+    // Opaque; randomUUID draws from Node's pooled entropy (randomBytes per claim showed up).
+    const token = randomUUID();
     const pick = `select d.id from deliveries d
          where d.target_key = $3 and d.status = 'pending' and d.due_at <= $4 and ${HEAD_OF_KEY}
          order by d.due_at, d.event_position, d.id

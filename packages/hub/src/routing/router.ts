@@ -4,7 +4,7 @@
  * inserted in one transaction (idempotently: a redelivered event inserts nothing twice),
  * then the batch is acked and the dispatcher told which targets have new work.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
 import type { DeliveryStore, NewDelivery } from '../delivery/delivery-store.ts';
@@ -138,9 +138,12 @@ export class Router {
       this.#matchSeconds.observe((performance.now() - started) / 1000);
       if (matched.length === 0) continue;
       const event = entry.event;
-      const eventKey = createHash('sha256')
-        .update(JSON.stringify([event.tenantid, event.source, event.id]))
-        .digest('base64url');
+      // One-shot hash (no Hash object per event); the same digest as createHash.
+      const eventKey = hash(
+        'sha256',
+        JSON.stringify([event.tenantid, event.source, event.id]),
+        'base64url',
+      );
       const partitionKey =
         typeof event['partitionkey'] === 'string' ? event['partitionkey'] : event.tenantid;
       for (const rule of matched) {
