@@ -4,11 +4,12 @@
 // rate, for the p99 latency Portico adds: (d) and (e) run a steady open-loop load
 // (paced-load.ts; autocannon's own rate limit sends each second's quota at full speed and
 // then idles, which measures a saturated proxy), with latency counted from when each request
-// was due. Every server runs for the whole bench and is
-// warmed up first; the cases take turns for --rounds rounds (the order rotates), so a burst
-// of load from elsewhere on the machine hits every case alike, and each ratio is taken
-// within one round. nginx runs when it is installed (`command -v nginx`), else it is skipped.
-// Usage: npm run bench:gateway [-- --seconds 5 --rounds 3]
+// was due. Every server runs for the whole bench and is warmed up first (--warmup, 10 s
+// each: the hub has far more code on its request path than the peers, and V8 is still
+// optimising it, hundreds of functions, well past 2 s); the cases take turns for --rounds
+// rounds (the order rotates), so a burst of load from elsewhere on the machine hits every
+// case alike, and each ratio is taken within one round. nginx runs when it is installed (`command -v nginx`), else it is skipped.
+// Usage: npm run bench:gateway [-- --seconds 5 --rounds 3 --warmup 10]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '10' },
   },
 });
 const seconds = Number(values.seconds);
