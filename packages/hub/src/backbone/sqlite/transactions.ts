@@ -12,6 +12,8 @@ export function createDurabilitySwitch(db: DatabaseSync): (level: Durability) =>
   let current: Durability = 'FULL';
   return (level) => {
     if (level === current) return;
+    // exec, never a prepared statement: SQLite applies this pragma when it is prepared,
+    // so re-running a prepared one may not switch at all (checked: it did not).
     db.exec(`PRAGMA synchronous = ${level}`);
     current = level;
   };
