@@ -36,24 +36,14 @@ type Waiting = {
 /** A batch larger than this is split, so no single transaction holds the store for long. */
 const MAX_BATCH = 256;
 
-/**
- * Batches in flight at once when the store runs them elsewhere (`runBatch`): it runs them
- * in order, and the next one's statements run while the previous one's fsync does, so a
- * batch waits for less than a whole commit before it starts. In `transaction()` (PostgreSQL)
- * one at a time, as two would only contend for the same rows.
- */
-const MAX_IN_FLIGHT_OFFLOADED = 2;
-
 export class TransactionBatcher {
   readonly #db: SqlDatabase;
   #queue: Waiting[] = [];
   #scheduled = false;
-  #inFlight = 0;
-  readonly #maxInFlight: number;
+  #committing = false;
 
   constructor(db: SqlDatabase) {
     this.#db = db;
-    this.#maxInFlight = db.runBatch ? MAX_IN_FLIGHT_OFFLOADED : 1;
   }
 
   run<T>(work: BatchedWork<T>): Promise<T> {
@@ -64,13 +54,13 @@ export class TransactionBatcher {
   }
 
   /**
-   * Flushes one loop turn later, unless batches are committing (the first to finish flushes). The extra
+   * Flushes one loop turn later, unless a batch is committing (it flushes after). The extra
    * turn lets the work that this turn's results set off (the dispatcher's claims refilling
    * slots that settles freed, queued from its own setImmediate) and the next poll phase's
    * answers join the same commit.
    */
   #arm(): void {
-    if (this.#scheduled || this.#inFlight >= this.#maxInFlight) return;
+    if (this.#scheduled || this.#committing) return;
     this.#scheduled = true;
     setImmediate(() =>
       setImmediate(() => {
@@ -81,8 +71,8 @@ export class TransactionBatcher {
   }
 
   async #flush(): Promise<void> {
-    if (this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
-    this.#inFlight++;
+    if (this.#committing || this.#queue.length === 0) return;
+    this.#committing = true;
     const taken = this.#queue.splice(0, MAX_BATCH);
     taken.sort((a, b) => (a.work.order < b.work.order ? -1 : a.work.order > b.work.order ? 1 : 0));
     try {
@@ -99,7 +89,7 @@ export class TransactionBatcher {
       }
       taken.forEach((w, i) => this.#resolve(w, results[i]!));
     } finally {
-      this.#inFlight--;
+      this.#committing = false;
       // Whatever queued up while this batch committed goes in the next one, without delay.
       if (this.#queue.length > 0) void this.#flush();
     }
