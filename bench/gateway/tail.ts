@@ -83,7 +83,8 @@ try {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
   );
-  await autocannon({ ...target, connections: 32, duration: 2 });
+  // JIT warm-up (see run.ts).
+  await autocannon({ ...target, connections: 32, duration: 10 });
   const direct = { url: `${upstream}/orders/o-1`, headers: {} };
   for (let round = 1; round <= Number(values.rounds); round++) {
     const d = await atRate(direct);
