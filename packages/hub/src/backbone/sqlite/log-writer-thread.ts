@@ -4,9 +4,10 @@
  * fsync block whichever thread runs them; here they block only this thread, and requests
  * that arrive meanwhile queue up and join the next transaction (group commit).
  *
- * Requests come on `workerData.port`. After each message the thread drains everything
- * else already queued (receiveMessageOnPort), runs it in order, and folds consecutive
- * appends (and consecutive acks/terms) into one transaction each.
+ * Requests come on `workerData.port`, each message an array of them (what the main thread
+ * asked in one tick). After each message the thread drains everything else already queued
+ * (receiveMessageOnPort), runs it in order, folds consecutive appends (and consecutive
+ * acks/terms) into one transaction each, and answers the whole run in one message.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createAppender } from './appender.ts';
@@ -45,7 +46,14 @@ let commitSequence = 0;
 type Of<K extends WriterRequest['op']> = Extract<WriterRequest, { op: K }>;
 type Pending<K extends WriterRequest['op']> = { id: number; request: Of<K> };
 
-const reply = (message: WriterReply): void => port.postMessage(message);
+// Replies are collected while a run of queued requests executes and posted together.
+let replies: WriterReply[] = [];
+const reply = (message: WriterReply): void => void replies.push(message);
+const sendReplies = (): void => {
+  if (replies.length === 0) return;
+  port.postMessage(replies);
+  replies = [];
+};
 const fail = (id: number, error: unknown): void =>
   reply({ id, ok: false, error: encodeError(error) });
 
@@ -137,10 +145,18 @@ function runOne(id: number, request: WriterRequest): void {
   }
 }
 
-function runQueued(first: WriterEnvelope): void {
-  const queued: WriterEnvelope[] = [first];
+function runQueued(first: WriterEnvelope[]): void {
+  try {
+    runAll(first);
+  } finally {
+    sendReplies();
+  }
+}
+
+function runAll(first: WriterEnvelope[]): void {
+  const queued: WriterEnvelope[] = [...first];
   for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port))
-    queued.push(next.message as WriterEnvelope);
+    queued.push(...(next.message as WriterEnvelope[]));
 
   for (let i = 0; i < queued.length;) {
     const op = queued[i]!.request.op;
@@ -148,8 +164,11 @@ function runQueued(first: WriterEnvelope): void {
       let end = i;
       while (end < queued.length && queued[end]!.request.op === op) end++;
       const run = queued.slice(i, end).map(({ id, request }) => ({ id, request }));
-      if (op === 'append') appendAll(run as Pending<'append'>[]);
-      else settleAll(run as Pending<'settle'>[]);
+      if (op === 'append') {
+        appendAll(run as Pending<'append'>[]);
+        // Publishers wait on these: answered at once, not after the rest of the run.
+        sendReplies();
+      } else settleAll(run as Pending<'settle'>[]);
       i = end;
     } else {
       runOne(queued[i]!.id, queued[i]!.request);
