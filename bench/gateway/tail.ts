@@ -6,7 +6,7 @@
 // --generator autocannon uses autocannon's overallRate instead of the steady paced load
 // (paced-load.ts), to show what its bursts do to the same figures.
 // Usage: node bench/gateway/tail.ts [--target portico|fastify] [--rate 3700] [--seconds 5]
-//        [--generator paced|autocannon]
+//        [--generator paced|autocannon] [--node-flags=--single-threaded-gc]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '2' },
     generator: { type: 'string', default: 'paced' },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const rate = Number(values.rate);
@@ -32,7 +33,11 @@ const seconds = Number(values.seconds);
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-tail-gateway-'));
 const upstream = `http://127.0.0.1:${PORTS.upstream}`;
 const here = (f: string) => new URL(f, import.meta.url).pathname;
-const flags = ['--import', here('./stalls.ts')];
+const flags = [
+  '--import',
+  here('./stalls.ts'),
+  ...values['node-flags'].split(/\s+/).filter(Boolean),
+];
 
 function cpuSeconds(child: ChildProcess): number {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
