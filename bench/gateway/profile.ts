@@ -5,14 +5,12 @@
 // machine. With --profile, the proxy runs with --cpu-prof and the .cpuprofile lands in --out.
 // Usage: node bench/gateway/profile.ts [--target portico|fastify] [--seconds 10] [--warmup 10]
 //        [--profile] [--out /tmp/gateway-profile]
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { startProcess, stopProcess } from '../lib/processes.ts';
-import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
+import { cpuSeconds, startProxyUnderTest } from './proxy-under-test.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,28 +24,7 @@ const { values } = parseArgs({
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-profile-gateway-'));
 const flags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.out}`] : [];
 if (values.profile) mkdirSync(values.out, { recursive: true });
-const upstream = `http://127.0.0.1:${PORTS.upstream}`;
-const here = (f: string) => new URL(f, import.meta.url).pathname;
-
-/** user + system CPU seconds of a child process so far (Linux /proc; clock ticks of 1/100 s). */
-function cpuSeconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const up = await startProcess([here('./upstream.ts'), String(PORTS.upstream)], `${upstream}/`);
-let proxy: ChildProcess;
-let target: { url: string; headers: Record<string, string> };
-if (values.target === 'fastify') {
-  proxy = await startProcess(
-    [...flags, here('./fastify-proxy.ts'), String(PORTS.fastify), upstream],
-    `http://127.0.0.1:${PORTS.fastify}/ready`,
-  );
-  target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
-} else {
-  proxy = await startPortico(dataDir, flags);
-  target = await definePorticoApi(dataDir, upstream);
-}
+const { proxy, target, stop } = await startProxyUnderTest(values.target, flags, dataDir);
 try {
   // A warm-up so JIT compilation is not counted: the hub has far more code on the request
   // path than the peer, and V8 is still optimising it (hundreds of functions) well past 2 s.
@@ -60,8 +37,6 @@ try {
       `non-2xx ${r.non2xx}, CPU ${Math.round((cpu / r.requests.total) * 1e6)} µs per request`,
   );
 } finally {
-  await stopProcess(proxy);
-  await stopProcess(up);
-  rmSync(dataDir, { recursive: true, force: true });
+  await stop();
 }
 if (values.profile) console.log(`profile written to ${values.out}`);

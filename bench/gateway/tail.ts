@@ -7,16 +7,14 @@
 // (paced-load.ts), to show what its bursts do to the same figures.
 // Usage: node bench/gateway/tail.ts [--target portico|fastify] [--rate 3700] [--seconds 5]
 //        [--generator paced|autocannon] [--node-flags=--single-threaded-gc]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { startProcess, stopProcess } from '../lib/processes.ts';
 import { pacedLoad } from './paced-load.ts';
-import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
+import { cpuSeconds, startProxyUnderTest } from './proxy-under-test.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,32 +29,13 @@ const { values } = parseArgs({
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-tail-gateway-'));
-const upstream = `http://127.0.0.1:${PORTS.upstream}`;
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 const flags = [
   '--import',
   here('./stalls.ts'),
   ...values['node-flags'].split(/\s+/).filter(Boolean),
 ];
-
-function cpuSeconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const up = await startProcess([here('./upstream.ts'), String(PORTS.upstream)], `${upstream}/`);
-let proxy: ChildProcess;
-let target: { url: string; headers: Record<string, string> };
-if (values.target === 'fastify') {
-  proxy = await startProcess(
-    [...flags, here('./fastify-proxy.ts'), String(PORTS.fastify), upstream],
-    `http://127.0.0.1:${PORTS.fastify}/ready`,
-  );
-  target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
-} else {
-  proxy = await startPortico(dataDir, flags);
-  target = await definePorticoApi(dataDir, upstream);
-}
+const { upstream, proxy, target, stop } = await startProxyUnderTest(values.target, flags, dataDir);
 // The stalls line comes on the proxy's stderr, which the bench processes inherit: it is
 // printed as it comes, between the rows below.
 /** Latency at the fixed rate with the chosen generator. */
@@ -106,7 +85,5 @@ try {
     await stalls();
   }
 } finally {
-  await stopProcess(proxy);
-  await stopProcess(up);
-  rmSync(dataDir, { recursive: true, force: true });
+  await stop();
 }

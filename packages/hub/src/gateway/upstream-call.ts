@@ -60,37 +60,19 @@ export class UpstreamClient {
   }
 
   async call(call: UpstreamCall): Promise<UpstreamResponse> {
-    const base = this.#base(call.upstream);
-    const key = base.origin;
-    const path = base.pathname.replace(/\/$/, '') + call.pathAndQuery;
-    // A streamed body cannot be sent twice.
-    const streamed = call.body instanceof StreamedBody ? call.body : undefined;
-    const attempts = IDEMPOTENT.has(call.method) && !streamed ? 1 + call.retries : 1;
+    const { key, streamed, attempts, request } = this.#plan(call);
     for (let attempt = 1; ; attempt++) {
-      const wait = call.breaker ? this.#breakers.admit(key) : undefined;
-      if (wait !== undefined) throw gatewayProblems.circuitOpen(wait);
+      this.#admit(call, key);
       const last = attempt >= attempts;
       let response: Dispatcher.ResponseData;
       try {
-        response = await this.#dispatcher.request({
-          origin: base.origin,
-          path,
-          method: call.method as Dispatcher.HttpMethod,
-          headers: call.headers,
-          // undici sends async iterables (StreamedBody) as they yield; its types omit them.
-          body: (call.body ?? null) as Buffer | null,
-          // undici's own timers (no AbortSignal + timer per request): the deadline is for the
-          // response headers, and then for each gap between body chunks.
-          headersTimeout: call.timeoutMs,
-          bodyTimeout: call.timeoutMs,
-        });
+        // A fresh options object per attempt: undici may keep what it is given.
+        response = await this.#dispatcher.request({ ...request });
       } catch (error) {
         await this.#failed(error, call, key, streamed, last, attempt);
         continue;
       }
-      if (response.statusCode >= 500) {
-        if (call.breaker) this.#breakers.failure(key, call.breaker);
-      } else if (call.breaker) this.#breakers.success(key);
+      this.#answered(call, key, response.statusCode);
       if (!last && RETRYABLE_STATUS.has(response.statusCode)) {
         await response.body.dump();
         await pause(attempt);
@@ -115,30 +97,14 @@ export class UpstreamClient {
     sink: ClientSink,
     maxErrorBody: number,
   ): Promise<ForwardResult> {
-    const base = this.#base(call.upstream);
-    const key = base.origin;
-    const path = base.pathname.replace(/\/$/, '') + call.pathAndQuery;
-    const streamed = call.body instanceof StreamedBody ? call.body : undefined;
-    const attempts = IDEMPOTENT.has(call.method) && !streamed ? 1 + call.retries : 1;
+    const { key, streamed, attempts, request } = this.#plan(call);
     for (let attempt = 1; ; attempt++) {
-      const wait = call.breaker ? this.#breakers.admit(key) : undefined;
-      if (wait !== undefined) throw gatewayProblems.circuitOpen(wait);
+      this.#admit(call, key);
       const last = attempt >= attempts;
       const handler = new ForwardHandler(sink, last ? undefined : RETRYABLE_STATUS, maxErrorBody);
       let result;
       try {
-        this.#dispatcher.dispatch(
-          {
-            origin: base.origin,
-            path,
-            method: call.method as Dispatcher.HttpMethod,
-            headers: call.headers,
-            body: (call.body ?? null) as Buffer | null,
-            headersTimeout: call.timeoutMs,
-            bodyTimeout: call.timeoutMs,
-          },
-          handler,
-        );
+        this.#dispatcher.dispatch({ ...request }, handler);
         result = await handler.settled;
       } catch (error) {
         // The sink refused the head (an invalid header): the hub's failure, not the upstream's.
@@ -149,9 +115,7 @@ export class UpstreamClient {
         await this.#failed(error, call, key, streamed, last, attempt);
         continue;
       }
-      if (result.status >= 500) {
-        if (call.breaker) this.#breakers.failure(key, call.breaker);
-      } else if (call.breaker) this.#breakers.success(key);
+      this.#answered(call, key, result.status);
       if (result.kind === 'retry') {
         await pause(attempt);
         continue;
@@ -166,6 +130,40 @@ export class UpstreamClient {
             attempts: attempt,
           };
     }
+  }
+
+  /** What every attempt of a call shares: where it goes and how often it may be tried. */
+  #plan(call: UpstreamCall) {
+    const base = this.#base(call.upstream);
+    // A streamed body cannot be sent twice.
+    const streamed = call.body instanceof StreamedBody ? call.body : undefined;
+    const request: Dispatcher.DispatchOptions = {
+      origin: base.origin,
+      path: base.pathname.replace(/\/$/, '') + call.pathAndQuery,
+      method: call.method as Dispatcher.HttpMethod,
+      headers: call.headers,
+      // undici sends async iterables (StreamedBody) as they yield; its types omit them.
+      body: (call.body ?? null) as Buffer | null,
+      // undici's own timers (no AbortSignal + timer per request): the deadline is for the
+      // response headers, and then for each gap between body chunks.
+      headersTimeout: call.timeoutMs,
+      bodyTimeout: call.timeoutMs,
+    };
+    const attempts = IDEMPOTENT.has(call.method) && !streamed ? 1 + call.retries : 1;
+    return { key: base.origin, streamed, attempts, request };
+  }
+
+  /** The circuit breaker's say before an attempt: an open circuit answers 503 at once. */
+  #admit(call: UpstreamCall, key: string): void {
+    const wait = call.breaker ? this.#breakers.admit(key) : undefined;
+    if (wait !== undefined) throw gatewayProblems.circuitOpen(wait);
+  }
+
+  /** An answer from the upstream: a 5xx counts against its circuit, anything else for it. */
+  #answered(call: UpstreamCall, key: string, status: number): void {
+    if (!call.breaker) return;
+    if (status >= 500) this.#breakers.failure(key, call.breaker);
+    else this.#breakers.success(key);
   }
 
   /** A failed attempt: throws the problem to answer with, or pauses before the next one. */

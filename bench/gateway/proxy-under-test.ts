@@ -1,0 +1,54 @@
+// One proxy under load for the single-proxy tools (profile.ts, tail.ts): the raw upstream,
+// then Portico (with the bench's policy) or the @fastify/http-proxy peer in front of it.
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { startProcess, stopProcess } from '../lib/processes.ts';
+import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
+
+export type ProxyUnderTest = {
+  readonly upstream: string;
+  readonly proxy: ChildProcess;
+  /** What to load: the proxied URL and the headers it needs (a token for Portico). */
+  readonly target: { url: string; headers: Record<string, string> };
+  /** Stops both processes and removes the hub's data dir. */
+  stop(): Promise<void>;
+};
+
+const here = (f: string) => new URL(f, import.meta.url).pathname;
+
+export async function startProxyUnderTest(
+  which: string,
+  nodeFlags: string[],
+  dataDir: string,
+): Promise<ProxyUnderTest> {
+  const upstream = `http://127.0.0.1:${PORTS.upstream}`;
+  const up = await startProcess([here('./upstream.ts'), String(PORTS.upstream)], `${upstream}/`);
+  let proxy: ChildProcess;
+  let target: ProxyUnderTest['target'];
+  if (which === 'fastify') {
+    proxy = await startProcess(
+      [...nodeFlags, here('./fastify-proxy.ts'), String(PORTS.fastify), upstream],
+      `http://127.0.0.1:${PORTS.fastify}/ready`,
+    );
+    target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
+  } else {
+    proxy = await startPortico(dataDir, nodeFlags);
+    target = await definePorticoApi(dataDir, upstream);
+  }
+  return {
+    upstream,
+    proxy,
+    target,
+    async stop() {
+      await stopProcess(proxy);
+      await stopProcess(up);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** user + system CPU seconds of a child process so far (Linux /proc; clock ticks of 1/100 s). */
+export function cpuSeconds(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
