@@ -194,6 +194,35 @@ describe('one push connection', () => {
 
 type LateWindow = { mountLate(n: string, p: string, r: number): void };
 
+/** Mounts a micro-frontend late on `page` (the fixture's mountLate), asking for `replay`. */
+const mountLate = (page: Page, mfe: string, pattern: string, replay: number) =>
+  page.evaluate(([m, p, r]) => (window as unknown as LateWindow).mountLate(m, p, r), [
+    mfe,
+    pattern,
+    replay,
+  ] as const);
+
+/** Waits until the hub counts `count` push subscriptions. */
+const hubSubscriptions = (count: number, what: string) =>
+  waitFor(async () => (await h.hub.metric('portico_push_subscriptions')) === count, what);
+
+/** While `refusing()`, a one-shot replay (a `:r` subscription) gets 503: the hub never hears of it. */
+async function refuseOneShotReplays(context: BrowserContext, refusing: () => boolean) {
+  await context.route(
+    (url) => url.pathname.endsWith('/subscriptions'),
+    (route) =>
+      refusing() && route.request().postData()?.includes(':r')
+        ? route.fulfill({ status: 503 })
+        : route.fallback(),
+  );
+}
+
+/** Kills the page's renderer (no pagehide, no bye) and waits until it is gone. */
+async function crash(context: BrowserContext, page: Page) {
+  void (await context.newCDPSession(page)).send('Page.crash').catch(() => {}); // no one answers
+  await new Promise<void>((resolve) => page.once('crash', () => resolve()));
+}
+
 describe('replay for a late-mounting micro-frontend', () => {
   it('gets the last N: from the hub when the pattern is new, from the shell when it is live', async () => {
     const tenant = 'late';
@@ -258,10 +287,7 @@ describe('replay for a late-mounting micro-frontend', () => {
     await page.evaluate(() =>
       (window as unknown as { unmount: Record<string, () => void> }).unmount['audit-late']!(),
     );
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
-      'audit.> to leave the hub connection',
-    );
+    await hubSubscriptions(2, 'audit.> to leave the hub connection');
   });
 
   it('gives replayed messages only to the micro-frontend that asked for them', async () => {
@@ -300,18 +326,14 @@ describe('replay for a late-mounting micro-frontend', () => {
     });
     const page = await h.open(context, await portal(tenant));
     await waitOpen(page);
-    await page.evaluate(() =>
-      (window as unknown as LateWindow).mountLate('audit-first', 'audit.>', 5),
-    );
+    await mountLate(page, 'audit-first', 'audit.>', 5);
     await waitReceived(page, 'audit-first', old);
     // Live events follow the replay's caught-up: once this one is in, the replay is done.
     const [live] = await h.hub.publish(tenant, [{ type: 'audit.entry.written' }]);
     await waitReceived(page, 'audit-first', [live!]);
 
     // The log had 2 of the 5 asked: the buffer holds every match, no hub replay is needed.
-    await page.evaluate(() =>
-      (window as unknown as LateWindow).mountLate('audit-late', 'audit.>', 5),
-    );
+    await mountLate(page, 'audit-late', 'audit.>', 5);
     expect(await waitReceived(page, 'audit-late', [...old, live!])).toEqual(
       [...old, live!].map((position) => ({
         position,
@@ -345,12 +367,8 @@ describe('replay for a late-mounting micro-frontend', () => {
       const [seen] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
       for (const page of [leader, follower]) await waitReceived(page, 'billing', [seen!]);
 
-      await follower.evaluate(() =>
-        (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 3),
-      );
-      await leader.evaluate(() =>
-        (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 2),
-      );
+      await mountLate(follower, 'billing-late', 'billing.>', 3);
+      await mountLate(leader, 'billing-late', 'billing.>', 2);
       const replayed = (positions: number[]) =>
         positions.map((position) => ({ position, replayed: true, type: 'billing.invoice.paid' }));
       expect(await waitReceived(follower, 'billing-late', [old[2]!, old[3]!, seen!])).toEqual(
@@ -360,10 +378,7 @@ describe('replay for a late-mounting micro-frontend', () => {
         replayed([old[3]!, seen!]),
       );
       // The one-shot replay subscriptions leave the hub after their caught-up.
-      await waitFor(
-        async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
-        'only incident.> and billing.> on the hub connection',
-      );
+      await hubSubscriptions(2, 'only incident.> and billing.> on the hub connection');
 
       const live = await h.hub.publish(
         tenant,
@@ -404,10 +419,7 @@ describe('content filters', () => {
         window as unknown as { mountLate(n: string, p: string, r: number, f: unknown): void }
       ).mountLate('high-only', 'incident.>', 0, { data: { severity: ['high'] } }),
     );
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 3,
-      'the filtered subscription on the hub',
-    );
+    await hubSubscriptions(3, 'the filtered subscription on the hub');
     const [low, high] = await h.hub.publish(tenant, [
       { type: 'incident.ticket.created', data: { severity: 'low' } },
       { type: 'incident.ticket.created', data: { severity: 'high' } },
@@ -570,32 +582,19 @@ describe("a one-shot replay's give-up timer", () => {
     await context.addInitScript(TRACK_GIVE_UPS);
     // Once `refuse` is set, the hub never hears of a one-shot replay: it stays pending.
     let refuse = false;
-    await context.route(
-      (url) => url.pathname.endsWith('/subscriptions'),
-      (route) =>
-        refuse && route.request().postData()?.includes(':r')
-          ? route.fulfill({ status: 503 })
-          : route.fallback(),
-    );
+    await refuseOneShotReplays(context, () => refuse);
     const page = await h.open(context, await portal(tenant));
     await waitOpen(page);
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
-      'incident.> and billing.> live',
-    );
+    await hubSubscriptions(2, 'incident.> and billing.> live');
     const pendingTimers = () =>
       page.evaluate(() => (window as unknown as { giveUpTimers: Set<unknown> }).giveUpTimers.size);
 
-    await page.evaluate(() =>
-      (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 2),
-    );
+    await mountLate(page, 'billing-late', 'billing.>', 2);
     await waitReceived(page, 'billing-late', old.slice(1));
     expect(await pendingTimers()).toBe(0);
 
     refuse = true;
-    await page.evaluate(() =>
-      (window as unknown as LateWindow).mountLate('billing-stuck', 'billing.>', 2),
-    );
+    await mountLate(page, 'billing-stuck', 'billing.>', 2);
     expect(await pendingTimers()).toBe(1);
     const [during] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
     await waitReceived(page, 'billing', [during!]);
@@ -619,10 +618,7 @@ describe('replay in a tab that has not heard the other tabs yet', () => {
     const context = await newContext();
     const leader = await h.open(context, path);
     expect((await waitOpen(leader)).leader).toBe(true);
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
-      'incident.> and billing.> live',
-    );
+    await hubSubscriptions(2, 'incident.> and billing.> live');
     const tab = await h.open(context, `${path}#early-replay`);
     const replayed = old.slice(1).map((position) => ({
       position,
@@ -647,21 +643,11 @@ describe('a tab that crashes', () => {
     expect((await waitOpen(leader)).leader).toBe(true);
     const follower = await h.open(context, path);
     expect((await waitOpen(follower)).leader).toBe(false);
-    await follower.evaluate(() =>
-      (window as unknown as LateWindow).mountLate('audit', 'audit.>', 0),
-    );
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 3,
-      "the follower's audit.> on the connection",
-    );
+    await mountLate(follower, 'audit', 'audit.>', 0);
+    await hubSubscriptions(3, "the follower's audit.> on the connection");
     // The renderer dies: no pagehide, no bye on the channel.
-    const cdp = await context.newCDPSession(follower);
-    void cdp.send('Page.crash').catch(() => {}); // answered by no one: the page is gone
-    await new Promise<void>((resolve) => follower.once('crash', () => resolve()));
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
-      "the crashed tab's audit.> to leave the connection",
-    );
+    await crash(context, follower);
+    await hubSubscriptions(2, "the crashed tab's audit.> to leave the connection");
     const [inc] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
     await waitReceived(leader, 'incidents', [inc!]);
     expect(await h.pushConnections()).toBe(1);
@@ -675,13 +661,9 @@ describe('a tab that crashes', () => {
     expect((await waitOpen(leader)).leader).toBe(true);
     const follower = await h.open(context, path);
     expect((await waitOpen(follower)).leader).toBe(false);
-    await leader.evaluate(() => (window as unknown as LateWindow).mountLate('audit', 'audit.>', 0));
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 3,
-      "the leader's audit.> on the connection",
-    );
-    void (await context.newCDPSession(leader)).send('Page.crash').catch(() => {});
-    await new Promise<void>((resolve) => leader.once('crash', () => resolve()));
+    await mountLate(leader, 'audit', 'audit.>', 0);
+    await hubSubscriptions(3, "the leader's audit.> on the connection");
+    await crash(context, leader);
     await follower.waitForFunction(
       () => (window as unknown as { connection?: { leader: boolean } }).connection?.leader === true,
     );
@@ -705,22 +687,11 @@ describe('a one-shot replay and a reconnect', () => {
     // The first connection never gets the one-shot replay: it is still pending when the
     // connection drops.
     let refuse = true;
-    await context.route(
-      (url) => url.pathname.endsWith('/subscriptions'),
-      (route) =>
-        refuse && route.request().postData()?.includes(':r')
-          ? route.fulfill({ status: 503 })
-          : route.fallback(),
-    );
+    await refuseOneShotReplays(context, () => refuse);
     const page = await h.open(context, await portal(tenant));
     await waitOpen(page);
-    await waitFor(
-      async () => (await h.hub.metric('portico_push_subscriptions')) === 2,
-      'incident.> and billing.> live',
-    );
-    await page.evaluate(() =>
-      (window as unknown as LateWindow).mountLate('billing-late', 'billing.>', 2),
-    );
+    await hubSubscriptions(2, 'incident.> and billing.> live');
+    await mountLate(page, 'billing-late', 'billing.>', 2);
     const [during] = await h.hub.publish(tenant, [{ type: 'billing.invoice.paid' }]);
     await waitReceived(page, 'billing', [during!]);
     expect(await received(page, 'billing-late')).toEqual([]); // held for its replay
