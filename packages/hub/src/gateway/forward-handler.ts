@@ -4,7 +4,7 @@
  * stream, pipe or parsed-headers object in between; backpressure by pausing the upstream
  * read while the client's socket drains). An error answer is collected, capped, for the
  * problem the gateway makes of it; a retryable one, when another attempt follows, is
- * drained and dropped. Failures before the answer reject `settled`; after the head has gone
+ * drained and dropped. A client that leaves at any point aborts the upstream call. Failures before the answer reject `settled`; after the head has gone
  * to the client they break the client's connection off, as a failed response stream does.
  */
 import type { ServerResponse } from 'node:http';
@@ -14,10 +14,16 @@ import { clientHeadersFromRaw } from './forward-headers.ts';
 /** Where a forwarded answer below 400 goes: its head is written here, then its body. */
 export type ClientSink = {
   /**
-   * Writes the head (client-bound headers, framing kept) and returns the response the body
-   * goes to. If it throws, the upstream call is aborted and the attempt rejects with it.
+   * The client's response. When it closes before the answer is through, the upstream call
+   * is aborted: nobody is waiting for it, and a body written to a closed response would
+   * wait for a 'drain' that never comes, holding the upstream connection.
    */
-  start(status: number, headers: Record<string, string | string[]>): ServerResponse;
+  readonly response: ServerResponse;
+  /**
+   * Writes the head (client-bound headers, framing kept) to `response`. If it throws, the
+   * upstream call is aborted and the attempt rejects with it.
+   */
+  start(status: number, headers: Record<string, string | string[]>): void;
 };
 
 export type AttemptResult =
@@ -47,12 +53,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #mode = 0;
   #status = 0;
   #headers: Record<string, string | string[]> | undefined;
-  #res: ServerResponse | undefined;
   #chunks: Buffer[] = [];
   #size = 0;
   #complete = false;
   /** What the sink threw, if it refused the head. */
   sinkFailure: unknown;
+  /** The client closed its connection before the answer was through. */
+  clientLeft = false;
 
   /** `retryStatus`: statuses to drop for another attempt (absent on the last attempt). */
   constructor(
@@ -71,6 +78,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (error?: Error) => void): void {
     this.#abort = abort;
+    const res = this.#sink.response;
+    if (res.destroyed) this.#onClientClose();
+    else res.once('close', this.#onClientClose);
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
@@ -85,9 +95,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       this.#headers = clientHeadersFromRaw(raw, false);
       return true;
     }
-    let res: ServerResponse;
     try {
-      res = this.#sink.start(status, clientHeadersFromRaw(raw, true));
+      this.#sink.start(status, clientHeadersFromRaw(raw, true));
     } catch (error) {
       this.sinkFailure = error;
       this.#settle(undefined, error as Error);
@@ -95,18 +104,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       return false;
     }
     this.#mode = STREAM;
-    this.#res = res;
     this.#resumeUpstream = resume;
-    // A client that goes away stops the upstream read (and frees the connection).
-    res.once('close', this.#onClientClose);
     this.#settle({ kind: 'streamed', status });
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.#mode === STREAM) {
-      if (this.#res!.write(chunk)) return true;
-      this.#res!.once('drain', this.#resumeUpstream!);
+      if (this.#sink.response.write(chunk)) return true;
+      this.#sink.response.once('drain', this.#resumeUpstream!);
       return false;
     }
     if (this.#mode === COLLECT) {
@@ -131,20 +137,24 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.#complete = true;
-    if (this.#mode === STREAM) this.#res!.end();
+    this.#sink.response.off('close', this.#onClientClose);
+    if (this.#mode === STREAM) this.#sink.response.end();
     else if (this.#mode === COLLECT) this.#collected();
     else this.#settle({ kind: 'retry', status: this.#status });
   }
 
   onError(error: Error): void {
+    this.#sink.response.off('close', this.#onClientClose);
     if (!this.#done) this.#settle(undefined, error);
-    else if (this.#mode === STREAM && !this.#complete) this.#res!.destroy(error);
+    else if (this.#mode === STREAM && !this.#complete) this.#sink.response.destroy(error);
   }
 
   #resumeUpstream: (() => void) | undefined;
 
   readonly #onClientClose = (): void => {
-    if (!this.#complete) this.#abort?.(new Error('the client closed the connection'));
+    if (this.#complete) return;
+    this.clientLeft = true;
+    this.#abort?.(new Error('the client closed the connection'));
   };
 
   #collected(): void {

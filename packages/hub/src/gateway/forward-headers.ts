@@ -5,9 +5,9 @@
  * the tenant and subject an upstream sees are the ones the gateway verified. Client-bound:
  * hop-by-hop headers and framing go (the hub frames the response itself).
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
+import type { TraceIds } from './trace-ids.ts';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -23,8 +23,6 @@ const HOP_BY_HOP = new Set([
 
 /** Client-asserted, so not in the trusted `x-portico-*` set: it only selects a rate limit. */
 export const APP_HEADER = 'x-portico-app';
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** Never forwarded upstream as they came: hop-by-hop, framing, and what the gateway sets. */
 const NOT_FORWARDED = new Set([
@@ -55,6 +53,8 @@ export type ForwardContext = {
   protocol: string;
   host: string;
   forwardAuthorization: boolean;
+  /** Where the upstream-bound traceparent's new span id (and trace id) come from. */
+  traceIds: TraceIds;
   /** Sent as `Authorization: Bearer …` instead of the caller's (a token exchanged for it). */
   upstreamToken?: string;
 };
@@ -78,7 +78,7 @@ export function upstreamRequestHeaders(
   out['x-forwarded-proto'] = ctx.protocol;
   out['x-forwarded-host'] = ctx.host;
   out['x-request-id'] = ctx.requestId;
-  out.traceparent = childTraceparent(incoming.traceparent);
+  out.traceparent = ctx.traceIds.child(incoming.traceparent);
   out['x-portico-tenant'] = ctx.principal.tenant;
   out['x-portico-subject'] = ctx.principal.subject;
   out['x-portico-scopes'] = scopesHeader(ctx.principal.scopes);
@@ -95,26 +95,6 @@ function scopesHeader(scopes: ReadonlySet<string>): string {
     scopeHeaders.set(scopes, value);
   }
   return value;
-}
-
-/** The same trace with the gateway as the new parent span, or a new trace. */
-function childTraceparent(header: string | string[] | undefined): string {
-  const value = (Array.isArray(header) ? header[0] : header)?.trim().toLowerCase();
-  const match = value ? TRACEPARENT.exec(value) : null;
-  const span = randomHex(8);
-  if (match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!))
-    return `00-${match[1]}-${span}-${match[3]}`;
-  return `00-${randomHex(16)}-${span}-01`;
-}
-
-/**
- * Random hex from randomUUID, which Node serves from an internal entropy cache (no syscall
- * per request as with randomBytes). A v4 UUID has 122 random bits; 16 bytes of hex keep its
- * fixed version nibble, which is harmless in trace and span ids.
- */
-function randomHex(bytes: 8 | 16): string {
-  const hex = randomUUID().replaceAll('-', '');
-  return bytes === 16 ? hex : hex.slice(16);
 }
 
 /**

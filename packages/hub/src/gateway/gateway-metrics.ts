@@ -11,7 +11,7 @@ export type GatewayMetrics = {
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const requests = new BoundCounter(registry, {
     name: 'portico_gateway_requests_total',
-    help: 'Gateway requests that reached an API version, by api/version and outcome (proxied, cache_hit, upstream_error, gateway_error)',
+    help: 'Gateway requests that reached an API version, by api/version and outcome (proxied, cache_hit, upstream_error, gateway_error, client_closed)',
   });
   const latency = new BoundHistogram(registry, {
     name: 'portico_gateway_upstream_seconds',

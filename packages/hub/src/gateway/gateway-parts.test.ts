@@ -6,6 +6,7 @@ import { CircuitBreakers } from './circuit-breaker.ts';
 import { DailyQuota } from './daily-quota.ts';
 import { ResponseCache, sharedTtlSeconds } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
+import { TraceIds } from './trace-ids.ts';
 
 describe('token buckets', () => {
   it('refills at the rate, up to the burst, and drops the least recently used key', () => {
@@ -132,5 +133,26 @@ describe('client-bound headers from the raw list', () => {
           clientResponseHeaders(util.parseHeaders(raw), keepLength),
         );
     }
+  });
+});
+
+describe('trace ids', () => {
+  it('continues a valid trace with a new span, and starts a new one otherwise', () => {
+    const ids = new TraceIds();
+    const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    expect(ids.child(` ${incoming.toUpperCase()} `)).toMatch(
+      /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-00$/,
+    );
+    for (const invalid of [
+      undefined,
+      'garbage',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
+    ])
+      expect(ids.child(invalid)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    // Past several refills of the pool, no id repeats.
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) seen.add(ids.child(undefined));
+    expect(seen.size).toBe(1000);
   });
 });

@@ -28,6 +28,17 @@ export const gatewayProblems = {
       title: 'Gateway timeout',
       detail: `the upstream did not answer within ${ms} ms`,
     }),
+  /**
+   * The client closed its connection before the answer was through (nginx's 499): never
+   * seen by anyone, it is what the request's log line and metrics record.
+   */
+  clientClosed: () =>
+    new ProblemError({
+      status: 499,
+      type: ProblemType.upstream,
+      title: 'Client closed request',
+      detail: 'the client closed the connection before the upstream answered',
+    }),
   circuitOpen: (retryAfterSeconds: number) =>
     new ProblemError({
       status: 503,

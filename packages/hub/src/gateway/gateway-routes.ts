@@ -6,7 +6,7 @@
  * small request bodies that may be retried, and responses being cached, are held whole.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Authenticator } from '../auth/principal.ts';
 import { parseBearer } from '../auth/bearer.ts';
@@ -31,6 +31,7 @@ import { checkRateLimits } from './rate-limits.ts';
 import { readBody, StreamedBody } from './request-body.ts';
 import { ResponseCache } from './response-cache.ts';
 import { exchangeFailed, type TokenExchange } from './token-exchange.ts';
+import { TraceIds } from './trace-ids.ts';
 import type { UpstreamClient } from './upstream-call.ts';
 import type { VersionPlans } from './version-plans.ts';
 
@@ -65,6 +66,7 @@ export async function registerGatewayRoutes(
   server: HubServer,
   deps: GatewayRouteDeps,
 ): Promise<void> {
+  const traceIds = new TraceIds();
   await server.register(async (scope) => {
     // Bodies are the upstream's business: any content type, handed over as the raw stream
     // (counted against the version's limit while it is forwarded).
@@ -75,13 +77,18 @@ export async function registerGatewayRoutes(
       config: { public: true },
       schema: { hide: true },
     };
-    scope.all('/api/:api/:version', options, (request, reply) => handle(deps, request, reply));
-    scope.all('/api/:api/:version/*', options, (request, reply) => handle(deps, request, reply));
+    scope.all('/api/:api/:version', options, (request, reply) =>
+      handle(deps, traceIds, request, reply),
+    );
+    scope.all('/api/:api/:version/*', options, (request, reply) =>
+      handle(deps, traceIds, request, reply),
+    );
   });
 }
 
 async function handle(
   deps: GatewayRouteDeps,
+  traceIds: TraceIds,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
@@ -108,7 +115,11 @@ async function handle(
   if (DOT_SEGMENT.test(rest) || ENCODED_SLASH.test(rest))
     throw problems.validation('the path must not contain "." or ".." segments or encoded slashes');
 
-  const principal = await requirePrincipal(deps.authenticator, request);
+  // A token verified before is answered synchronously (no promise, no turn of the queue).
+  const token = parseBearer(request.headers.authorization);
+  const principal =
+    (token === undefined ? undefined : deps.authenticator.known?.(token)) ??
+    (await requirePrincipal(deps.authenticator, request));
   const resolved = await deps.dictionary.resolve(
     principal.tenant,
     apiName,
@@ -175,6 +186,7 @@ async function handle(
     protocol: request.protocol,
     host: request.host,
     forwardAuthorization: policy.forwardAuthorization === true,
+    traceIds,
     ...(upstreamToken !== undefined ? { upstreamToken } : {}),
   });
   // Small bodies that a retry may resend are read whole; the rest stream through, once.
@@ -229,6 +241,7 @@ async function handle(
       forwarded = await deps.client.forward(
         call,
         {
+          response: reply.raw,
           start: (status, upstreamHeaders) =>
             startReply(reply, status, upstreamHeaders, corsHeaders),
         },
@@ -301,7 +314,7 @@ function startReply(
   status: number,
   upstreamHeaders: Record<string, string | string[]>,
   corsHeaders: Record<string, string>,
-): ServerResponse {
+): void {
   const res = reply.raw;
   const out = reply.getHeaders();
   for (const name in upstreamHeaders) out[name] = upstreamHeaders[name];
@@ -309,7 +322,6 @@ function startReply(
     out.vary = upstreamHeaders.vary ? `${String(upstreamHeaders.vary)}, origin` : 'origin';
   res.writeHead(status, out as OutgoingHttpHeaders);
   reply.hijack();
-  return res;
 }
 
 /** A call that got no usable answer: its problem, or the error for the hub's handler. */
@@ -324,7 +336,8 @@ function upstreamFailed(
   // Upstream trouble is not the hub failing: answered here and logged as a warning, so an
   // outage (each fast-failed request of an open circuit) does not flood the error log.
   if (error instanceof ProblemError) {
-    if (error.status >= 500) {
+    if (error.status === 499) deps.metrics.outcome(route, 'client_closed');
+    else if (error.status >= 500) {
       deps.metrics.outcome(route, 'gateway_error');
       request.log.warn({ status: error.status, upstream: apiName }, error.message);
     }

@@ -649,6 +649,46 @@ describe('gateway', () => {
     await closed;
   });
 
+  it('drops the upstream call of a client that leaves before the answer', async () => {
+    let arrived!: () => void;
+    const called = new Promise<void>((resolve) => (arrived = resolve));
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    // /x never answers: only the gateway giving up the call closes it.
+    const u = await upstream((req, res) => {
+      if (req.url !== '/x') return json(res, 200, { ok: true });
+      res.on('close', () => upstreamClosed());
+      arrived();
+    });
+    await defineApi('acme', 'patient', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: { timeoutMs: 60_000, circuitBreaker: { failures: 1, openSeconds: 60 } },
+      },
+    ]);
+    const port = await listeningPort();
+    const token = await t.token('acme', []);
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path: '/api/patient/v1/x',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    req.on('error', () => {});
+    req.end();
+    await called;
+    req.destroy();
+    await closed;
+    // Not the upstream's failure: its circuit (open after one failure) stays closed, and
+    // the outcome says who left.
+    expect((await call('GET', '/api/patient/v1/ok')).statusCode).toBe(200);
+    const metrics = (await t.hub.server.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(
+      /portico_gateway_requests_total\{[^}]*outcome="client_closed"[^}]*\} 1/,
+    );
+  });
+
   it('routes an entry point host to its domains only', async () => {
     const u = await upstream((_req, res) => json(res, 200, { ok: true }));
     await defineApi('acme', 'tickets', [{ version: 'v1', upstream: u.url }], 'incidents');

@@ -21,7 +21,14 @@ export type RateLimitPlan = {
   /** The `RateLimit-Policy` field value. */
   policyHeader: string;
   limits: { kind: Kind; spec: BucketSpec; keyPrefix: string }[];
+  /**
+   * The bucket keys last built per principal (verified principals are reused per token) and
+   * the app they were built for: no key strings built, and no hashes computed, per request.
+   */
+  checks: WeakMap<Principal, { app: string; checks: BucketCheck[] }>;
 };
+
+type BucketCheck = { key: string; spec: BucketSpec };
 
 export function rateLimitPlan(policy: Policy, route: string): RateLimitPlan | undefined {
   const limits: RateLimitPlan['limits'] = [];
@@ -35,7 +42,13 @@ export function rateLimitPlan(policy: Policy, route: string): RateLimitPlan | un
     limits.push({ kind, spec, keyPrefix: `${kind}\0${route}\0` });
   }
   if (limits.length === 0 && policy.quotaPerDay === undefined) return undefined;
-  return { route, quotaPerDay: policy.quotaPerDay, policyHeader: policies.join(', '), limits };
+  return {
+    route,
+    quotaPerDay: policy.quotaPerDay,
+    policyHeader: policies.join(', '),
+    limits,
+    checks: new WeakMap(),
+  };
 }
 
 /**
@@ -59,7 +72,17 @@ export function checkRateLimits(
       );
   }
   if (plan.limits.length === 0) return {};
+  const verdicts = buckets.take(bucketChecks(plan, principal, app));
+  return Array.isArray(verdicts)
+    ? verdictHeaders(plan, verdicts)
+    : verdicts.then((v) => verdictHeaders(plan, v));
+}
+
+function bucketChecks(plan: RateLimitPlan, principal: Principal, app: string): BucketCheck[] {
+  const known = plan.checks.get(principal);
+  if (known?.app === app) return known.checks;
   const checks = plan.limits.map(({ kind, spec, keyPrefix }) => ({
+    // The same string object every time: its hash is computed once, by the first lookup.
     key:
       keyPrefix +
       (kind === 'tenant'
@@ -67,10 +90,8 @@ export function checkRateLimits(
         : `${principal.tenant}\0${kind === 'app' ? app : principal.subject}`),
     spec,
   }));
-  const verdicts = buckets.take(checks);
-  return Array.isArray(verdicts)
-    ? verdictHeaders(plan, verdicts)
-    : verdicts.then((v) => verdictHeaders(plan, v));
+  plan.checks.set(principal, { app, checks });
+  return checks;
 }
 
 function verdictHeaders(plan: RateLimitPlan, verdicts: BucketVerdict[]): Record<string, string> {

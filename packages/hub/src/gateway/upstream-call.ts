@@ -107,10 +107,11 @@ export class UpstreamClient {
         this.#dispatcher.dispatch({ ...request }, handler);
         result = await handler.settled;
       } catch (error) {
-        // The sink refused the head (an invalid header): the hub's failure, not the upstream's.
-        if (handler.sinkFailure !== undefined) {
+        // The sink refused the head (an invalid header): the hub's failure, not the upstream's;
+        // nor is a client that left: no verdict on the upstream, and no further attempt.
+        if (handler.sinkFailure !== undefined || handler.clientLeft) {
           if (call.breaker) this.#breakers.release(key);
-          throw handler.sinkFailure;
+          throw handler.clientLeft ? gatewayProblems.clientClosed() : handler.sinkFailure;
         }
         await this.#failed(error, call, key, streamed, last, attempt);
         continue;

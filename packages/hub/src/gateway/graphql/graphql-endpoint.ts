@@ -10,6 +10,7 @@ import { createGatewayRuntime, useCustomFetch } from '@graphql-hive/gateway-runt
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { Authenticator } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
+import { TraceIds } from '../trace-ids.ts';
 import { problems } from '../../http/problem.ts';
 import { requirePrincipal } from '../../http/request-principal.ts';
 import { upstreamRequestHeaders } from '../forward-headers.ts';
@@ -41,6 +42,7 @@ export async function registerGraphqlEndpoint(
   deps: { authenticator: Authenticator; dispatcher: Dispatcher; config: GraphqlConfig },
 ): Promise<{ close(): Promise<void> }> {
   const { config, dispatcher } = deps;
+  const traceIds = new TraceIds();
   let supergraph: string | undefined;
   let lastError: string | undefined;
   const compose = async () => {
@@ -113,6 +115,7 @@ export async function registerGraphqlEndpoint(
       protocol: request.protocol,
       host: request.host,
       forwardAuthorization: config.forwardAuthorization,
+      traceIds,
     });
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
     const response = await runtime.fetch(`http://localhost${request.url}`, {
