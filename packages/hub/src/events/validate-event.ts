@@ -22,8 +22,14 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Every problem with one raw event, as JSON pointers relative to the event. */
-export function validateEvent(event: RawEvent): FieldError[] {
+/**
+ * Every problem with one raw event, as JSON pointers relative to the event. `knownTypes`:
+ * event types already found valid (their segments are not checked again).
+ */
+export function validateEvent(
+  event: RawEvent,
+  knownTypes?: { has(type: string): boolean },
+): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (attribute: string, detail: string) =>
     errors.push({ pointer: `/${attribute}`, detail });
@@ -39,7 +45,11 @@ export function validateEvent(event: RawEvent): FieldError[] {
     if (value !== undefined && (typeof value !== 'string' || value.length === 0))
       fail(name, 'must be a non-empty string');
   }
-  if (typeof event.type === 'string' && event.type.length > 0) {
+  if (
+    typeof event.type === 'string' &&
+    event.type.length > 0 &&
+    knownTypes?.has(event.type) !== true
+  ) {
     const problem = eventTypeProblem(event.type);
     if (problem) fail('type', problem);
   }

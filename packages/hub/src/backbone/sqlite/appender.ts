@@ -3,8 +3,9 @@
  * transaction. Each caller's batch sits in its own savepoint, so a batch that fails
  * half-way is rolled back alone and the other callers' batches still commit.
  */
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { partitionFor } from '../partition.ts';
+import { placeholders, rowsStatement, ROWS_PER_STATEMENT as CHUNK } from './rows-statement.ts';
 import type { Durability } from './transactions.ts';
 import {
   encodeError,
@@ -49,18 +50,18 @@ export function createAppender(
   const rollbackTo = db.prepare('ROLLBACK TO batch');
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
-  // Multi-row INSERTs: one statement call per chunk of events instead of two per event
-  // (each call's binding and stepping cost about as much as a row's B-tree work).
+  // Multi-row INSERTs (rows-statement.ts): one statement call per chunk of events instead
+  // of two per event.
   const claimKeys = rowsStatement(
     db,
     'INSERT INTO event_keys (position, tenant, event_id, dedupe_key, partition, recorded_at) VALUES ',
-    6,
+    placeholders(6),
     ' ON CONFLICT (tenant, event_id, dedupe_key) DO NOTHING',
   );
   const insertEvents = rowsStatement(
     db,
     'INSERT INTO events (position, partition, tenant, topic, event_id, appended_at, bytes, body) VALUES ',
-    8,
+    placeholders(8),
     '',
   );
 
@@ -105,6 +106,30 @@ export function createAppender(
     return { results, bytes: total };
   };
 
+  /** All batches as one fresh batch, in a savepoint; undefined (and undone) if that fails. */
+  const appendTogether = (batches: EncodedAppend[][], lastPosition: number, now: number) => {
+    savepoint.run();
+    let fresh;
+    try {
+      fresh = appendFresh(batches.flat(), lastPosition + 1, now);
+    } catch {
+      fresh = undefined;
+    }
+    if (fresh === undefined) {
+      rollbackTo.run();
+      release.run();
+      return undefined;
+    }
+    release.run();
+    const outcomes: BatchOutcome[] = [];
+    let offset = 0;
+    for (const batch of batches) {
+      outcomes.push({ ok: true, results: fresh.results.slice(offset, offset + batch.length) });
+      offset += batch.length;
+    }
+    return { outcomes, events: offset, bytes: fresh.bytes };
+  };
+
   return (batches, now) => {
     setDurability('FULL');
     begin.run();
@@ -114,6 +139,17 @@ export function createAppender(
       let totalBytes = state.total_bytes;
       let stored = false;
       const outcomes: BatchOutcome[] = [];
+
+      // Every caller's batch in one go when none holds a duplicate or fails (nearly always):
+      // single-event publishes make many one-event batches per commit, and a savepoint and
+      // two statements each cost more than their rows. Otherwise undone, and done batch by
+      // batch below, which isolates a failing batch and tells duplicates apart.
+      const together = batches.length > 1 ? appendTogether(batches, lastPosition, now) : undefined;
+      if (together !== undefined) {
+        writeState.run(lastPosition + together.events, totalBytes + together.bytes);
+        commit.run();
+        return together.outcomes;
+      }
 
       for (const batch of batches) {
         const positionBefore = lastPosition;
@@ -177,27 +213,5 @@ export function createAppender(
       if (db.isTransaction) db.exec('ROLLBACK');
       throw error;
     }
-  };
-}
-
-/** Events per multi-row statement: 8 columns x 64 rows stays far below SQLite's 32766 variables. */
-const CHUNK = 64;
-
-/** `prefix (?, ...), (?, ...) suffix` for n rows, prepared once per row count. */
-function rowsStatement(
-  db: DatabaseSync,
-  prefix: string,
-  columns: number,
-  suffix: string,
-): (rows: number) => StatementSync {
-  const byCount = new Map<number, StatementSync>();
-  const row = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
-  return (rows) => {
-    let statement = byCount.get(rows);
-    if (statement === undefined) {
-      statement = db.prepare(prefix + Array.from({ length: rows }, () => row).join(', ') + suffix);
-      byCount.set(rows, statement);
-    }
-    return statement;
   };
 }

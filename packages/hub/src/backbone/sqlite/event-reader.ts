@@ -31,8 +31,9 @@ export function createEventReader(db: DatabaseSync, statements: StatementCache):
         throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
       const filter = eventFilter(tenant, topicPattern);
       if (limit === 0) return [];
+      // `LIMIT +?`: see consumer-groups.ts (a bare `LIMIT ?` re-prepares on every call).
       const rows = statements(
-        `SELECT ${eventColumns()} FROM events WHERE position > ? AND ${filter.sql} ORDER BY position LIMIT ?`,
+        `SELECT ${eventColumns()} FROM events WHERE position > ? AND ${filter.sql} ORDER BY position LIMIT +?`,
       ).all(after, ...filter.params, limit) as EventRow[];
       return rows.map(toLogEntry);
     },

@@ -92,6 +92,26 @@ describe('SQLite event log specifics', () => {
     expect(positions).toEqual([1, 2, 3]);
   });
 
+  it('tells a duplicate across the batches of one group commit apart (all batches written together otherwise)', async () => {
+    const [first, second, third] = await Promise.all([
+      log.append([input('x1'), input('x2')]),
+      log.append([input('y1'), input('x2')]), // x2 again, in the same transaction
+      log.append([input('z1')]),
+    ]);
+    expect(log.stats().commits).toBe(1);
+    expect(first!.map((r) => [r.position, r.duplicate])).toEqual([
+      [1, false],
+      [2, false],
+    ]);
+    expect(second!.map((r) => [r.position, r.duplicate])).toEqual([
+      [3, false],
+      [2, true],
+    ]);
+    expect(third!.map((r) => [r.position, r.duplicate])).toEqual([[4, false]]);
+    const ids = (await log.read({ after: 0, limit: 10 })).map((e) => e.event.id);
+    expect(ids).toEqual(['x1', 'x2', 'y1', 'z1']);
+  });
+
   it('stores a batch longer than one multi-row statement; a duplicate past the first chunk leaves positions dense', async () => {
     const stored = await log.append([input('first')]);
     const fresh = Array.from({ length: 150 }, () => input());
