@@ -128,6 +128,33 @@ export function describeDeliveryStoreContract(
       });
     });
 
+    it('a claim returns the same delivery whether this store routed it or another node did', async () => {
+      const store = await fresh();
+      // Another node on the same store: it never saw the insert.
+      const other = new DeliveryStore(opened[opened.length - 1]!);
+      const routed = delivery({ target: { kind: 'http', path: 'a', retry: { maxAttempts: 2 } } });
+      await store.insertBatch([routed], T0);
+      const [mine] = await store.claim(KEY_A, 1, T0, LEASE);
+      // The lease ran out: the other node takes the delivery over.
+      const [theirs] = await other.claim(KEY_A, 1, T0 + LEASE, LEASE);
+      expect(theirs).toEqual({
+        ...mine,
+        dueAt: T0 + 2 * LEASE,
+        leaseToken: theirs!.leaseToken,
+      });
+      expect(mine).toMatchObject({
+        event: routed.event,
+        eventJson: JSON.stringify(routed.event),
+        target: routed.target,
+        ruleId: routed.ruleId,
+        partitionKey: routed.partitionKey,
+        eventPosition: routed.eventPosition,
+        status: 'pending',
+        attempts: 0,
+        dueAt: T0 + LEASE,
+      });
+    });
+
     it('settles and claims issued at the same moment (one shared commit) each get their own answer', async () => {
       const store = await fresh();
       const log = new AttemptLog(opened[opened.length - 1]!);
@@ -233,6 +260,19 @@ export function describeDeliveryStoreContract(
       expect((await store.claim(KEY_A, 10, T0 + 1000, LEASE)).map((d) => d.event.id)).toEqual([
         k1b!.event.id,
       ]);
+    });
+
+    it('an ordered delivery waits for older ordered ones of its key, not for unordered ones', async () => {
+      const store = await fresh();
+      // Another rule sends the same events to the same destination without ordering.
+      const loose = delivery({ partitionKey: 'k1', ruleId: 'r2' });
+      const first = delivery({ ordered: true, partitionKey: 'k1' });
+      const second = delivery({ ordered: true, partitionKey: 'k1' });
+      await store.insertBatch([loose, first, second], T0);
+      const claimed = await store.claim(KEY_A, 10, T0, LEASE);
+      expect(claimed.map((d) => d.event.id).sort()).toEqual(
+        [loose.event.id, first.event.id].sort(),
+      );
     });
 
     it('never hands one delivery to two concurrent claimers', async () => {

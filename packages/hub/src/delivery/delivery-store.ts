@@ -114,16 +114,24 @@ const COLUMNS = [
 /** Rows per INSERT statement (stays far below both engines' parameter limits). */
 const INSERT_CHUNK = 50;
 
-/** Ordered targets: a row is eligible only when no older pending row shares its key. */
+/**
+ * Ordered targets: a row is eligible only when no older pending ordered row shares its key
+ * (`e.ordered = 1` and `e.status = 'pending'` select the partial key-order index).
+ */
 const HEAD_OF_KEY = `(d.ordered = 0 or not exists (
   select 1 from deliveries e
   where e.target_key = d.target_key and e.partition_key = d.partition_key and e.status = 'pending'
+    and e.ordered = 1
     and (e.event_position < d.event_position or (e.event_position = d.event_position and e.id < d.id))))`;
 
 export class DeliveryStore {
   readonly #db: SqlDatabase;
   /** Claims, settles and releases share transactions (group commit): see transaction-batcher.ts. */
   readonly #batch: TransactionBatcher;
+  /** The INSERT text per row count (the same few shapes over and over). */
+  readonly #insertSql = new Map<number, string>();
+  /** A rule's target object is shared by all its deliveries: serialised once. */
+  readonly #targetJson = new WeakMap<object, string>();
 
   constructor(db: SqlDatabase) {
     this.#db = db;
@@ -157,8 +165,8 @@ export class DeliveryStore {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const params: unknown[] = [];
-      const tuples = chunk.map((r) => {
-        const values = [
+      for (const r of chunk)
+        params.push(
           newDeliveryId(now),
           r.eventKey,
           r.ruleId,
@@ -169,7 +177,7 @@ export class DeliveryStore {
           r.kind,
           r.ref,
           targetKey(r.owner, r.kind, r.ref),
-          JSON.stringify(r.target),
+          this.#targetText(r.target),
           r.ordered ? 1 : 0,
           r.partitionKey,
           r.eventPosition,
@@ -180,18 +188,30 @@ export class DeliveryStore {
           0,
           now,
           now,
-        ];
-        const start = params.length;
-        params.push(...values);
-        return `(${values.map((_, j) => `$${start + j + 1}`).join(', ')})`;
-      });
-      statements.push({
-        sql: `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
-         on conflict (event_key, rule_id, target_index) do nothing`,
-        params,
-      });
+        );
+      statements.push({ sql: this.#insertText(chunk.length), params });
     }
     return statements;
+  }
+
+  #insertText(rows: number): string {
+    let sql = this.#insertSql.get(rows);
+    if (sql === undefined) {
+      const tuples = Array.from(
+        { length: rows },
+        (_, i) => `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(', ')})`,
+      );
+      sql = `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
+         on conflict (event_key, rule_id, target_index) do nothing`;
+      this.#insertSql.set(rows, sql);
+    }
+    return sql;
+  }
+
+  #targetText(target: Record<string, unknown>): string {
+    let text = this.#targetJson.get(target);
+    if (text === undefined) this.#targetJson.set(target, (text = JSON.stringify(target)));
+    return text;
   }
 
   /**

@@ -86,10 +86,23 @@ create index deliveries_target_event on deliveries (target_key, event_id);
 /** pendingTargets reads the claim index (the kind is part of the target key). */
 const NO_PENDING_INDEX = `drop index deliveries_pending;`;
 
+/**
+ * The key-order index holds ordered rows only: it serves the ordered head check alone, and
+ * most targets are not ordered, so most rows no longer add (at insert) and remove (at
+ * settle) an entry in it. The head check names `ordered = 1` to use it: an ordered row
+ * waits for the older pending ordered rows of its key (not for unordered rows another rule
+ * sends to the same destination).
+ */
+const ORDERED_KEY_ORDER = `
+drop index deliveries_key_order;
+create index deliveries_key_order on deliveries (target_key, partition_key, event_position, id) where status = 'pending' and ordered = 1;
+`;
+
 export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
   { id: 'delivery/002-attempts', sqlite: ATTEMPT_LOG_TABLE, postgres: ATTEMPT_LOG_TABLE },
   { id: 'delivery/003-claim-order', sqlite: CLAIM_ORDER, postgres: CLAIM_ORDER },
   { id: 'delivery/004-partial-indexes', sqlite: PARTIAL_INDEXES, postgres: PARTIAL_INDEXES },
   { id: 'delivery/005-no-pending-index', sqlite: NO_PENDING_INDEX, postgres: NO_PENDING_INDEX },
+  { id: 'delivery/006-ordered-key-order', sqlite: ORDERED_KEY_ORDER, postgres: ORDERED_KEY_ORDER },
 ];
