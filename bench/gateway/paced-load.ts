@@ -7,6 +7,11 @@
 // counts from when it was due: a request that waited for a connection (or for a stalled
 // proxy) is charged for the wait, so stalls are not hidden (no coordinated omission).
 // Responses must carry Content-Length (the bench's upstream and every proxy here do).
+// Besides that latency (from due: what the targets are judged on), each request's latency
+// from its release is reported (from the timer tick that found it due; still charged for
+// waiting for a connection), and the release lag itself (release - due): the part of the
+// figure that is the generator's own (its 1 ms timer, its event loop stalls), the same for
+// every target.
 import { connect, type Socket } from 'node:net';
 
 export type PacedResult = {
@@ -19,9 +24,14 @@ export type PacedResult = {
   p99: number;
   p999: number;
   max: number;
+  /** Milliseconds, from each request's release (the tick that found it due) to its answer. */
+  released: { p50: number; p99: number; max: number };
+  /** Milliseconds from due to release: the generator's own lag. */
+  lag: { p50: number; p99: number; max: number };
 };
 
-type Conn = { socket: Socket; due: number; buffered: Buffer | undefined };
+type Conn = { socket: Socket; due: number; released: number; buffered: Buffer | undefined };
+type Waiting = { due: number; released: number };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
@@ -39,6 +49,8 @@ export async function pacedLoad(options: {
   const request = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   const total = Math.round(options.rate * options.seconds);
   const latencies = new Float64Array(total);
+  const fromRelease = new Float64Array(total);
+  const lags = new Float64Array(total);
   let done = 0;
   let ok = 0;
   let non2xx = 0;
@@ -46,20 +58,24 @@ export async function pacedLoad(options: {
   let sent = 0;
   const idle: Conn[] = [];
   /** Due times of requests that found no idle connection, oldest first. */
-  const waiting: number[] = [];
+  const waiting: Waiting[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
-  const send = (conn: Conn, due: number) => {
+  const send = (conn: Conn, due: number, released: number) => {
     conn.due = due;
+    conn.released = released;
     conn.socket.write(request);
   };
   const complete = (conn: Conn, status: number) => {
-    latencies[done++] = performance.now() - conn.due;
+    const now = performance.now();
+    latencies[done] = now - conn.due;
+    fromRelease[done] = now - conn.released;
+    lags[done++] = conn.released - conn.due;
     if (status >= 200 && status < 300) ok++;
     else non2xx++;
     const next = waiting.shift();
-    if (next !== undefined) send(conn, next);
+    if (next !== undefined) send(conn, next.due, next.released);
     else idle.push(conn);
     if (done === total) finish();
   };
@@ -85,12 +101,16 @@ export async function pacedLoad(options: {
       () =>
         new Promise<Conn>((resolve, reject) => {
           const socket = connect(Number(url.port), url.hostname, () => resolve(conn));
-          const conn: Conn = { socket, due: 0, buffered: undefined };
+          const conn: Conn = { socket, due: 0, released: 0, buffered: undefined };
           socket.setNoDelay(true);
           socket.on('data', (chunk: Buffer) => onData(conn, chunk));
           socket.once('error', (error) => {
             errors++;
             reject(error);
+          });
+          // A server that closes a connection strands its request: say so, not just wait.
+          socket.once('end', () => {
+            if (done < total) console.error('paced load: the server closed a connection');
           });
         }),
     ),
@@ -100,12 +120,13 @@ export async function pacedLoad(options: {
   const start = performance.now();
   const interval = 1000 / options.rate;
   const tick = () => {
-    const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+    const now = performance.now();
+    const due = Math.min(total, Math.floor((now - start) / interval) + 1);
     for (; sent < due; sent++) {
       const at = start + sent * interval;
       const conn = idle.pop();
-      if (conn) send(conn, at);
-      else waiting.push(at);
+      if (conn) send(conn, at, now);
+      else waiting.push({ due: at, released: now });
     }
     if (sent < total) setTimeout(tick, 1);
   };
@@ -116,9 +137,14 @@ export async function pacedLoad(options: {
   clearTimeout(deadline);
   for (const c of conns) c.socket.destroy();
 
-  const sorted = latencies.subarray(0, done).sort();
-  const at = (q: number) =>
-    done === 0 ? NaN : Math.round(sorted[Math.min(done - 1, Math.floor(q * done))]! * 100) / 100;
+  const quantiles = (values: Float64Array) => {
+    const sorted = values.subarray(0, done).sort();
+    return (q: number) =>
+      done === 0 ? NaN : Math.round(sorted[Math.min(done - 1, Math.floor(q * done))]! * 100) / 100;
+  };
+  const at = quantiles(latencies);
+  const release = quantiles(fromRelease);
+  const lag = quantiles(lags);
   return {
     sent,
     ok,
@@ -127,6 +153,8 @@ export async function pacedLoad(options: {
     p50: at(0.5),
     p99: at(0.99),
     p999: at(0.999),
-    max: done === 0 ? NaN : Math.round(sorted[done - 1]! * 100) / 100,
+    max: at(1),
+    released: { p50: release(0.5), p99: release(0.99), max: release(1) },
+    lag: { p50: lag(0.5), p99: lag(0.99), max: lag(1) },
   };
 }

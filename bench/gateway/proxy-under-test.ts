@@ -1,12 +1,14 @@
 // One proxy under load for the single-proxy tools (profile.ts, tail.ts): the raw upstream,
-// then Portico (with the bench's policy) or the @fastify/http-proxy peer in front of it.
+// then Portico (with the bench's policy), the @fastify/http-proxy peer or nginx in front of it.
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { nginxBinary, startNginx, withChildren } from './nginx.ts';
 import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
 
 export type ProxyUnderTest = {
   readonly upstream: string;
+  readonly upstreamProcess: ChildProcess;
   readonly proxy: ChildProcess;
   /** What to load: the proxied URL and the headers it needs (a token for Portico). */
   readonly target: { url: string; headers: Record<string, string> };
@@ -31,24 +33,40 @@ export async function startProxyUnderTest(
       `http://127.0.0.1:${PORTS.fastify}/ready`,
     );
     target = { url: `http://127.0.0.1:${PORTS.fastify}${API_PATH}`, headers: {} };
+  } else if (which === 'nginx') {
+    // Node flags do not apply; nginx's CPU is its master's and worker's (cpuSeconds).
+    const bin = nginxBinary();
+    if (!bin) throw new Error('nginx is not installed (apt-get install nginx)');
+    proxy = await startNginx(bin, dataDir);
+    target = { url: `http://127.0.0.1:${PORTS.nginx}${API_PATH}`, headers: {} };
   } else {
     proxy = await startPortico(dataDir, nodeFlags);
     target = await definePorticoApi(dataDir, upstream);
   }
   return {
     upstream,
+    upstreamProcess: up,
     proxy,
     target,
     async stop() {
-      await stopProcess(proxy);
+      // The upstream first: the hub does not exit while its idle keep-alive connections to
+      // the upstream are open, i.e. for the upstream's 60 s keep-alive timeout after a load.
       await stopProcess(up);
+      await stopProcess(proxy);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** user + system CPU seconds of a child process so far (Linux /proc; clock ticks of 1/100 s). */
+/**
+ * user + system CPU seconds of a child process and its children (nginx's worker) so far
+ * (Linux /proc; clock ticks of 1/100 s).
+ */
 export function cpuSeconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let ticks = 0;
+  for (const pid of withChildren(child.pid!)) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
 }

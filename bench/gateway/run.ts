@@ -1,23 +1,26 @@
 // bench/gateway: the same upstream reached (a) directly, (n) through nginx proxy_pass,
 // (b) through @fastify/http-proxy and (c) through Portico's gateway with JWT verification
-// + a rate limit + a scope check; then (d) direct and (e) Portico at half of Portico's max
-// rate, for the p99 latency Portico adds: (d) and (e) run a steady open-loop load
-// (paced-load.ts; autocannon's own rate limit sends each second's quota at full speed and
-// then idles, which measures a saturated proxy), with latency counted from when each request
-// was due. Every server runs for the whole bench and is warmed up first (--warmup, 10 s
-// each: the hub has far more code on its request path than the peers, and V8 is still
-// optimising it, hundreds of functions, well past 2 s); the cases take turns for --rounds
-// rounds (the order rotates), so a burst of load from elsewhere on the machine hits every
-// case alike, and each ratio is taken within one round. nginx runs when it is installed (`command -v nginx`), else it is skipped.
+// + a rate limit + a scope check; then (d) direct, (e) Portico and (f) nginx at half of
+// Portico's max rate, for the p99 latency Portico adds (and, for scale, what nginx adds at
+// the same rate on this machine): these run a steady open-loop load (paced-load.ts;
+// autocannon's own rate limit sends each second's quota at full speed and then idles, which
+// measures a saturated proxy), with latency counted from when each request was due, and
+// also from its release by the generator's 1 ms timer (the generator's own lag left out;
+// the same for every case). Every server runs for the whole bench and is warmed up first
+// (--warmup, 10 s each: the hub has far more code on its request path than the peers, and
+// V8 is still optimising it, hundreds of functions, well past 2 s); the cases take turns
+// for --rounds rounds (the order rotates), so a burst of load from elsewhere on the machine
+// hits every case alike, and each ratio is taken within one round. nginx runs when it is
+// installed (`command -v nginx`), else it and (f) are skipped.
 // Usage: npm run bench:gateway [-- --seconds 5 --rounds 3 --warmup 10]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { nginxBinary, startNginx, withChildren } from './nginx.ts';
 import { pacedLoad } from './paced-load.ts';
 import { API_PATH, definePorticoApi, PORTS, startPortico } from './portico-setup.ts';
 
@@ -42,7 +45,16 @@ type Target = {
   /** Processes whose CPU time is the proxy's (none for the direct case). */
   pids: () => number[];
 };
-type Row = { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpuUs: number };
+type Row = {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  cpuUs: number;
+  /** Paced loads: p99 from each request's release, without the generator's timer lag. */
+  releasedP99?: number;
+};
 
 /** user + system CPU seconds of some processes so far (Linux /proc, 1/100 s ticks). */
 function cpuSeconds(pids: number[]): number {
@@ -58,16 +70,6 @@ function cpuSeconds(pids: number[]): number {
   return ticks / 100;
 }
 
-/** A process and its children (nginx's master and its worker). */
-function withChildren(pid: number): number[] {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return [pid, ...children.split(/\s+/).filter(Boolean).map(Number)];
-  } catch {
-    return [pid];
-  }
-}
-
 async function load(target: Target, duration: number, rate?: number): Promise<Row> {
   const pids = target.pids();
   const before = cpuSeconds(pids);
@@ -79,6 +81,7 @@ async function load(target: Target, duration: number, rate?: number): Promise<Ro
       rps: Math.round(r.ok / duration),
       p50: r.p50,
       p99: r.p99,
+      releasedP99: r.released.p99,
       errors: r.errors,
       non2xx: r.non2xx,
       cpuUs: cpuUs(r.sent),
@@ -100,58 +103,6 @@ async function load(target: Target, duration: number, rate?: number): Promise<Ro
     non2xx: r.non2xx,
     cpuUs: cpuUs(served),
   };
-}
-
-function nginxBinary(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v nginx']).toString().trim();
-  } catch {
-    return '';
-  }
-}
-
-/** nginx in front of the upstream: keep-alive pool, HTTP/1.1, one worker like one Node process. */
-async function startNginx(bin: string): Promise<ChildProcess> {
-  const prefix = join(dataDir, 'nginx');
-  execFileSync('mkdir', ['-p', join(prefix, 'logs')]);
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${PORTS.nginx};
-    location /api/orders/v1/ {
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_pass http://up/;
-    }
-    location = /ready { return 200 "ok"; }
-  }
-}
-`,
-  );
-  const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
-    const up = await fetch(`http://127.0.0.1:${PORTS.nginx}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return child;
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`nginx did not start; see ${prefix}/logs/error.log`);
 }
 
 const median = (xs: number[]) => {
@@ -183,7 +134,7 @@ try {
   ];
   const bin = nginxBinary();
   if (bin && existsSync(bin)) {
-    const nginx = await startNginx(bin);
+    const nginx = await startNginx(bin, dataDir);
     processes.push(nginx);
     targets.push({
       key: 'n',
@@ -227,14 +178,17 @@ try {
 
   const byKey = (k: string) => targets.find((t) => t.key === k);
   const half = Math.max(1, Math.round(median(results.get('c')!.map((r) => r.rps)) / 2));
-  const atHalf = { d: [] as Row[], e: [] as Row[] };
+  // (f): nginx at the same rate, when it runs: what a proxy at ~30-60 µs per request adds
+  // on this machine at that rate (the floor the ≤ 2 ms target meets here).
+  const atHalf = { d: [] as Row[], e: [] as Row[], f: [] as Row[] };
   for (let round = 0; round < rounds; round++) {
-    const pair: ['d' | 'e', Target][] = [
+    const cases: ['d' | 'e' | 'f', Target][] = [
       ['d', byKey('a')!],
       ['e', byKey('c')!],
     ];
-    if (round % 2) pair.reverse();
-    for (const [k, t] of pair) atHalf[k].push(await load(t, seconds, half));
+    if (byKey('n')) cases.push(['f', byKey('n')!]);
+    const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
+    for (const [k, t] of order) atHalf[k].push(await load(t, seconds, half));
   }
 
   console.log('\n| case | round | req/s | p50 ms | p99 ms | proxy CPU µs/req | errors / non-2xx |');
@@ -248,6 +202,7 @@ try {
   for (const t of targets) print(t.name, results.get(t.key)!);
   print(`(d) direct at ${half} req/s, paced`, atHalf.d);
   print(`(e) Portico at ${half} req/s, paced`, atHalf.e);
+  if (atHalf.f.length > 0) print(`(f) nginx at ${half} req/s, paced`, atHalf.f);
 
   const ratio = (k: string) =>
     results.has(k) ? results.get('c')!.map((c, i) => c.rps / results.get(k)![i]!.rps) : undefined;
@@ -255,18 +210,30 @@ try {
     `${xs.map((x) => x.toFixed(2)).join(' / ')} (median ${median(xs).toFixed(2)})`;
   const vsFastify = ratio('b')!;
   const vsNginx = ratio('n');
-  const added = atHalf.e.map((e, i) => Math.round((e.p99 - atHalf.d[i]!.p99) * 100) / 100);
+  const addedBy = (rows: Row[], p99: (r: Row) => number) =>
+    rows.map((r, i) => Math.round((p99(r) - p99(atHalf.d[i]!)) * 100) / 100);
+  const added = addedBy(atHalf.e, (r) => r.p99);
+  const addedFromRelease = addedBy(atHalf.e, (r) => r.releasedP99!);
+  const nginxAdded = addedBy(atHalf.f, (r) => r.p99);
   console.log(
     `\nper round: (c)/(b) = ${show(vsFastify)}, target ≥ 1.0` +
       `\n           (c)/(n) = ${vsNginx ? `${show(vsNginx)}, target ≥ 0.5` : 'nginx not run'}` +
       `\n           (c)/(a) = ${show(ratio('a')!)}` +
       `\n           p99 added at ${half} req/s (half of Portico's median max, steady paced load) = ` +
       `${added.join(' / ')} ms (median ${median(added)} ms), target ≤ 2 ms` +
+      `\n           the same from each request's release (no generator timer lag) = ` +
+      `${addedFromRelease.join(' / ')} ms (median ${median(addedFromRelease)} ms)` +
+      (nginxAdded.length > 0
+        ? `\n           p99 nginx adds at the same rate = ${nginxAdded.join(' / ')} ms ` +
+          `(median ${median(nginxAdded)} ms)`
+        : '') +
       `\nload average at end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
   );
 } finally {
-  for (const p of processes.reverse()) await stopProcess(p);
+  // processes[0] is the upstream, stopped first: the hub does not exit while its idle
+  // keep-alive connections to the upstream are open (the upstream's 60 s keep-alive timeout).
+  for (const p of processes) await stopProcess(p);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
 // neighbour and beside a neighbour that answers after 5 s. Every Portico case runs on a
 // fresh hub (a slow backlog must not leak into the next case), twice; the best counts.
 // Usage: npm run bench:webhooks [-- --events 3000 --rounds 2]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,36 @@ function cpuSeconds(pid: number | undefined, mainThreadOnly = false): number {
   }
 }
 const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds per thread name (the kernel's comm: the main thread, each worker thread, V8's
+ * GC and compiler helpers, libuv's pool), so a change can be seen moving work between them.
+ */
+function cpuByThread(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  let workers = 0;
+  for (const tid of tasks.sort((a, b) => Number(a) - Number(b))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      let name =
+        tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Worker threads share a name: number them in start order (tids grow).
+      if (name === 'WorkerThread') name += `#${++workers}`;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      out.set(name, (out.get(name) ?? 0) + cpu);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
 
 type CaseResult = {
   rate: number;
@@ -188,9 +218,19 @@ async function portico(neighbour: '/slow' | '/other' | undefined): Promise<CaseR
     const hubStart = cpuSeconds(hub.pid);
     const mainStart = cpuSeconds(hub.pid, true);
     const receiverStart = cpuSeconds(receiverProcess.pid);
+    const threadsStart = cpuByThread(hub.pid);
     await publish(type, EVENTS);
     await waitForCount(fast, EVENTS);
     const rate = EVENTS / ((performance.now() - start) / 1000);
+    const threads = [...cpuByThread(hub.pid)]
+      .map(
+        ([name, cpu]) => [name, ((cpu - (threadsStart.get(name) ?? 0)) * 1000) / EVENTS] as const,
+      )
+      .filter(([, ms]) => ms >= 0.001)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(
+      `  case ${n}: ${rate.toFixed(0)}/s; hub CPU ms per delivery by thread: ${threads.map(([name, ms]) => `${name} ${ms.toFixed(3)}`).join(', ')}`,
+    );
     // Per delivery to the fast endpoint (with a neighbour the hub does twice the work).
     return {
       rate,
