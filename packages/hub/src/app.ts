@@ -60,6 +60,8 @@ const VERSION = (
 export type HubHooks = {
   /** The resolver for webhook endpoint host names (default node:dns). */
   webhookLookup?: LookupFunction;
+  /** Wraps the configured authenticator (tests: an identity provider that answers late). */
+  authenticator?: (configured: Authenticator) => Authenticator;
 };
 
 export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Promise<Hub> {
@@ -69,7 +71,9 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
   const auth = await buildAuth(config, dataDir);
   const devIssuer = auth.devIssuer;
   // A token's signature is checked once, then remembered until its exp (at most a minute).
-  const authenticator = new VerifiedTokens(auth.authenticator);
+  const authenticator = new VerifiedTokens(
+    hooks.authenticator ? hooks.authenticator(auth.authenticator) : auth.authenticator,
+  );
   // Embedded (SQLite) or scale-out (PostgreSQL, NATS JetStream), as configured.
   const db = openDatabase(config.store, { dataDir });
   const log = await openEventLog(config, { dataDir, db }).catch(async (error: unknown) => {

@@ -6,6 +6,7 @@
  */
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
+import type { HubHooks } from '../app.ts';
 import type { Scope } from '../auth/principal.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 
@@ -20,8 +21,11 @@ export type PushHub = TestHub & {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 };
 
-export async function startPushHub(overrides: Record<string, unknown> = {}): Promise<PushHub> {
-  const t = await startTestHub(overrides);
+export async function startPushHub(
+  overrides: Record<string, unknown> = {},
+  hooks: HubHooks = {},
+): Promise<PushHub> {
+  const t = await startTestHub(overrides, hooks);
   const base = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
   let counter = 0;
   const publish: PushHub['publish'] = async (tenant, events) => {

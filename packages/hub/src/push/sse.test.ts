@@ -355,3 +355,57 @@ describe('shutdown', () => {
     client.close();
   });
 });
+
+describe('a client that leaves early', () => {
+  it('leaves no stream behind when it hung up while the hub was still checking its token', async () => {
+    // An identity provider that answers late: the first check waits until released.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let checks = 0;
+    let answered = 0;
+    const other = await startPushHub(
+      {},
+      {
+        authenticator: (configured) => ({
+          authenticate: async (token) => {
+            if (++checks === 1) await held;
+            const principal = await configured.authenticate(token);
+            answered++;
+            return principal;
+          },
+        }),
+      },
+    );
+    try {
+      const token = await other.token('sse-early', READ);
+      const url = `${other.base}/v1/stream?topic=a.>`;
+      const leaving = new AbortController();
+      const gone = fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: leaving.signal,
+      }).catch(() => 'aborted');
+      await waitFor(() => checks === 1, 'the hub to check the token');
+      leaving.abort();
+      await expect(gone).resolves.toBe('aborted');
+      await waitFor(
+        () =>
+          new Promise<boolean>((resolve) =>
+            other.hub.server.server.getConnections((_, count) => resolve(count === 0)),
+          ),
+        'the hub to see the socket close',
+      );
+      release();
+      // The route goes on in the same microtask run as the answer: seen from a timer, the
+      // request has been handled once its check is answered.
+      await waitFor(() => answered === 1, 'the late answer');
+      expect(await other.metric('portico_push_connections', { transport: 'sse' })).toBe(0);
+      const staying = new SseClient(url, token);
+      await staying.next('ready');
+      expect(await other.metric('portico_push_connections', { transport: 'sse' })).toBe(1);
+      staying.close();
+    } finally {
+      // The leaked stream used to keep this waiting forever.
+      await other.close();
+    }
+  });
+});

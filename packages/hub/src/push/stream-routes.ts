@@ -347,6 +347,10 @@ function openStream(
 ): void {
   // From here on the response is ours: Fastify neither serialises nor ends it.
   reply.hijack();
+  // The client may have left while its credential was checked: its response has already
+  // emitted 'close', so a stream opened now would never learn that it ended (a leaked
+  // connection, which also held the hub's shutdown forever).
+  if (reply.raw.destroyed) return;
   const transport = new SseTransport(reply.raw, { retryMs: deps.retryMs, requestId });
   const { gateway } = deps;
   const connection = gateway.open(principal, transport);
