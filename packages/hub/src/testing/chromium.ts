@@ -15,6 +15,12 @@ const ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Cross-site iframes in the page's own renderer. With site isolation, Playwright lost the
+  // portal demo's sandboxed widget iframe now and then on this 2-core VM (page.frames() held
+  // only the main frame, for good, while the widget ran); without out-of-process iframes
+  // there is no frame target to attach, so no such race. Origins, sandboxing and
+  // postMessage, which the tests pin, behave the same in one process.
+  '--disable-site-isolation-trials',
 ];
 
 /** Launches `PORTICO_CHROMIUM` or /usr/bin/chromium; says how to install it when absent. */
