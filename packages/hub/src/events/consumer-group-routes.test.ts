@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -115,6 +116,46 @@ describe('consumer groups over HTTP', () => {
     await new Promise((r) => setTimeout(r, 100));
     await publish('cg', ['wake-1']);
     expect((await waiting).map((m) => m.event.id)).toEqual(['wake-1']);
+  });
+
+  it('gives back what a long-poll would have taken for a consumer that hung up', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/hangup', {
+      topic: 'orders.>',
+      startAt: 'end',
+      ackWaitSeconds: 600,
+    });
+    const base = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
+    const leaving = new AbortController();
+    const gone = fetch(`${base}/v1/consumer-groups/hangup/pull`, {
+      method: 'POST',
+      headers: {
+        ...(await t.auth('cg', ['events:read'])),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ consumer: 'leaver', max: 10, waitSeconds: 30 }),
+      signal: leaving.signal,
+    }).catch(() => 'aborted');
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) =>
+          t.hub.server.server.getConnections((_, count) => resolve(count === 1)),
+        ),
+      'the long-poll to reach the hub',
+    );
+    await new Promise((r) => setTimeout(r, 100)); // the pull is waiting for events
+    leaving.abort();
+    await expect(gone).resolves.toBe('aborted');
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) =>
+          t.hub.server.server.getConnections((_, count) => resolve(count === 0)),
+        ),
+      'the hub to see the socket close',
+    );
+    await publish('cg', ['after-hangup']);
+    // Without the hang-up seen, the event would sit leased to "leaver" for the 600 s deadline.
+    const next = await pull('cg', 'hangup', 'stayer', 10, 5);
+    expect(next.map((m) => m.event.id)).toEqual(['after-hangup']);
   });
 
   it("is tenant-scoped: another tenant's group of the same name sees only its own events", async () => {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
 import type { HubServer } from '../http/server.ts';
@@ -164,18 +165,17 @@ export function registerConsumerGroupRoutes(
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const key = groupKey(request.principal.tenant, request.params.name);
       if (!(await log.getGroup(key)))
         throw problems.notFound(`no consumer group "${request.params.name}" in this tenant`);
       const { consumer, max, waitSeconds } = request.body;
-      const messages = await pullUnlessShuttingDown(
+      const messages = await pullWhileWanted(
         log,
         key,
-        consumer,
-        max,
-        waitSeconds * 1000,
+        { consumer, max, waitMs: waitSeconds * 1000 },
         deps.shutdown,
+        reply.raw,
       );
       return {
         messages: messages.map((m) => ({
@@ -231,25 +231,31 @@ export function registerConsumerGroupRoutes(
   settle('term', 'Stop redelivering events (poison messages)');
 }
 
-/** A long-poll must not hold shutdown up: on shutdown answer empty and give back what arrives. */
-async function pullUnlessShuttingDown(
+/**
+ * A long-poll must not hold shutdown up, nor lease events to a consumer that has hung up:
+ * on shutdown it answers empty; if the client leaves it stops waiting. Either way, events
+ * that arrive after that go back to the group at once (else they would wait out the ack
+ * deadline leased to nobody).
+ */
+async function pullWhileWanted(
   log: EventLog,
   group: string,
-  consumer: string,
-  max: number,
-  waitMs: number,
+  pull: { consumer: string; max: number; waitMs: number },
   shutdown: AbortSignal,
+  response: ServerResponse,
 ): Promise<PulledEvent[]> {
   if (shutdown.aborted) throw problems.unavailable('the hub is shutting down');
-  const pulling = log.pull(group, consumer, max, waitMs);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => resolve('aborted');
-    shutdown.addEventListener('abort', onAbort, { once: true });
-  });
-  const winner = await Promise.race([pulling, aborted]);
-  shutdown.removeEventListener('abort', onAbort!);
-  if (winner !== 'aborted') return winner;
+  // Before the answer is written, the response closes only when its connection does.
+  if (response.destroyed) return [];
+  const pulling = log.pull(group, pull.consumer, pull.max, pull.waitMs);
+  let stop: () => void = () => {};
+  const stopped = new Promise<'stopped'>((resolve) => (stop = () => resolve('stopped')));
+  shutdown.addEventListener('abort', stop, { once: true });
+  response.once('close', stop);
+  const winner = await Promise.race([pulling, stopped]);
+  shutdown.removeEventListener('abort', stop);
+  response.off('close', stop);
+  if (winner !== 'stopped') return winner;
   void pulling
     .then((late) => Promise.all(late.map((m) => log.nack(group, m.token, 0))))
     .catch(() => undefined);
