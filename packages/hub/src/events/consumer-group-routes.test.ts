@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { waitFor } from '../testing/wait-for.ts';
+import { connectionCount } from '../testing/connection-count.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -136,20 +137,14 @@ describe('consumer groups over HTTP', () => {
       signal: leaving.signal,
     }).catch(() => 'aborted');
     await waitFor(
-      () =>
-        new Promise<boolean>((resolve) =>
-          t.hub.server.server.getConnections((_, count) => resolve(count === 1)),
-        ),
+      async () => (await connectionCount(t.hub.server.server)) === 1,
       'the long-poll to reach the hub',
     );
     await new Promise((r) => setTimeout(r, 100)); // the pull is waiting for events
     leaving.abort();
     await expect(gone).resolves.toBe('aborted');
     await waitFor(
-      () =>
-        new Promise<boolean>((resolve) =>
-          t.hub.server.server.getConnections((_, count) => resolve(count === 0)),
-        ),
+      async () => (await connectionCount(t.hub.server.server)) === 0,
       'the hub to see the socket close',
     );
     await publish('cg', ['after-hangup']);

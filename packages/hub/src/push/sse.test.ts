@@ -3,6 +3,7 @@
  * a browser's EventSource, including its own reconnect with Last-Event-ID).
  */
 import { waitFor } from '../testing/wait-for.ts';
+import { connectionCount } from '../testing/connection-count.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CuttableProxy, READ, SseClient, startPushHub, type PushHub } from './push-test-kit.ts';
 
@@ -388,10 +389,7 @@ describe('a client that leaves early', () => {
       leaving.abort();
       await expect(gone).resolves.toBe('aborted');
       await waitFor(
-        () =>
-          new Promise<boolean>((resolve) =>
-            other.hub.server.server.getConnections((_, count) => resolve(count === 0)),
-          ),
+        async () => (await connectionCount(other.hub.server.server)) === 0,
         'the hub to see the socket close',
       );
       release();
