@@ -1,8 +1,9 @@
 // One proxy under load for the single-proxy tools (profile.ts, tail.ts): the raw upstream,
 // then Portico (with the bench's policy), the @fastify/http-proxy peer or nginx in front of it.
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { cpuSecondsOfAll } from '../lib/proc-cpu.ts';
 import { nginxBinary, startNginx, withChildren } from './nginx.ts';
 import { definePorticoApi, PORTS, API_PATH, startPortico } from './portico-setup.ts';
 
@@ -58,15 +59,7 @@ export async function startProxyUnderTest(
   };
 }
 
-/**
- * user + system CPU seconds of a child process and its children (nginx's worker) so far
- * (Linux /proc; clock ticks of 1/100 s).
- */
+/** CPU seconds of a child process and its children (nginx's worker) so far. */
 export function cpuSeconds(child: ChildProcess): number {
-  let ticks = 0;
-  for (const pid of withChildren(child.pid!)) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
+  return cpuSecondsOfAll(withChildren(child.pid!));
 }

@@ -14,12 +14,13 @@
 // installed (`command -v nginx`), else it and (f) are skipped.
 // Usage: npm run bench:gateway [-- --seconds 5 --rounds 3 --warmup 10]
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { cpuSecondsOfAll } from '../lib/proc-cpu.ts';
 import { nginxBinary, startNginx, withChildren } from './nginx.ts';
 import { pacedLoad } from './paced-load.ts';
 import { API_PATH, definePorticoApi, PORTS, startPortico } from './portico-setup.ts';
@@ -56,25 +57,11 @@ type Row = {
   releasedP99?: number;
 };
 
-/** user + system CPU seconds of some processes so far (Linux /proc, 1/100 s ticks). */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited
-    }
-  }
-  return ticks / 100;
-}
-
 async function load(target: Target, duration: number, rate?: number): Promise<Row> {
   const pids = target.pids();
-  const before = cpuSeconds(pids);
+  const before = cpuSecondsOfAll(pids);
   const cpuUs = (served: number) =>
-    pids.length > 0 ? Math.round(((cpuSeconds(pids) - before) / served) * 1e6) : 0;
+    pids.length > 0 ? Math.round(((cpuSecondsOfAll(pids) - before) / served) * 1e6) : 0;
   if (rate) {
     const r = await pacedLoad({ ...target, rate, seconds: duration, connections: 16 });
     return {

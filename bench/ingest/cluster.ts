@@ -5,7 +5,7 @@
 // Needs NATS (JetStream) at 127.0.0.1:4222 and PostgreSQL at 127.0.0.1:5432 (trust): it
 // uses a stream, subject prefix and database of its own and removes them at the end.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts
 import { DEV_KEY_FILE_NAME } from '../../packages/hub/src/auth/dev-key-file.ts';
 import { printTable, runLoad, type LoadResult } from '../lib/load.ts';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { cpuSeconds } from '../lib/proc-cpu.ts';
 
 /** A port nothing listens on now (other benchmarks may run on this machine too). */
 async function freePort(): Promise<number> {
@@ -89,20 +90,6 @@ writeFileSync(
   }),
 );
 
-/**
- * CPU seconds a process has used (Linux /proc; NaN elsewhere). Throughput moves a lot on
- * this shared machine; CPU per event moves much less, so the table gives both.
- */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-  } catch {
-    return NaN;
-  }
-}
-
 /** Hub CPU per event in the batch case, µs (by hub label). */
 const cpuPerEvent = new Map<string, number>();
 
@@ -123,7 +110,7 @@ async function ingest(
     headers: { ...headers, 'content-type': 'application/cloudevents+json' },
     body: (i) => event(`${label}-s-${i}`),
   });
-  const cpuBefore = cpuSecondsOf(pid);
+  const cpuBefore = cpuSeconds(pid);
   const batched = await runLoad({
     name: `${label}: batch publish (${batchSize}/request)`,
     url,
@@ -137,7 +124,7 @@ async function ingest(
       Array.from({ length: batchSize }, (_, k) => event(`${label}-b-${i}-${k}`)).join(',') +
       ']',
   });
-  cpuPerEvent.set(label, ((cpuSecondsOf(pid) - cpuBefore) * 1e6) / (batched.itemsPerSec * seconds));
+  cpuPerEvent.set(label, ((cpuSeconds(pid) - cpuBefore) * 1e6) / (batched.itemsPerSec * seconds));
   return [single, batched];
 }
 

@@ -5,7 +5,8 @@
 // gave 82k events/s against 66-73k with 8; the load generator competes for the same cores).
 // Usage: npm run bench:ingest [-- --seconds 8 --batch 100 --batch-connections 8]
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpuByThread } from '../lib/proc-cpu.ts';
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,41 +37,18 @@ console.log(
   `bench/ingest: ${seconds}s per case, 32 connections for (a) and (b), ${batchConnections} for (c) and (d), batch of ${batchSize}; server and load generator share this machine's ${(await import('node:os')).availableParallelism()} cores`,
 );
 
-/**
- * CPU time (ms) a server process has used so far, per thread name ('main' for the event
- * loop), from /proc: on a shared, noisy machine the CPU a case costs per request is a
- * steadier figure than requests per second. Empty where /proc is missing.
- */
-function cpuByThread(child: ChildProcess): Record<string, number> {
-  const out: Record<string, number> = {};
-  try {
-    for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
-      const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const name =
-        tid === String(child.pid)
-          ? 'main'
-          : readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim();
-      // utime + stime, in clock ticks (100 per second on Linux).
-      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
-    }
-  } catch {
-    // not Linux, or the process is gone
-  }
-  return out;
-}
 const cpuLines: string[] = [];
 /** Runs `load` and notes the server's CPU per item (request or event), by thread. */
 async function measured(
   child: ChildProcess,
   load: () => ReturnType<typeof runLoad>,
 ): ReturnType<typeof runLoad> {
-  const before = cpuByThread(child);
+  const before = cpuByThread(child.pid);
   const result = await load();
-  const after = cpuByThread(child);
+  const after = cpuByThread(child.pid);
   const items = result.itemsPerSec * seconds;
-  const threads = Object.entries(after)
-    .map(([name, ms]) => [name, ((ms - (before[name] ?? 0)) * 1000) / items] as const)
+  const threads = [...after]
+    .map(([name, s]) => [name, ((s - (before.get(name) ?? 0)) * 1e6) / items] as const)
     .filter(([, us]) => us >= 0.5);
   const total = threads.reduce((sum, [, us]) => sum + us, 0);
   cpuLines.push(

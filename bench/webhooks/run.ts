@@ -4,7 +4,8 @@
 // neighbour and beside a neighbour that answers after 5 s. Every Portico case runs on a
 // fresh hub (a slow backlog must not leak into the next case), twice; the best counts.
 // Usage: npm run bench:webhooks [-- --events 3000 --rounds 2]
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpuByThread, cpuSeconds } from '../lib/proc-cpu.ts';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,51 +37,6 @@ const hubUrl = `http://127.0.0.1:${hubPort}`;
 console.log(
   `bench/webhooks: ${EVENTS} events per case, best of ${ROUNDS}; concurrency: the raw loop runs ${CONCURRENCY} workers over at most ${CONCURRENCY} connections, each Portico endpoint has concurrency ${CONCURRENCY} (at most ${CONCURRENCY} requests, so connections, in flight); hub, receiver and load generator share this machine's ${availableParallelism()} cores (noisy: others work on it too)`,
 );
-
-/**
- * CPU seconds (user + system) a process has used so far, from /proc (Linux; NaN elsewhere).
- * Unlike throughput, CPU per delivery hardly depends on what else runs on the machine.
- */
-function cpuSeconds(pid: number | undefined, mainThreadOnly = false): number {
-  try {
-    const path = mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
-    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-const CLOCK_TICKS = 100;
-
-/**
- * CPU seconds per thread name (the kernel's comm: the main thread, each worker thread, V8's
- * GC and compiler helpers, libuv's pool), so a change can be seen moving work between them.
- */
-function cpuByThread(pid: number | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  let workers = 0;
-  for (const tid of tasks.sort((a, b) => Number(a) - Number(b))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      let name =
-        tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      // Worker threads share a name: number them in start order (tids grow).
-      if (name === 'WorkerThread') name += `#${++workers}`;
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-      out.set(name, (out.get(name) ?? 0) + cpu);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 type CaseResult = {
   rate: number;

@@ -4,8 +4,9 @@
  * stream, pipe or parsed-headers object in between; backpressure by pausing the upstream
  * read while the client's socket drains). An error answer is collected, capped, for the
  * problem the gateway makes of it; a retryable one, when another attempt follows, is
- * drained and dropped. A client that leaves at any point aborts the upstream call. Failures before the answer reject `settled`; after the head has gone
- * to the client they break the client's connection off, as a failed response stream does.
+ * drained and dropped. A client that leaves at any point aborts the upstream call.
+ * Failures before the answer reject `settled`; after the head has gone to the client they
+ * break the client's connection off, as a failed response stream does.
  */
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
