@@ -62,6 +62,8 @@ export type HubHooks = {
   webhookLookup?: LookupFunction;
   /** Wraps the configured authenticator (tests: an identity provider that answers late). */
   authenticator?: (configured: Authenticator) => Authenticator;
+  /** Where the hub's log lines go (default standard output). */
+  logStream?: { write(line: string): void };
 };
 
 export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Promise<Hub> {
@@ -89,6 +91,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
   const server = await createHttpServer({
     authenticator,
     logLevel: config.logLevel,
+    ...(hooks.logStream ? { logStream: hooks.logStream } : {}),
     bodyLimit: config.events.maxRequestBytes,
     version: VERSION,
     cors: config.http.cors,

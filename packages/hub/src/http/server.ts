@@ -13,6 +13,7 @@ import { parseBearer } from '../auth/bearer.ts';
 import { requirePrincipal } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
+import { AccessLog } from './access-log.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
 
 declare module 'fastify' {
@@ -34,6 +35,8 @@ export type HttpServerOptions = {
   version: string;
   /** Cross-origin access to the hub's own API (`http.cors`); absent or no origins: none. */
   cors?: HubCorsConfig;
+  /** Where log lines go (default standard output; tests read them). */
+  logStream?: { write(line: string): void };
 };
 
 export type HubServer = FastifyInstance<
@@ -54,7 +57,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
       // Tokens, cookies and stream tickets never reach the logs.
       redact: ['req.headers.authorization', 'req.headers.cookie'],
       serializers: { req: requestLogSummary },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
+    logController: new AccessLog(),
     bodyLimit: options.bodyLimit,
     requestIdHeader: false,
     genReqId: (req) => {

@@ -1,0 +1,66 @@
+// CPU cost per single-event publish (case (b) of run.ts), by hub thread, and optionally a
+// CPU profile of each thread: the hub runs under autocannon's 32 connections for --seconds
+// after a --warmup; its CPU time per thread (from /proc) divided by the requests it served
+// is printed. With --profile the hub runs with --cpu-prof (one .cpuprofile per thread, the
+// event loop's and the log writer's) into --out.
+// Usage: node bench/ingest/profile.ts [--seconds 8] [--warmup 4] [--profile] [--out DIR]
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts';
+import { runLoad } from '../lib/load.ts';
+import { cpuByThread } from '../lib/proc-cpu.ts';
+import { startProcess, stopProcess } from '../lib/processes.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '4' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(tmpdir(), 'ingest-profile') },
+  },
+});
+const seconds = Number(values.seconds);
+const main = fileURLToPath(new URL('../../packages/hub/src/main.ts', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'portico-profile-ingest-'));
+const port = 18093;
+const flags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.out}`] : [];
+if (values.profile) mkdirSync(values.out, { recursive: true });
+
+const hub = await startProcess(
+  [...flags, main, 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+  `http://127.0.0.1:${port}/readyz`,
+  { PORTICO_LOG_LEVEL: 'warn' },
+);
+try {
+  const token = await (
+    await loadOrCreateDevIssuer(dataDir, { audience: 'urn:portico' })
+  ).mint({ tenant: 'bench', scopes: ['events:publish'] });
+  const publish = (name: string, duration: number) =>
+    runLoad({
+      name,
+      url: `http://127.0.0.1:${port}/v1/events`,
+      method: 'POST',
+      seconds: duration,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
+      body: (i) =>
+        `{"specversion":"1.0","id":"${name}-${i}","source":"/bench","type":"bench.order.placed","data":{"sku":"A-1","qty":2}}`,
+    });
+  await publish('warmup', Number(values.warmup));
+  const before = cpuByThread(hub.pid);
+  const result = await publish('measured', seconds);
+  const after = cpuByThread(hub.pid);
+  const requests = result.requestsPerSec * seconds;
+  const threads = [...after]
+    .map(([name, s]) => `${name} ${(((s - (before.get(name) ?? 0)) * 1e6) / requests).toFixed(0)}`)
+    .filter((line) => !line.endsWith(' 0'));
+  console.log(
+    `single-event publish: ${result.requestsPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}; hub µs CPU per request by thread: ${threads.join(', ')}`,
+  );
+} finally {
+  await stopProcess(hub);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+if (values.profile) console.log(`profiles written to ${values.out}`);
