@@ -18,7 +18,7 @@ import {
 } from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
 import { ProblemError, problems } from '../http/problem.ts';
-import { requirePrincipal } from '../http/request-principal.ts';
+import { verifyBearer } from '../http/request-principal.ts';
 import type { BucketStore } from './bucket-store.ts';
 import type { Cors } from './cors.ts';
 import type { DailyQuota } from './daily-quota.ts';
@@ -119,7 +119,7 @@ async function handle(
   const token = parseBearer(request.headers.authorization);
   const principal =
     (token === undefined ? undefined : deps.authenticator.known?.(token)) ??
-    (await requirePrincipal(deps.authenticator, request));
+    (await verifyBearer(deps.authenticator, token));
   const resolved = await deps.dictionary.resolve(
     principal.tenant,
     apiName,
@@ -167,10 +167,8 @@ async function handle(
     try {
       if (!deps.tokenExchange)
         throw exchangeFailed('no token endpoint is configured (gateway.tokenExchange)');
-      upstreamToken = await deps.tokenExchange.exchange(
-        parseBearer(request.headers.authorization)!,
-        policy.tokenExchange,
-      );
+      // The token the principal came from: present, or there would be no principal.
+      upstreamToken = await deps.tokenExchange.exchange(token!, policy.tokenExchange);
     } catch (error) {
       deps.metrics.outcome(route, 'gateway_error');
       if (!(error instanceof ProblemError)) throw error;

@@ -27,11 +27,21 @@ export async function optionalPrincipal(
 }
 
 /** The caller's principal, or a 401/503 problem. */
-export async function requirePrincipal(
+export function requirePrincipal(
   authenticator: Authenticator,
   request: FastifyRequest,
 ): Promise<Principal> {
-  const token = parseBearer(request.headers.authorization);
+  return verifyBearer(authenticator, parseBearer(request.headers.authorization));
+}
+
+/**
+ * requirePrincipal() for a caller that has already taken the token from the header (and
+ * asked `authenticator.known` first): undefined is a missing or malformed header.
+ */
+export async function verifyBearer(
+  authenticator: Authenticator,
+  token: string | undefined,
+): Promise<Principal> {
   if (!token)
     throw problems.unauthorized('a bearer token is required (Authorization: Bearer <token>)');
   try {

@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
 import { hasScope } from '../auth/principal.ts';
 import { parseBearer } from '../auth/bearer.ts';
-import { requirePrincipal } from './request-principal.ts';
+import { verifyBearer } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
 import { AccessLog } from './access-log.ts';
@@ -114,7 +114,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
         const token = parseBearer(request.headers.authorization);
         const known = token === undefined ? undefined : options.authenticator.known?.(token);
         if (known !== undefined) return authorize(known);
-        requirePrincipal(options.authenticator, request).then(authorize, done);
+        verifyBearer(options.authenticator, token).then(authorize, done);
       };
       route.onRequest = [...[route.onRequest ?? []].flat(), authenticate];
     }
