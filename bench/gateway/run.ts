@@ -1,8 +1,8 @@
 // bench/gateway: the same upstream reached (a) directly, (n) through nginx proxy_pass,
 // (b) through @fastify/http-proxy and (c) through Portico's gateway with JWT verification
-// + a rate limit + a scope check; then (d) direct, (e) Portico and (f) nginx at half of
-// Portico's max rate, for the p99 latency Portico adds (and, for scale, what nginx adds at
-// the same rate on this machine): these run a steady open-loop load (paced-load.ts;
+// + a rate limit + a scope check; then (d) direct, (e) Portico, (f) nginx and (g)
+// @fastify/http-proxy at half of Portico's max rate, for the p99 latency Portico adds (and,
+// for scale, what nginx and the Node peer add at the same rate on this machine): these run a steady open-loop load (paced-load.ts;
 // autocannon's own rate limit sends each second's quota at full speed and then idles, which
 // measures a saturated proxy), with latency counted from when each request was due, and
 // also from its release by the generator's 1 ms timer (the generator's own lag left out;
@@ -165,13 +165,15 @@ try {
 
   const byKey = (k: string) => targets.find((t) => t.key === k);
   const half = Math.max(1, Math.round(median(results.get('c')!.map((r) => r.rps)) / 2));
-  // (f): nginx at the same rate, when it runs: what a proxy at ~30-60 µs per request adds
-  // on this machine at that rate (the floor the ≤ 2 ms target meets here).
-  const atHalf = { d: [] as Row[], e: [] as Row[], f: [] as Row[] };
+  // (f): nginx at the same rate, when it runs: what a proxy at ~15-40 µs per request adds
+  // on this machine at that rate (the floor the ≤ 2 ms target meets here); (g): the
+  // @fastify/http-proxy peer at the same rate, what a Node proxy adds here.
+  const atHalf = { d: [] as Row[], e: [] as Row[], f: [] as Row[], g: [] as Row[] };
   for (let round = 0; round < rounds; round++) {
-    const cases: ['d' | 'e' | 'f', Target][] = [
+    const cases: ['d' | 'e' | 'f' | 'g', Target][] = [
       ['d', byKey('a')!],
       ['e', byKey('c')!],
+      ['g', byKey('b')!],
     ];
     if (byKey('n')) cases.push(['f', byKey('n')!]);
     const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
@@ -190,6 +192,7 @@ try {
   print(`(d) direct at ${half} req/s, paced`, atHalf.d);
   print(`(e) Portico at ${half} req/s, paced`, atHalf.e);
   if (atHalf.f.length > 0) print(`(f) nginx at ${half} req/s, paced`, atHalf.f);
+  print(`(g) @fastify/http-proxy at ${half} req/s, paced`, atHalf.g);
 
   const ratio = (k: string) =>
     results.has(k) ? results.get('c')!.map((c, i) => c.rps / results.get(k)![i]!.rps) : undefined;
@@ -202,18 +205,21 @@ try {
   const added = addedBy(atHalf.e, (r) => r.p99);
   const addedFromRelease = addedBy(atHalf.e, (r) => r.releasedP99!);
   const nginxAdded = addedBy(atHalf.f, (r) => r.p99);
+  const peerAdded = addedBy(atHalf.g, (r) => r.p99);
   console.log(
     `\nper round: (c)/(b) = ${show(vsFastify)}, target ≥ 1.0` +
       `\n           (c)/(n) = ${vsNginx ? `${show(vsNginx)}, target ≥ 0.5` : 'nginx not run'}` +
       `\n           (c)/(a) = ${show(ratio('a')!)}` +
       `\n           p99 added at ${half} req/s (half of Portico's median max, steady paced load) = ` +
-      `${added.join(' / ')} ms (median ${median(added)} ms), target ≤ 2 ms` +
+      `${added.join(' / ')} ms (median ${median(added).toFixed(2)} ms), target ≤ 2 ms` +
       `\n           the same from each request's release (no generator timer lag) = ` +
-      `${addedFromRelease.join(' / ')} ms (median ${median(addedFromRelease)} ms)` +
+      `${addedFromRelease.join(' / ')} ms (median ${median(addedFromRelease).toFixed(2)} ms)` +
       (nginxAdded.length > 0
         ? `\n           p99 nginx adds at the same rate = ${nginxAdded.join(' / ')} ms ` +
-          `(median ${median(nginxAdded)} ms)`
+          `(median ${median(nginxAdded).toFixed(2)} ms)`
         : '') +
+      `\n           p99 @fastify/http-proxy adds at the same rate = ${peerAdded.join(' / ')} ms ` +
+      `(median ${median(peerAdded).toFixed(2)} ms)` +
       `\nload average at end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,

@@ -1,7 +1,9 @@
 // CPU cost per single-event publish (case (b) of run.ts), by hub thread, and optionally a
 // CPU profile of each thread: the hub runs under autocannon's 32 connections for --seconds
 // after a --warmup; its CPU time per thread (from /proc) divided by the requests it served
-// is printed. With --profile the hub runs with --cpu-prof (one .cpuprofile per thread, the
+// is printed, with how busy the whole machine was meanwhile (all cores: hub, load generator
+// and anything else; near 100 % means the rate is bound by CPU, well below it by latency).
+// With --profile the hub runs with --cpu-prof (one .cpuprofile per thread, the
 // event loop's and the log writer's) into --out.
 // Usage: node bench/ingest/profile.ts [--seconds 8] [--warmup 4] [--profile] [--out DIR]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts';
 import { runLoad } from '../lib/load.ts';
-import { cpuByThread } from '../lib/proc-cpu.ts';
+import { cpuByThread, machineCpu } from '../lib/proc-cpu.ts';
 import { startProcess, stopProcess } from '../lib/processes.ts';
 
 const { values } = parseArgs({
@@ -50,14 +52,18 @@ try {
     });
   await publish('warmup', Number(values.warmup));
   const before = cpuByThread(hub.pid);
+  const machineBefore = machineCpu();
   const result = await publish('measured', seconds);
   const after = cpuByThread(hub.pid);
+  const machineAfter = machineCpu();
+  const machineBusy =
+    (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
   const requests = result.requestsPerSec * seconds;
   const threads = [...after]
     .map(([name, s]) => `${name} ${(((s - (before.get(name) ?? 0)) * 1e6) / requests).toFixed(0)}`)
     .filter((line) => !line.endsWith(' 0'));
   console.log(
-    `single-event publish: ${result.requestsPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}; hub µs CPU per request by thread: ${threads.join(', ')}`,
+    `single-event publish: ${result.requestsPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}; hub µs CPU per request by thread: ${threads.join(', ')}; machine busy ${(machineBusy * 100).toFixed(0)} % of all cores`,
   );
 } finally {
   await stopProcess(hub);

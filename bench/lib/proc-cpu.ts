@@ -56,3 +56,13 @@ export function cpuByThread(pid: number | undefined): Map<string, number> {
   }
   return out;
 }
+
+/** The whole machine's busy and total CPU seconds so far (all cores, from /proc/stat). */
+export function machineCpu(): { busy: number; total: number } {
+  // cpu  user nice system idle iowait irq softirq steal ...
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(1);
+  const ticks = fields.slice(0, 8).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  const idle = ticks[3]! + ticks[4]!;
+  return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+}
