@@ -4,7 +4,6 @@
  * inserted in one transaction (idempotently: a redelivered event inserts nothing twice),
  * then the batch is acked and the dispatcher told which targets have new work.
  */
-import { hash } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
 import type { DeliveryStore, NewDelivery } from '../delivery/delivery-store.ts';
@@ -12,6 +11,7 @@ import { targetKey } from '../delivery/delivery-store.ts';
 import type { Logger } from '../delivery/dispatcher.ts';
 import type { TargetRegistry } from '../delivery/target-registry.ts';
 import type { ActiveRules } from './active-rules.ts';
+import { deliveryEventKey } from './event-key.ts';
 import { destinationOf } from './validate-rule.ts';
 
 /**
@@ -138,12 +138,7 @@ export class Router {
       this.#matchSeconds.observe((performance.now() - started) / 1000);
       if (matched.length === 0) continue;
       const event = entry.event;
-      // One-shot hash (no Hash object per event); the same digest as createHash.
-      const eventKey = hash(
-        'sha256',
-        JSON.stringify([event.tenantid, event.source, event.id]),
-        'base64url',
-      );
+      const eventKey = deliveryEventKey(entry);
       const partitionKey =
         typeof event['partitionkey'] === 'string' ? event['partitionkey'] : event.tenantid;
       for (const rule of matched) {
