@@ -9,12 +9,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts';
 import { runLoad } from '../lib/load.ts';
 import { cpuByThread, machineCpu } from '../lib/proc-cpu.ts';
-import { startProcess, stopProcess } from '../lib/processes.ts';
+import { stopProcess } from '../lib/processes.ts';
+import { benchEvent, startBenchHub } from './bench-hub.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,21 +24,13 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
-const main = fileURLToPath(new URL('../../packages/hub/src/main.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-profile-ingest-'));
 const port = 18093;
 const flags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.out}`] : [];
 if (values.profile) mkdirSync(values.out, { recursive: true });
 
-const hub = await startProcess(
-  [...flags, main, 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
-  `http://127.0.0.1:${port}/readyz`,
-  { PORTICO_LOG_LEVEL: 'warn' },
-);
+const { hub, token } = await startBenchHub({ port, dataDir, nodeFlags: flags });
 try {
-  const token = await (
-    await loadOrCreateDevIssuer(dataDir, { audience: 'urn:portico' })
-  ).mint({ tenant: 'bench', scopes: ['events:publish'] });
   const publish = (name: string, duration: number) =>
     runLoad({
       name,
@@ -47,8 +38,7 @@ try {
       method: 'POST',
       seconds: duration,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
-      body: (i) =>
-        `{"specversion":"1.0","id":"${name}-${i}","source":"/bench","type":"bench.order.placed","data":{"sku":"A-1","qty":2}}`,
+      body: (i) => benchEvent(`${name}-${i}`),
     });
   await publish('warmup', Number(values.warmup));
   const before = cpuByThread(hub.pid);

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadOrCreateDevIssuer } from '../../packages/hub/src/auth/dev-issuer.ts';
 import { printTable, runLoad } from '../lib/load.ts';
+import { benchEvent, startBenchHub } from './bench-hub.ts';
 import { startProcess, stopProcess } from '../lib/processes.ts';
 
 const { values } = parseArgs({
@@ -26,7 +26,6 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const batchSize = Number(values.batch);
 const batchConnections = Number(values['batch-connections']);
-const main = fileURLToPath(new URL('../../packages/hub/src/main.ts', import.meta.url));
 const hello = fileURLToPath(new URL('./hello-world.ts', import.meta.url));
 
 const helloPort = 18081;
@@ -73,18 +72,9 @@ const helloResult = await measured(helloProcess, () =>
 );
 await stopProcess(helloProcess);
 
-const hub = await startProcess(
-  [main, 'start', '--port', String(hubPort), '--host', '127.0.0.1', '--data-dir', dataDir],
-  `http://127.0.0.1:${hubPort}/readyz`,
-  { PORTICO_LOG_LEVEL: 'warn' },
-);
+const { hub, token } = await startBenchHub({ port: hubPort, dataDir });
 try {
-  const token = await (
-    await loadOrCreateDevIssuer(dataDir, { audience: 'urn:portico' })
-  ).mint({ tenant: 'bench', scopes: ['events:publish'] });
   const url = `http://127.0.0.1:${hubPort}/v1/events`;
-  const event = (id: string) =>
-    `{"specversion":"1.0","id":"${id}","source":"/bench","type":"bench.order.placed","time":"2026-01-01T00:00:00Z","data":{"sku":"A-1","qty":2,"price":9.99}}`;
 
   const single = await measured(hub, () =>
     runLoad({
@@ -93,7 +83,7 @@ try {
       method: 'POST',
       seconds,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
-      body: (i) => event(`s-${i}`),
+      body: (i) => benchEvent(`s-${i}`),
     }),
   );
   const batch = (name: string, id: (request: number, n: number) => string) =>
@@ -110,7 +100,7 @@ try {
           'content-type': 'application/cloudevents-batch+json',
         },
         body: (i) =>
-          '[' + Array.from({ length: batchSize }, (_, k) => event(id(i, k))).join(',') + ']',
+          '[' + Array.from({ length: batchSize }, (_, k) => benchEvent(id(i, k))).join(',') + ']',
       }),
     );
   const batched = await batch(
