@@ -120,6 +120,8 @@ async function handle(
   const principal =
     (token === undefined ? undefined : deps.authenticator.known?.(token)) ??
     (await verifyBearer(deps.authenticator, token));
+  // For the access log (the hub's auth hook sets it on routes with a hub scope).
+  request.principal = principal;
   const resolved = await deps.dictionary.resolve(
     principal.tenant,
     apiName,

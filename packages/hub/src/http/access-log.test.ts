@@ -43,6 +43,18 @@ describe('access log', () => {
     expect(requestLines().some((l) => l['msg'] === 'incoming request')).toBe(false);
   });
 
+  it("names the caller's tenant once the request is authenticated", async () => {
+    const { hub, requestLines } = await hubLoggingAt('info');
+    t = hub;
+    const headers = await t.auth('acme', ['events:read']);
+    await t.hub.server.inject({ method: 'GET', url: '/v1/events', headers });
+    await t.hub.server.inject({ method: 'GET', url: '/v1/events' });
+    const [authenticated, anonymous] = requestLines();
+    expect(authenticated).toMatchObject({ tenant: 'acme', res: { statusCode: 200 } });
+    expect(anonymous).toMatchObject({ res: { statusCode: 401 } });
+    expect(anonymous).not.toHaveProperty('tenant');
+  });
+
   it('keeps credentials out of the line: no authorization header, no stream ticket', async () => {
     const { hub, requestLines } = await hubLoggingAt('info');
     t = hub;

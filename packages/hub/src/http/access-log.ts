@@ -1,7 +1,8 @@
 /**
  * One access-log line per request, written when its response is done: Fastify's default
  * logs "incoming request" and "request completed" (two lines, the first without the
- * outcome); this logs the second alone, with the request's summary in it too.
+ * outcome); this logs the second alone, with the request's summary and, once the caller
+ * is authenticated, its tenant.
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
@@ -16,17 +17,17 @@ export class AccessLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    // `req` and `res` go through the logger's serializers (server.ts), as Fastify's do.
-    if (error)
-      reply.log.error(
-        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
-        'request errored',
-      );
     // Checked first: at `warn` and above nothing is built for a line that is dropped.
-    else if (INFO_ENABLED.has(reply.log.level))
-      reply.log.info(
-        { req: request, res: reply, responseTime: reply.elapsedTime },
-        'request completed',
-      );
+    if (!error && !INFO_ENABLED.has(reply.log.level)) return;
+    // `req` and `res` go through the logger's serializers (server.ts), as Fastify's do.
+    const line = {
+      req: request,
+      res: reply,
+      responseTime: reply.elapsedTime,
+      // Who called, once the request was authenticated (null before, or on public routes).
+      ...(request.principal ? { tenant: request.principal.tenant } : {}),
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
   }
 }
