@@ -2,9 +2,10 @@
 // (b) through @fastify/http-proxy and (c) through Portico's gateway with JWT verification
 // + a rate limit + a scope check; then (d) direct, (e) Portico, (f) nginx and (g)
 // @fastify/http-proxy at half of Portico's max rate, for the p99 latency Portico adds (and,
-// for scale, what nginx and the Node peer add at the same rate on this machine): these run a steady open-loop load (paced-load.ts;
-// autocannon's own rate limit sends each second's quota at full speed and then idles, which
-// measures a saturated proxy), with latency counted from when each request was due, and
+// for scale, what nginx and the Node peer add at the same rate on this machine): these run
+// a steady open-loop load (paced-load.ts; autocannon's own rate limit sends each second's
+// quota at full speed and then idles, which measures a saturated proxy), with latency
+// counted from when each request was due, and
 // also from its release by the generator's 1 ms timer (the generator's own lag left out;
 // the same for every case). Every server runs for the whole bench and is warmed up first
 // (--warmup, 10 s each: the hub has far more code on its request path than the peers, and
