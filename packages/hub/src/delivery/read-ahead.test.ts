@@ -121,10 +121,11 @@ describe('dispatcher read-ahead', () => {
     await dispatcher.start();
     dispatcher.notify([{ key: targetKey('tenant:a', 'fast', 'x'), kind: 'fast' }]);
     const deadline = Date.now() + 20_000;
-    // Two attempts hang in their slots while two more deliveries are leased, ready.
-    while ((await count(db, 'lease_token is not null')) < 4 && Date.now() < deadline)
+    // Two attempts hang in their slots while six more deliveries are leased, ready (a fast
+    // target holds up to four times its slots).
+    while ((await count(db, 'lease_token is not null')) < 8 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await count(db, 'lease_token is not null')).toBe(4);
+    expect(await count(db, 'lease_token is not null')).toBe(8);
     await dispatcher.stop();
     release();
     expect(started).toBe(4);
