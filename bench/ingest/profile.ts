@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from '../lib/load.ts';
-import { cpuByThread, machineCpu } from '../lib/proc-cpu.ts';
+import { cpuByThread, cpuPerItemSince, machineCpu } from '../lib/proc-cpu.ts';
 import { stopProcess } from '../lib/processes.ts';
 import { benchEvent, startBenchHub } from './bench-hub.ts';
 
@@ -44,14 +44,12 @@ try {
   const before = cpuByThread(hub.pid);
   const machineBefore = machineCpu();
   const result = await publish('measured', seconds);
-  const after = cpuByThread(hub.pid);
+  const threads = cpuPerItemSince(hub.pid, before, result.requestsPerSec * seconds)
+    .map(([name, s]) => `${name} ${(s * 1e6).toFixed(0)}`)
+    .filter((line) => !line.endsWith(' 0'));
   const machineAfter = machineCpu();
   const machineBusy =
     (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
-  const requests = result.requestsPerSec * seconds;
-  const threads = [...after]
-    .map(([name, s]) => `${name} ${(((s - (before.get(name) ?? 0)) * 1e6) / requests).toFixed(0)}`)
-    .filter((line) => !line.endsWith(' 0'));
   console.log(
     `single-event publish: ${result.requestsPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}; hub µs CPU per request by thread: ${threads.join(', ')}; machine busy ${(machineBusy * 100).toFixed(0)} % of all cores`,
   );

@@ -5,16 +5,16 @@
 // gave 82k events/s against 66-73k with 8; the load generator competes for the same cores).
 // Usage: npm run bench:ingest [-- --seconds 8 --batch 100 --batch-connections 8]
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpuByThread } from '../lib/proc-cpu.ts';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { printTable, runLoad } from '../lib/load.ts';
-import { benchEvent, startBenchHub } from './bench-hub.ts';
+import { cpuByThread, cpuPerItemSince } from '../lib/proc-cpu.ts';
 import { startProcess, stopProcess } from '../lib/processes.ts';
+import { benchEvent, startBenchHub } from './bench-hub.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,10 +44,8 @@ async function measured(
 ): ReturnType<typeof runLoad> {
   const before = cpuByThread(child.pid);
   const result = await load();
-  const after = cpuByThread(child.pid);
-  const items = result.itemsPerSec * seconds;
-  const threads = [...after]
-    .map(([name, s]) => [name, ((s - (before.get(name) ?? 0)) * 1e6) / items] as const)
+  const threads = cpuPerItemSince(child.pid, before, result.itemsPerSec * seconds)
+    .map(([name, s]) => [name, s * 1e6] as const)
     .filter(([, us]) => us >= 0.5);
   const total = threads.reduce((sum, [, us]) => sum + us, 0);
   cpuLines.push(

@@ -57,6 +57,18 @@ export function cpuByThread(pid: number | undefined): Map<string, number> {
   return out;
 }
 
+/**
+ * Each thread's CPU seconds per item (request, event, delivery) since `before` (what
+ * cpuByThread returned then), in cpuByThread's order.
+ */
+export function cpuPerItemSince(
+  pid: number | undefined,
+  before: Map<string, number>,
+  items: number,
+): [name: string, seconds: number][] {
+  return [...cpuByThread(pid)].map(([name, s]) => [name, (s - (before.get(name) ?? 0)) / items]);
+}
+
 /** The whole machine's busy and total CPU seconds so far (all cores, from /proc/stat). */
 export function machineCpu(): { busy: number; total: number } {
   // cpu  user nice system idle iowait irq softirq steal ...

@@ -5,7 +5,7 @@
 // fresh hub (a slow backlog must not leak into the next case), twice; the best counts.
 // Usage: npm run bench:webhooks [-- --events 3000 --rounds 2]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpuByThread, cpuSeconds } from '../lib/proc-cpu.ts';
+import { cpuByThread, cpuPerItemSince, cpuSeconds } from '../lib/proc-cpu.ts';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,10 +178,8 @@ async function portico(neighbour: '/slow' | '/other' | undefined): Promise<CaseR
     await publish(type, EVENTS);
     await waitForCount(fast, EVENTS);
     const rate = EVENTS / ((performance.now() - start) / 1000);
-    const threads = [...cpuByThread(hub.pid)]
-      .map(
-        ([name, cpu]) => [name, ((cpu - (threadsStart.get(name) ?? 0)) * 1000) / EVENTS] as const,
-      )
+    const threads = cpuPerItemSince(hub.pid, threadsStart, EVENTS)
+      .map(([name, s]) => [name, s * 1000] as const)
       .filter(([, ms]) => ms >= 0.001)
       .sort((a, b) => b[1] - a[1]);
     console.log(

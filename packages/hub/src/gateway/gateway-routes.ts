@@ -18,7 +18,7 @@ import {
 } from '../dictionary/index.ts';
 import type { HubServer } from '../http/server.ts';
 import { ProblemError, problems } from '../http/problem.ts';
-import { verifyBearer } from '../http/request-principal.ts';
+import { principalFor } from '../http/request-principal.ts';
 import type { BucketStore } from './bucket-store.ts';
 import type { Cors } from './cors.ts';
 import type { DailyQuota } from './daily-quota.ts';
@@ -115,11 +115,9 @@ async function handle(
   if (DOT_SEGMENT.test(rest) || ENCODED_SLASH.test(rest))
     throw problems.validation('the path must not contain "." or ".." segments or encoded slashes');
 
-  // A token verified before is answered synchronously (no promise, no turn of the queue).
   const token = parseBearer(request.headers.authorization);
-  const principal =
-    (token === undefined ? undefined : deps.authenticator.known?.(token)) ??
-    (await verifyBearer(deps.authenticator, token));
+  const answer = principalFor(deps.authenticator, token);
+  const principal = answer instanceof Promise ? await answer : answer;
   // For the access log (the hub's auth hook sets it on routes with a hub scope).
   request.principal = principal;
   const resolved = await deps.dictionary.resolve(

@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticator, Principal, Scope } from '../auth/principal.ts';
 import { hasScope } from '../auth/principal.ts';
 import { parseBearer } from '../auth/bearer.ts';
-import { verifyBearer } from './request-principal.ts';
+import { principalFor } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
 import { AccessLog } from './access-log.ts';
@@ -111,10 +111,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
           if (hasScope(principal, scope)) done();
           else done(problems.forbidden(`this operation needs the scope "${scope}"`));
         };
-        const token = parseBearer(request.headers.authorization);
-        const known = token === undefined ? undefined : options.authenticator.known?.(token);
-        if (known !== undefined) return authorize(known);
-        verifyBearer(options.authenticator, token).then(authorize, done);
+        const principal = principalFor(
+          options.authenticator,
+          parseBearer(request.headers.authorization),
+        );
+        if (principal instanceof Promise) principal.then(authorize, done);
+        else authorize(principal);
       };
       route.onRequest = [...[route.onRequest ?? []].flat(), authenticate];
     }
