@@ -37,9 +37,12 @@ try {
   const before = cpuSeconds(proxy);
   const seconds = Number(values.seconds);
   const r = values.rate
-    ? await pacedLoad({ ...target, rate: Number(values.rate), seconds, connections: 16 }).then(
-        (p) => ({ rps: p.ok / seconds, p99: p.p99, non2xx: p.non2xx, total: p.sent }),
-      )
+    ? await pacedLoad({ ...target, rate: Number(values.rate), seconds }).then((p) => ({
+        rps: p.ok / seconds,
+        p99: p.p99,
+        non2xx: p.non2xx,
+        total: p.sent,
+      }))
     : await autocannon({ ...target, connections: 32, duration: seconds }).then((a) => ({
         rps: a.requests.average,
         p99: a.latency.p99,

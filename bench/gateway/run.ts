@@ -23,7 +23,7 @@ import autocannon from 'autocannon';
 import { startProcess, stopProcess } from '../lib/processes.ts';
 import { cpuSecondsOfAll } from '../lib/proc-cpu.ts';
 import { nginxBinary, startNginx, withChildren } from './nginx.ts';
-import { pacedLoad } from './paced-load.ts';
+import { PACED_CONNECTIONS, pacedLoad } from './paced-load.ts';
 import { API_PATH, definePorticoApi, PORTS, startPortico } from './portico-setup.ts';
 
 const { values } = parseArgs({
@@ -56,6 +56,8 @@ type Row = {
   cpuUs: number;
   /** Paced loads: p99 from each request's release, without the generator's timer lag. */
   releasedP99?: number;
+  /** Paced loads: p99 wait for an idle connection (near 0: the pool was not the queue). */
+  connectionWaitP99?: number;
 };
 
 async function load(target: Target, duration: number, rate?: number): Promise<Row> {
@@ -64,12 +66,13 @@ async function load(target: Target, duration: number, rate?: number): Promise<Ro
   const cpuUs = (served: number) =>
     pids.length > 0 ? Math.round(((cpuSecondsOfAll(pids) - before) / served) * 1e6) : 0;
   if (rate) {
-    const r = await pacedLoad({ ...target, rate, seconds: duration, connections: 16 });
+    const r = await pacedLoad({ ...target, rate, seconds: duration });
     return {
       rps: Math.round(r.ok / duration),
       p50: r.p50,
       p99: r.p99,
       releasedP99: r.released.p99,
+      connectionWaitP99: r.connectionWait.p99,
       errors: r.errors,
       non2xx: r.non2xx,
       cpuUs: cpuUs(r.sent),
@@ -100,7 +103,8 @@ const median = (xs: number[]) => {
 };
 
 console.log(
-  `bench/gateway: GET of a small JSON, ${seconds}s per case, 32 connections, ${rounds} rounds ` +
+  `bench/gateway: GET of a small JSON, ${seconds}s per case, 32 connections ` +
+    `(${PACED_CONNECTIONS} for the paced loads), ${rounds} rounds ` +
     `(order rotating), ${values.warmup}s warm-up per server; upstream, proxies and load ` +
     `generator share this machine's ${availableParallelism()} cores; load average at start ` +
     loadavg()
@@ -181,12 +185,14 @@ try {
     for (const [k, t] of order) atHalf[k].push(await load(t, seconds, half));
   }
 
-  console.log('\n| case | round | req/s | p50 ms | p99 ms | proxy CPU µs/req | errors / non-2xx |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '\n| case | round | req/s | p50 ms | p99 ms | p99 wait for a connection ms | proxy CPU µs/req | errors / non-2xx |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   const print = (name: string, rows: Row[]) =>
     rows.forEach((r, i) =>
       console.log(
-        `| ${name} | ${i + 1} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.cpuUs || '—'} | ${r.errors} / ${r.non2xx} |`,
+        `| ${name} | ${i + 1} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.connectionWaitP99 ?? '—'} | ${r.cpuUs || '—'} | ${r.errors} / ${r.non2xx} |`,
       ),
     );
   for (const t of targets) print(t.name, results.get(t.key)!);

@@ -16,7 +16,8 @@
 // (paced-load.ts), to show what its bursts do to the same figures.
 // Usage: node bench/gateway/tail.ts [--target portico|fastify|nginx] [--rate 3700]
 //        [--seconds 5] [--rounds 2] [--generator paced|autocannon] [--nice=-10]
-//        [--node-flags=--single-threaded-gc]
+//        [--node-flags=--single-threaded-gc] [--connections 64] [--settle 0]
+//        --settle N: N seconds at the rate before each measured load, not recorded.
 //        --rate 1000,2000,4000 runs each rate in turn.
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { loadavg, setPriority, tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { withChildren } from './nginx.ts';
-import { pacedLoad } from './paced-load.ts';
+import { PACED_CONNECTIONS, pacedLoad } from './paced-load.ts';
 import { cpuSeconds, startProxyUnderTest } from './proxy-under-test.ts';
 
 const { values } = parseArgs({
@@ -37,12 +38,15 @@ const { values } = parseArgs({
     generator: { type: 'string', default: 'paced' },
     'node-flags': { type: 'string', default: '' },
     nice: { type: 'string' },
+    connections: { type: 'string', default: String(PACED_CONNECTIONS) },
+    settle: { type: 'string', default: '0' },
   },
 });
 /** One or more rates (comma-separated), each run for --rounds rounds, in the order given. */
 const rates = values.rate.split(',').map(Number);
 let rate = rates[0]!;
 const seconds = Number(values.seconds);
+const connections = Number(values.connections);
 const isNode = values.target !== 'nginx';
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-tail-gateway-'));
 const here = (f: string) => new URL(f, import.meta.url).pathname;
@@ -64,7 +68,7 @@ if (values.nice !== undefined)
 /** Latency at the fixed rate with the chosen generator. */
 async function atRate(t: { url: string; headers: Record<string, string> }) {
   if (values.generator === 'autocannon') {
-    const r = await autocannon({ ...t, connections: 16, duration: seconds, overallRate: rate });
+    const r = await autocannon({ ...t, connections, duration: seconds, overallRate: rate });
     return {
       rps: Math.round(r.requests.average),
       p50: r.latency.p50,
@@ -75,9 +79,16 @@ async function atRate(t: { url: string; headers: Record<string, string> }) {
       extra: '',
     };
   }
-  const r = await pacedLoad({ ...t, rate, seconds, connections: 16 });
+  const r = await pacedLoad({
+    ...t,
+    rate,
+    seconds,
+    connections,
+    settleSeconds: Number(values.settle),
+  });
   const extra =
     `; from release p50 ${r.released.p50} p99 ${r.released.p99} ms; ` +
+    `waiting for a connection p99 ${r.connectionWait.p99} max ${r.connectionWait.max} ms; ` +
     `generator lag p50 ${r.lag.p50} p99 ${r.lag.p99} max ${r.lag.max} ms`;
   return { rps: Math.round(r.ok / seconds), ...r, total: r.sent, extra };
 }
@@ -127,7 +138,7 @@ async function stalls(): Promise<void> {
 try {
   console.log(
     `bench/gateway/tail: ${values.target} at ${rates.join(', ')} req/s (${values.generator}), ` +
-      `16 connections, ${seconds}s${values.nice ? `, nice ${values.nice}` : ''}; ` +
+      `${connections} connections, ${seconds}s${values.nice ? `, nice ${values.nice}` : ''}; ` +
       `load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
@@ -151,7 +162,7 @@ try {
     console.log(
       `${values.target} round ${round[1]}: ${r.rps} req/s, p50 ${r.p50} ms, ` +
         `p99 ${r.p99} ms, max ${r.max} ms, non-2xx ${r.non2xx}, ` +
-        `CPU ${Math.round((cpu / r.total) * 1e6)} µs/req (${Math.round((cpu / seconds) * 100)}% of a core)${r.extra}`,
+        `CPU ${Math.round((cpu / r.total) * 1e6)} µs/req (${Math.round((cpu / (seconds + Number(values.settle))) * 100)}% of a core)${r.extra}`,
     );
     await stalls();
   }
