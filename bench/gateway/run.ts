@@ -13,7 +13,11 @@
 // for --rounds rounds (the order rotates), so a burst of load from elsewhere on the machine
 // hits every case alike, and each ratio is taken within one round. nginx runs when it is
 // installed (`command -v nginx`), else it and (f) are skipped.
-// Usage: npm run bench:gateway [-- --seconds 5 --rounds 3 --warmup 10]
+// Each paced load runs --settle seconds (default 1) at its rate before the measured ones,
+// unrecorded, as wrk2 discards its calibration: a server that sat idle during its peers'
+// turns starts slow (fresh client connections, cold caches) and the step from idle to the
+// full rate is not the steady state the p99 target is about.
+// Usage: npm run bench:gateway [-- --seconds 5 --rounds 3 --warmup 10 --settle 1]
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '10' },
+    settle: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(values.seconds);
@@ -66,7 +71,12 @@ async function load(target: Target, duration: number, rate?: number): Promise<Ro
   const cpuUs = (served: number) =>
     pids.length > 0 ? Math.round(((cpuSecondsOfAll(pids) - before) / served) * 1e6) : 0;
   if (rate) {
-    const r = await pacedLoad({ ...target, rate, seconds: duration });
+    const r = await pacedLoad({
+      ...target,
+      rate,
+      seconds: duration,
+      settleSeconds: Number(values.settle),
+    });
     return {
       rps: Math.round(r.ok / duration),
       p50: r.p50,
