@@ -14,7 +14,8 @@ import type { AsyncApiParser } from './asyncapi-document.ts';
 import { eventsAsyncApiProblems } from './events-check.ts';
 import type { AppManifest } from './manifest-schema.ts';
 import { bundleOpenApiFile, openApiProblems, type OpenApiDocument } from './openapi-document.ts';
-import { deeperThan, MAX_DEPTH, type ManifestValidator } from './validate-manifest.ts';
+import { deeperThan, tooDeepDetail } from '../http/json-depth.ts';
+import type { ManifestValidator } from './validate-manifest.ts';
 
 export type ContractFile =
   | { kind: 'manifest'; path: string; manifest: AppManifest }
@@ -40,9 +41,8 @@ export type ContractTools = { validator: ManifestValidator; asyncapi: AsyncApiPa
 
 export async function readContractFile(path: string, tools: ContractTools): Promise<ContractFile> {
   const value = await readStructured(path);
-  const tooDeep = deeperThan(value, MAX_DEPTH);
-  if (tooDeep !== undefined)
-    throw new ContractInputError(`${path}: ${tooDeep} is nested deeper than ${MAX_DEPTH} levels`);
+  const tooDeep = deeperThan(value);
+  if (tooDeep !== undefined) throw new ContractInputError(`${path}: ${tooDeep} ${tooDeepDetail()}`);
   if (isObject(value) && typeof value.openapi === 'string') {
     const doc = await bundleOpenApiFile(path).catch((error: unknown) => {
       throw new ContractInputError(`${path}: ${(error as Error).message.split('\n')[0]}`);

@@ -6,17 +6,12 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { deeperThan, tooDeepDetail } from '../http/json-depth.ts';
 import type { FieldError } from '../http/problem.ts';
 import { ManifestSchema, type AppManifest, type EventDeclaration } from './manifest-schema.ts';
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const MAX_ERRORS = 50;
-/**
- * JSON nesting a manifest may have, inline documents included. Real OpenAPI documents and
- * payload schemas stay far below; far deeper input would exhaust the stack of the
- * recursive validators and parsers downstream.
- */
-export const MAX_DEPTH = 256;
 const META_OPTIONS = { strict: false, allErrors: true, logger: false } as const;
 
 export class ManifestValidator {
@@ -33,10 +28,10 @@ export class ManifestValidator {
    * document is inline (file paths are the CLI's business).
    */
   validate(value: unknown, options: { inline: boolean }): FieldError[] {
-    // Before anything recursive (ajv, the parsers, the diffs) sees it.
-    const tooDeep = deeperThan(value, MAX_DEPTH);
-    if (tooDeep !== undefined)
-      return [{ pointer: tooDeep, detail: `is nested deeper than ${MAX_DEPTH} levels` }];
+    // Before anything recursive (ajv, the parsers, the diffs) sees it, inline documents
+    // included.
+    const tooDeep = deeperThan(value);
+    if (tooDeep !== undefined) return [{ pointer: tooDeep, detail: tooDeepDetail() }];
     const shape = (this.#manifest ??= new Ajv2020({
       strict: false,
       allErrors: true,
@@ -113,24 +108,4 @@ function toFieldErrors(errors: ErrorObject[], prefix: string): FieldError[] {
       extra !== undefined ? `unknown property "${extra}"` : (e.message ?? 'is invalid');
     return { pointer: pointer || '/', detail };
   });
-}
-
-/** The pointer of the first value nested deeper than `limit`, or undefined. Iterative. */
-export function deeperThan(root: unknown, limit: number): string | undefined {
-  const stack: { value: unknown; depth: number; pointer: string }[] = [
-    { value: root, depth: 0, pointer: '' },
-  ];
-  while (stack.length > 0) {
-    const { value, depth, pointer } = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= limit) return pointer || '/';
-    for (const [key, child] of Object.entries(value))
-      if (typeof child === 'object' && child !== null)
-        stack.push({
-          value: child,
-          depth: depth + 1,
-          pointer: `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
-        });
-  }
-  return undefined;
 }

@@ -410,6 +410,37 @@ describe('errors are problem+json', () => {
       /limit/,
     ],
     [
+      // Ajv coerces "Infinity" to a number that passes integer, minimum and maximum.
+      'an infinite limit',
+      async () =>
+        t.hub.server.inject({
+          url: '/v1/events?limit=Infinity',
+          headers: await t.auth('acme', ['events:read']),
+        }),
+      400,
+      /^query is invalid: \/limit must be a finite number$/,
+    ],
+    [
+      'an after past the exact integers',
+      async () =>
+        t.hub.server.inject({
+          url: '/v1/events?after=1e23',
+          headers: await t.auth('acme', ['events:read']),
+        }),
+      400,
+      /^query is invalid: \/after must be <= 9007199254740991$/,
+    ],
+    [
+      'data nested deeper than JSON.stringify can go',
+      () =>
+        publish(
+          'acme',
+          `{"specversion":"1.0","source":"/tests","id":"deep","type":"a.b.c","data":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+        ),
+      400,
+      /^the structured-mode body is nested deeper than 256 levels at \/data(\/0)+$/,
+    ],
+    [
       'a bad topic pattern',
       async () =>
         t.hub.server.inject({

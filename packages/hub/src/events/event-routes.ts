@@ -103,6 +103,8 @@ export function registerEventRoutes(
           ),
           after: Type.Integer({
             minimum: 0,
+            // A larger number is not exact once parsed; the log refuses it.
+            maximum: Number.MAX_SAFE_INTEGER,
             default: 0,
             description: 'Exclusive position to start after',
           }),

@@ -1,3 +1,4 @@
+import { deeperThan, tooDeepDetail } from '../http/json-depth.ts';
 import { problems } from '../http/problem.ts';
 
 /**
@@ -101,13 +102,23 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 function parseJson(body: Buffer | undefined, what: string, pointer = '/'): unknown {
   if (!body || body.length === 0)
     throw problems.invalidEvent(`${what} is empty`, [{ pointer, detail: 'expected JSON' }]);
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw problems.invalidEvent(`${what} is not valid JSON: ${(error as Error).message}`, [
       { pointer, detail: 'not valid JSON' },
     ]);
   }
+  // Serialising the event for the log would exhaust the stack (see http/json-depth.ts).
+  const tooDeep = deeperThan(value);
+  if (tooDeep !== undefined) {
+    const at = pointer === '/' ? tooDeep : tooDeep === '/' ? pointer : pointer + tooDeep;
+    throw problems.invalidEvent(`${what} ${tooDeepDetail()} at ${at}`, [
+      { pointer: at, detail: tooDeepDetail() },
+    ]);
+  }
+  return value;
 }
 
 function header(headers: Headers, name: string): string | undefined {

@@ -20,6 +20,23 @@ describe('errors raised before routing', () => {
     expect(response.json()).toMatchObject({ status: 414, title: 'URI too long' });
   });
 
+  it('a JSON body nested deeper than 256 levels is a 400 problem, not a stack overflow', async () => {
+    const response = await t.hub.server.inject({
+      method: 'POST',
+      url: '/v1/rules',
+      headers: { ...(await t.auth('acme', ['rules:write'])), 'content-type': 'application/json' },
+      payload: `{"name":"deep","pattern":{"a":${'['.repeat(6000)}${']'.repeat(6000)}}}`,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const pointer = `/pattern/a${'/0'.repeat(254)}`;
+    expect(response.json()).toMatchObject({
+      type: 'urn:portico:problem:validation',
+      detail: `body is invalid: ${pointer} is nested deeper than 256 levels`,
+      errors: [{ pointer, detail: 'is nested deeper than 256 levels', in: 'body' }],
+    });
+  });
+
   it('a malformed percent-encoding is a 400 problem', async () => {
     const response = await t.hub.server.inject({
       method: 'GET',

@@ -14,6 +14,8 @@ import { principalFor } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
 import { AccessLog } from './access-log.ts';
+import { rejectNonFiniteNumbers } from './finite-numbers.ts';
+import { deeperThan, tooDeepDetail } from './json-depth.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
 
 declare module 'fastify' {
@@ -95,6 +97,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
       throw new Error(
         `route ${route.method} ${route.url} declares neither a scope nor public: true`,
       );
+    // After validation, on routes that validate input: see finite-numbers.ts.
+    const schema = route.schema as Record<string, unknown> | undefined;
+    if (schema && (schema.body || schema.querystring || schema.query || schema.params))
+      route.preHandler = [rejectNonFiniteNumbers, ...[route.preHandler ?? []].flat()];
     if (config.scope) {
       const scope = config.scope;
       route.schema = { ...route.schema, security: [{ bearer: [scope] }] };
@@ -121,6 +127,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
       route.onRequest = [...[route.onRequest ?? []].flat(), authenticate];
     }
   });
+
+  // JSON bodies as Fastify parses them, refused past MAX_JSON_DEPTH (see json-depth.ts).
+  const json = server.getDefaultJsonParser('error', 'error');
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    // parseAs 'string': the body is a string (typed as string | Buffer).
+    json(request, String(body), (error, value) => {
+      const pointer = error ? undefined : deeperThan(value);
+      if (pointer === undefined) done(error, value);
+      else
+        done(
+          problems.validation(`body is invalid: ${pointer} ${tooDeepDetail()}`, [
+            { pointer, detail: tooDeepDetail(), in: 'body' },
+          ]),
+          undefined,
+        );
+    }),
+  );
 
   if (options.cors) registerHubCors(server, options.cors);
 

@@ -11,6 +11,7 @@
  * for queues too (the environment segment is a wildcard: a hub's log holds its own env).
  */
 import type { FieldError } from '../http/problem.ts';
+import { deeperThan, tooDeepDetail } from '../http/json-depth.ts';
 import { topicPatternProblem } from '../events/topic.ts';
 import { DESTINATION } from '../delivery/log-copy-target.ts';
 import { validatePattern, type Pattern } from '../routing/pattern/index.ts';
@@ -100,7 +101,10 @@ export function parseSubscriptionSpec(
     if (problem) fail('/topic', problem);
   }
   if (filter !== undefined) {
-    if (JSON.stringify(filter).length > MAX_FILTER_BYTES)
+    // Checked first: JSON.stringify of a pathologically deep filter exhausts the stack.
+    const tooDeep = deeperThan(filter);
+    if (tooDeep !== undefined) fail(`/filter${tooDeep === '/' ? '' : tooDeep}`, tooDeepDetail());
+    else if (JSON.stringify(filter).length > MAX_FILTER_BYTES)
       fail('/filter', `must be at most ${MAX_FILTER_BYTES} bytes of JSON`);
     else
       for (const problem of validatePattern(filter))

@@ -20,7 +20,12 @@ import type { PushGateway } from './push-gateway.ts';
 import { authenticateStream } from './stream-auth.ts';
 import { replayOptions } from './subscription-spec.ts';
 import type { TicketStore } from './ticket-store.ts';
-import { parseClientMessage, type ClientMessage, type Ref } from './ws-protocol.ts';
+import {
+  parseClientMessage,
+  type ClientMessage,
+  type ParseResult,
+  type Ref,
+} from './ws-protocol.ts';
 import { WsTransport } from './ws-transport.ts';
 
 export const WS_PATH = '/v1/ws';
@@ -104,7 +109,18 @@ function startSession(connection: PushConnection, ws: WebSocket, deps: WsEndpoin
       connection.control('error', { code: 'invalid', detail: 'messages are JSON text frames' });
       return;
     }
-    const parsed = parseClientMessage(rawToString(data));
+    let parsed: ParseResult;
+    try {
+      parsed = parseClientMessage(rawToString(data));
+    } catch (error) {
+      // Nothing above this listener catches: a throw here would end the process.
+      deps.server.log.error({ err: error }, 'push WebSocket message failed');
+      connection.control('error', {
+        code: 'internal',
+        detail: 'the hub failed to handle this message',
+      });
+      return;
+    }
     if (!parsed.ok) {
       connection.control('error', { ...parsed.error });
       return;

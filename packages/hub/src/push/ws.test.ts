@@ -165,6 +165,24 @@ describe('WebSocket /v1/ws', () => {
     await ws.next('pong', (m) => m.ref === 'still-there');
   });
 
+  it('answers a filter too deep to serialise with `error`; the hub stays up', async () => {
+    // JSON.stringify of this filter overflowed the stack in the message listener, which
+    // nothing catches: the whole hub process exited.
+    const ws = await open('ws-deep');
+    ws.socket.send(
+      `{"type":"subscribe","id":"deep","topic":"a.>","ref":"d1","filter":${'{"a":'.repeat(6000)}[1]${'}'.repeat(6000)}}`,
+    );
+    const refused = await ws.next('error', (m) => m.ref === 'd1');
+    expect(refused).toMatchObject({ code: 'invalid', id: 'deep' });
+    expect((refused.errors as Array<{ pointer: string; detail: string }>)[0]).toEqual({
+      pointer: `/filter${'/a'.repeat(256)}`,
+      detail: 'is nested deeper than 256 levels',
+      in: 'body',
+    });
+    ws.send({ type: 'ping', ref: 'alive' });
+    await ws.next('pong', (m) => m.ref === 'alive');
+  });
+
   it('refreshes the credential in band, only to the same tenant and subject', async () => {
     const ws = await open('ws-refresh');
     const fresh = await h.hub.devIssuer!.mint({
