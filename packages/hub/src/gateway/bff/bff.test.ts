@@ -60,6 +60,10 @@ beforeAll(async () => {
   const people = await serve(async (req, res) => {
     const id = req.url!.split('/').pop()!;
     if (id === 'ghost') return json(res, 404, { error: 'no such user' });
+    if (id === 'abyss') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
+    }
     await meet(id);
     json(res, 200, { id, name: `User ${id}`, email: `${id}@example.com`, internal: 'x' });
   });
@@ -204,6 +208,38 @@ describe('BFF compositions', () => {
     expect(
       (await t.hub.server.inject({ method: 'GET', url: '/bff/profile?userId=u1' })).statusCode,
     ).toBe(401);
+  });
+
+  it('stops a shape that never ends instead of stalling the hub', async () => {
+    for (const [name, shape, detail] of [
+      // A tail call: JSONata loops without growing its stack, so the deadline stops it.
+      [
+        'endless',
+        '($f := function() { $f() }; $f())',
+        /Evaluation timeout after 1000 milliseconds/,
+      ],
+      ['bottomless', '($f := function($n) { 1 + $f($n) }; $f(1))', /Stack overflow/],
+    ] as const) {
+      expect((await putComposition(name, { parts: profile.parts, shape })).statusCode).toBe(201);
+      const res = await run(`/bff/${name}?userId=e1`);
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({
+        title: 'Composition failed',
+        parts: { user: { status: 'ok' } },
+      });
+      expect(res.json().detail).toMatch(detail);
+    }
+    // The hub still answers.
+    expect((await run('/bff/profile?userId=e2')).statusCode).toBe(200);
+  }, 10_000);
+
+  it('keeps a part too deeply nested to serialise as text', async () => {
+    const abyss = { parts: { user: { api: 'people', version: 'v1', path: '/users/abyss' } } };
+    expect((await putComposition('abyss', abyss)).statusCode).toBe(201);
+    const res = await run('/bff/abyss');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.user).toBe(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
   });
 
   it('keeps compositions per tenant', async () => {

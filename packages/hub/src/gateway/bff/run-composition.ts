@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import jsonata from 'jsonata';
 import type { Principal } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
+import { deeperThan } from '../../http/json-depth.ts';
 import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
 import { fillPath, type Composition } from './composition.ts';
 
@@ -19,6 +20,14 @@ export type PartOutcome =
       httpStatus: number;
       error: { type?: string; title?: string; detail?: string };
     };
+
+/**
+ * JSONata's own guardrails for a shape's evaluation. Evaluation runs on the event loop
+ * without yielding to I/O, so a shape that never ends (`($f := function(){$f()}; $f())`)
+ * stalled every tenant's requests on this node, not only its own. Real shapes take
+ * milliseconds and a few dozen frames.
+ */
+const SHAPE_LIMITS = { timeout: 1000, stack: 1000 };
 
 /** Headers a part's call carries over from the BFF request. */
 const CARRIED = [
@@ -128,7 +137,7 @@ export class CompositionRunner {
   #expression(shape: string): jsonata.Expression {
     let expression = this.#compiled.get(shape);
     if (!expression) {
-      expression = jsonata(shape);
+      expression = jsonata(shape, SHAPE_LIMITS);
       if (this.#compiled.size >= 1000) this.#compiled.clear();
       this.#compiled.set(shape, expression);
     }
@@ -140,7 +149,9 @@ function parseBody(text: string, type: string): unknown {
   if (text === '') return null;
   if (/[/+]json\b/.test(type)) {
     try {
-      return JSON.parse(text);
+      const value: unknown = JSON.parse(text);
+      // Too deep to shape or serialise again (see http/json-depth.ts): text, like bad JSON.
+      return deeperThan(value) === undefined ? value : text;
     } catch {
       return text;
     }
