@@ -438,7 +438,18 @@ describe('errors are problem+json', () => {
           `{"specversion":"1.0","source":"/tests","id":"deep","type":"a.b.c","data":${'['.repeat(5000)}${']'.repeat(5000)}}`,
         ),
       400,
-      /^the structured-mode body is nested deeper than 256 levels at \/data(\/0)+$/,
+      /^the structured-mode body: \/data(\/0)+ is nested deeper than 256 levels$/,
+    ],
+    [
+      // JSON.parse makes Infinity of it, which the log would have stored as null.
+      'a number in data too large for a double',
+      () =>
+        publish(
+          'acme',
+          '{"specversion":"1.0","source":"/tests","id":"huge","type":"a.b.c","data":{"n":[1,1e999]}}',
+        ),
+      400,
+      /^the structured-mode body: \/data\/n\/1 must be a finite number$/,
     ],
     [
       'a bad topic pattern',

@@ -1,3 +1,4 @@
+import { nonFinitePointer } from '../http/finite-numbers.ts';
 import { deeperThan, tooDeepDetail } from '../http/json-depth.ts';
 import { problems } from '../http/problem.ts';
 
@@ -112,13 +113,17 @@ function parseJson(body: Buffer | undefined, what: string, pointer = '/'): unkno
   }
   // Serialising the event for the log would exhaust the stack (see http/json-depth.ts).
   const tooDeep = deeperThan(value);
-  if (tooDeep !== undefined) {
-    const at = pointer === '/' ? tooDeep : tooDeep === '/' ? pointer : pointer + tooDeep;
-    throw problems.invalidEvent(`${what} ${tooDeepDetail()} at ${at}`, [
-      { pointer: at, detail: tooDeepDetail() },
-    ]);
-  }
+  if (tooDeep !== undefined) refuse(what, pointer, tooDeep, tooDeepDetail());
+  // 1e999 parses to Infinity, which the log would store as null: refused, not changed.
+  const infinite = nonFinitePointer(value);
+  if (infinite !== undefined) refuse(what, pointer, infinite, 'must be a finite number');
   return value;
+}
+
+/** A 400 for the value at `at` (a pointer inside the part at `pointer`). */
+function refuse(what: string, pointer: string, at: string, detail: string): never {
+  const full = pointer === '/' ? at : at === '/' ? pointer : pointer + at;
+  throw problems.invalidEvent(`${what}: ${full} ${detail}`, [{ pointer: full, detail }]);
 }
 
 function header(headers: Headers, name: string): string | undefined {

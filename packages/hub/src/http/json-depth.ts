@@ -19,27 +19,17 @@ export function tooDeepDetail(limit: number = MAX_JSON_DEPTH): string {
 }
 
 /**
- * The check every JSON body goes through: no pointer strings, no objects per value (the
- * pointer is worked out only for a value that fails).
+ * The check every JSON body goes through: no pointer strings (the pointer is worked out
+ * only for a value that fails). Recursive, but never deeper than `limit` frames.
  */
-function withinDepth(root: unknown, limit: number): boolean {
-  const values: object[] = [];
-  const depths: number[] = [];
-  if (typeof root === 'object' && root !== null) {
-    values.push(root);
-    depths.push(0);
-  }
-  while (values.length > 0) {
-    const value = values.pop()! as Record<string, unknown>;
-    const depth = depths.pop()!;
-    if (depth >= limit) return false;
-    for (const key in value) {
-      const child = value[key];
-      if (typeof child === 'object' && child !== null) {
-        values.push(child);
-        depths.push(depth + 1);
-      }
-    }
+function withinDepth(value: unknown, limit: number, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= limit) return false;
+  if (Array.isArray(value)) {
+    for (const child of value) if (!withinDepth(child, limit, depth + 1)) return false;
+  } else {
+    const object = value as Record<string, unknown>;
+    for (const key in object) if (!withinDepth(object[key], limit, depth + 1)) return false;
   }
   return true;
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 
@@ -46,5 +47,64 @@ describe('errors raised before routing', () => {
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json().detail).toContain('malformed');
+  });
+});
+
+// What Node's HTTP parser refuses never reaches Fastify's routing: it is answered on the
+// socket, as problem+json too, and the connection is closed.
+describe('requests that are not valid HTTP', () => {
+  let t: TestHub;
+  let port: number;
+  beforeAll(async () => {
+    t = await startTestHub();
+    port = Number(new URL(await t.hub.server.listen({ port: 0, host: '127.0.0.1' })).port);
+  });
+  afterAll(() => t.close());
+
+  /** Sends raw bytes; resolves with everything the hub wrote before it closed. */
+  function raw(bytes: string): Promise<{ status: number; type: string; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const [head, body] = text.split('\r\n\r\n');
+        resolve({
+          status: Number(head!.split(' ')[1]),
+          type: /content-type: ([^\r]+)/i.exec(head!)?.[1] ?? '',
+          body: JSON.parse(body!),
+        });
+      });
+    });
+  }
+
+  it('headers past the size limit are a 431 problem', async () => {
+    const res = await raw(
+      `GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(res.status).toBe(431);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body).toMatchObject({
+      type: 'urn:portico:problem:payload-too-large',
+      status: 431,
+      detail: expect.stringMatching(/exceed the server's limit of \d+ bytes/),
+    });
+  });
+
+  it('malformed framing is a 400 problem that names the parser error, not the bytes', async () => {
+    const res = await raw(
+      'POST /v1/events HTTP/1.1\r\nhost: x\r\ncontent-length: -1\r\nx-secret: hunter2\r\n\r\n',
+    );
+    expect(res.status).toBe(400);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body).toMatchObject({
+      type: 'urn:portico:problem:validation',
+      title: 'Malformed HTTP request',
+      status: 400,
+      detail: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(HPE_[A-Z_]+\)$/),
+    });
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
   });
 });

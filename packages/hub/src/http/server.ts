@@ -14,6 +14,7 @@ import { principalFor } from './request-principal.ts';
 import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
 import { AccessLog } from './access-log.ts';
+import { answerClientError } from './client-errors.ts';
 import { rejectNonFiniteNumbers } from './finite-numbers.ts';
 import { deeperThan, tooDeepDetail } from './json-depth.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
@@ -72,6 +73,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     forceCloseConnections: 'idle',
     // Errors raised before routing (a malformed URL, an over-long path parameter) too.
     frameworkErrors: replyWithProblem,
+    // And those of Node's HTTP parser, before Fastify sees a request.
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   server.decorateRequest('principal', null as unknown as Principal);
