@@ -127,9 +127,14 @@ export class AttemptLog {
   }
 }
 
-/** Keeps records readable, and never lets one answer grow a row without bound. */
+/**
+ * Keeps records readable, and never lets one answer grow a row without bound. U+0000
+ * becomes U+FFFD: PostgreSQL text cannot hold it, and a receiver answering with a NUL byte
+ * made the settlement fail, so the delivery was sent again after every lease, forever.
+ */
 export function clipText(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
+  return clipped.includes('\0') ? clipped.replaceAll('\0', '\uFFFD') : clipped;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

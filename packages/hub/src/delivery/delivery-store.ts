@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudEventRecord } from '../backbone/event-log.ts';
 import type { BatchStatement, SqlDatabase } from '../store/sql-database.ts';
-import { insertAttempt, type AttemptRecord } from './attempt-log.ts';
+import { clipText, insertAttempt, type AttemptRecord } from './attempt-log.ts';
 import { newDeliveryId } from './delivery-id.ts';
 import { parseTargetKey, targetKey } from './target-key.ts';
 import { TransactionBatcher } from './transaction-batcher.ts';
@@ -488,9 +488,9 @@ export function decodeCursor(cursor: string): { deadAt: number; id: string } | u
   return undefined;
 }
 
-/** Errors are kept for people to read, not as an unbounded blob. */
+/** Errors are kept for people to read, not as an unbounded blob, and without U+0000 (clipText). */
 function clip(error: string): string {
-  return error.length > 2000 ? `${error.slice(0, 2000)}…` : error;
+  return clipText(error, 2000);
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

@@ -131,8 +131,13 @@ const Selector = {
   tenant: Type.Optional(Type.String({ minLength: 1, description: 'Another tenant (admin only)' })),
   id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'One DLQ entry' })),
   ruleId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  // maximum: `target_index` is a PostgreSQL integer (a larger number was a 500 there).
   targetIndex: Type.Optional(
-    Type.Integer({ minimum: 0, description: "With ruleId: one of the rule's targets" }),
+    Type.Integer({
+      minimum: 0,
+      maximum: 2_147_483_647,
+      description: "With ruleId: one of the rule's targets",
+    }),
   ),
   kind: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Target kind' })),
   destination: Type.Optional(

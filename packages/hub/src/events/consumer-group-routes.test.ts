@@ -184,6 +184,22 @@ describe('consumer groups over HTTP', () => {
     expect(noScope.statusCode).toBe(403);
   });
 
+  it('refuses a name too long for JetStream once the tenant id is encoded', async () => {
+    // JetStream names the group's consumer encodeToken(`${tenant}/${name}`): at most 255.
+    const tenant = `t${':'.repeat(65)}x`; // 200 characters once encoded, with the "/"
+    const res = await call(tenant, 'PUT', `/v1/consumer-groups/${'g'.repeat(56)}`, {});
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      detail: 'path is invalid: /name must be at most 55 characters for this tenant',
+      errors: [{ pointer: '/name', in: 'path' }],
+    });
+    expect(
+      (await call(tenant, 'PUT', `/v1/consumer-groups/${'g'.repeat(55)}`, {})).statusCode,
+    ).toBe(200);
+    const fits = await call('cg', 'PUT', `/v1/consumer-groups/${'g'.repeat(64)}`, {});
+    expect(fits.statusCode).toBe(200);
+  });
+
   it('reports consumer lag as a metric', async () => {
     await call('cg', 'PUT', '/v1/consumer-groups/laggy', { topic: 'orders.>', startAt: 'end' });
     await publish('cg', ['lag-1', 'lag-2']);

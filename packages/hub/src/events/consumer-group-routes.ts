@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
+import { encodeToken } from '../backbone/nats/subjects.ts';
 import type { HubServer } from '../http/server.ts';
 import { problems } from '../http/problem.ts';
 import { topicPatternProblem } from './topic.ts';
@@ -29,6 +30,14 @@ const GroupInfo = Type.Object({
 
 /** Consumer groups are tenant-scoped: the log-level name carries the tenant. */
 export const groupKey = (tenant: string, name: string) => `${tenant}/${name}`;
+
+/**
+ * On NATS a group is the durable consumer `encodeToken(groupKey)`, and JetStream refuses
+ * names over 255 characters (a 500). The encoding triples every character of the tenant id
+ * other than letters, digits, `_` and `-`, so a tenant id such as `a:b@c.d` leaves less room
+ * for the name. Checked on every engine, so they answer alike.
+ */
+const MAX_GROUP_KEY_ENCODED = 255;
 
 /**
  * Consumer groups for backend services: long-poll pull of a batch, then ack / nack / term
@@ -94,6 +103,17 @@ export function registerConsumerGroupRoutes(
           ]);
       }
       const key = groupKey(request.principal.tenant, request.params.name);
+      if (encodeToken(key).length > MAX_GROUP_KEY_ENCODED) {
+        const room =
+          MAX_GROUP_KEY_ENCODED - encodeToken(groupKey(request.principal.tenant, '')).length;
+        const detail =
+          room > 0
+            ? `must be at most ${room} characters for this tenant`
+            : 'cannot fit: this tenant id is too long for consumer group names';
+        throw problems.validation(`path is invalid: /name ${detail}`, [
+          { pointer: '/name', detail, in: 'path' },
+        ]);
+      }
       await log.ensureGroup({
         name: key,
         tenant: request.principal.tenant,

@@ -396,6 +396,43 @@ describe('errors are problem+json', () => {
       400,
       /lowercase/,
     ],
+    [
+      // PostgreSQL text cannot hold U+0000: in cluster mode it stopped the router.
+      'U+0000 in an attribute',
+      () => publish('acme', structured({ id: 'a\u0000b', type: 'a.b.c' })),
+      400,
+      /^id must not contain control characters/,
+    ],
+    [
+      'a control character in an extension',
+      () => publish('acme', structured({ id: 'v', type: 'a.b.c', myext: 'line\nbreak' })),
+      400,
+      /^myext must not contain control characters/,
+    ],
+    [
+      'an unpaired surrogate',
+      () => publish('acme', structured({ id: 'v', type: 'a.b.c', subject: 'x\ud800' })),
+      400,
+      /^subject must not contain control characters \(.*\) or unpaired surrogates$/,
+    ],
+    [
+      'a partitionkey over 256 characters',
+      () => publish('acme', structured({ id: 'v', type: 'a.b.c', partitionkey: 'k'.repeat(257) })),
+      400,
+      /^partitionkey must be at most 256 characters$/,
+    ],
+    [
+      'a type over 256 characters',
+      () => publish('acme', structured({ id: 'v', type: `a.${'b'.repeat(253)}.c` })),
+      400,
+      /^type must be at most 256 characters$/,
+    ],
+    [
+      'a tenantid that no token could carry',
+      () => publish('acme', structured({ id: 'v', type: 'a.b.c', tenantid: 'a b' })),
+      400,
+      /^tenantid must be a tenant id/,
+    ],
     ['invalid JSON', () => publish('acme', '{"id":'), 400, /not valid JSON/],
     ['a JSON array in structured mode', () => publish('acme', '[1]'), 400, /one JSON object/],
     ['an unknown route', () => t.hub.server.inject({ url: '/v1/nope' }), 404, /no route/],

@@ -1,6 +1,6 @@
-import { nonFinitePointer } from '../http/finite-numbers.ts';
 import { deeperThan, tooDeepDetail } from '../http/json-depth.ts';
 import { problems } from '../http/problem.ts';
+import { firstUnstorable } from '../http/unstorable-values.ts';
 
 /**
  * The CloudEvents 1.0 HTTP protocol binding: turns a request into raw (unvalidated)
@@ -115,8 +115,8 @@ function parseJson(body: Buffer | undefined, what: string, pointer = '/'): unkno
   const tooDeep = deeperThan(value);
   if (tooDeep !== undefined) refuse(what, pointer, tooDeep, tooDeepDetail());
   // 1e999 parses to Infinity, which the log would store as null: refused, not changed.
-  const infinite = nonFinitePointer(value);
-  if (infinite !== undefined) refuse(what, pointer, infinite, 'must be a finite number');
+  const infinite = firstUnstorable(value, { nul: false });
+  if (infinite !== undefined) refuse(what, pointer, infinite.pointer, infinite.detail);
   return value;
 }
 

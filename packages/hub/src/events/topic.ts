@@ -10,6 +10,9 @@ const SEGMENT = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** Returns why `type` is not a valid event type, or undefined when it is. */
 export function eventTypeProblem(type: string): string | undefined {
+  // The topic is part of a NATS subject; a subject past the server's control-line limit
+  // (4 KiB) made NATS close the hub's connection, failing every request in flight.
+  if (type.length > 256) return 'must be at most 256 characters';
   const parts = type.split('.');
   if (parts.length !== 3)
     return `must have exactly three dot-separated segments (domain.entity.action), got ${parts.length}`;

@@ -1,3 +1,4 @@
+import { isValidTenantId } from '../auth/principal-from-claims.ts';
 import type { FieldError } from '../http/problem.ts';
 import { eventTypeProblem } from './topic.ts';
 import { isJsonMediaType, type RawEvent } from './http-binding.ts';
@@ -21,6 +22,17 @@ const KNOWN_NAMES: ReadonlySet<string> = new Set([...STRING_ATTRIBUTES, 'specver
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * CloudEvents 1.0's String type excludes control characters (and unpaired surrogates,
+ * checked with isWellFormed). PostgreSQL text cannot hold U+0000 at all: in cluster mode an
+ * id, source or partitionkey with one was stored in JetStream, then the router's delivery
+ * insert failed on it forever and no later event was routed.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** One test per string on the common path: a control character or any surrogate (pairs are fine). */
+// eslint-disable-next-line no-control-regex
+const SUSPECT = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/;
 
 /**
  * Every problem with one raw event, as JSON pointers relative to the event. `knownTypes`:
@@ -55,6 +67,21 @@ export function validateEvent(
   }
   if (typeof event.id === 'string' && event.id.length > 256)
     fail('id', 'must be at most 256 characters');
+  // A delivery row indexes the partition key (ordered targets): PostgreSQL refuses index
+  // entries over ~2.7 kB, which stopped the router in cluster mode.
+  if (typeof event.partitionkey === 'string' && event.partitionkey.length > 256)
+    fail('partitionkey', 'must be at most 256 characters');
+  // An admin may publish into another tenant: it becomes a NATS subject token and a
+  // column, so it is held to what a token's tenant claim may be.
+  if (
+    typeof event.tenantid === 'string' &&
+    event.tenantid.length > 0 &&
+    !isValidTenantId(event.tenantid)
+  )
+    fail(
+      'tenantid',
+      'must be a tenant id: 1-128 letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit',
+    );
   if (typeof event.source === 'string' && /\s/.test(event.source))
     fail('source', 'must be a URI-reference (no whitespace)');
   if (
@@ -101,6 +128,15 @@ export function validateEvent(
       (kind !== 'string' && kind !== 'boolean' && !(kind === 'number' && Number.isInteger(value)))
     )
       fail(name, 'attribute values must be a string, an integer or a boolean');
+    else if (
+      kind === 'string' &&
+      SUSPECT.test(value as string) &&
+      (CONTROL.test(value as string) || !(value as string).isWellFormed())
+    )
+      fail(
+        name,
+        'must not contain control characters (U+0000-U+001F, U+007F-U+009F) or unpaired surrogates',
+      );
   }
   return errors;
 }

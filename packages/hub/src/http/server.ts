@@ -15,9 +15,9 @@ import { registerHubCors, type HubCorsConfig } from './hub-cors.ts';
 import { requestLogSummary } from './request-log.ts';
 import { AccessLog } from './access-log.ts';
 import { answerClientError } from './client-errors.ts';
-import { rejectNonFiniteNumbers } from './finite-numbers.ts';
 import { deeperThan, tooDeepDetail } from './json-depth.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
+import { rejectUnstorableValues } from './unstorable-values.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -100,10 +100,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
       throw new Error(
         `route ${route.method} ${route.url} declares neither a scope nor public: true`,
       );
-    // After validation, on routes that validate input: see finite-numbers.ts.
+    // After validation, on routes that validate input: see unstorable-values.ts.
     const schema = route.schema as Record<string, unknown> | undefined;
     if (schema && (schema.body || schema.querystring || schema.query || schema.params))
-      route.preHandler = [rejectNonFiniteNumbers, ...[route.preHandler ?? []].flat()];
+      route.preHandler = [rejectUnstorableValues, ...[route.preHandler ?? []].flat()];
     if (config.scope) {
       const scope = config.scope;
       route.schema = { ...route.schema, security: [{ bearer: [scope] }] };

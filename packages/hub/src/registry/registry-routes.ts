@@ -28,10 +28,17 @@ const Subject = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
   description: 'Letters, digits, ".", "_", "-". By convention the event type it describes',
 });
+/**
+ * Schema ids and versions are PostgreSQL `integer` columns: a larger number was a 500 in
+ * cluster mode ("out of range for type integer"), where SQLite answered 404 or 422.
+ */
+const MAX_INT32 = 2_147_483_647;
 const Reference = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 1024, description: 'The name `$ref` uses' }),
+  // 512: up to 2 kB of UTF-8 in the primary key of registry_schema_refs; 1024 CJK characters
+  // were over PostgreSQL's ~2.7 kB limit for an index entry (a 500 in cluster mode).
+  name: Type.String({ minLength: 1, maxLength: 512, description: 'The name `$ref` uses' }),
   subject: Subject,
-  version: Type.Integer({ minimum: 1 }),
+  version: Type.Integer({ minimum: 1, maximum: MAX_INT32 }),
 });
 const SchemaBody = Type.Object(
   {
@@ -84,7 +91,7 @@ const ConfigView = Type.Object({
 });
 const SubjectParams = Type.Object({ subject: Subject });
 const VersionParams = Type.Object({ subject: Subject, version: Type.String({ maxLength: 32 }) });
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_INT32 }) });
 const Deleted = Type.Object({ deleted: Type.Boolean({ default: false }) });
 const Permanent = Type.Object({ permanent: Type.Boolean({ default: false }) });
 const CompatibilityView = Type.Object({

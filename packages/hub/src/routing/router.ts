@@ -128,11 +128,38 @@ export class Router {
     return [];
   }
 
+  /**
+   * The batch's insert was refused because of some value in it (events stored before the
+   * edge checked them, or a limit it does not know): each event's rows go on their own,
+   * and an event whose rows are refused is logged and terminated instead of blocking the
+   * router forever.
+   */
+  async #routeOneByOne(batch: PulledEvent[], rows: NewDelivery[], starts: number[]) {
+    const { deliveries, log, logger } = this.#o;
+    for (const [i, entry] of batch.entries()) {
+      try {
+        await deliveries.insertBatch(rows.slice(starts[i], starts[i + 1]), this.#o.clock());
+      } catch (error) {
+        if (!isRefusedValue(error)) throw error;
+        logger.error(
+          { err: error, position: entry.position, tenant: entry.tenant },
+          "routing: the state store refuses this event's deliveries; it is not routed",
+        );
+        await log.term(ROUTER_GROUP, entry.token);
+        continue;
+      }
+      await log.ack(ROUTER_GROUP, entry.token);
+    }
+  }
+
   async #route(batch: PulledEvent[]): Promise<void> {
     const { rules, registry, deliveries, log } = this.#o;
     const rows: NewDelivery[] = [];
+    /** Where each event's rows start in `rows` (and end: the next event's start). */
+    const starts: number[] = [];
     const touched = new Map<string, string>();
     for (const entry of batch) {
+      starts.push(rows.length);
       const started = performance.now();
       const matched = rules.match(entry);
       this.#matchSeconds.observe((performance.now() - started) / 1000);
@@ -164,12 +191,29 @@ export class Router {
         });
       }
     }
-    await deliveries.insertBatch(rows, this.#o.clock());
+    try {
+      await deliveries.insertBatch(rows, this.#o.clock());
+    } catch (error) {
+      if (!isRefusedValue(error)) throw error;
+      await this.#routeOneByOne(batch, rows, starts);
+      if (touched.size > 0) this.#o.onRouted([...touched].map(([key, kind]) => ({ key, kind })));
+      return;
+    }
     // Acked only once the deliveries are durable: a crash before this point re-offers the
     // batch, and the unique delivery identity makes routing it again a no-op.
     await Promise.all(batch.map((m) => log.ack(ROUTER_GROUP, m.token)));
     if (touched.size > 0) this.#o.onRouted([...touched].map(([key, kind]) => ({ key, kind })));
   }
+}
+
+/**
+ * PostgreSQL refuses a value for good (SQLSTATE class 22, data exception: U+0000 in text,
+ * a number out of range; class 54, program limit exceeded: an index entry over ~2.7 kB).
+ * Retrying the batch cannot help, and would hold every later event back.
+ */
+function isRefusedValue(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -112,3 +112,28 @@ it('creates, delivers (verified), rotates, dead-letters and recovers on PostgreS
   const attempts = await api('GET', `/v1/webhooks/endpoints/${id}/attempts`);
   expect((attempts.body['attempts'] as unknown[]).length).toBe(5);
 });
+
+it('records a receiver answer holding a NUL byte, and sends the event once', async () => {
+  // PostgreSQL text cannot hold U+0000: the attempt's insert failed, the delivery was never
+  // settled, and the event was sent again after every lease, forever.
+  receiver.script('/nul', () => ({ status: 200, body: 'ok\u0000' }));
+  const created = await api('POST', '/v1/webhooks/endpoints', {
+    url: receiver.url('/nul'),
+    eventTypes: ['nul.>'],
+  });
+  expect(created.status).toBe(201);
+  const id = created.body['id'] as string;
+  const res = await t.hub.server.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { ...auth, 'content-type': 'application/cloudevents+json' },
+    payload: JSON.stringify({ specversion: '1.0', id: 'nul-1', source: '/pg', type: 'nul.x.y' }),
+  });
+  expect(res.statusCode).toBe(202);
+  const attempts = await waitFor(async () => {
+    const list = (await api('GET', `/v1/webhooks/endpoints/${id}/attempts`)).body['attempts'];
+    return (list as unknown[]).length > 0 && (list as Record<string, unknown>[]);
+  }, 'the recorded attempt');
+  expect(attempts).toMatchObject([{ outcome: 'delivered', response: 'ok\uFFFD' }]);
+  expect(receiver.on('/nul')).toHaveLength(1);
+});

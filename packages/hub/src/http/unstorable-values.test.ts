@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../auth/principal.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
-import { nonFinitePointer } from './finite-numbers.ts';
+import { firstUnstorable } from './unstorable-values.ts';
+
+const nonFinitePointer = (value: unknown) => firstUnstorable(value, { nul: false })?.pointer;
 
 let t: TestHub;
 beforeAll(async () => {
