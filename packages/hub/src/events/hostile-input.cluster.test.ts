@@ -22,6 +22,7 @@ import {
   type TestStream,
 } from '../../test/cluster/engines.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { injectJson } from '../testing/inject-json.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
 let database: TestDatabase;
@@ -65,15 +66,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) {
-  const res = await t.hub.server.inject({
-    method,
-    url,
-    headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-  });
-  return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
-}
+const api = (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) =>
+  injectJson(t.hub.server, method, url, auth, body);
 
 let n = 0;
 async function publish(attributes: Record<string, unknown>) {

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { injectJson } from '../testing/inject-json.ts';
 import { WebhookReceiver } from './testing/webhook-receiver.ts';
 
 /** Every blocked range, by an address in it. */
@@ -91,15 +92,9 @@ afterAll(async () => {
   await new Promise((resolve) => guarded.close(resolve));
 });
 
-async function api(method: 'GET' | 'POST', url: string, body?: unknown) {
-  const res = await t.hub.server.inject({
-    method,
-    url,
-    headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-  });
-  return { status: res.statusCode, body: JSON.parse(res.body || 'null') as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+const api = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read many shapes
+  injectJson<Record<string, any>>(t.hub.server, method, url, auth, body);
 
 async function publish(type: string) {
   const res = await t.hub.server.inject({

@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/cluster/engines.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { injectJson } from '../testing/inject-json.ts';
 import { WebhookReceiver } from './testing/webhook-receiver.ts';
 
 let database: TestDatabase;
@@ -36,15 +37,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function api(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) {
-  const res = await t.hub.server.inject({
-    method,
-    url,
-    headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-  });
-  return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
-}
+const api = (method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) =>
+  injectJson(t.hub.server, method, url, auth, body);
 
 async function publish(id: string) {
   const res = await t.hub.server.inject({
