@@ -1,6 +1,9 @@
 /**
- * "Infinity" and "-Infinity" where a number is expected: Ajv's coercion turns them into
- * numbers that pass `integer`, `minimum` and `maximum`. They are a 400, before any write.
+ * Values no store keeps as sent are a 400, before any write:
+ * - "Infinity" and "-Infinity" where a number is expected: Ajv's coercion turns them into
+ *   numbers that pass `integer`, `minimum` and `maximum`;
+ * - U+0000 in a path parameter, a query parameter or a JSON body: PostgreSQL text cannot
+ *   hold it (a 500 in cluster mode), so every engine answers 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../auth/principal.ts';
@@ -8,6 +11,7 @@ import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { firstUnstorable } from './unstorable-values.ts';
 
 const nonFinitePointer = (value: unknown) => firstUnstorable(value, { nul: false })?.pointer;
+const nulPointer = (value: unknown) => firstUnstorable(value, { nul: true })?.pointer;
 
 let t: TestHub;
 beforeAll(async () => {
@@ -15,31 +19,37 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function call(method: string, url: string, scopes: Scope[], body?: unknown) {
+async function call(method: string, url: string, scopes: Scope[], body?: unknown, tenant = 'acme') {
   return t.hub.server.inject({
     method: method as 'GET',
     url,
     headers: {
-      ...(await t.auth('acme', scopes)),
+      ...(await t.auth(tenant, scopes)),
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
   });
 }
 
-function expectFiniteProblem(
-  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
-  location: 'query' | 'path' | 'body',
-  pointer: string,
-) {
+const NON_FINITE = 'must be a finite number';
+const NUL = 'must not contain the NUL character (U+0000)';
+
+type Answer = { statusCode: number; headers: Record<string, unknown>; json(): unknown };
+type Where = 'query' | 'path' | 'body';
+
+function expectProblem(res: Answer, location: Where, pointer: string, detail: string) {
   expect(res.statusCode).toBe(400);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.json()).toMatchObject({
     type: 'urn:portico:problem:validation',
-    detail: `${location} is invalid: ${pointer} must be a finite number`,
-    errors: [{ pointer, detail: 'must be a finite number', in: location }],
+    detail: `${location} is invalid: ${pointer} ${detail}`,
+    errors: [{ pointer, detail, in: location }],
   });
 }
+const expectFiniteProblem = (res: Answer, location: Where, pointer: string) =>
+  expectProblem(res, location, pointer, NON_FINITE);
+const expectNulProblem = (res: Answer, location: Where, pointer: string) =>
+  expectProblem(res, location, pointer, NUL);
 
 describe('non-finite numbers', () => {
   it('are refused in the query string', async () => {
@@ -110,5 +120,45 @@ describe('non-finite numbers', () => {
     expect(nonFinitePointer(-Infinity)).toBe('/');
     expect(nonFinitePointer({ a: [1, 2.5, -3], b: 'Infinity' })).toBeUndefined();
     expect(nonFinitePointer(Buffer.from('x'))).toBeUndefined();
+  });
+});
+
+// Another tenant: the webhook endpoint above made a managed rule in acme's.
+const admin = (method: string, url: string, body?: unknown) =>
+  call(method, url, ['admin'], body, 'globex');
+
+describe('U+0000', () => {
+  it('is refused in a path parameter and in the query string', async () => {
+    expectNulProblem(await admin('GET', '/v1/rules/a%00b'), 'path', '/id');
+    expectNulProblem(await admin('GET', '/v1/webhooks/endpoints?after=x%00'), 'query', '/after');
+  });
+
+  it('is refused in a JSON body, values and keys, and nothing is written', async () => {
+    const rule = {
+      name: 'nul',
+      pattern: { type: ['a.b.c'] },
+      targets: [{ kind: 'queue', queue: 'q' }],
+    };
+    expectNulProblem(
+      await admin('POST', '/v1/rules', { ...rule, description: 'x\u0000' }),
+      'body',
+      '/description',
+    );
+    expectNulProblem(
+      await admin('POST', '/v1/rules', {
+        ...rule,
+        pattern: { data: { 'k\u0000': ['v'] } },
+      }),
+      'body',
+      '/pattern/data/k\u0000',
+    );
+    expect((await admin('GET', '/v1/rules')).json()).toMatchObject({ rules: [] });
+  });
+
+  it('is found anywhere in parsed JSON', () => {
+    expect(nulPointer({ a: [1, 'ok', { b: 'x\u0000' }] })).toBe('/a/2/b');
+    expect(nulPointer({ 'a/b': { '~\u0000': 1 } })).toBe('/a~1b/~0\u0000');
+    expect(nulPointer('\u0000')).toBe('/');
+    expect(nulPointer({ a: ['fine', 1, null, true] })).toBeUndefined();
   });
 });

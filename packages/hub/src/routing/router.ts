@@ -191,17 +191,17 @@ export class Router {
         });
       }
     }
-    try {
-      await deliveries.insertBatch(rows, this.#o.clock());
-    } catch (error) {
-      if (!isRefusedValue(error)) throw error;
-      await this.#routeOneByOne(batch, rows, starts);
-      if (touched.size > 0) this.#o.onRouted([...touched].map(([key, kind]) => ({ key, kind })));
-      return;
-    }
+    const refused = await deliveries.insertBatch(rows, this.#o.clock()).then(
+      () => false,
+      (error: unknown) => {
+        if (!isRefusedValue(error)) throw error;
+        return true;
+      },
+    );
+    if (refused) await this.#routeOneByOne(batch, rows, starts);
     // Acked only once the deliveries are durable: a crash before this point re-offers the
     // batch, and the unique delivery identity makes routing it again a no-op.
-    await Promise.all(batch.map((m) => log.ack(ROUTER_GROUP, m.token)));
+    else await Promise.all(batch.map((m) => log.ack(ROUTER_GROUP, m.token)));
     if (touched.size > 0) this.#o.onRouted([...touched].map(([key, kind]) => ({ key, kind })));
   }
 }
