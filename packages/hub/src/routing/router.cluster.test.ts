@@ -94,13 +94,14 @@ it('terminates an event PostgreSQL refuses, and routes the others of its batch a
   const registry = new TargetRegistry();
   registry.define({ kind: 'queue', refField: 'queue', description: 'queue' });
   const refused: unknown[] = [];
+  const metrics = new Registry();
   router = new Router({
     log,
     rules: active,
     deliveries: new DeliveryStore(db),
     registry,
     onRouted: () => undefined,
-    metrics: new Registry(),
+    metrics,
     logger: { error: (obj) => refused.push(obj), warn: () => undefined },
     consumer: 'test',
     pullWaitMs: 50,
@@ -126,4 +127,8 @@ it('terminates an event PostgreSQL refuses, and routes the others of its batch a
   );
   expect(rows.map((r) => r.event_id)).toEqual(['ok-1', 'ok-2', 'ok-3']);
   expect(refused).toHaveLength(2);
+  // Operators see it on /metrics, not only in the log.
+  expect(await metrics.getSingleMetricAsString('portico_router_unroutable_events_total')).toContain(
+    'portico_router_unroutable_events_total{tenant="acme"} 2',
+  );
 });

@@ -45,6 +45,7 @@ export class Router {
   readonly #o: Required<Omit<RouterOptions, 'clock'>> & { clock: () => number };
   readonly #matches: Counter<'rule'>;
   readonly #matchSeconds: Histogram;
+  readonly #unroutable: Counter<'tenant'>;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
@@ -67,6 +68,12 @@ export class Router {
       name: 'portico_rule_match_seconds',
       help: 'Time to match one event against every active rule',
       buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025],
+      registers: [options.metrics],
+    });
+    this.#unroutable = new Counter({
+      name: 'portico_router_unroutable_events_total',
+      help: 'Events terminated unrouted because the state store refuses their deliveries, by tenant',
+      labelNames: ['tenant'],
       registers: [options.metrics],
     });
   }
@@ -145,6 +152,7 @@ export class Router {
           { err: error, position: entry.position, tenant: entry.tenant },
           "routing: the state store refuses this event's deliveries; it is not routed",
         );
+        this.#unroutable.inc({ tenant: entry.tenant });
         await log.term(ROUTER_GROUP, entry.token);
         continue;
       }
