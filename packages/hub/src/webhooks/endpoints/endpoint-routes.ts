@@ -95,6 +95,17 @@ export function presentEndpoint(e: Endpoint, now = Date.now()) {
   };
 }
 
+/**
+ * An integer or null, as one JSON Schema `type` list rather than a union. The server's Ajv
+ * coerces types, and in a union the null branch turns 0 and false into null: a
+ * `rateLimitPerSecond` of 0 became "unlimited" and a `graceSeconds` of null became 0 (the
+ * old secret retired at once). With one type list a number stays a number (so 0 meets
+ * `minimum`) and null stays null.
+ */
+function nullableInteger(options: { minimum: number; maximum: number; description: string }) {
+  return Type.Unsafe<number | null>({ type: ['integer', 'null'], ...options });
+}
+
 function bodyFields(maxConcurrency: number) {
   return {
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'https:// URL to POST to' }),
@@ -109,7 +120,9 @@ function bodyFields(maxConcurrency: number) {
       description: 'EventBridge pattern over the whole CloudEvent, ANDed with eventTypes',
     }),
     enabled: Type.Boolean(),
-    rateLimitPerSecond: Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], {
+    rateLimitPerSecond: nullableInteger({
+      minimum: 1,
+      maximum: 100_000,
       description: 'Requests per second to this endpoint (null: unlimited)',
     }),
     concurrency: Type.Integer({
@@ -381,6 +394,12 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
     '/v1/webhooks/endpoints/:id/rotate-secret',
     {
       config: { scope: 'webhooks:write' },
+      // The body is optional, but Ajv checks an absent one against the object schema too
+      // ("/ must be object"): a request without one asks for the default grace.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
       schema: {
         summary:
           'New signing secret (shown only now); the old one keeps signing during the grace period',
@@ -390,11 +409,11 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
           Type.Object(
             {
               graceSeconds: Type.Optional(
-                Type.Integer({
+                nullableInteger({
                   minimum: 0,
                   maximum: 30 * 86_400,
                   description:
-                    'How long the old secret keeps signing (default: the operator setting, 24 h)',
+                    'How long the old secret keeps signing (absent or null: the operator setting, 24 h)',
                 }),
               ),
             },
@@ -408,9 +427,11 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
     },
     async (request, reply) => {
       const endpoint = await visible(request.principal, request.params.id);
-      const body = (request.body ?? {}) as { graceSeconds?: number };
+      const body = (request.body ?? {}) as { graceSeconds?: number | null };
       const graceMs =
-        body.graceSeconds !== undefined ? body.graceSeconds * 1000 : o.rotationGraceMs;
+        body.graceSeconds !== undefined && body.graceSeconds !== null
+          ? body.graceSeconds * 1000
+          : o.rotationGraceMs;
       const { keys, previousExpiresAt } = await o.service.rotate(endpoint, graceMs);
       return reply
         .header('cache-control', 'no-store')

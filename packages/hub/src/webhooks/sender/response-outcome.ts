@@ -68,6 +68,15 @@ export function outcomeOfError(error: unknown, timeoutMs: number): DeliveryResul
   return { outcome: 'retry', error: `request failed: ${text}` };
 }
 
+/**
+ * The longest wait a `Retry-After` may ask for. Longer than any retry schedule's maximum age
+ * (50 delays of at most 7 days, plus a day), so such an answer still ends in the DLQ
+ * (`max-age`), but the number stays small enough for the attempt log's bigint column:
+ * `Retry-After: 99999999999999999` made the settle fail on PostgreSQL, so the delivery was
+ * sent again after every lease.
+ */
+export const MAX_RETRY_AFTER_MS = 366 * 86_400_000;
+
 /** `Retry-After` in seconds or as an HTTP date, in ms from now; undefined when absent or unreadable. */
 export function retryAfterMs(
   value: string | string[] | undefined,
@@ -76,7 +85,10 @@ export function retryAfterMs(
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined) return undefined;
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d+$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_MS, Number(trimmed) * 1000);
+  // An HTTP date names a day or a month. V8's Date.parse also reads "-1", "1.5" or "+5" as
+  // dates in 2001, which made those values mean "retry at once".
+  if (!/[A-Za-z]/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
 }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SsrfBlockedError } from '../ssrf/index.ts';
 import { messageId } from './message-id.ts';
-import { outcomeOfError, outcomeOfResponse, retryAfterMs } from './response-outcome.ts';
+import {
+  MAX_RETRY_AFTER_MS,
+  outcomeOfError,
+  outcomeOfResponse,
+  retryAfterMs,
+} from './response-outcome.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 const answer = (status: number, headers: Record<string, string> = {}) =>
@@ -28,6 +33,25 @@ describe('judging an answer', () => {
     expect(retryAfterMs(new Date(1_030_000).toUTCString(), 1_000_000)).toBe(30_000);
     expect(retryAfterMs('soon', 0)).toBeUndefined();
     expect(retryAfterMs(undefined, 0)).toBeUndefined();
+  });
+
+  it('ignores a Retry-After that is neither delay-seconds nor a date (negative, fractional, signed)', () => {
+    for (const value of ['-1', '1.5', '+5', '-0', '5s', ''])
+      expect(retryAfterMs(value, 1_000_000), JSON.stringify(value)).toBeUndefined();
+    expect(answer(503, { 'retry-after': '-1' })).not.toHaveProperty('retryAfterMs');
+    expect(retryAfterMs(' 5 ', 0)).toBe(5000);
+    expect(retryAfterMs('Sunday, 06-Nov-94 08:49:37 GMT', Date.UTC(1994, 10, 6, 8, 49, 7))).toBe(
+      30_000,
+    );
+  });
+
+  it('caps a huge Retry-After (seconds or a far date) so the attempt log can hold it', () => {
+    expect(retryAfterMs('99999999999999999999', 0)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfterMs('9'.repeat(400), 0)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfterMs('Fri, 31 Dec 9999 23:59:59 GMT', 0)).toBe(MAX_RETRY_AFTER_MS);
+    // Past any retry schedule's maximum age (at most 351 days): still the DLQ, as before.
+    expect(MAX_RETRY_AFTER_MS).toBeGreaterThan((50 * 7 + 1) * 86_400_000);
+    expect(MAX_RETRY_AFTER_MS).toBeLessThan(Number.MAX_SAFE_INTEGER);
   });
 
   it('keeps the status and the start of the answer for the attempt log', () => {

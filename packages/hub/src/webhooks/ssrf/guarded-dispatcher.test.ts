@@ -307,6 +307,18 @@ describe('guardedRequest', () => {
     expect(s.requests).toBe(1); // the one sent before the abort, none after
   });
 
+  it('judges an answer whose body stalls by its status at timeoutMs, keeping what came, and closes it', async () => {
+    let closed = false;
+    const s = await server('127.0.0.1', 0, (_req, res) => {
+      res.on('close', () => (closed = true));
+      res.writeHead(200, { 'content-length': '100000' }).write('0123456789'); // then nothing
+    });
+    const d = dispatcher({ allowHttp: true, allowCidrs: ['127.0.0.0/8'] });
+    const response = await guardedRequest(`http://127.0.0.1:${s.port}/`, { timeoutMs: 200 }, d);
+    expect(response).toMatchObject({ status: 200, body: '0123456789', bodyTruncated: true });
+    await vi.waitFor(() => expect(closed).toBe(true));
+  });
+
   it('gives up at timeoutMs', async () => {
     const s = await server('127.0.0.1', 0, () => {}); // never answers
     const d = dispatcher({ allowHttp: true, allowCidrs: ['127.0.0.0/8'] });

@@ -17,7 +17,10 @@ export type GuardedRequestInit = {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
-  /** Whole-request deadline (connect, headers and the body prefix), default 15 s. */
+  /**
+   * Whole-request deadline (connect, headers and the body prefix), default 15 s. An answer
+   * whose status came in time but whose body did not is returned as it is (truncated).
+   */
   timeoutMs?: number;
   /** How much of the response body to keep, default 4 KiB. */
   maxBodyBytes?: number;
@@ -67,7 +70,7 @@ export function guardedRequest(
     const onAbort = () => handler.abort(signal!.reason as Error);
     const timer = setTimeout(
       () =>
-        handler.abort(
+        handler.expire(
           new DOMException(`the request took longer than ${timeoutMs} ms`, 'TimeoutError'),
         ),
       timeoutMs,
@@ -116,6 +119,19 @@ class PrefixHandler implements Dispatcher.DispatchHandler {
     else this.#pendingAbort = reason;
     // undici reports the abort through onResponseError; settle now in case it is not connected yet.
     this.#finish(reason);
+  }
+
+  /**
+   * The deadline passed. Once the receiver has sent its status it has decided, so the answer
+   * is judged by it with the body kept so far (a 200 whose body then stalled was counted as
+   * no answer and sent again); before that, the timeout is the outcome. Either way the
+   * connection is closed.
+   */
+  expire(reason: Error): void {
+    if (this.#settled) return;
+    if (this.#status === 0) return this.abort(reason);
+    this.#finish({ ...this.#response(), bodyTruncated: true });
+    this.#controller?.abort(reason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

@@ -75,3 +75,19 @@ describe('validateTargetUrl', () => {
     expect(validateTargetUrl('https://localhost/').ok).toBe(true);
   });
 });
+
+describe('ports', () => {
+  it.each([
+    'https://hooks.example.com:0/in',
+    'https://hooks.example.com:000/in',
+    'https://[2001:db8::1]:0/',
+  ])('refuses port 0 in %s (nothing can listen there)', (url) => {
+    expect(validateTargetUrl(url)).toMatchObject({ ok: false, reason: /port 0/ });
+  });
+
+  it('accepts any other port up to 65535, and the parser refuses 65536', () => {
+    expect(validateTargetUrl('https://hooks.example.com:1/').ok).toBe(true);
+    expect(validateTargetUrl('https://hooks.example.com:65535/').ok).toBe(true);
+    expect(validateTargetUrl('https://hooks.example.com:65536/')).toMatchObject({ ok: false });
+  });
+});

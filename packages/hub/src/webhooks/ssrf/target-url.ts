@@ -42,6 +42,9 @@ export function checkTargetUrl(
     return { ok: false, reason: 'URLs with credentials (user:password@) are not allowed' };
   }
   if (parsed.hostname === '') return { ok: false, reason: 'the URL has no host' };
+  // The parser accepts port 0 (it refuses only > 65535); nothing can be reached there, and
+  // every attempt would fail until the DLQ.
+  if (parsed.port === '0') return { ok: false, reason: 'port 0 cannot be connected to' };
 
   // The URL parser already normalised odd IPv4 forms (0x7f.1, 2130706433) to dotted quads.
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
