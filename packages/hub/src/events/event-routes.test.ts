@@ -303,6 +303,21 @@ describe('reading', () => {
       'p-3',
     ]);
   });
+
+  it('fetches an event by an id of the longest length ingest accepts, percent-encoded', async () => {
+    // 256 characters, the limit, with characters a URL must encode (each three once encoded).
+    const id = `long/id ${'é'.repeat(100)}${'x'.repeat(148)}`;
+    expect(id).toHaveLength(256);
+    expect(
+      (await publish('long-ids', structured({ id, type: 'shop.cart.created' }))).statusCode,
+    ).toBe(202);
+    const res = await t.hub.server.inject({
+      url: `/v1/events/${encodeURIComponent(id)}`,
+      headers: await t.auth('long-ids', ['events:read']),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().event.id).toBe(id);
+  });
 });
 
 describe('errors are problem+json', () => {

@@ -13,12 +13,16 @@ describe('errors raised before routing', () => {
   it('an over-long path parameter is a 414 problem', async () => {
     const response = await t.hub.server.inject({
       method: 'GET',
-      url: `/v1/rules/${'a'.repeat(150)}`,
+      url: `/v1/rules/${'a'.repeat(2305)}`,
       headers: await t.auth('acme', ['events:read']),
     });
     expect(response.statusCode).toBe(414);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.json()).toMatchObject({ status: 414, title: 'URI too long' });
+    expect(response.json()).toMatchObject({
+      status: 414,
+      title: 'URI too long',
+      detail: 'a path parameter is longer than 2304 characters (percent-encoded)',
+    });
   });
 
   it('a JSON body nested deeper than 256 levels is a 400 problem, not a stack overflow', async () => {

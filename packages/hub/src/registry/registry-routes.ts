@@ -24,7 +24,7 @@ export const CONFLUENT_CONTENT_TYPES = [
 ];
 
 const Subject = Type.String({
-  // 100 characters: the HTTP server's limit for a path parameter (longer is 414).
+  // At most 100 characters (subjects are path parameters and index keys).
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
   description: 'Letters, digits, ".", "_", "-". By convention the event type it describes',
 });
