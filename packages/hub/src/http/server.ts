@@ -18,6 +18,7 @@ import { answerClientError } from './client-errors.ts';
 import { deeperThan, tooDeepDetail } from './json-depth.ts';
 import { ProblemError, ProblemType, problems, type FieldError } from './problem.ts';
 import { rejectUnstorableValues } from './unstorable-values.ts';
+import { createValidatorCompiler } from './validator-compiler.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -70,13 +71,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     },
     logController: new AccessLog(),
     bodyLimit: options.bodyLimit,
-    maxParamLength: MAX_PATH_PARAMETER,
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER },
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     forceCloseConnections: 'idle',
     // Errors raised before routing (a malformed URL, an over-long path parameter) too.
     frameworkErrors: replyWithProblem,
@@ -84,6 +84,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  server.setValidatorCompiler(createValidatorCompiler());
   server.decorateRequest('principal', null as unknown as Principal);
 
   await server.register(swagger, {

@@ -5,11 +5,13 @@ import { problems } from './problem.ts';
  * Values no store can keep as sent, refused in validated requests with a 400 like any schema
  * error (and, for non-finite numbers, in events: events/http-binding.ts).
  *
- * - Non-finite numbers. Ajv's type coercion (on for query strings, paths and bodies) turns
- *   the strings "Infinity" and "-Infinity" into numbers that pass `type: integer`, and
- *   `minimum` and `maximum` only test finite numbers, so `?limit=Infinity` reached the
- *   stores (a 500, or a value stored that no response could serialize). `1e999` in JSON
- *   parses to Infinity too. No JSON value is non-finite, so nothing valid is refused.
+ * - Non-finite numbers. Ajv's type coercion (on for query strings and paths, see
+ *   validator-compiler.ts) turns the strings "Infinity" and "-Infinity" into numbers that
+ *   pass `type: integer`, and `minimum` and `maximum` only test finite numbers, so
+ *   `?limit=Infinity` reached the stores (a 500, or a value stored that no response could
+ *   serialize). `1e999` in JSON parses to Infinity: a field typed as a number refuses it,
+ *   untyped ones (patterns, filters) are walked here. No JSON value is non-finite, so nothing
+ *   valid is refused.
  * - U+0000 in a string or key. PostgreSQL text cannot hold it ("invalid byte sequence for
  *   encoding UTF8: 0x00"), so in cluster mode a NUL in a name, URL, path or query
  *   parameter was a 500 where SQLite stored it. Refused on both engines, so they answer

@@ -66,10 +66,16 @@ const SchemaView = Type.Object({
 });
 const ConfigBody = Type.Object(
   {
+    // A number is read as text, as Confluent's registry does, so it is an unknown level
+    // (422, 42203) rather than a schema error.
     compatibility: Type.Optional(
-      Type.String({ description: 'BACKWARD, …_TRANSITIVE, FORWARD, FULL, NONE' }),
+      Type.Union([Type.String(), Type.Number()], {
+        description: 'BACKWARD, …_TRANSITIVE, FORWARD, FULL, NONE',
+      }),
     ),
-    compatibilityLevel: Type.Optional(Type.String({ description: 'Alias of compatibility' })),
+    compatibilityLevel: Type.Optional(
+      Type.Union([Type.String(), Type.Number()], { description: 'Alias of compatibility' }),
+    ),
     validation: Type.Optional(
       Type.String({
         description: 'Portico: "reject" or "warn" events that fail the schema at publish',
