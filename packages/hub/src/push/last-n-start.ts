@@ -15,25 +15,26 @@ export type LastNQuery = {
   matches(entry: LogEntry): boolean;
   n: number;
   pageSize: number;
+  /**
+   * True once nobody wants the answer (the connection closed, the subscription was removed):
+   * counting back through a large log for a filter that never matches reads all of it, so
+   * it must not go on after the client has gone.
+   */
+  stopped(): boolean;
   /** The newest position to count back from (the log's end when the subscription began). */
   end: number;
 };
 
 /** The exclusive start position (`from`) whose replay yields the last `n` matches up to `end`. */
 export async function lastNStart(log: EventLog, query: LastNQuery): Promise<number> {
-  const { tenant, topicPattern, matches, n, pageSize } = query;
+  const { n, pageSize } = query;
   let need = n;
   let hi = query.end;
   let width = pageSize;
   while (hi > 0 && need > 0) {
     const lo = Math.max(0, hi - width);
-    const found = await matchingPositions(
-      log,
-      { tenant, topicPattern, matches, pageSize },
-      lo,
-      hi,
-      need,
-    );
+    const found = await matchingPositions(log, query, lo, hi, need);
+    if (query.stopped()) return query.end;
     if (found.length >= need) return found[found.length - need]! - 1;
     need -= found.length;
     hi = lo;
@@ -45,7 +46,7 @@ export async function lastNStart(log: EventLog, query: LastNQuery): Promise<numb
 /** The newest `keep` (or a few more) matching positions in (lo, hi], oldest first. */
 async function matchingPositions(
   log: EventLog,
-  query: Pick<LastNQuery, 'tenant' | 'topicPattern' | 'matches' | 'pageSize'>,
+  query: LastNQuery,
   lo: number,
   hi: number,
   keep: number,
@@ -59,6 +60,7 @@ async function matchingPositions(
       after,
       limit: query.pageSize,
     });
+    if (query.stopped()) return positions;
     for (const entry of page) {
       if (entry.position > hi) return positions;
       if (query.matches(entry)) positions.push(entry.position);

@@ -174,6 +174,7 @@ describe('last: N', () => {
         n,
         pageSize: 4,
         end,
+        stopped: () => false,
       });
     expect(await start(1, 'incident.>')).toBe(c! - 1);
     expect(await start(2, 'incident.>')).toBe(b! - 1);

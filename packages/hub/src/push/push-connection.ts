@@ -151,6 +151,17 @@ export class PushConnection {
   control(type: string, payload: Record<string, unknown>): void {
     if (this.closed) return;
     this.#flush(); // messages keep their order
+    // Replies count against the send queue like events: a client that keeps sending
+    // requests (an invalid message answers with an error as long as the message) and never
+    // reads would otherwise grow the queue without bound.
+    if (this.transport.queuedBytes() > this.#host.maxQueueBytes) {
+      this.#host.stats.drop(CloseReason.slowConsumer);
+      this.close(
+        CloseReason.slowConsumer,
+        `the send queue passed ${this.#host.maxQueueBytes} bytes; reconnect and resume from the last position`,
+      );
+      return;
+    }
     this.transport.control(type, payload);
   }
 

@@ -420,6 +420,32 @@ describe('resume: replay then live', () => {
     expect(t.received).toHaveLength(2);
     expect(t.controls.some((m) => m.type === 'caught-up')).toBe(false);
   });
+
+  it('stops counting back for `last` once the client has gone', async () => {
+    // A filter that never matches makes `last` read the tenant's whole log; it went on
+    // reading after the connection closed (repeatable: connect, subscribe, leave).
+    for (let i = 0; i < 10; i++)
+      await append(...Array.from({ length: 20 }, () => input('acme', BILL)));
+    let reads = 0;
+    let release!: () => void;
+    const firstRead = new Promise<void>((resolve) => (release = resolve));
+    const counting = Object.create(log) as EventLog;
+    counting.read = async (query) => {
+      if (++reads === 1) await firstRead;
+      return log.read(query);
+    };
+    const g = gateway({}, counting);
+    const t = new FakeTransport();
+    const c = g.open(principal('acme'), t);
+    g.subscribe(c, [{ id: 'never', topic: '>', filter: { data: { never: [true] } } }], {
+      last: 5,
+    });
+    await waitFor(() => reads === 1, 'the first read');
+    t.end(CloseReason.clientClosed, 'the client went away');
+    release();
+    await waitFor(() => c.jobs.size === 0, 'the count to end');
+    expect(reads).toBe(1);
+  });
 });
 
 describe('limits and slow readers', () => {
@@ -523,6 +549,18 @@ describe('credentials and shutdown', () => {
     expect(t2.ended).toBeUndefined();
     vi.advanceTimersByTime(1200_000);
     expect(t2.ended?.reason).toBe(CloseReason.tokenExpired);
+  });
+
+  it('refuses to refresh a connection that closed while the new token was being verified', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const g = gateway();
+    const t = new FakeTransport();
+    const c = g.open(principal('acme'), t);
+    t.end(CloseReason.clientClosed, 'the client went away');
+    const timers = vi.getTimerCount();
+    // It re-armed the expiry timer, which held the closed connection until the token expired.
+    expect(() => g.refresh(c, principal('acme'))).toThrow(/closed/);
+    expect(vi.getTimerCount()).toBe(timers);
   });
 
   it('stop() tells every client to reconnect, waits for them to go, and refuses new ones', async () => {

@@ -251,6 +251,9 @@ export class PushGateway implements ConnectionHost {
 
   /** Swaps the connection's credential for a fresh one of the same tenant and subject. */
   refresh(connection: PushConnection, principal: Principal): void {
+    // A WebSocket refresh is answered after the token is verified, and the client may have
+    // gone meanwhile: re-arming the expiry timer would hold the closed connection until then.
+    if (connection.closed) throw new PushError('not-found', 'the connection is closed');
     if (principal.tenant !== connection.tenant || principal.subject !== connection.subject)
       throw new PushError('forbidden', 'the new token must be for the same tenant and subject');
     if (!hasScope(principal, 'events:read'))

@@ -109,6 +109,7 @@ export class ReplayJob {
           n: this.#last,
           pageSize,
           end: bounds.last,
+          stopped: () => this.#finished(),
         });
       }
       this.#checkRetention(bounds);

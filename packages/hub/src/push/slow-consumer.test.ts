@@ -171,3 +171,41 @@ describe('a reader that stops reading', () => {
     });
   });
 });
+
+describe('a client that sends requests and never reads the replies', () => {
+  it('over WebSocket is closed with 4008 too: replies count against the send queue', async () => {
+    const token = await h.token('deaf-ws', READ);
+    const ws = new WebSocket(`${h.wsBase}/v1/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.pause(); // stops reading the socket
+
+    // Each message is answered by an `error` about as large (it names the unknown field).
+    // Replies used to bypass the queue's limit: the hub queued them for as long as the
+    // client kept sending, hundreds of megabytes.
+    const request = JSON.stringify({
+      type: 'subscribe',
+      id: 'x',
+      topic: 'a.>',
+      ['k'.repeat(60_000)]: 1,
+    });
+    const before = await disconnects();
+    let sent = 0;
+    while ((await disconnects()) === before) {
+      if (sent >= 2000) throw new Error(`still connected after ${sent} unanswered requests`);
+      for (let i = 0; i < 20; i++) ws.send(request);
+      sent += 20;
+      await new Promise<void>((resolve) => ws.send('{"type":"ping"}', () => resolve()));
+    }
+    expect(await h.metric('portico_push_connections', { transport: 'ws' })).toBe(0);
+    ws.resume();
+    expect(await closed).toEqual({
+      code: 4008,
+      reason: expect.stringMatching(/^slow-consumer: the send queue passed 262144 bytes/),
+    });
+  });
+});

@@ -309,6 +309,20 @@ describe('GET /v1/stream', () => {
     expect((await get('from=-1')).status).toBe(400);
   });
 
+  it('refuses a position past the safe integers (it was rounded and answered with a reset)', async () => {
+    const token = await h.token('sse-huge-from', READ);
+    for (const from of ['9007199254740993', '1e300']) {
+      const res = await fetch(`${h.base}/v1/stream?topic=a.>&from=${from}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status, from).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(((await res.json()) as { errors: Array<{ pointer: string }> }).errors).toEqual([
+        expect.objectContaining({ pointer: '/from', in: 'query' }),
+      ]);
+    }
+  });
+
   it('refuses a token without events:read (403) and a request without credentials (401)', async () => {
     const publisher = await h.token('sse-scope', ['events:publish']);
     const res = await fetch(`${h.base}/v1/stream?topic=a.>`, {

@@ -64,7 +64,11 @@ const SubscriptionBody = Type.Object(
       }),
     ),
     from: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Replay events after this position, then go live' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'Replay events after this position, then go live',
+      }),
     ),
     last: Type.Optional(
       Type.Integer({
@@ -124,6 +128,9 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
           from: Type.Optional(
             Type.Integer({
               minimum: 0,
+              // Larger numbers are not positions: they were rounded (9007199254740993 read as
+              // …992), as WebSocket `from` and the control endpoint already refuse.
+              maximum: Number.MAX_SAFE_INTEGER,
               description: 'Replay after this position (Last-Event-ID wins)',
             }),
           ),

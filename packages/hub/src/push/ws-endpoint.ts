@@ -57,14 +57,29 @@ export function attachWsEndpoint(deps: WsEndpointDeps): () => void {
   });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://hub.invalid');
-    if (url.pathname !== WS_PATH) {
+    // Not `new URL`: a target such as `//` does not parse, and a throw in an 'upgrade'
+    // listener is an uncaught exception, which ends the process.
+    const url = URL.parse(req.url ?? '/', 'http://hub.invalid');
+    if (url?.pathname !== WS_PATH) {
       // Another capability may own this path; answer only when nobody else listens.
-      if (server.server.listenerCount('upgrade') === 1)
+      if (server.server.listenerCount('upgrade') !== 1) return;
+      // Node has taken its own error listener off an upgraded socket: without one, a peer
+      // that resets the connection before the refusal is written ends the process.
+      socket.on('error', ignoreError);
+      if (url === null)
+        refuse(socket, problems.validation('the request target is not a valid URL path'));
+      else
         refuse(socket, problems.notFound(`no WebSocket endpoint at ${url.pathname}`), url.pathname);
       return;
     }
     socket.on('error', ignoreError);
+    // Checked before the credential: a single-use ticket is not spent on a handshake that
+    // cannot succeed.
+    const malformed = handshakeProblem(req);
+    if (malformed) {
+      refuse(socket, malformed, WS_PATH);
+      return;
+    }
     const ticket = url.searchParams.get('ticket') ?? undefined;
     authenticateStream({ authorization: req.headers.authorization, ticket }, deps)
       .then((principal) => {
@@ -86,6 +101,15 @@ export function attachWsEndpoint(deps: WsEndpointDeps): () => void {
         refuse(socket, problem, WS_PATH);
       });
   };
+  // What ws refuses itself (e.g. a malformed Sec-WebSocket-Protocol) it answers in
+  // text/html unless this event has a listener: answer in the hub's error model instead.
+  wss.on('wsClientError', (error, socket) =>
+    refuse(
+      socket,
+      problems.validation(`the WebSocket handshake is invalid: ${error.message}`),
+      WS_PATH,
+    ),
+  );
   server.server.on('upgrade', onUpgrade);
   return () => {
     server.server.off('upgrade', onUpgrade);
@@ -195,8 +219,30 @@ function rawToString(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
+/** The key ws accepts: 16 random bytes in base64 (RFC 6455 §4.1). */
+const HANDSHAKE_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** What is wrong with an upgrade request as a WebSocket handshake (ws's own checks). */
+function handshakeProblem(req: IncomingMessage): ProblemError | undefined {
+  const invalid = (detail: string, headers?: Record<string, string>) => {
+    const problem = problems.validation(`the WebSocket handshake is invalid: ${detail}`);
+    if (headers) Object.assign(problem.headers, headers);
+    return problem;
+  };
+  if (req.method !== 'GET') return invalid(`it must be a GET, not ${req.method}`);
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket')
+    return invalid('the Upgrade header must be "websocket"');
+  const key = req.headers['sec-websocket-key'];
+  if (key === undefined || !HANDSHAKE_KEY.test(key))
+    return invalid('Sec-WebSocket-Key must be 16 bytes in base64');
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8')
+    return invalid('Sec-WebSocket-Version must be 13', { 'sec-websocket-version': '13' });
+  return undefined;
+}
+
 /** Answers a handshake that will not be upgraded, in the hub's one error model. */
-function refuse(socket: Duplex, problem: ProblemError, instance: string): void {
+function refuse(socket: Duplex, problem: ProblemError, instance?: string): void {
   if (socket.destroyed) return;
   const body = JSON.stringify(problem.toBody(instance));
   const headers = Object.entries(problem.headers)

@@ -36,6 +36,11 @@ export type ParseResult =
   { ok: true; message: ClientMessage } | { ok: false; error: ProtocolError };
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/**
+ * Field errors listed in one `error` reply. A message of thousands of unknown fields would
+ * otherwise be answered by a reply many times its size.
+ */
+const MAX_ERRORS = 20;
 
 export function parseClientMessage(text: string): ParseResult {
   let value: unknown;
@@ -57,7 +62,7 @@ export function parseClientMessage(text: string): ParseResult {
     (ref === undefined ? message : { ...message, ref }) as T & { ref?: Ref };
   const fail = (detail: string, errors?: FieldError[], id?: unknown) =>
     invalid(detail, {
-      ...(errors ? { errors } : {}),
+      ...(errors ? { errors: errors.slice(0, MAX_ERRORS) } : {}),
       ...(ref !== undefined ? { ref: ref as Ref } : {}),
       ...(typeof id === 'string' ? { id } : {}),
     });

@@ -1,4 +1,5 @@
 /** The WebSocket protocol end to end, with the `ws` client. */
+import { connect } from 'node:net';
 import { waitFor } from '../testing/wait-for.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ, startPushHub, WsClient, type PushHub } from './push-test-kit.ts';
@@ -183,6 +184,18 @@ describe('WebSocket /v1/ws', () => {
     await ws.next('pong', (m) => m.ref === 'alive');
   });
 
+  it('lists at most 20 field errors in one reply, however many fields are wrong', async () => {
+    // 5000 unknown fields (40 KB) were answered by 5000 errors (over 500 KB).
+    const ws = await open('ws-many-errors');
+    const fields = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 0]));
+    ws.send({ type: 'subscribe', id: 'x', topic: 'a.>', ref: 'm1', ...fields });
+    const refused = await ws.next('error', (m) => m.ref === 'm1');
+    expect(refused).toMatchObject({ code: 'invalid', id: 'x' });
+    expect((refused.errors as Array<{ pointer: string }>).map((e) => e.pointer)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `/k${i}`),
+    );
+  });
+
   it('refreshes the credential in band, only to the same tenant and subject', async () => {
     const ws = await open('ws-refresh');
     const fresh = await h.hub.devIssuer!.mint({
@@ -246,12 +259,118 @@ describe('WebSocket /v1/ws', () => {
     );
   });
 
+  it('answers an upgrade whose target is not a URL path with 400; the hub stays up', async () => {
+    // `new URL('//', base)` throws, and it threw in the 'upgrade' listener: the process exited.
+    const answer = await rawUpgrade('//');
+    expect(answer.status).toBe('HTTP/1.1 400 Bad Request');
+    expect(JSON.parse(answer.body)).toMatchObject({
+      type: 'urn:portico:problem:validation',
+      detail: 'the request target is not a valid URL path',
+    });
+    expect((await fetch(`${h.base}/v1/ws`)).status).toBe(426);
+  });
+
+  it('refuses a malformed handshake with 400 problem+json, before spending its ticket', async () => {
+    // ws answered these itself in text/html, after the ticket had been redeemed.
+    const token = await h.token('ws-handshake', READ);
+    const target = `/v1/ws?ticket=${await mint(token)}`;
+    const refusal = async (url: string, headers: Record<string, string>, detail: RegExp) => {
+      const answer = await rawUpgrade(url, headers);
+      expect(answer.status, JSON.stringify(headers)).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer.head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/);
+      expect(JSON.parse(answer.body)).toMatchObject({
+        type: 'urn:portico:problem:validation',
+        detail: expect.stringMatching(detail),
+      });
+    };
+    await refusal(target, { 'sec-websocket-key': 'short' }, /Sec-WebSocket-Key/);
+    await refusal(target, { 'sec-websocket-key': '' }, /Sec-WebSocket-Key/);
+    await refusal(target, { 'sec-websocket-version': '99' }, /Sec-WebSocket-Version/);
+    clients.push(await WsClient.open(`${h.wsBase}${target}`)); // the ticket still works
+    // What ws checks after the credential (the ticket is spent by then), in problem+json too.
+    const protocol = `/v1/ws?ticket=${await mint(token)}`;
+    await refusal(protocol, { 'sec-websocket-protocol': 'a,,b' }, /Sec-WebSocket-Protocol/);
+  });
+
+  it('survives clients that reset the connection before an upgrade elsewhere is refused', async () => {
+    // Node takes its error listener off an upgraded socket: the refusal's write to a reset
+    // socket raised an 'error' nobody listened to, an uncaught exception.
+    const uncaught: unknown[] = [];
+    const monitor = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtExceptionMonitor', monitor);
+    try {
+      const { port } = new URL(h.base);
+      for (let i = 0; i < 20; i++)
+        await new Promise<void>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(upgradeRequest('/not-a-websocket'));
+            socket.resetAndDestroy();
+            resolve();
+          });
+          socket.on('error', () => {});
+        });
+      expect((await fetch(`${h.base}/v1/ws`)).status).toBe(426);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtExceptionMonitor', monitor);
+    }
+  });
+
   it('answers a plain GET on the WebSocket path with 426', async () => {
     const res = await fetch(`${h.base}/v1/ws`);
     expect(res.status).toBe(426);
     expect(res.headers.get('upgrade')).toBe('websocket');
   });
 });
+
+async function mint(token: string): Promise<string> {
+  const res = await fetch(`${h.base}/v1/stream/tickets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return ((await res.json()) as { ticket: string }).ticket;
+}
+
+/** A WebSocket handshake for `target`, with `headers` over the usual ones (empty: left out). */
+function upgradeRequest(target: string, headers: Record<string, string> = {}): string {
+  const all: Record<string, string> = {
+    host: '127.0.0.1',
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    'sec-websocket-version': '13',
+    ...headers,
+  };
+  const lines = Object.entries(all)
+    .filter(([, value]) => value !== '')
+    .map(([name, value]) => `${name}: ${value}\r\n`);
+  return `GET ${target} HTTP/1.1\r\n${lines.join('')}\r\n`;
+}
+
+/** Sends a WebSocket handshake on a raw socket; resolves to the status line, headers and body. */
+function rawUpgrade(
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: string; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(h.base).port), '127.0.0.1', () =>
+      socket.write(upgradeRequest(target, headers)),
+    );
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => {
+      const answer = Buffer.concat(chunks).toString();
+      const end = answer.indexOf('\r\n\r\n');
+      resolve({
+        status: answer.slice(0, answer.indexOf('\r\n')),
+        head: answer.slice(0, end),
+        body: answer.slice(end + 4),
+      });
+    });
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => reject(new Error(`no answer to the upgrade of ${target}`)));
+  });
+}
 
 describe('shutdown', () => {
   it('closes WebSockets with 1012 (service restart) and a reason', async () => {
