@@ -7,7 +7,11 @@ import { Type } from '@sinclair/typebox';
 import type { HubServer } from '../http/server.ts';
 import { problems, type FieldError } from '../http/problem.ts';
 import type { DictionaryCache } from './dictionary-cache.ts';
-import type { DictionaryStore, OverrideSet } from './dictionary-store.ts';
+import {
+  DictionaryLimitError,
+  type DictionaryStore,
+  type OverrideSet,
+} from './dictionary-store.ts';
 import {
   ApiSchema,
   apiErrors,
@@ -49,6 +53,11 @@ const AppParams = Type.Object({
 function invalid(errors: FieldError[]): never {
   const first = errors[0]!;
   throw problems.validation(`the request is invalid: ${first.pointer} ${first.detail}`, errors);
+}
+
+/** A cap the store refused to pass is a 409, like any other conflict with what is stored. */
+function limitToConflict(error: unknown): never {
+  throw error instanceof DictionaryLimitError ? problems.conflict(error.message) : error;
 }
 
 export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): void {
@@ -103,12 +112,8 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
       const input = request.body as ApiInput;
       const errors = apiErrors(input);
       if (errors.length > 0) invalid(errors);
-      const snapshot = await cache.snapshot(tenant);
-      const exists = snapshot.apis.some((a) => a.name === request.params.name);
-      if (!exists && snapshot.apis.length >= deps.maxApisPerTenant)
-        throw problems.conflict(`the limit of ${deps.maxApisPerTenant} APIs is reached`);
       const api = toApi(request.params.name, input);
-      const created = await store.putApi(tenant, api);
+      const created = await store.putApi(tenant, api, deps.maxApisPerTenant).catch(limitToConflict);
       changed(tenant);
       return reply.code(created ? 201 : 200).send(api);
     },
@@ -254,10 +259,6 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
       const now = Date.now();
       // Expired sets are kept a day (callers are told "expired", not "unknown"), then purged.
       await store.purgeOverrides(now - 86_400_000);
-      if ((await store.countOverrides(tenant)) >= deps.maxOverridesPerTenant)
-        throw problems.conflict(
-          `the limit of ${deps.maxOverridesPerTenant} override sets is reached; delete one first`,
-        );
       const set: OverrideSet = {
         id: newOverrideId(),
         tenant,
@@ -267,7 +268,7 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
         createdAt: now,
         expiresAt: now + body.ttlSeconds * 1000,
       };
-      await store.createOverride(set);
+      await store.createOverride(set, deps.maxOverridesPerTenant).catch(limitToConflict);
       return reply
         .code(201)
         .header('location', `/v1/dictionary/overrides/${set.id}`)

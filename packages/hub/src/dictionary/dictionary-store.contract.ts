@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { DictionaryCache } from './dictionary-cache.ts';
-import { DictionaryStore } from './dictionary-store.ts';
+import { DictionaryLimitError, DictionaryStore } from './dictionary-store.ts';
 import { DICTIONARY_MIGRATIONS } from './migrations.ts';
 import { toApi } from './model.ts';
 
@@ -74,6 +74,33 @@ export function describeDictionaryStoreContract(
       expect((await store.listOverrides('acme', 10)).map((o) => o.id)).toEqual([
         'ovr_bbbbbbbbbbbbbbbbbbbbbbbb',
       ]);
+    });
+
+    it('holds the API and override caps under 20 concurrent creations', async () => {
+      const api = (i: number) =>
+        toApi(`api-${i}`, { domain: 'd', versions: [{ version: 'v1', baseUrl: '/a' }] });
+      const apis = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => store.putApi('acme', api(i), 3)),
+      );
+      expect(apis.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect(apis.find((r) => r.status === 'rejected')?.reason).toBeInstanceOf(
+        DictionaryLimitError,
+      );
+      expect((await store.load('acme')).apis).toHaveLength(3);
+      const set = (i: number) => ({
+        id: `ovr_${String(i).padStart(24, 'c')}`,
+        tenant: 'acme',
+        name: `set-${i}`,
+        patch: [{ api: 'orders', version: 'v1', baseUrl: '/canary' }],
+        createdBy: 'alice',
+        createdAt: 1000,
+        expiresAt: 2000,
+      });
+      const sets = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => store.createOverride(set(i), 3)),
+      );
+      expect(sets.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect(await store.countOverrides('acme')).toBe(3);
     });
 
     it("lets a node's cached copy see another node's write", async () => {

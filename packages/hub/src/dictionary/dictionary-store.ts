@@ -20,6 +20,11 @@ export type OverrideSet = {
   expiresAt: number;
 };
 
+/** A per-tenant cap (APIs, override sets) would be passed; nothing was written. */
+export class DictionaryLimitError extends Error {
+  override name = 'DictionaryLimitError';
+}
+
 export class DictionaryStore {
   readonly #db: SqlDatabase;
   readonly #clock: () => number;
@@ -61,14 +66,26 @@ export class DictionaryStore {
     });
   }
 
-  /** Creates or replaces an API; true when it was created. */
-  async putApi(tenant: string, api: Api): Promise<boolean> {
+  /**
+   * Creates or replaces an API; true when it was created. With `maxApis`, creating one past
+   * that many throws DictionaryLimitError. The count is taken inside the write, which the
+   * revision bump serialises per tenant: concurrent creations cannot all pass it.
+   */
+  async putApi(tenant: string, api: Api, maxApis?: number): Promise<boolean> {
     return this.#write(tenant, async (tx) => {
       const changed = await tx.execute(
         'update dictionary_apis set doc = $3, updated_at = $4 where tenant = $1 and name = $2',
         [tenant, api.name, JSON.stringify(api), this.#clock()],
       );
       if (changed > 0) return false;
+      if (maxApis !== undefined) {
+        const [row] = await tx.query<{ n: number }>(
+          'select count(*) as n from dictionary_apis where tenant = $1',
+          [tenant],
+        );
+        if (Number(row?.n ?? 0) >= maxApis)
+          throw new DictionaryLimitError(`the limit of ${maxApis} APIs is reached`);
+      }
       await tx.execute(
         'insert into dictionary_apis (tenant, name, doc, updated_at) values ($1, $2, $3, $4)',
         [tenant, api.name, JSON.stringify(api), this.#clock()],
@@ -118,20 +135,39 @@ export class DictionaryStore {
     });
   }
 
-  async createOverride(set: OverrideSet): Promise<void> {
-    await this.#db.execute(
-      `insert into dictionary_overrides (id, tenant, name, patch, created_by, created_at, expires_at)
-       values ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        set.id,
-        set.tenant,
-        set.name,
-        JSON.stringify(set.patch),
-        set.createdBy,
-        set.createdAt,
-        set.expiresAt,
-      ],
-    );
+  /**
+   * Stores an override set. With `maxPerTenant`, one past that many (expired ones included)
+   * throws DictionaryLimitError; counted inside a tenant write (see putApi), so concurrent
+   * creations cannot all pass the count.
+   */
+  async createOverride(set: OverrideSet, maxPerTenant?: number): Promise<void> {
+    const insert = async (tx: SqlExecutor) => {
+      await tx.execute(
+        `insert into dictionary_overrides (id, tenant, name, patch, created_by, created_at, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          set.id,
+          set.tenant,
+          set.name,
+          JSON.stringify(set.patch),
+          set.createdBy,
+          set.createdAt,
+          set.expiresAt,
+        ],
+      );
+    };
+    if (maxPerTenant === undefined) return insert(this.#db);
+    await this.#write(set.tenant, async (tx) => {
+      const [row] = await tx.query<{ n: number }>(
+        'select count(*) as n from dictionary_overrides where tenant = $1',
+        [set.tenant],
+      );
+      if (Number(row?.n ?? 0) >= maxPerTenant)
+        throw new DictionaryLimitError(
+          `the limit of ${maxPerTenant} override sets is reached; delete one first`,
+        );
+      await insert(tx);
+    });
   }
 
   async getOverride(id: string): Promise<OverrideSet | undefined> {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../auth/principal.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { DictionaryStore } from './dictionary-store.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -351,5 +352,142 @@ describe('dictionary', () => {
     expect((await call('GET', '/v1/dictionary/apis/people', { tenant: 'acme' })).statusCode).toBe(
       404,
     );
+  });
+});
+
+describe('ugly input', () => {
+  it('refuses a leap second, which no JavaScript Date holds, in an API and in an override', async () => {
+    // `23:59:60` passes the date-time format; stored, every read of the dictionary was a 500.
+    const api = await call('PUT', '/v1/dictionary/apis/leap', {
+      tenant: 'leap',
+      body: {
+        domain: 'd',
+        versions: [{ version: 'v1', baseUrl: '/leap', deprecatedAt: '2016-12-31T23:59:60Z' }],
+      },
+    });
+    expect(api.statusCode).toBe(400);
+    expect(api.json().errors).toEqual([
+      { pointer: '/versions/0/deprecatedAt', detail: expect.stringMatching(/leap second/) },
+    ]);
+    const override = await call('POST', '/v1/dictionary/overrides', {
+      tenant: 'leap',
+      body: {
+        name: 'leap',
+        patch: [{ api: 'leap', version: 'v2', sunsetAt: '2016-12-31T23:59:60Z' }],
+      },
+    });
+    expect(override.statusCode).toBe(400);
+    expect(override.json().errors[0].pointer).toBe('/patch/0/sunsetAt');
+    expect((await call('GET', '/v1/dictionary', { tenant: 'leap', scopes: [] })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('serves a dictionary stored before leap seconds were refused, without that date', async () => {
+    await new DictionaryStore(t.hub.db).putApi('leap-stored', {
+      name: 'old',
+      domain: 'd',
+      description: '',
+      versions: [
+        {
+          version: 'v1',
+          baseUrl: '/old',
+          status: 'deprecated',
+          deprecatedAt: '2016-12-31T23:59:60Z',
+          sunsetAt: '2099-01-01T00:00:00Z',
+        },
+      ],
+    });
+    const res = await call('GET', '/v1/dictionary', { tenant: 'leap-stored', scopes: [] });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().domains[0].apis[0].versions[0]).toEqual({
+      version: 'v1',
+      baseUrl: '/old',
+      status: 'deprecated',
+      sunset: '2099-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('refuses a non-finite number instead of storing the string "Infinity"', async () => {
+    // Bodies were once coerced, and 1e999 (Infinity) became "Infinity" where a string is
+    // allowed: now no branch of the switch's type takes it.
+    const res = await t.hub.server.inject({
+      method: 'PUT',
+      url: '/v1/dictionary/settings/*',
+      headers: { ...(await t.auth('inf', WRITER)), 'content-type': 'application/json' },
+      payload: '{"features":{"ratio":1e999}}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const errors = res.json().errors as { pointer: string }[];
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e.pointer === '/features/ratio')).toBe(true);
+    expect((await call('GET', '/v1/dictionary/settings/*', { tenant: 'inf' })).statusCode).toBe(
+      404,
+    );
+  });
+
+  it('refuses a base URL starting with "/\\", which browsers read as another host', async () => {
+    const res = await call('PUT', '/v1/dictionary/apis/slash', {
+      tenant: 'slash',
+      body: { domain: 'd', versions: [{ version: 'v1', baseUrl: '/\\evil.example/api' }] },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].pointer).toBe('/versions/0/baseUrl');
+  });
+});
+
+describe('per-tenant caps', () => {
+  let capped: TestHub;
+  beforeAll(async () => {
+    capped = await startTestHub({ dictionary: { maxApisPerTenant: 3, maxOverridesPerTenant: 3 } });
+  });
+  afterAll(() => capped.close());
+
+  it('hold under concurrent creations of APIs and override sets', async () => {
+    // The count was read before the write: 20 concurrent creations all passed a cap of 3.
+    const headers = {
+      ...(await capped.auth('caps', WRITER)),
+      'content-type': 'application/json',
+    };
+    const create = (method: 'PUT' | 'POST', url: string, body: unknown) =>
+      capped.hub.server.inject({ method, url, headers, payload: JSON.stringify(body) });
+    const apis = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        create('PUT', `/v1/dictionary/apis/api-${i}`, {
+          domain: 'd',
+          versions: [{ version: 'v1', baseUrl: '/a' }],
+        }),
+      ),
+    );
+    expect(apis.filter((r) => r.statusCode === 201)).toHaveLength(3);
+    expect(apis.filter((r) => r.statusCode === 409)).toHaveLength(17);
+    expect(apis.find((r) => r.statusCode === 409)!.json().detail).toBe(
+      'the limit of 3 APIs is reached',
+    );
+    const stored = await capped.hub.server.inject({ url: '/v1/dictionary/apis', headers });
+    expect(stored.json().apis).toHaveLength(3);
+    // Replacing an existing API is not creating one.
+    const replaced = apis.findIndex((r) => r.statusCode === 201);
+    expect(
+      (
+        await create('PUT', `/v1/dictionary/apis/api-${replaced}`, {
+          domain: 'd',
+          versions: [{ version: 'v2', baseUrl: '/b' }],
+        })
+      ).statusCode,
+    ).toBe(200);
+
+    const sets = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        create('POST', '/v1/dictionary/overrides', {
+          name: `set-${i}`,
+          patch: [{ api: 'a', version: 'v1', baseUrl: '/a' }],
+        }),
+      ),
+    );
+    expect(sets.filter((r) => r.statusCode === 201)).toHaveLength(3);
+    expect(sets.filter((r) => r.statusCode === 409)).toHaveLength(17);
+    expect(await new DictionaryStore(capped.hub.db).countOverrides('caps')).toBe(3);
   });
 });

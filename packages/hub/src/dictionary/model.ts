@@ -203,13 +203,21 @@ export function upstreamProblem(url: string): string | undefined {
 }
 
 function baseUrlProblem(url: string): string | undefined {
-  if (url.startsWith('/')) return url.startsWith('//') ? 'must not start with "//"' : undefined;
+  // Browsers read `/\` like `//`: the start of another host, not a path on the hub.
+  if (url.startsWith('/'))
+    return /^\/[/\\]/.test(url) ? 'must not start with "//" or "/\\"' : undefined;
   const parsed = URL.parse(url);
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
     return 'must be an absolute http(s) URL or a path starting with "/"';
   if (parsed.username || parsed.password) return 'must not carry credentials';
   return undefined;
 }
+
+/**
+ * RFC 3339 allows a leap second (`23:59:60`) and the date-time format passes it, but no
+ * JavaScript Date holds one: stored, it made every read of the dictionary a 500.
+ */
+const UNPARSABLE_DATE = 'must be a date-time JavaScript can represent (no leap second)';
 
 type Urls = {
   baseUrl?: string | undefined;
@@ -224,6 +232,11 @@ function urlErrors(v: Urls, at: string): FieldError[] {
   if (base) errors.push({ pointer: `${at}/baseUrl`, detail: base });
   const up = v.upstream !== undefined ? upstreamProblem(v.upstream) : undefined;
   if (up) errors.push({ pointer: `${at}/upstream`, detail: up });
+  for (const field of ['deprecatedAt', 'sunsetAt'] as const) {
+    const date = v[field];
+    if (date !== undefined && !Number.isFinite(Date.parse(date)))
+      errors.push({ pointer: `${at}/${field}`, detail: UNPARSABLE_DATE });
+  }
   if (v.deprecatedAt && v.sunsetAt && Date.parse(v.sunsetAt) < Date.parse(v.deprecatedAt))
     errors.push({ pointer: `${at}/sunsetAt`, detail: 'is before deprecatedAt' });
   return errors;

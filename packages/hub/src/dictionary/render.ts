@@ -59,14 +59,26 @@ export function renderDomains(apis: readonly Api[], app: string | undefined): Do
 }
 
 function versionView(v: ApiVersion): VersionView {
+  const deprecation = epochMs(v.deprecatedAt);
+  const sunset = epochMs(v.sunsetAt);
   return {
     version: v.version,
     baseUrl: v.baseUrl,
     status: v.status,
-    ...(v.deprecatedAt ? { deprecation: new Date(v.deprecatedAt).toISOString() } : {}),
-    ...(v.sunsetAt ? { sunset: new Date(v.sunsetAt).toISOString() } : {}),
+    ...(deprecation !== undefined ? { deprecation: new Date(deprecation).toISOString() } : {}),
+    ...(sunset !== undefined ? { sunset: new Date(sunset).toISOString() } : {}),
     ...(v.link ? { link: v.link } : {}),
   };
+}
+
+/**
+ * A stored date-time as epoch ms; undefined when absent or when no Date can hold it (a leap
+ * second, stored before model.ts refused them): leaving it out beats failing every read.
+ */
+function epochMs(dateTime: string | undefined): number | undefined {
+  if (!dateTime) return undefined;
+  const ms = Date.parse(dateTime);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -74,12 +86,13 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** RFC 9745 `Deprecation` (a structured-field date) and RFC 8594 `Sunset` header values. */
 export function lifecycleHeaders(v: ApiVersion): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (v.status === 'deprecated' || v.status === 'sunset' || v.deprecatedAt) {
-    const at = v.deprecatedAt ? Date.parse(v.deprecatedAt) : undefined;
+  const at = epochMs(v.deprecatedAt);
+  const sunset = epochMs(v.sunsetAt);
+  if (v.status === 'deprecated' || v.status === 'sunset' || at !== undefined) {
     if (v.status !== 'stable' || (at !== undefined && at <= Date.now()))
       headers.deprecation = at !== undefined ? `@${Math.floor(at / 1000)}` : '@0';
   }
-  if (v.sunsetAt) headers.sunset = new Date(v.sunsetAt).toUTCString();
+  if (sunset !== undefined) headers.sunset = new Date(sunset).toUTCString();
   if (v.link && headers.deprecation) headers.link = `<${v.link}>; rel="deprecation"`;
   return headers;
 }
