@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { ProblemError } from '../http/problem.ts';
 import { problems } from '../http/problem.ts';
+import { readAtMost } from './read-at-most.ts';
 
 export class StreamedBody {
   readonly #source: Readable;
@@ -42,16 +43,8 @@ export class StreamedBody {
 
 /** Reads a body of at most `max` bytes whole (the caller checked its declared length). */
 export async function readBody(source: Readable, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of source) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > max) {
-      source.destroy();
-      throw problems.tooLarge(`this API accepts request bodies up to ${max} bytes`);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+  const body = await readAtMost(source, max);
+  if (body === undefined)
+    throw problems.tooLarge(`this API accepts request bodies up to ${max} bytes`);
+  return body;
 }

@@ -6,12 +6,12 @@
 import { Type } from '@sinclair/typebox';
 import type { Authenticator } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
-import { problems } from '../../http/problem.ts';
+import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
 import { requirePrincipal } from '../../http/request-principal.ts';
 import { tenantFor } from '../../dictionary/index.ts';
 import { CompositionSchema, compositionErrors, type Composition } from './composition.ts';
 import type { CompositionStore } from './composition-store.ts';
-import type { CompositionRunner } from './run-composition.ts';
+import type { CompositionRunner, PartOutcome } from './run-composition.ts';
 import { entityTagOf, ifNoneMatchHits } from '../../http/entity-tag.ts';
 
 const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -50,7 +50,7 @@ export function registerBffRoutes(
       const composition = await store.get(principal.tenant, name);
       if (!composition) throw problems.notFound(`no composition "${name}"`);
       const result = await runner.run(composition, request, principal);
-      const body = JSON.stringify(result);
+      const body = serialised(result);
       if (composition.cacheSeconds !== undefined) {
         const etag = entityTagOf(body);
         reply
@@ -133,4 +133,23 @@ export function registerBffRoutes(
       return reply.code(204).send();
     },
   );
+}
+
+/**
+ * The answer as JSON. A shape can give what JSON cannot hold: a JSONata function (`function($x)
+ * {$x}`, an object with cycles) made JSON.stringify throw, an opaque 500; now the shape
+ * failure it is, like any other.
+ */
+function serialised(result: { data: unknown; parts: Record<string, PartOutcome> }): string {
+  try {
+    return JSON.stringify(result);
+  } catch {
+    throw new ProblemError({
+      status: 500,
+      type: ProblemType.internal,
+      title: 'Composition failed',
+      detail: "the composition's shape gave a value JSON cannot hold (a function, or a cycle)",
+      extensions: { parts: result.parts },
+    });
+  }
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../auth/principal.ts';
 import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
+import { waitFor } from '../../testing/wait-for.ts';
 
 let t: TestHub;
 const servers: Server[] = [];
@@ -49,6 +50,9 @@ function meet(key: string): Promise<void> {
 
 const PORTAL = 'https://portal.example.com';
 
+/** What the `echo` upstream saw: whether the endless answer's call was closed. */
+const echoSeen = { endlessClosed: false };
+
 beforeAll(async () => {
   t = await startTestHub({
     gateway: {
@@ -78,11 +82,33 @@ beforeAll(async () => {
       ],
     });
   });
+  // Answers its URL; `/endless` 24 MiB of JSON (3 x a part's cap), `/broken` half an answer.
+  const echo = await serve((req, res) => {
+    if (req.url === '/endless') {
+      res.on('close', () => (echoSeen.endlessClosed = true));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = `"${'a'.repeat(64 * 1024)}",`;
+      let left = 384;
+      const more = () => {
+        while (!res.destroyed && left > 0) if (left-- && !res.write(chunk)) return;
+        if (left === 0) res.end('1]');
+      };
+      res.write('[');
+      res.on('drain', more);
+      return more();
+    }
+    if (req.url === '/broken') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      return res.write('{"half":', () => res.destroy());
+    }
+    json(res, 200, { url: req.url });
+  });
   const admin = await t.auth('acme', ['dictionary:write']);
   for (const [name, upstream, policy] of [
     ['people', people, {}],
     ['orders', orders, {}],
     ['billing', orders, { scopes: ['events:read'] }],
+    ['echo', echo, {}],
   ] as const) {
     const res = await t.hub.server.inject({
       method: 'PUT',
@@ -295,5 +321,98 @@ describe('BFF compositions', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(PORTAL);
     expect(String(res.headers.vary)).toContain('origin');
+  });
+
+  it('refuses "." and ".." as path values instead of letting them move the part', async () => {
+    const dots = {
+      parts: {
+        item: { api: 'echo', version: 'v1', path: '/items/{query.id}/public?as={query.as}' },
+      },
+    };
+    expect((await putComposition('dots', dots)).statusCode).toBe(201);
+    for (const id of ['..', '.', '%2E%2E']) {
+      const res = await run(`/bff/dots?id=${id}&as=x`);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().detail).toContain('{query.id}');
+      expect(res.json().errors).toEqual([
+        { pointer: '/id', detail: 'must not be "." or ".."', in: 'query' },
+      ]);
+    }
+    // In the query string a dot is only a value; next to other characters, only a name.
+    const fine = await run('/bff/dots?id=..a&as=..');
+    expect(fine.statusCode, fine.body).toBe(200);
+    expect(fine.json().data.item.url).toBe('/items/..a/public?as=..');
+  });
+
+  it('takes only the request own query values for placeholders', async () => {
+    const inherited = {
+      parts: { item: { api: 'echo', version: 'v1', path: '/items/{query.constructor}' } },
+    };
+    expect((await putComposition('inherited', inherited)).statusCode).toBe(201);
+    const res = await run('/bff/inherited');
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().detail).toContain('{query.constructor}');
+    expect((await run('/bff/inherited?constructor=c')).json().data.item.url).toBe('/items/c');
+  });
+
+  it('fails a part whose answer is too large, and aborts its upstream call', async () => {
+    const oversized = {
+      parts: {
+        big: { api: 'echo', version: 'v1', path: '/endless', required: false },
+        small: { api: 'echo', version: 'v1', path: '/small' },
+      },
+    };
+    expect((await putComposition('oversized', oversized)).statusCode).toBe(201);
+    const res = await run('/bff/oversized');
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    expect(res.json()).toEqual({
+      data: { query: {}, subject: 'dev-user', tenant: 'acme', big: null, small: { url: '/small' } },
+      parts: {
+        big: {
+          status: 'failed',
+          httpStatus: 502,
+          error: {
+            type: 'urn:portico:problem:upstream',
+            title: 'Bad gateway',
+            detail: 'answered more than 8388608 bytes',
+          },
+        },
+        small: { status: 'ok', httpStatus: 200 },
+      },
+    });
+    await waitFor(() => echoSeen.endlessClosed, 'the endless upstream call to be closed');
+  });
+
+  it('fails a part whose answer breaks off, not the whole request', async () => {
+    const broken = { parts: { half: { api: 'echo', version: 'v1', path: '/broken' } } };
+    expect((await putComposition('broken', broken)).statusCode).toBe(201);
+    const res = await run('/bff/broken');
+    expect(res.statusCode, res.body).toBe(502);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      title: 'A required part failed',
+      parts: { half: { status: 'failed', httpStatus: 502 } },
+    });
+    expect(res.json().detail).toContain('broke off');
+  });
+
+  it('refuses part names the shape input already has', async () => {
+    const res = await putComposition('reserved', {
+      parts: { tenant: { api: 'echo', version: 'v1', path: '/t' } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0]).toMatchObject({ pointer: '/parts/tenant' });
+  });
+
+  it('reports a shape giving a function as a failed composition', async () => {
+    const fn = { parts: profile.parts, shape: 'function($x) { $x }' };
+    expect((await putComposition('function', fn)).statusCode).toBe(201);
+    const res = await run('/bff/function?userId=f1');
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({
+      title: 'Composition failed',
+      parts: { user: { status: 'ok' } },
+    });
+    expect(res.json().detail).toContain('JSON cannot hold');
   });
 });

@@ -58,9 +58,18 @@ export type Part = Static<typeof PartSchema>;
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const KNOWN = /^(query\.[A-Za-z0-9_.-]{1,64}|subject|tenant)$/;
 
-/** Syntax errors of the shape and unknown placeholders, as field errors. */
+/** Names the shape's input already has: a part named so would replace the request's value. */
+const RESERVED_PART_NAMES = new Set(['query', 'subject', 'tenant']);
+
+/** Syntax errors of the shape, unknown placeholders and reserved part names, as field errors. */
 export function compositionErrors(c: Composition): FieldError[] {
   const errors: FieldError[] = [];
+  for (const name of Object.keys(c.parts))
+    if (RESERVED_PART_NAMES.has(name))
+      errors.push({
+        pointer: `/parts/${name}`,
+        detail: `is a reserved name: the shape's input has "${name}" from the request`,
+      });
   for (const [name, part] of Object.entries(c.parts))
     for (const [, inner] of part.path.matchAll(PLACEHOLDER))
       if (!KNOWN.test(inner!))
@@ -82,21 +91,41 @@ export function compositionErrors(c: Composition): FieldError[] {
   return errors;
 }
 
-/** The part's path with the request's values in; undefined names the missing value. */
+/** A whole path segment that URL resolution would remove or climb up by. */
+const DOT_SEGMENT = /^\.{1,2}$/;
+
+/**
+ * The part's path with the request's values in; otherwise the placeholder whose value is
+ * missing, or unusable: `.` and `..` pass encodeURIComponent as they are (so do `%2E`
+ * spellings, decoded first by URL resolution) and in the path would move the call to another
+ * resource of the API (`/users/{query.id}/public` with `id=..` is `/public`).
+ */
 export function fillPath(
   path: string,
-  values: { query: Record<string, string | undefined>; subject: string; tenant: string },
-): { path: string } | { missing: string } {
+  values: { query: Record<string, unknown>; subject: string; tenant: string },
+): { path: string } | { missing: string } | { invalid: string } {
   let missing: string | undefined;
-  const filled = path.replace(PLACEHOLDER, (_all, inner: string) => {
-    const value =
-      inner === 'subject'
-        ? values.subject
-        : inner === 'tenant'
-          ? values.tenant
-          : values.query[inner.slice('query.'.length)];
+  let invalid: string | undefined;
+  const queryStart = path.indexOf('?');
+  const filled = path.replace(PLACEHOLDER, (_all, inner: string, offset: number) => {
+    const value = valueOf(inner, values);
     if (value === undefined) missing ??= inner;
+    else if ((queryStart === -1 || offset < queryStart) && DOT_SEGMENT.test(value))
+      invalid ??= inner;
     return encodeURIComponent(value ?? '');
   });
-  return missing !== undefined ? { missing } : { path: filled };
+  if (missing !== undefined) return { missing };
+  return invalid !== undefined ? { invalid } : { path: filled };
+}
+
+function valueOf(
+  inner: string,
+  values: { query: Record<string, unknown>; subject: string; tenant: string },
+): string | undefined {
+  if (inner === 'subject') return values.subject;
+  if (inner === 'tenant') return values.tenant;
+  // Own values only: `{query.constructor}` is not Object's constructor.
+  const name = inner.slice('query.'.length);
+  const value = Object.hasOwn(values.query, name) ? values.query[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

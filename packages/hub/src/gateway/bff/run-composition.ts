@@ -11,6 +11,7 @@ import type { Principal } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
 import { deeperThan } from '../../http/json-depth.ts';
 import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
+import { readAtMost } from '../read-at-most.ts';
 import { fillPath, type Composition } from './composition.ts';
 
 export type PartOutcome =
@@ -28,6 +29,16 @@ export type PartOutcome =
  * milliseconds and a few dozen frames.
  */
 const SHAPE_LIMITS = { timeout: 1000, stack: 1000 };
+
+/**
+ * The most of a part's answer read. Parts were read whole, whatever their size, and then
+ * parsed and shaped: one upstream answering without end held a request (and its memory
+ * growing) until the gateway's timeout, per part and per request.
+ */
+export const MAX_PART_BYTES = 8 * 1024 * 1024;
+
+/** A part's answer as read, or why it could not be read. */
+type PartAnswer = { statusCode: number; contentType: string; body: string } | { broken: string };
 
 /** Headers a part's call carries over from the BFF request. */
 const CARRIED = [
@@ -52,7 +63,7 @@ export class CompositionRunner {
     request: FastifyRequest,
     principal: Principal,
   ): Promise<{ data: unknown; parts: Record<string, PartOutcome> }> {
-    const query = request.query as Record<string, string | undefined>;
+    const query = request.query as Record<string, unknown>;
     const values = { query, subject: principal.subject, tenant: principal.tenant };
     const calls = Object.entries(composition.parts).map(([name, part]) => {
       const filled = fillPath(part.path, values);
@@ -64,6 +75,19 @@ export class CompositionRunner {
             in: 'query',
           },
         ]);
+      if ('invalid' in filled)
+        throw problems.validation(
+          `part "${name}" cannot use "." or ".." as the value of {${filled.invalid}}: it is a path segment`,
+          filled.invalid.startsWith('query.')
+            ? [
+                {
+                  pointer: `/${filled.invalid.slice(6)}`,
+                  detail: 'must not be "." or ".."',
+                  in: 'query',
+                },
+              ]
+            : undefined,
+        );
       return { name, part, url: `/api/${part.api}/${part.version}${filled.path}` };
     });
     const headers: Record<string, string> = { 'x-request-id': request.id };
@@ -73,9 +97,7 @@ export class CompositionRunner {
     }
 
     const responses = await Promise.all(
-      calls.map(({ url }) =>
-        this.#server.inject({ method: 'GET', url, headers, remoteAddress: request.ip }),
-      ),
+      calls.map(({ url }) => this.#call(url, headers, request.ip)),
     );
 
     const parts: Record<string, PartOutcome> = {};
@@ -87,28 +109,14 @@ export class CompositionRunner {
     let requiredFailure: { name: string; status: number; detail: string } | undefined;
     responses.forEach((res, i) => {
       const { name, part } = calls[i]!;
-      const body = parseBody(res.body, String(res.headers['content-type'] ?? ''));
-      if (res.statusCode < 400) {
-        parts[name] = { status: 'ok', httpStatus: res.statusCode };
-        input[name] = body;
-        return;
-      }
-      const problem = (typeof body === 'object' && body !== null ? body : {}) as {
-        type?: string;
-        title?: string;
-        detail?: string;
-      };
-      parts[name] = {
-        status: 'failed',
-        httpStatus: res.statusCode,
-        error: { type: problem.type, title: problem.title, detail: problem.detail },
-      };
-      input[name] = null;
-      if (part.required !== false && !requiredFailure)
+      const outcome = outcomeOf(res);
+      parts[name] = outcome.outcome;
+      input[name] = outcome.body;
+      if (outcome.outcome.status === 'failed' && part.required !== false && !requiredFailure)
         requiredFailure = {
           name,
-          status: res.statusCode,
-          detail: problem.detail ?? `answered ${res.statusCode}`,
+          status: outcome.outcome.httpStatus,
+          detail: outcome.outcome.error.detail ?? `answered ${outcome.outcome.httpStatus}`,
         };
     });
     if (requiredFailure)
@@ -134,6 +142,36 @@ export class CompositionRunner {
     }
   }
 
+  /**
+   * One part through the gateway, its answer streamed so that it is read only up to
+   * MAX_PART_BYTES; an answer broken off (the upstream reset mid-body) is a failed part, not
+   * a rejected inject (which failed the whole request with a 500).
+   */
+  async #call(url: string, headers: Record<string, string>, ip: string): Promise<PartAnswer> {
+    try {
+      const res = await this.#server.inject({
+        method: 'GET',
+        url,
+        headers,
+        remoteAddress: ip,
+        payloadAsStream: true,
+      });
+      const body = (await readAtMost(res.stream(), MAX_PART_BYTES))?.toString('utf8');
+      if (body === undefined) {
+        // Closing the in-process response is how the gateway learns to abort the upstream.
+        res.raw.res.destroy();
+        return { broken: `answered more than ${MAX_PART_BYTES} bytes` };
+      }
+      return {
+        statusCode: res.statusCode,
+        contentType: String(res.headers['content-type'] ?? ''),
+        body,
+      };
+    } catch (error) {
+      return { broken: `broke off its answer (${(error as Error).message})` };
+    }
+  }
+
   #expression(shape: string): jsonata.Expression {
     let expression = this.#compiled.get(shape);
     if (!expression) {
@@ -143,6 +181,35 @@ export class CompositionRunner {
     }
     return expression;
   }
+}
+
+type Outcome = { outcome: PartOutcome; body: unknown };
+
+function outcomeOf(res: PartAnswer): Outcome {
+  if ('broken' in res)
+    return {
+      outcome: {
+        status: 'failed',
+        httpStatus: 502,
+        error: { type: ProblemType.upstream, title: 'Bad gateway', detail: res.broken },
+      },
+      body: null,
+    };
+  const body = parseBody(res.body, res.contentType);
+  if (res.statusCode < 400) return { outcome: { status: 'ok', httpStatus: res.statusCode }, body };
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as {
+    type?: string;
+    title?: string;
+    detail?: string;
+  };
+  return {
+    outcome: {
+      status: 'failed',
+      httpStatus: res.statusCode,
+      error: { type: problem.type, title: problem.title, detail: problem.detail },
+    },
+    body: null,
+  };
 }
 
 function parseBody(text: string, type: string): unknown {

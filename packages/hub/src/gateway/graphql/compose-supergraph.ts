@@ -6,8 +6,16 @@
 import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 import type { Dispatcher } from 'undici';
+import { readAtMost } from '../read-at-most.ts';
 
 export type SubgraphConfig = { name: string; url: string };
+
+/**
+ * The largest SDL answer read. A subgraph's answer was read whole whatever its size: one
+ * answering without end filled the hub's memory until `timeoutMs`, on every poll.
+ * Real SDLs are kilobytes to a few hundred.
+ */
+export const MAX_SDL_BYTES = 4 * 1024 * 1024;
 
 export class CompositionError extends Error {
   override name = 'CompositionError';
@@ -22,7 +30,7 @@ export async function composeSupergraph(
     subgraphs.map(async (s) => ({
       name: s.name,
       url: s.url,
-      typeDefs: parse(await fetchSdl(s, dispatcher, timeoutMs)),
+      typeDefs: parseSdl(s, await fetchSdl(s, dispatcher, timeoutMs)),
     })),
   );
   const result = composeServices(services);
@@ -54,12 +62,42 @@ async function fetchSdl(
       `subgraph "${subgraph.name}" is unreachable: ${(error as Error).message}`,
     );
   }
-  const body = (await response.body.json().catch(() => undefined)) as
-    { data?: { _service?: { sdl?: string } } } | undefined;
-  const sdl = body?.data?._service?.sdl;
+  let text: string | undefined;
+  try {
+    text = (await readAtMost(response.body, MAX_SDL_BYTES))?.toString('utf8');
+  } catch (error) {
+    throw new CompositionError(
+      `subgraph "${subgraph.name}" broke off its answer: ${(error as Error).message}`,
+    );
+  }
+  if (text === undefined)
+    throw new CompositionError(
+      `subgraph "${subgraph.name}" answered { _service { sdl } } with more than ${MAX_SDL_BYTES} bytes`,
+    );
+  const sdl = sdlOf(text);
   if (response.statusCode !== 200 || typeof sdl !== 'string')
     throw new CompositionError(
       `subgraph "${subgraph.name}" did not answer { _service { sdl } } (HTTP ${response.statusCode})`,
     );
   return sdl;
+}
+
+function sdlOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { data?: { _service?: { sdl?: unknown } } } | null)?.data?._service
+      ?.sdl;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SDL parsed, its syntax error (or one too deep to parse) naming the subgraph. */
+function parseSdl(subgraph: SubgraphConfig, sdl: string): ReturnType<typeof parse> {
+  try {
+    return parse(sdl);
+  } catch (error) {
+    throw new CompositionError(
+      `subgraph "${subgraph.name}" announced an SDL that does not parse: ${(error as Error).message}`,
+    );
+  }
 }

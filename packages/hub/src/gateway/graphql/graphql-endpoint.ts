@@ -11,10 +11,11 @@ import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { Authenticator } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
 import { TraceIds } from '../trace-ids.ts';
-import { problems } from '../../http/problem.ts';
+import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
 import { requirePrincipal } from '../../http/request-principal.ts';
 import { upstreamRequestHeaders } from '../forward-headers.ts';
 import { composeSupergraph, type SubgraphConfig } from './compose-supergraph.ts';
+import { useDocumentLimits, useOperationLimits, useRequestParamErrors } from './request-guards.ts';
 
 export type GraphqlConfig = {
   subgraphs: SubgraphConfig[];
@@ -58,8 +59,32 @@ export async function registerGraphqlEndpoint(
   const poll = setInterval(() => void compose(), config.pollSeconds * 1000);
   poll.unref();
 
-  const guardedFetch = ((url: string, init?: Record<string, unknown>) =>
-    undiciFetch(url, { ...init, dispatcher } as never)) as never;
+  // `timeoutMs` bounds every subgraph call (headers and body), as it bounds the SDL fetch:
+  // without it a subgraph that never answered held the caller's request open for good.
+  // (Not the runtime's `upstreamTimeout`: when a subgraph call fails synchronously its
+  // timer still fires later and rejects a promise nobody awaits, which ends the process.)
+  const guardedFetch = (async (url: string, init?: { signal?: AbortSignal | null }) => {
+    const deadline = AbortSignal.timeout(config.timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      return await undiciFetch(url, { ...init, signal, dispatcher } as never);
+    } catch (error) {
+      if (!deadline.aborted) throw error;
+      // A GraphQL answer the runtime reports as this subgraph's error (the abort itself
+      // would be masked as an unexpected one).
+      return Response.json(
+        {
+          errors: [
+            {
+              message: `no answer within ${config.timeoutMs} ms`,
+              extensions: { code: 'GATEWAY_TIMEOUT' },
+            },
+          ],
+        },
+        { status: 504 },
+      );
+    }
+  }) as never;
   const runtime = createGatewayRuntime({
     supergraph: () => {
       if (!supergraph) throw new Error(lastError ?? 'no supergraph yet');
@@ -77,7 +102,12 @@ export async function registerGraphqlEndpoint(
           PROPAGATED.map((name) => [name, request.headers.get(name)]).filter(([, v]) => v),
         ),
     },
-    plugins: () => [useCustomFetch(guardedFetch)],
+    plugins: () => [
+      useCustomFetch(guardedFetch),
+      useDocumentLimits() as never,
+      useRequestParamErrors() as never,
+      useOperationLimits() as never,
+    ],
   });
 
   await server.register(async (scope) => {
@@ -123,6 +153,7 @@ export async function registerGraphqlEndpoint(
       headers,
       ...(body && request.method === 'POST' ? { body } : {}),
     });
+    if (response.status >= 400 && response.body === null) throw emptyRefusal(request, response);
     reply.code(response.status);
     response.headers.forEach((value, name) => {
       if (name !== 'content-length' && name !== 'transfer-encoding') reply.header(name, value);
@@ -136,4 +167,28 @@ export async function registerGraphqlEndpoint(
       await runtime.dispose();
     },
   };
+}
+
+/**
+ * The runtime refuses a media type it cannot read (415) or write (406) with an empty body:
+ * a problem that says what it takes instead.
+ */
+function emptyRefusal(request: FastifyRequest, response: Response): ProblemError {
+  if (response.status === 415)
+    return problems.unsupportedMediaType(
+      `POST /graphql takes application/json or application/graphql, not "${request.headers['content-type'] ?? 'no content type'}"`,
+    );
+  if (response.status === 406)
+    return new ProblemError({
+      status: 406,
+      type: ProblemType.validation,
+      title: 'Not acceptable',
+      detail: `/graphql answers ${response.headers.get('accept') ?? 'application/json'}; the request accepts only "${request.headers.accept}"`,
+    });
+  return new ProblemError({
+    status: response.status,
+    type: ProblemType.validation,
+    title: 'Bad request',
+    detail: `the GraphQL runtime refused the request (${response.status} ${response.statusText})`,
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
+import { buildSchema, getIntrospectionQuery, graphql, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
 
@@ -48,6 +48,46 @@ async function startSubgraph(
     server,
     seen,
   };
+}
+
+/**
+ * A subgraph that announces `sdl` and answers every other query with `answer` (undefined:
+ * never), on a hub of its own (`timeoutMs` for its calls). `use` runs with the hub.
+ */
+async function withBareSubgraph(
+  sdl: string,
+  answer: unknown,
+  timeoutMs: number,
+  use: (hub: TestHub, port: number) => Promise<void>,
+) {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const isSdl = Buffer.concat(chunks).toString().includes('_service');
+      if (!isSdl && answer === undefined) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(isSdl ? { data: { _service: { sdl } } } : answer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const hub = await startTestHub({
+    gateway: {
+      upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
+      graphql: {
+        subgraphs: [{ name: 'bare', url: `http://127.0.0.1:${port}/graphql` }],
+        timeoutMs,
+      },
+    },
+  });
+  try {
+    await use(hub, port);
+  } finally {
+    await hub.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 }
 
 let t: TestHub;
@@ -169,6 +209,147 @@ describe('/graphql federation', () => {
       expect(res.json().detail).toContain('users');
     } finally {
       await blocked.close();
+    }
+  });
+
+  it('answers documents nested too deeply for the parser with a 400 GraphQL error', async () => {
+    const auth = await t.auth('acme', []);
+    for (const source of [
+      `{ me ${'{ orders '.repeat(5000)}{ id }${' }'.repeat(5000)} }`,
+      `{ me(x: ${'['.repeat(5000)}${']'.repeat(5000)}) { id } }`,
+    ]) {
+      const res = await query(source, auth);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().errors[0].message).toBe('the document nests deeper than 128 levels');
+    }
+    // Braces inside strings and comments do not count; a real document still runs.
+    const strings = await query(`{ me { id } } # ${'{'.repeat(500)}\n`, auth);
+    expect(strings.statusCode, strings.body).toBe(200);
+  });
+
+  it('refuses operations selecting too many fields or nesting too deeply, fragments spread out', async () => {
+    const auth = await t.auth('acme', []);
+    const ten = (f: (i: number) => string) => Array.from({ length: 10 }, (_, i) => f(i)).join(' ');
+    // 10 x (1 + 10 x (1 + 10)) = 1110 fields from 600 characters.
+    const multiplied = `{ ${ten((i) => `m${i}: me { ...U }`)} }
+      fragment U on User { ${ten((i) => `o${i}: orders { ...O }`)} }
+      fragment O on Order { ${ten((i) => `i${i}: id`)} }`;
+    const aliased = `{ ${Array.from({ length: 501 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+    for (const source of [multiplied, aliased]) {
+      const res = await query(source, auth);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().errors[0].message).toBe('the operation selects more than 1000 fields');
+    }
+    // A chain of fragments spreading the next: deep recursion for validation and execution.
+    const chain = `{ me { ...F0 } } ${Array.from({ length: 5000 }, (_, i) => `fragment F${i} on User { ...F${i + 1} }`).join(' ')} fragment F5000 on User { id }`;
+    const chained = await query(chain, auth);
+    expect(chained.statusCode, chained.body).toBe(400);
+    expect(chained.json().errors[0].message).toBe(
+      'selections nest deeper than 256 levels through fragments',
+    );
+    const introspection = await query(getIntrospectionQuery(), auth);
+    expect(introspection.statusCode).toBe(200);
+    expect(introspection.json().data.__schema.queryType.name).toBe('Query');
+  });
+
+  it('answers malformed GET variables with a 400 GraphQL error', async () => {
+    const res = await t.hub.server.inject({
+      method: 'GET',
+      url: `/graphql?query=${encodeURIComponent('{ me { id } }')}&variables=%7B`,
+      headers: { ...(await t.auth('acme', [])), accept: 'application/json' },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().errors[0].message).toContain('"variables"');
+  });
+
+  it('refuses media types it cannot read or write with problems that say why', async () => {
+    const auth = await t.auth('acme', []);
+    const unreadable = await query('{ me { id } }', { ...auth, 'content-type': 'text/plain' });
+    expect(unreadable.statusCode).toBe(415);
+    expect(unreadable.headers['content-type']).toContain('application/problem+json');
+    expect(unreadable.json().detail).toContain('application/json');
+    const unwritable = await query('{ me { id } }', { ...auth, accept: 'application/xml' });
+    expect(unwritable.statusCode).toBe(406);
+    expect(unwritable.headers['content-type']).toContain('application/problem+json');
+    expect(unwritable.json().detail).toContain('application/graphql-response+json');
+  });
+
+  it('gives up on a subgraph that never answers after timeoutMs, without revealing where it is', async () => {
+    const sdl = `${FEDERATION}\ntype Query { slow: String }`;
+    await withBareSubgraph(sdl, undefined, 300, async (hub, port) => {
+      const res = await hub.hub.server.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+        payload: JSON.stringify({ query: '{ slow }' }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({
+        data: { slow: null },
+        errors: [
+          {
+            message: 'no answer within 300 ms',
+            extensions: { code: 'GATEWAY_TIMEOUT', serviceName: 'bare' },
+          },
+        ],
+      });
+      expect(res.body).not.toContain(String(port));
+    });
+  });
+
+  it('refuses variables nested too deeply to send on, even for a scalar that takes any JSON', async () => {
+    const sdl = `${FEDERATION}\nscalar JSON\ntype Query { echo(j: JSON): JSON }`;
+    await withBareSubgraph(sdl, { data: { echo: 1 } }, 10_000, async (hub) => {
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      const res = await hub.hub.server.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+        payload: `{"query":"query($j: JSON) { echo(j: $j) }","variables":{"j":${deep}}}`,
+      });
+      expect(res.statusCode, res.body.slice(0, 200)).toBe(400);
+      expect(res.json().errors[0].message).toMatch(
+        /^"variables" is invalid: \/j\/0\/0.* is nested deeper than 256 levels$/,
+      );
+    });
+  });
+
+  it('stops reading a subgraph SDL answer that never ends, and says so', async () => {
+    // `{"data":{"_service":{"sdl":"type Query { a: String } # aaaa…` without end.
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"data":{"_service":{"sdl":"type Query { a: String } #');
+      const chunk = 'a'.repeat(64 * 1024);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', more);
+      more();
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    const hub = await startTestHub({
+      gateway: {
+        upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
+        graphql: {
+          subgraphs: [
+            { name: 'endless', url: `http://127.0.0.1:${(endless.address() as AddressInfo).port}` },
+          ],
+        },
+      },
+    });
+    try {
+      const res = await hub.hub.server.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+        payload: JSON.stringify({ query: '{ a }' }),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().detail).toContain('"endless" answered { _service { sdl } } with more than');
+    } finally {
+      await hub.close();
+      endless.closeAllConnections();
+      await new Promise((r) => endless.close(r));
     }
   });
 });
