@@ -11,7 +11,12 @@ import { AsyncApiParser } from './asyncapi-document.ts';
 import { buildAsyncApi } from './asyncapi-export.ts';
 import { eventsAsyncApiProblems } from './events-check.ts';
 import { buildEventContracts, type EventContracts } from './event-contracts.ts';
-import { RevisionConflictError, type CatalogStore, type StoredApp } from './catalog-store.ts';
+import {
+  AppLimitError,
+  RevisionConflictError,
+  type CatalogStore,
+  type StoredApp,
+} from './catalog-store.ts';
 import { toReport, type ContractChange, type ContractReport } from './contract-change.ts';
 import { manifestChanges } from './manifest-diff.ts';
 import type { AppManifest, EventDeclaration } from './manifest-schema.ts';
@@ -126,15 +131,14 @@ export class CatalogService {
         unchanged: true,
         report,
       };
-    if (!previous && (await this.#store.count(tenant)) >= this.#maxApps)
-      throw problems.conflict(`the limit of ${this.#maxApps} apps per tenant is reached`, {
-        limit: this.#maxApps,
-      });
     try {
-      const app = await this.#store.save(tenant, manifest, previous?.revision ?? 0, {
-        forced: report.breaking,
-        changes: report.changes,
-      });
+      const app = await this.#store.save(
+        tenant,
+        manifest,
+        previous?.revision ?? 0,
+        { forced: report.breaking, changes: report.changes },
+        this.#maxApps,
+      );
       return {
         app,
         created: !previous,
@@ -144,6 +148,8 @@ export class CatalogService {
         report,
       };
     } catch (error) {
+      if (error instanceof AppLimitError)
+        throw problems.conflict(error.message, { limit: this.#maxApps });
       if (error instanceof RevisionConflictError)
         throw problems.conflict(
           `app "${name}" was published concurrently; check again against its new revision`,

@@ -1,7 +1,7 @@
 /** What both state-store engines must do for the catalog's tables (SQLite and PostgreSQL). */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../store/sql-database.ts';
-import { CatalogStore, RevisionConflictError } from './catalog-store.ts';
+import { AppLimitError, CatalogStore, RevisionConflictError } from './catalog-store.ts';
 import type { AppManifest } from './manifest-schema.ts';
 import { CATALOG_MIGRATIONS } from './migrations.ts';
 
@@ -22,6 +22,21 @@ export function describeCatalogStoreContract(name: string, open: () => Promise<S
       store = new CatalogStore(db);
     });
     afterEach(() => db.close());
+
+    it('holds the per-tenant app limit under concurrent first publishes', async () => {
+      // The count was taken before the save's transaction: on PostgreSQL 20 concurrent
+      // first publishes all passed a limit of 3.
+      await Promise.all(Array.from({ length: 6 }, () => store.list('acme')));
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store.save('acme', app(`app-${i}`), 0, { forced: false, changes: [] }, 3),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      for (const r of results)
+        if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(AppLimitError);
+      expect(await store.count('acme')).toBe(3);
+    });
 
     it('stores revisions per tenant and name', async () => {
       const first = await store.save('acme', app('billing'), 0, { forced: false, changes: [] });

@@ -1,5 +1,6 @@
 /** App manifests in the state store (see migrations.ts). Every method is tenant-scoped. */
-import type { SqlDatabase } from '../store/sql-database.ts';
+import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
+import { lockTenant } from '../store/tenant-lock.ts';
 import type { ContractChange } from './contract-change.ts';
 import type { AppManifest } from './manifest-schema.ts';
 
@@ -21,6 +22,11 @@ export type RevisionSummary = {
 /** Another publish of the same app won the race: check again against the new revision. */
 export class RevisionConflictError extends Error {
   override name = 'RevisionConflictError';
+}
+
+/** A new app would pass the tenant's limit. */
+export class AppLimitError extends Error {
+  override name = 'AppLimitError';
 }
 
 /** How many revisions of an app are kept (the newest). */
@@ -59,8 +65,15 @@ export class CatalogStore {
     return rows.map(toApp);
   }
 
-  async count(tenant: string): Promise<number> {
-    const [row] = await this.#db.query<{ n: number }>(
+  async #checkRoomForNewApp(tx: SqlExecutor, tenant: string, maxApps: number): Promise<void> {
+    if (maxApps === Number.POSITIVE_INFINITY) return;
+    await lockTenant(this.#db, tx, 'catalogApps', tenant);
+    if ((await this.count(tenant, tx)) >= maxApps)
+      throw new AppLimitError(`the limit of ${maxApps} apps per tenant is reached`);
+  }
+
+  async count(tenant: string, on: SqlExecutor = this.#db): Promise<number> {
+    const [row] = await on.query<{ n: number }>(
       'select count(*) as n from catalog_apps where tenant = $1',
       [tenant],
     );
@@ -69,19 +82,24 @@ export class CatalogStore {
 
   /**
    * Writes `manifest` as the revision after `previousRevision` (0: the app is new). Throws
-   * RevisionConflictError when the stored revision is no longer `previousRevision`.
+   * RevisionConflictError when the stored revision is no longer `previousRevision`, and
+   * AppLimitError when a new app would pass `maxApps`: counted in the transaction, under a
+   * per-tenant lock, since on PostgreSQL concurrent first publishes all passed a count
+   * taken before it.
    */
   async save(
     tenant: string,
     manifest: AppManifest,
     previousRevision: number,
     record: { forced: boolean; changes: ContractChange[] },
+    maxApps = Number.POSITIVE_INFINITY,
   ): Promise<StoredApp> {
     const now = this.#clock();
     const revision = previousRevision + 1;
     const text = JSON.stringify(manifest);
     return this.#db.transaction(async (tx) => {
       if (previousRevision === 0) {
+        await this.#checkRoomForNewApp(tx, tenant, maxApps);
         // `on conflict do nothing`: a concurrent first publish is a conflict, not an error.
         const inserted = await tx.execute(
           `insert into catalog_apps (tenant, name, revision, manifest, created_at, updated_at)

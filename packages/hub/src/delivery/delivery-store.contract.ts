@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { AttemptLog, type AttemptRecord } from './attempt-log.ts';
 import {
+  decodeCursor,
   DeliveryStore,
   targetKey,
   type ClaimedDelivery,
@@ -354,6 +355,30 @@ export function describeDeliveryStoreContract(
       expect((await store.listDead({ owner: 'tenant:other' }, { limit: 10 })).entries).toHaveLength(
         1,
       );
+    });
+
+    it('takes no DLQ cursor it did not make: values the engine cannot compare are refused', async () => {
+      // On PostgreSQL these reached the query and failed it (a 500 on both DLQ listings).
+      const store = await fresh();
+      for (const forged of [
+        '[1.5,"x"]',
+        '[1e300,"x"]',
+        '[-1e30,"x"]',
+        '[9223372036854775808,"x"]',
+        '[1e999,"x"]',
+        '[0,"a\\u0000b"]',
+        `[0,"${'x'.repeat(200)}"]`,
+      ]) {
+        const cursor = Buffer.from(forged).toString('base64url');
+        expect(decodeCursor(cursor), forged).toBeUndefined();
+        expect(
+          (await store.listDead({ owner: 'tenant:acme' }, { limit: 2, after: cursor })).entries,
+        ).toEqual([]);
+      }
+      expect(decodeCursor(Buffer.from('[1700000000000,"x"]').toString('base64url'))).toEqual({
+        deadAt: 1_700_000_000_000,
+        id: 'x',
+      });
     });
 
     it('purges old delivered rows and old DLQ entries only, with their attempt records', async () => {

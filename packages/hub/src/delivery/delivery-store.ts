@@ -476,17 +476,28 @@ function encodeCursor(deadAt: number, id: string): string {
   return Buffer.from(JSON.stringify([deadAt, id])).toString('base64url');
 }
 
-/** Undefined for anything that is not a cursor this store made. */
+/**
+ * Undefined for anything that is not a cursor this store made. A cursor is the client's
+ * text, so its values are checked as the engines will read them: PostgreSQL refused a
+ * `dead_at` that is not a bigint integer (1.5, 1e300, 2^63) or an id holding U+0000, a 500
+ * on both DLQ listings in cluster mode.
+ */
 export function decodeCursor(cursor: string): { deadAt: number; id: string } | undefined {
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string')
-      return { deadAt: value[0], id: value[1] };
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    return undefined;
   }
-  return undefined;
+  if (!Array.isArray(value) || value.length !== 2) return undefined;
+  const [deadAt, id] = value as unknown[];
+  if (typeof deadAt !== 'number' || !Number.isSafeInteger(deadAt) || deadAt < 0) return undefined;
+  if (typeof id !== 'string' || id.length > MAX_CURSOR_ID || id.includes('\0')) return undefined;
+  return { deadAt, id };
 }
+
+/** Delivery ids are 36 characters (delivery-id.ts); anything far longer was not made here. */
+const MAX_CURSOR_ID = 128;
 
 /** Errors are kept for people to read, not as an unbounded blob, and without U+0000 (clipText). */
 function clip(error: string): string {

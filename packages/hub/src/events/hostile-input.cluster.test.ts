@@ -9,7 +9,8 @@
  *   entry, the same stuck router.
  * - an event type of a few kB: a NATS subject over the server's control-line limit; NATS
  *   closed the hub's connection, failing every publish in flight.
- * - U+0000 in a path or query parameter, integers past PostgreSQL `integer`, a registry
+ * - U+0000 in a path or query parameter, integers past PostgreSQL `integer`, a DLQ page
+ *   cursor holding a dead_at that is no bigint, a registry
  *   reference name over the index limit, a consumer group whose JetStream consumer name
  *   (the encoded tenant id and name) is over 255 characters: 500s.
  */
@@ -148,6 +149,9 @@ describe('hostile input on NATS + PostgreSQL', () => {
   it('answers numbers past PostgreSQL integer and over-long index keys with 4xx, not 500', async () => {
     expect((await api('GET', '/v1/registry/schemas/ids/2147483648')).status).toBe(400);
     expect((await api('GET', '/v1/dlq?ruleId=r&targetIndex=2147483648')).status).toBe(400);
+    // A forged page cursor: dead_at 1.5 is no bigint.
+    const cursor = Buffer.from('[1.5,"x"]').toString('base64url');
+    expect((await api('GET', `/v1/dlq?after=${cursor}`)).status).toBe(400);
     expect(
       (await api('POST', '/v1/registry/subjects/hostile.ref.a/versions', { schema: '{}' })).status,
     ).toBe(200);

@@ -12,7 +12,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/principal.ts';
-import type { SqlDatabase, SqlExecutor } from '../store/sql-database.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+import { lockTenant } from '../store/tenant-lock.ts';
 
 export type TicketStoreOptions = {
   db: SqlDatabase;
@@ -25,12 +26,6 @@ export type TicketStoreOptions = {
 export class TicketLimitError extends Error {
   override name = 'TicketLimitError';
 }
-
-/**
- * First key of the two-int4 advisory lock space for the per-tenant cap: ASCII "TICK"
- * (leases use "PORT", migrations the bigint space). The second key is the tenant's hash.
- */
-const TENANT_LOCK_NAMESPACE = 0x5449434b;
 
 type StoredPrincipal = { tenant: string; subject: string; scopes: string[]; expiresAt: number };
 
@@ -59,7 +54,7 @@ export class TicketStore {
       expiresAt: principal.expiresAt,
     };
     await this.#db.transaction(async (tx) => {
-      await this.#lockTenant(tx, principal.tenant);
+      await lockTenant(this.#db, tx, 'streamTickets', principal.tenant);
       const [row] = await tx.query<{ n: number | string }>(
         'select count(*) as n from stream_tickets where tenant = $1 and expires_at > $2',
         [principal.tenant, now],
@@ -105,18 +100,6 @@ export class TicketStore {
       'select count(*) as n from stream_tickets',
     );
     return Number(row?.n ?? 0);
-  }
-
-  /**
-   * Serialises issues for one tenant across nodes, so concurrent ones cannot both pass
-   * the count. SQLite needs nothing: its transactions are already serialised.
-   */
-  async #lockTenant(tx: SqlExecutor, tenant: string): Promise<void> {
-    if (this.#db.dialect !== 'postgres') return;
-    await tx.query('select pg_advisory_xact_lock($1, hashtext($2))', [
-      TENANT_LOCK_NAMESPACE,
-      tenant,
-    ]);
   }
 }
 

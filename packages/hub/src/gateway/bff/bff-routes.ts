@@ -10,7 +10,7 @@ import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
 import { requirePrincipal } from '../../http/request-principal.ts';
 import { tenantFor } from '../../dictionary/index.ts';
 import { CompositionSchema, compositionErrors, type Composition } from './composition.ts';
-import type { CompositionStore } from './composition-store.ts';
+import { CompositionLimitError, type CompositionStore } from './composition-store.ts';
 import type { CompositionRunner, PartOutcome } from './run-composition.ts';
 import { entityTagOf, ifNoneMatchHits } from '../../http/entity-tag.ts';
 
@@ -84,10 +84,12 @@ export function registerBffRoutes(
           `the composition is invalid: ${errors[0]!.pointer} ${errors[0]!.detail}`,
           errors,
         );
-      const existing = await store.get(tenant, request.params.name);
-      if (!existing && (await store.count(tenant)) >= MAX_PER_TENANT)
-        throw problems.conflict(`the limit of ${MAX_PER_TENANT} compositions is reached`);
-      const created = await store.put(tenant, request.params.name, composition);
+      const created = await store
+        .put(tenant, request.params.name, composition, MAX_PER_TENANT)
+        .catch((error: unknown) => {
+          if (error instanceof CompositionLimitError) throw problems.conflict(error.message);
+          throw error;
+        });
       return reply.code(created ? 201 : 200).send({ name: request.params.name, ...composition });
     },
   );
