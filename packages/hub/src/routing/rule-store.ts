@@ -17,6 +17,15 @@ export class RuleLimitError extends Error {
   }
 }
 
+/** Rule writes inside a `RuleStore.write` transaction. */
+export type RuleWrites = {
+  /** Throws RuleLimitError past `maxRules`, RuleNameTakenError when the name is taken. */
+  create(owner: Owner, input: RuleInput, maxRules: number): Promise<Rule>;
+  /** Undefined when the owner has no such rule. */
+  update(owner: Owner, id: string, input: RuleInput): Promise<Rule | undefined>;
+  delete(owner: Owner, id: string): Promise<boolean>;
+};
+
 export class RuleStore {
   readonly #db: SqlDatabase;
   readonly #clock: () => number;
@@ -27,6 +36,49 @@ export class RuleStore {
   }
 
   async create(owner: Owner, input: RuleInput, maxRules: number): Promise<Rule> {
+    return this.write((_tx, rules) => rules.create(owner, input, maxRules));
+  }
+
+  /** Replaces a rule's fields; undefined when the owner has no such rule. */
+  async update(owner: Owner, id: string, input: RuleInput): Promise<Rule | undefined> {
+    return this.write((_tx, rules) => rules.update(owner, id, input));
+  }
+
+  async delete(owner: Owner, id: string): Promise<boolean> {
+    return this.write((_tx, rules) => rules.delete(owner, id));
+  }
+
+  /**
+   * Runs `work` as one rule write: one transaction, the version bump first (its row lock
+   * serialises every rule writer, on every node). For capabilities whose own rows must
+   * change together with their rules (a webhook endpoint and its managed rule): they
+   * write their tables through `tx` and rules through `rules`, and all of it commits or
+   * none does.
+   */
+  async write<T>(work: (tx: SqlExecutor, rules: RuleWrites) => Promise<T>): Promise<T> {
+    try {
+      return await this.#db.transaction(async (tx) => {
+        await tx.execute('update routing_state set rules_version = rules_version + 1 where id = 1');
+        return work(tx, this.#writes(tx));
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new RuleNameTakenError('the name is taken', { cause: error });
+      throw error;
+    }
+  }
+
+  #writes(tx: SqlExecutor): RuleWrites {
+    return {
+      create: (owner, input, maxRules) => this.#create(tx, owner, input, maxRules),
+      update: (owner, id, input) => this.#update(tx, owner, id, input),
+      delete: async (owner, id) =>
+        (await tx.execute('delete from routing_rules where id = $1 and owner = $2', [id, owner])) >
+        0,
+    };
+  }
+
+  async #create(tx: SqlExecutor, owner: Owner, input: RuleInput, maxRules: number): Promise<Rule> {
     const now = this.#clock();
     const rule: Rule = {
       id: randomUUID(),
@@ -36,63 +88,54 @@ export class RuleStore {
       updatedAt: now,
       revision: 1,
     };
-    await this.#write(async (tx) => {
-      const [count] = await tx.query<{ n: number }>(
-        'select count(*) as n from routing_rules where owner = $1',
-        [owner],
-      );
-      if (Number(count?.n ?? 0) >= maxRules) throw new RuleLimitError(maxRules);
-      await this.#checkName(tx, owner, input.name, undefined);
-      await tx.execute(
-        `insert into routing_rules (id, owner, name, description, enabled, pattern, targets, created_at, updated_at, revision)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)`,
-        [
-          rule.id,
-          owner,
-          input.name,
-          input.description,
-          input.enabled,
-          JSON.stringify(input.pattern),
-          JSON.stringify(input.targets),
-          now,
-        ],
-      );
-    });
+    const [count] = await tx.query<{ n: number }>(
+      'select count(*) as n from routing_rules where owner = $1',
+      [owner],
+    );
+    if (Number(count?.n ?? 0) >= maxRules) throw new RuleLimitError(maxRules);
+    await this.#checkName(tx, owner, input.name, undefined);
+    await tx.execute(
+      `insert into routing_rules (id, owner, name, description, enabled, pattern, targets, created_at, updated_at, revision)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)`,
+      [
+        rule.id,
+        owner,
+        input.name,
+        input.description,
+        input.enabled,
+        JSON.stringify(input.pattern),
+        JSON.stringify(input.targets),
+        now,
+      ],
+    );
     return rule;
   }
 
-  /** Replaces a rule's fields; undefined when the owner has no such rule. */
-  async update(owner: Owner, id: string, input: RuleInput): Promise<Rule | undefined> {
-    const now = this.#clock();
-    return this.#write(async (tx) => {
-      await this.#checkName(tx, owner, input.name, id);
-      const changed = await tx.execute(
-        `update routing_rules set name = $3, description = $4, enabled = $5, pattern = $6, targets = $7,
-           updated_at = $8, revision = revision + 1
-         where id = $1 and owner = $2`,
-        [
-          id,
-          owner,
-          input.name,
-          input.description,
-          input.enabled,
-          JSON.stringify(input.pattern),
-          JSON.stringify(input.targets),
-          now,
-        ],
-      );
-      if (changed === 0) return undefined;
-      const [row] = await tx.query('select * from routing_rules where id = $1', [id]);
-      return row ? toRule(row) : undefined;
-    });
-  }
-
-  async delete(owner: Owner, id: string): Promise<boolean> {
-    return this.#write(
-      async (tx) =>
-        (await tx.execute('delete from routing_rules where id = $1 and owner = $2', [id, owner])) >
-        0,
+  async #update(
+    tx: SqlExecutor,
+    owner: Owner,
+    id: string,
+    input: RuleInput,
+  ): Promise<Rule | undefined> {
+    await this.#checkName(tx, owner, input.name, id);
+    const changed = await tx.execute(
+      `update routing_rules set name = $3, description = $4, enabled = $5, pattern = $6, targets = $7,
+         updated_at = $8, revision = revision + 1
+       where id = $1 and owner = $2`,
+      [
+        id,
+        owner,
+        input.name,
+        input.description,
+        input.enabled,
+        JSON.stringify(input.pattern),
+        JSON.stringify(input.targets),
+        this.#clock(),
+      ],
     );
+    if (changed === 0) return undefined;
+    const [row] = await tx.query('select * from routing_rules where id = $1', [id]);
+    return row ? toRule(row) : undefined;
   }
 
   async get(id: string): Promise<Rule | undefined> {
@@ -126,20 +169,6 @@ export class RuleStore {
       'select rules_version as v from routing_state where id = 1',
     );
     return Number(row?.v ?? 0);
-  }
-
-  /** Runs a rule write with the version bump first (the bump's row lock serialises writers). */
-  async #write<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.transaction(async (tx) => {
-        await tx.execute('update routing_state set rules_version = rules_version + 1 where id = 1');
-        return work(tx);
-      });
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw new RuleNameTakenError('the name is taken', { cause: error });
-      throw error;
-    }
   }
 
   async #checkName(

@@ -11,7 +11,7 @@ import type { SqlDatabase } from '../store/sql-database.ts';
 import type { WebhooksConfig } from './config-schema.ts';
 import { registerEndpointDeliveryRoutes } from './deliveries/endpoint-delivery-routes.ts';
 import { registerEndpointRoutes } from './endpoints/endpoint-routes.ts';
-import { EndpointService } from './endpoints/endpoint-service.ts';
+import { EndpointGoneError, EndpointService } from './endpoints/endpoint-service.ts';
 import { EndpointStore } from './endpoints/endpoint-store.ts';
 import { WEBHOOK_MIGRATIONS } from './endpoints/migrations.ts';
 import { EndpointHealth } from './health/endpoint-health.ts';
@@ -54,6 +54,7 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
   const service = new EndpointService({
     store,
     rules: routing.rules,
+    maxEndpointsPerTenant: config.maxEndpointsPerTenant,
     changed: (id) => cache.invalidate(id),
     onAutoDisabled: async (endpoint, reason, now) => {
       server.log.warn(
@@ -70,7 +71,10 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
     cache,
     disableAfterMs: config.disableAfterFailingSeconds * 1000,
     disable: async (endpoint, reason) => {
-      await service.setEnabled(endpoint, false, reason);
+      // Deleted meanwhile: nothing left to disable.
+      await service.setEnabled(endpoint, false, reason).catch((error: unknown) => {
+        if (!(error instanceof EndpointGoneError)) throw error;
+      });
     },
   });
   const dispatcher = createGuardedDispatcher({
@@ -86,7 +90,6 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
     service,
     urlPolicy,
     maxConcurrency: config.maxConcurrencyPerEndpoint,
-    maxEndpointsPerTenant: config.maxEndpointsPerTenant,
     rotationGraceMs: config.secretRotationGraceSeconds * 1000,
   });
   registerEndpointDeliveryRoutes(server, {

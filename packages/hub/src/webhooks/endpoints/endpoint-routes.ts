@@ -15,7 +15,7 @@ import { ed25519PublicKeyOf } from '../signing/index.ts';
 import { validateTargetUrl, type TargetUrlPolicy } from '../ssrf/index.ts';
 import type { Endpoint } from './endpoint.ts';
 import type { EndpointChanges, EndpointStore } from './endpoint-store.ts';
-import type { EndpointService } from './endpoint-service.ts';
+import { EndpointGoneError, EndpointLimitError, type EndpointService } from './endpoint-service.ts';
 import { MAX_EVENT_TYPES, validateEventTypes } from './event-types.ts';
 
 export type EndpointRouteOptions = {
@@ -23,7 +23,6 @@ export type EndpointRouteOptions = {
   service: EndpointService;
   urlPolicy: TargetUrlPolicy;
   maxConcurrency: number;
-  maxEndpointsPerTenant: number;
   /** Default grace of a rotated-out secret, ms. */
   rotationGraceMs: number;
   maxFilterBytes?: number;
@@ -186,7 +185,12 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
     return endpoint;
   }
 
-  const ruleConflict = (error: unknown): never => {
+  /** The service's refusals as answers (nothing was written). */
+  const refused = (error: unknown): never => {
+    // Deleted by a concurrent request after `visible` read it: 404, as a moment later.
+    if (error instanceof EndpointGoneError) throw problems.notFound(error.message);
+    if (error instanceof EndpointLimitError)
+      throw problems.conflict(error.message, { limit: error.limit });
     if (error instanceof RuleLimitError)
       throw problems.conflict(
         `each endpoint is a routing rule, and the tenant's limit of ${error.limit} rules is reached`,
@@ -226,11 +230,8 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
       const body = request.body as Body & { url: string };
       check(body);
       const tenant = request.principal.tenant;
-      if ((await o.store.count(tenant)) >= o.maxEndpointsPerTenant)
-        throw problems.conflict(
-          `the limit of ${o.maxEndpointsPerTenant} webhook endpoints per tenant is reached`,
-          { limit: o.maxEndpointsPerTenant },
-        );
+      // The service counts the tenant's endpoints inside the creating transaction, so
+      // concurrent creations cannot all pass the limit.
       const { endpoint, keys } = await o.service
         .create(tenant, {
           url: body.url,
@@ -242,7 +243,7 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
           concurrency: body.concurrency ?? Math.min(4, o.maxConcurrency),
           ed25519: body.ed25519 ?? false,
         })
-        .catch(ruleConflict);
+        .catch(refused);
       return reply
         .code(201)
         .header('location', `/v1/webhooks/endpoints/${endpoint.id}`)
@@ -348,7 +349,7 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
         concurrency: body.concurrency,
         ed25519: body.ed25519,
       };
-      return presentEndpoint(await o.service.update(endpoint, changes).catch(ruleConflict));
+      return presentEndpoint(await o.service.update(endpoint, changes).catch(refused));
     },
   );
 
@@ -363,7 +364,7 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
       },
     },
     async (request, reply) => {
-      await o.service.remove(await visible(request.principal, request.params.id));
+      await o.service.remove(await visible(request.principal, request.params.id)).catch(refused);
       return reply.code(204).send();
     },
   );
@@ -385,8 +386,8 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
       },
       async (request) => {
         const endpoint = await visible(request.principal, request.params.id);
-        await o.service.setEnabled(endpoint, action === 'enable');
-        return presentEndpoint((await o.store.get(endpoint.id)) ?? endpoint);
+        const result = await o.service.setEnabled(endpoint, action === 'enable').catch(refused);
+        return presentEndpoint(result.endpoint);
       },
     );
 
@@ -432,7 +433,7 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
         body.graceSeconds !== undefined && body.graceSeconds !== null
           ? body.graceSeconds * 1000
           : o.rotationGraceMs;
-      const { keys, previousExpiresAt } = await o.service.rotate(endpoint, graceMs);
+      const { keys, previousExpiresAt } = await o.service.rotate(endpoint, graceMs).catch(refused);
       return reply
         .header('cache-control', 'no-store')
         .send({ ...keys, previousSecretExpiresAt: new Date(previousExpiresAt).toISOString() });

@@ -2,12 +2,21 @@
  * Endpoint life cycle, kept in step with its routing rule. An endpoint is one rule
  * (`webhook-endpoint.<id>`, owned by the tenant) whose pattern is the endpoint's types
  * and filter and whose one target is the endpoint; enabling or disabling the endpoint
- * enables or disables the rule; deleting it deletes the rule. Writes go endpoint row
- * first, rule second; `reconcile()` (at start) repairs what a crash in between left.
+ * enables or disables the rule; deleting it deletes the rule.
+ *
+ * Every write reads the endpoint as stored, under a lock, and writes the row and its rule
+ * in that one transaction (a rule write, `RuleStore.write`): never from the copy a request
+ * read before, which a concurrent request (on this node or another) may have changed or
+ * deleted meanwhile. The rule write's version bump serialises these transactions on every
+ * node, so the per-tenant endpoint count is taken inside the creating one. Rotation does
+ * not touch the rule: it only locks the row. `reconcile()` (at start) repairs managed rules
+ * changed or deleted through the rules API, and rows that older versions (which wrote row
+ * and rule apart) left half-written.
  */
 import { randomBytes } from 'node:crypto';
-import type { RuleStore } from '../../routing/rule-store.ts';
+import type { RuleStore, RuleWrites } from '../../routing/rule-store.ts';
 import { DEFAULT_RULE_LIMITS, tenantOwner, type RuleInput } from '../../routing/rule.ts';
+import type { SqlExecutor } from '../../store/sql-database.ts';
 import { generateEd25519KeyPair, generateSecret } from '../signing/index.ts';
 import { ed25519PublicKeyOf } from '../signing/index.ts';
 import type { DisabledReason, Endpoint, EndpointSecrets, KeySet } from './endpoint.ts';
@@ -17,6 +26,21 @@ import { endpointPattern } from './event-types.ts';
 export const RULE_NAME_PREFIX = 'webhook-endpoint.';
 /** Rotations remembered at most (older ones are dropped even if their grace runs). */
 const MAX_PREVIOUS_KEYS = 5;
+
+/** The endpoint was deleted (by a concurrent request) before this write could lock it. */
+export class EndpointGoneError extends Error {
+  override name = 'EndpointGoneError';
+}
+
+/** The tenant has `limit` endpoints already; nothing was written. */
+export class EndpointLimitError extends Error {
+  override name = 'EndpointLimitError';
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`the limit of ${limit} webhook endpoints per tenant is reached`);
+    this.limit = limit;
+  }
+}
 
 export type NewEndpoint = Pick<
   Endpoint,
@@ -36,6 +60,8 @@ export type RevealedKeys = { secret: string; ed25519PublicKey?: string };
 export type EndpointServiceOptions = {
   store: EndpointStore;
   rules: { store: RuleStore; reload(): Promise<void> };
+  /** Endpoints a tenant may have (default: no limit). */
+  maxEndpointsPerTenant?: number;
   /** Called after every write to an endpoint (drop cached copies). */
   changed(id: string): void;
   /** Called once when an endpoint goes from enabled to disabled by the hub itself. */
@@ -43,6 +69,9 @@ export type EndpointServiceOptions = {
   logger?: { warn(obj: object, msg: string): void };
   clock?: () => number;
 };
+
+/** A write to the locked, current endpoint inside a rule write. */
+type LockedWork<T> = (tx: SqlExecutor, rules: RuleWrites, current: Endpoint) => Promise<T>;
 
 export class EndpointService {
   readonly #o: EndpointServiceOptions;
@@ -53,6 +82,7 @@ export class EndpointService {
     this.#clock = options.clock ?? Date.now;
   }
 
+  /** Throws EndpointLimitError past the tenant's limit (counted inside the write). */
   async create(
     tenant: string,
     input: NewEndpoint,
@@ -71,136 +101,172 @@ export class EndpointService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.#o.store.insert(endpoint);
-    try {
-      const rule = await this.#o.rules.store.create(
+    const max = this.#o.maxEndpointsPerTenant ?? Infinity;
+    await this.#o.rules.store.write(async (tx, rules) => {
+      if ((await this.#o.store.count(tenant, tx)) >= max) throw new EndpointLimitError(max);
+      const rule = await rules.create(
         tenantOwner(tenant),
         ruleInput(endpoint),
         DEFAULT_RULE_LIMITS.maxRulesPerOwner,
       );
       endpoint.ruleId = rule.id;
-      await this.#o.store.update(endpoint.id, { ruleId: rule.id }, now);
-    } catch (error) {
-      await this.#o.store.delete(endpoint.id);
-      throw error;
-    }
+      await this.#o.store.insert(endpoint, tx);
+    });
     await this.#o.rules.reload();
     return { endpoint, keys: reveal(keys) };
   }
 
+  /** Applies `changes` to the endpoint as stored; returns it as it is now. */
   async update(endpoint: Endpoint, changes: EndpointChanges): Promise<Endpoint> {
     const now = this.#clock();
-    await this.#o.store.update(endpoint.id, changes, now);
-    const updated: Endpoint = { ...endpoint, ...stripUndefined(changes), updatedAt: now };
-    if (changes.ed25519 === true && updated.secrets.current.ed25519 === undefined) {
-      // Turning ed25519 on later: give the current keys a key pair (its public key is shown).
-      updated.secrets = {
-        ...updated.secrets,
-        current: { ...updated.secrets.current, ed25519: generateEd25519KeyPair().secret },
-      };
-      await this.#o.store.update(endpoint.id, { secrets: updated.secrets }, now);
-    }
-    await this.#syncRule(updated);
-    this.#o.changed(endpoint.id);
-    return updated;
+    return this.#write(endpoint.id, async (tx, rules, current) => {
+      const updated: Endpoint = { ...current, ...stripUndefined(changes), updatedAt: now };
+      const write = { ...changes };
+      if (changes.ed25519 === true && current.secrets.current.ed25519 === undefined) {
+        // Turning ed25519 on later: give the current keys a key pair (its public key is shown).
+        updated.secrets = write.secrets = {
+          ...current.secrets,
+          current: { ...current.secrets.current, ed25519: generateEd25519KeyPair().secret },
+        };
+      }
+      await this.#o.store.update(endpoint.id, write, now, tx);
+      await this.#syncRule(tx, rules, updated);
+      return updated;
+    });
   }
 
   async remove(endpoint: Endpoint): Promise<void> {
-    await this.#o.store.delete(endpoint.id);
-    if (endpoint.ruleId !== null)
-      await this.#o.rules.store.delete(tenantOwner(endpoint.tenant), endpoint.ruleId);
-    await this.#o.rules.reload();
-    this.#o.changed(endpoint.id);
+    await this.#write(endpoint.id, async (tx, rules, current) => {
+      await this.#o.store.delete(current.id, tx);
+      if (current.ruleId !== null) await rules.delete(tenantOwner(current.tenant), current.ruleId);
+    });
   }
 
-  /** Enables or disables; returns whether anything changed. */
+  /**
+   * Enables or disables; `changed` is whether this call did (so one node, once, tells
+   * the tenant about an automatic disable), `endpoint` the endpoint as it is now.
+   */
   async setEnabled(
     endpoint: Endpoint,
     enabled: boolean,
     reason: DisabledReason = 'manual',
-  ): Promise<boolean> {
+  ): Promise<{ changed: boolean; endpoint: Endpoint }> {
     const now = this.#clock();
-    const changed = await this.#o.store.setEnabled(
-      endpoint.id,
-      enabled,
-      enabled ? null : reason,
-      now,
-    );
-    if (changed) {
-      await this.#syncRule({ ...endpoint, enabled });
-      this.#o.changed(endpoint.id);
-      if (!enabled && reason !== 'manual') await this.#o.onAutoDisabled(endpoint, reason, now);
-    }
-    return changed;
+    const result = await this.#write(endpoint.id, async (tx, rules, current) => {
+      if (current.enabled === enabled) return { changed: false, endpoint: current };
+      await this.#o.store.setEnabled(current.id, enabled, enabled ? null : reason, now, tx);
+      const updated: Endpoint = {
+        ...current,
+        enabled,
+        disabledReason: enabled ? null : reason,
+        disabledAt: enabled ? null : now,
+        failingSince: enabled ? null : current.failingSince,
+        updatedAt: now,
+      };
+      await this.#syncRule(tx, rules, updated);
+      return { changed: true, endpoint: updated };
+    });
+    if (result.changed && !enabled && reason !== 'manual')
+      await this.#o.onAutoDisabled(result.endpoint, reason, now);
+    return result;
   }
 
-  /** New keys; the old ones keep signing for at most `graceMs` (0: stop at once). */
+  /**
+   * New keys; the old ones keep signing for at most `graceMs` (0: stop at once). Made
+   * from the keys as stored, under the row's lock: of two rotations at once, the second
+   * keeps the first one's new secret among the previous ones, so both answers sign.
+   */
   async rotate(
     endpoint: Endpoint,
     graceMs: number,
   ): Promise<{ keys: RevealedKeys; previousExpiresAt: number }> {
     const now = this.#clock();
-    const keys = newKeySet(endpoint.ed25519);
     const previousExpiresAt = now + graceMs;
-    const secrets: EndpointSecrets = {
-      current: keys,
-      // Every old key signs at most `graceMs` more: a rotation with no grace after a leak
-      // retires all of them at once.
-      previous: [
-        { ...endpoint.secrets.current, expiresAt: previousExpiresAt },
-        ...endpoint.secrets.previous.map((p) => ({
-          ...p,
-          expiresAt: Math.min(p.expiresAt, previousExpiresAt),
-        })),
-      ]
-        .filter((p) => p.expiresAt > now)
-        .slice(0, MAX_PREVIOUS_KEYS),
-    };
-    await this.#o.store.update(endpoint.id, { secrets }, now);
+    const keys = await this.#o.store.locked(endpoint.id, async (tx, current) => {
+      if (!current) throw new EndpointGoneError(`no webhook endpoint "${endpoint.id}"`);
+      const fresh = newKeySet(current.ed25519);
+      const secrets = rotatedSecrets(current.secrets, fresh, now, previousExpiresAt);
+      await this.#o.store.update(current.id, { secrets }, now, tx);
+      return fresh;
+    });
     this.#o.changed(endpoint.id);
     return { keys: reveal(keys), previousExpiresAt };
   }
 
   /** Makes every endpoint's rule match the endpoint, and drops rules of endpoints that are gone. */
   async reconcile(): Promise<void> {
-    // Several nodes may start at once: one losing a race for a missing rule (its name is
-    // taken by the winner's) must not stop the hub; the next start looks again.
+    // Several nodes may start at once, and others may be serving writes: each repair
+    // re-reads under the lock like any write, and one that fails (an endpoint deleted
+    // meanwhile) must not stop the hub; the next start looks again.
     for (const endpoint of await this.#o.store.all())
-      await this.#syncRule(endpoint, false).catch((err: unknown) =>
-        this.#o.logger?.warn(
-          { err, endpoint: endpoint.id },
-          'webhooks: could not repair the rule of an endpoint',
-        ),
-      );
+      await this.#write(endpoint.id, (tx, rules, current) => this.#syncRule(tx, rules, current), {
+        reload: false,
+      }).catch((err: unknown) => this.#warn(err, endpoint.id));
     const byId = new Map((await this.#o.store.all()).map((e) => [e.id, e]));
     for (const rule of await this.#o.rules.store.listEnabled()) {
       if (!rule.name.startsWith(RULE_NAME_PREFIX)) continue;
-      const endpoint = byId.get(rule.name.slice(RULE_NAME_PREFIX.length));
-      if (!endpoint || endpoint.ruleId !== rule.id)
-        await this.#o.rules.store.delete(rule.owner, rule.id);
+      const id = rule.name.slice(RULE_NAME_PREFIX.length);
+      if (byId.get(id)?.ruleId === rule.id) continue;
+      // Checked again inside the write: an endpoint created meanwhile has its rule already.
+      await this.#o.rules.store
+        .write(async (tx, rules) => {
+          const endpoint = await this.#o.store.lock(tx, id);
+          if (!endpoint || endpoint.ruleId !== rule.id) await rules.delete(rule.owner, rule.id);
+        })
+        .catch((err: unknown) => this.#warn(err, id));
     }
     await this.#o.rules.reload();
   }
 
+  #warn(err: unknown, endpoint: string): void {
+    this.#o.logger?.warn({ err, endpoint }, 'webhooks: could not repair the rule of an endpoint');
+  }
+
+  /**
+   * Runs `work` in one rule write with the endpoint locked as stored (EndpointGoneError if
+   * it is not), then reloads this node's rules and drops cached copies.
+   */
+  async #write<T>(id: string, work: LockedWork<T>, o = { reload: true }): Promise<T> {
+    const result = await this.#o.rules.store.write(async (tx, rules) => {
+      const current = await this.#o.store.lock(tx, id);
+      if (!current) throw new EndpointGoneError(`no webhook endpoint "${id}"`);
+      return work(tx, rules, current);
+    });
+    if (o.reload) await this.#o.rules.reload();
+    this.#o.changed(id);
+    return result;
+  }
+
   /** Writes the endpoint's rule as it should be (creating it if it is missing). */
-  async #syncRule(endpoint: Endpoint, reload = true): Promise<void> {
+  async #syncRule(tx: SqlExecutor, rules: RuleWrites, endpoint: Endpoint): Promise<void> {
     const owner = tenantOwner(endpoint.tenant);
     const input = ruleInput(endpoint);
     const updated =
-      endpoint.ruleId === null
-        ? undefined
-        : await this.#o.rules.store.update(owner, endpoint.ruleId, input);
-    if (!updated) {
-      const rule = await this.#o.rules.store.create(
-        owner,
-        input,
-        DEFAULT_RULE_LIMITS.maxRulesPerOwner,
-      );
-      await this.#o.store.update(endpoint.id, { ruleId: rule.id }, this.#clock());
-      this.#o.changed(endpoint.id);
-    }
-    if (reload) await this.#o.rules.reload();
+      endpoint.ruleId === null ? undefined : await rules.update(owner, endpoint.ruleId, input);
+    if (updated) return;
+    const rule = await rules.create(owner, input, DEFAULT_RULE_LIMITS.maxRulesPerOwner);
+    endpoint.ruleId = rule.id;
+    await this.#o.store.update(endpoint.id, { ruleId: rule.id }, this.#clock(), tx);
   }
+}
+
+/** The keys after a rotation to `fresh`: every old key signs at most until `expiresAt`. */
+function rotatedSecrets(
+  secrets: EndpointSecrets,
+  fresh: KeySet,
+  now: number,
+  expiresAt: number,
+): EndpointSecrets {
+  return {
+    current: fresh,
+    // A rotation with no grace after a leak retires all of the old keys at once.
+    previous: [
+      { ...secrets.current, expiresAt },
+      ...secrets.previous.map((p) => ({ ...p, expiresAt: Math.min(p.expiresAt, expiresAt) })),
+    ]
+      .filter((p) => p.expiresAt > now)
+      .slice(0, MAX_PREVIOUS_KEYS),
+  };
 }
 
 export function ruleInput(endpoint: Endpoint): RuleInput {

@@ -1,5 +1,5 @@
 /** Webhook endpoints in the state store. All of the capability's SQL is here. */
-import type { Row, SqlDatabase } from '../../store/sql-database.ts';
+import type { Row, SqlDatabase, SqlExecutor } from '../../store/sql-database.ts';
 import type { Pattern } from '../../routing/pattern/index.ts';
 import type { DisabledReason, Endpoint, EndpointSecrets } from './endpoint.ts';
 
@@ -31,6 +31,10 @@ const COLUMN: Record<keyof EndpointChanges, string> = {
   ruleId: 'rule_id',
 };
 
+/**
+ * Writes take an optional `tx` (a transaction's executor): the service changes an endpoint
+ * and its rule in one transaction (see endpoint-service.ts). Without it, one statement.
+ */
 export class EndpointStore {
   readonly #db: SqlDatabase;
 
@@ -38,8 +42,27 @@ export class EndpointStore {
     this.#db = db;
   }
 
-  async insert(e: Endpoint): Promise<void> {
-    await this.#db.execute(
+  /**
+   * The endpoint as stored, locked until `tx` ends (PostgreSQL: `for update`, so other
+   * nodes' and connections' writers of the row wait; SQLite runs one write transaction
+   * at a time anyway, and has no `for update`).
+   */
+  async lock(tx: SqlExecutor, id: string): Promise<Endpoint | undefined> {
+    const forUpdate = this.#db.dialect === 'postgres' ? ' for update' : '';
+    const [row] = await tx.query(`select * from webhook_endpoints where id = $1${forUpdate}`, [id]);
+    return row ? toEndpoint(row) : undefined;
+  }
+
+  /** Runs `work` in one transaction with the endpoint locked (see `lock`). */
+  async locked<T>(
+    id: string,
+    work: (tx: SqlExecutor, endpoint: Endpoint | undefined) => Promise<T>,
+  ): Promise<T> {
+    return this.#db.transaction(async (tx) => work(tx, await this.lock(tx, id)));
+  }
+
+  async insert(e: Endpoint, tx: SqlExecutor = this.#db): Promise<void> {
+    await tx.execute(
       `insert into webhook_endpoints (id, tenant, url, description, event_types, filter, enabled,
          disabled_reason, disabled_at, rate_limit, concurrency, ed25519, secrets, rule_id,
          failing_since, created_at, updated_at)
@@ -91,15 +114,20 @@ export class EndpointStore {
     return (await this.#db.query('select * from webhook_endpoints')).map(toEndpoint);
   }
 
-  async count(tenant: string): Promise<number> {
-    const [row] = await this.#db.query<{ n: number }>(
+  async count(tenant: string, tx: SqlExecutor = this.#db): Promise<number> {
+    const [row] = await tx.query<{ n: number }>(
       'select count(*) as n from webhook_endpoints where tenant = $1',
       [tenant],
     );
     return Number(row?.n ?? 0);
   }
 
-  async update(id: string, changes: EndpointChanges, now: number): Promise<void> {
+  async update(
+    id: string,
+    changes: EndpointChanges,
+    now: number,
+    tx: SqlExecutor = this.#db,
+  ): Promise<void> {
     const sets: string[] = [];
     const params: unknown[] = [id, now];
     for (const [key, value] of Object.entries(changes) as [keyof EndpointChanges, unknown][]) {
@@ -111,7 +139,7 @@ export class EndpointStore {
       params.push(stored);
       sets.push(`${COLUMN[key]} = $${params.length}`);
     }
-    await this.#db.execute(
+    await tx.execute(
       `update webhook_endpoints set ${[...sets, 'updated_at = $2'].join(', ')} where id = $1`,
       params,
     );
@@ -126,9 +154,10 @@ export class EndpointStore {
     enabled: boolean,
     reason: DisabledReason | null,
     now: number,
+    tx: SqlExecutor = this.#db,
   ): Promise<boolean> {
     return (
-      (await this.#db.execute(
+      (await tx.execute(
         enabled
           ? `update webhook_endpoints set enabled = 1, disabled_reason = null, disabled_at = null,
                failing_since = null, updated_at = $2 where id = $1 and enabled = 0`
@@ -159,8 +188,8 @@ export class EndpointStore {
     );
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.#db.execute('delete from webhook_endpoints where id = $1', [id])) > 0;
+  async delete(id: string, tx: SqlExecutor = this.#db): Promise<boolean> {
+    return (await tx.execute('delete from webhook_endpoints where id = $1', [id])) > 0;
   }
 }
 
