@@ -190,13 +190,12 @@ export class PushConnection {
     let queued = transport.queuedBytes() + (this.#pending?.bytes ?? 0);
     const { maxQueueBytes, stats } = this.#host;
     if (queued > 0 && queued + frame.length > maxQueueBytes) {
-      // Part of the queue may only be held by this batch (pending, or the cork): let it go
-      // to the socket first, then judge what the peer has really not taken.
+      // Part of the queue may only be held by this batch (pending) or by a replay's cork:
+      // let it go to the socket first, then judge what the peer has really not taken. The
+      // cork is released and restored only as deep as it was: corking a socket nobody had
+      // corked would hold everything after, the close frame included, until the end grace.
       if (this.#pending !== undefined) this.#flush();
-      else {
-        transport.uncork();
-        transport.cork();
-      }
+      transport.flushCork();
       queued = transport.queuedBytes();
     }
     // An idle connection always takes one message, however large: the limit bounds the

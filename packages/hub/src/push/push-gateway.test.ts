@@ -10,10 +10,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppendInput, EventLog } from '../backbone/event-log.ts';
 import { openSqliteEventLog, type SqliteEventLog } from '../backbone/sqlite/sqlite-event-log.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { EncodedEvent } from './encoded-event.ts';
+import { EncodedEvent } from './encoded-event.ts';
 import { PushError } from './push-error.ts';
 import { PushGateway, type PushLimits } from './push-gateway.ts';
 import { PushStats } from './push-stats.ts';
+import type { ReplayJob } from './replay-job.ts';
 import { CloseReason, type Transport } from './transport.ts';
 
 type Received = { id?: number; subscriptions: string[]; position: number; topic: string };
@@ -59,8 +60,15 @@ class FakeTransport implements Transport {
   control(type: string, payload: Record<string, unknown>) {
     this.controls.push({ type, payload });
   }
-  cork() {}
-  uncork() {}
+  /** Cork depth, as a Node stream counts it (an uncork without a cork does nothing). */
+  corks = 0;
+  cork() {
+    this.corks++;
+  }
+  uncork() {
+    if (this.corks > 0) this.corks--;
+  }
+  flushCork() {}
   heartbeat() {
     return true;
   }
@@ -335,6 +343,46 @@ describe('resume: replay then live', () => {
     expect(g.stats.replayBufferOverflows).toBeGreaterThan(0);
   });
 
+  it('sends the buffered events as the wire drains, and re-reads the log if the buffer overflows meanwhile', async () => {
+    // The replay's only read is short, and events published just after it are buffered.
+    // The peer holds a full queue, so sending the buffer waits; more events then overflow
+    // it. Whatever was dropped must come from the log, in order, once.
+    let reads = 0;
+    const slowLog: EventLog = Object.create(log) as EventLog;
+    slowLog.read = async (options) => {
+      const page = await log.read(options);
+      if (reads++ === 0)
+        await log.append(
+          Array.from({ length: 3 }, () => input('acme', INC, { pad: 'x'.repeat(1024) })),
+        );
+      return page;
+    };
+    const g = gateway({ replayPageSize: 5, maxQueueBytes: 8 * 1024 }, slowLog);
+    const t = new FakeTransport();
+    let waits = 0;
+    const drained = t.drained.bind(t);
+    t.drained = (bytes) => (waits++, drained(bytes));
+    t.queued = 8 * 1024;
+    const c = g.open(principal('acme'), t);
+    g.subscribe(c, [{ id: 'inc', topic: '>' }], { from: 0 });
+    await waitFor(() => waits > 0, 'the buffered events to wait for the wire');
+    expect(t.received).toEqual([]);
+    await append(
+      ...Array.from({ length: 20 }, () => input('acme', INC, { pad: 'y'.repeat(1024) })),
+    );
+    expect(g.stats.replayBufferOverflows).toBeGreaterThan(0);
+    t.queued = 0;
+    await waitFor(() => t.controls.some((m) => m.type === 'caught-up'), 'the end of the replay');
+    await append(input('acme', INC));
+
+    const all = (await log.read({ tenant: 'acme', after: 0, limit: 10_000 })).map(
+      (e) => e.position,
+    );
+    expect(all.length).toBe(24);
+    await waitFor(() => t.received.length >= all.length, 'every event');
+    expect(t.positions()).toEqual(all);
+  });
+
   it('answers a position older than retention with a reset, then continues live', async () => {
     const g = gateway();
     const old = await append(input('acme', INC), input('acme', INC), input('acme', INC));
@@ -464,6 +512,20 @@ describe('limits and slow readers', () => {
     expect(g.stats.disconnects.get('slow-consumer')).toBe(1);
     expect(g.connectionCount).toBe(0);
     expect(g.stats.subscriptions).toBe(0);
+  });
+
+  it('judging the queue outside any cork leaves the transport uncorked, so the reason is not held back', async () => {
+    const g = gateway();
+    const [position] = await append(input('acme', INC));
+    const [entry] = await log.read({ tenant: 'acme', after: position! - 1, limit: 1 });
+    const t = new FakeTransport();
+    const c = g.open(principal('acme'), t);
+    t.queued = LIMITS.maxQueueBytes; // a backlog the peer has not taken, and no cork held
+    const job = { primary: false } as ReplayJob; // only `primary` is read
+    expect(c.sendReplayed(new EncodedEvent(entry!), ['inc'], job)).toBe(false);
+    expect(t.ended?.reason).toBe(CloseReason.slowConsumer);
+    // A cork left behind would hold the WebSocket close frame until the end grace.
+    expect(t.corks).toBe(0);
   });
 
   it('always lets an idle connection take one message, however large', async () => {

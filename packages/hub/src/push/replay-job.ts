@@ -5,14 +5,18 @@
  * The subscriptions are in the index before the first read, marked as replaying, so every
  * live event from then on reaches `buffer()` instead of the wire. The job reads pages
  * after its cursor until a page comes back short; everything committed before that read is
- * in it, everything after is in the buffer. Going live, it sends the buffered events above
- * its cursor and sets each subscription's seam to the cursor, so a late notification of an
- * event the replay already sent is dropped.
+ * in it, everything after is in the buffer. Then it sends the buffered events above its
+ * cursor (advancing the cursor), still as a replay: events that arrive meanwhile join the
+ * buffer. Once the buffer is empty it goes live at once, with no await in between, and sets
+ * each subscription's seam to the cursor, so a late notification of an event the replay
+ * already sent is dropped.
  *
- * The buffer is bounded (maxQueueBytes). On overflow it is emptied, not grown: the log still
- * has those events, so the job just keeps reading; it goes live only after a short page
- * read during which the buffer did not overflow. Pages are sent as the wire drains
- * (transport.drained), so a replay never queues more than the send-queue limit either.
+ * The buffer is bounded (maxQueueBytes, counting what is taken out but not yet sent). On
+ * overflow it is emptied, not grown: the log still has those events, so the job just keeps
+ * reading from its cursor; it goes live only after a short page read and a sending of the
+ * buffer during which the buffer did not overflow. Pages and buffered events are sent as
+ * the wire drains (transport.drained), so a replay never queues more than the send-queue
+ * limit either: the buffer, up to the limit itself, must not land on a queue already near it.
  */
 import type { EventLog, LogBounds, LogEntry } from '../backbone/event-log.ts';
 import { EncodedEvent } from './encoded-event.ts';
@@ -145,7 +149,15 @@ export class ReplayJob {
         } finally {
           transport.uncork();
         }
-        if (page.length < pageSize && !this.#overflowed) break;
+        if (page.length < pageSize && !this.#overflowed) {
+          // The log is read to its end: the rest came live meanwhile and is in the buffer.
+          // The loop's condition is checked right after the last await, so nothing can be
+          // buffered between finding the buffer empty and going live.
+          while (this.#buffered.length > 0 && !this.#overflowed)
+            if (!(await this.#sendBuffered())) return;
+          if (!this.#overflowed) break;
+          // It overflowed while being sent: read the rest from the log (after the cursor).
+        }
         await connection.transport.drained(this.#options.resumeBelowBytes);
         if (this.#finished()) return;
         this.#checkRetention(await log.bounds());
@@ -211,25 +223,57 @@ export class ReplayJob {
     this.cursor = bounds.last;
   }
 
-  #goLive(): void {
+  /**
+   * Sends what the buffer holds now, paced like a page (a reading client must not be cut
+   * for a backlog the replay made). Events that arrive meanwhile go to a fresh buffer; the
+   * caller loops until it is empty. False when the replay should stop.
+   */
+  async #sendBuffered(): Promise<boolean> {
     const buffered = this.#buffered;
+    // #bufferedBytes is not reset: it still counts these until each is sent, so the bound
+    // covers both arrays.
+    this.#buffered = [];
+    const transport = this.#connection.transport;
+    transport.cork();
+    try {
+      for (const { encoded, subs } of buffered) {
+        if (encoded.position > this.cursor) {
+          let ids = this.#liveIds(subs);
+          if (ids.length > 0) {
+            if (!(await this.#room(encoded, ids))) return false;
+            // An overflow meanwhile dropped the events after this one: re-read from here.
+            if (this.#overflowed) return true;
+            ids = this.#liveIds(subs); // subscriptions may have gone while waiting
+            if (ids.length > 0 && !this.#connection.sendReplayed(encoded, ids, this)) return false;
+          }
+          this.cursor = encoded.position;
+        }
+        this.#bufferedBytes -= encoded.approximateBytes;
+      }
+      return true;
+    } finally {
+      transport.uncork();
+    }
+  }
+
+  /** The ids of `subs` (an event's buffered subscriptions) still in this job. */
+  #liveIds(subs: readonly Subscription[]): string[] {
+    const ids: string[] = [];
+    for (const sub of subs) if (this.subs.has(sub)) ids.push(sub.id);
+    return ids;
+  }
+
+  /** The buffer is empty (run() checked, with no await since): hand over to live delivery. */
+  #goLive(): void {
     this.#buffered = [];
     this.#bufferedBytes = 0;
     for (const sub of this.subs) {
       sub.replay = undefined;
       sub.seam = this.cursor;
     }
-    let position = this.cursor;
-    for (const { encoded, subs } of buffered) {
-      if (encoded.position <= this.cursor) continue;
-      const ids = subs.filter((s) => this.subs.has(s)).map((s) => s.id);
-      if (ids.length === 0) continue;
-      if (!this.#connection.sendReplayed(encoded, ids, this)) return;
-      position = encoded.position;
-    }
     this.#connection.control('caught-up', {
       subscriptions: [...this.subs].map((s) => s.id),
-      position,
+      position: this.cursor,
     });
     if (this.primary) this.#connection.primaryReplayFinished();
   }

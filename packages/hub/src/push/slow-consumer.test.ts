@@ -110,6 +110,87 @@ describe('a replay larger than the queue limit', () => {
   });
 });
 
+/**
+ * Holds the first log read for `tenant` (a replay's) after it has read, until released:
+ * events published meanwhile reach the replay's buffer, not its page.
+ */
+function holdFirstRead(tenant: string) {
+  const log = h.hub.log;
+  const read = log.read;
+  let entered!: () => void;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (entered = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let first = true;
+  log.read = async (options) => {
+    const page = await read.call(log, options);
+    if (options.tenant !== tenant || !first) return page;
+    first = false;
+    entered();
+    await released;
+    return page;
+  };
+  return { held, release, restore: () => (log.read = read) };
+}
+
+describe('a replay going live', () => {
+  it('over WebSocket sends the events buffered meanwhile as the socket drains: a reader that lags is not cut', async () => {
+    const tenant = 'golive-ws';
+    const gate = holdFirstRead(tenant);
+    const ws = await WsClient.open(`${h.wsBase}/v1/ws`, {
+      authorization: `Bearer ${await h.token(tenant, READ)}`,
+    });
+    try {
+      ws.send({ type: 'subscribe', id: 'fill', topic: 'fill.>' });
+      await ws.next('subscribed', (m) => m.id === 'fill');
+      ws.send({ type: 'subscribe', id: 'bulk', topic: 'bulk.>', from: 0 });
+      await gate.held; // the replay has read the (empty) log and not gone live yet
+      const item = (type: string) => ({ type, data: { pad: type[0]!.repeat(50 * 1024) } });
+      // ~200 KB arrive during the replay: buffered, within the buffer's bound (the limit).
+      const buffered = await h.publish(
+        tenant,
+        Array.from({ length: 4 }, () => item('bulk.item.created')),
+      );
+
+      // The client lags: it stops reading while live events of its other subscription fill
+      // the kernel's buffers, until the hub holds bytes; two more put 100-150 KB there.
+      ws.socket.pause();
+      const live: number[] = [];
+      while ((await h.metric('portico_push_send_queue_bytes')) === 0) {
+        if (live.length >= 2000) throw new Error('the hub never queued anything');
+        live.push(...(await h.publish(tenant, [item('fill.item.created')])));
+      }
+      live.push(
+        ...(await h.publish(tenant, [item('fill.item.created'), item('fill.item.created')])),
+      );
+
+      // Going live now must wait for the queue to drain: the buffer on top of it passes the
+      // limit. The client reads again; before, the hub cut it as a slow consumer and its
+      // close frame stayed corked (the client saw 1006 at the end grace).
+      const before = await disconnects();
+      gate.release();
+      ws.socket.resume();
+      const outcome = await Promise.race([
+        ws.next('caught-up', (m) => (m.subscriptions as string[]).includes('bulk')),
+        ws.closed,
+      ]);
+      expect(outcome).toMatchObject({ type: 'caught-up', position: buffered.at(-1) });
+      const events = ws.events();
+      expect(events.filter((m) => m.subscriptions.includes('fill')).map((m) => m.position)).toEqual(
+        live,
+      );
+      expect(events.filter((m) => m.subscriptions.includes('bulk')).map((m) => m.position)).toEqual(
+        buffered,
+      );
+      expect(ws.socket.readyState).toBe(WebSocket.OPEN);
+      expect(await disconnects()).toBe(before);
+    } finally {
+      gate.restore();
+      ws.close();
+    }
+  });
+});
+
 describe('a reader that stops reading', () => {
   it('over SSE is disconnected with a `reconnect` event saying why, and its queue never passed the limit', async () => {
     const token = await h.token('slow-sse', READ);

@@ -11,7 +11,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { EncodedEvent } from './encoded-event.ts';
-import { CloseReason, END_GRACE_MS, type Transport } from './transport.ts';
+import { CloseReason, END_GRACE_MS, flushCork, releaseCork, type Transport } from './transport.ts';
 
 const HEARTBEAT = Buffer.from(':\n\n');
 
@@ -81,6 +81,10 @@ export class SseTransport implements Transport {
     this.#res.socket?.uncork();
   }
 
+  flushCork(): void {
+    if (this.#res.socket) flushCork(this.#res.socket);
+  }
+
   control(type: string, payload: Record<string, unknown>): void {
     if (!this.closed) this.#write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
   }
@@ -110,6 +114,8 @@ export class SseTransport implements Transport {
 
   end(reason: CloseReason, detail: string): void {
     if (this.closed) return;
+    // The reason must not wait behind a cork whose holder is waiting for the peer.
+    if (this.#res.socket) releaseCork(this.#res.socket);
     if (reason !== CloseReason.clientClosed) {
       const event = reason === CloseReason.tokenExpired ? 'expired' : 'reconnect';
       this.#write(`event: ${event}\ndata: ${JSON.stringify({ reason, detail })}\n\n`);

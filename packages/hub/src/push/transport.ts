@@ -3,6 +3,7 @@
  * The connection (push-connection.ts) decides what to send; a transport only frames,
  * writes, reports how many bytes are still queued, and closes with a reason.
  */
+import type { Writable } from 'node:stream';
 import type { EncodedEvent } from './encoded-event.ts';
 
 /** Why the hub ends a connection. Stable strings: they appear on the wire and in metrics. */
@@ -40,13 +41,21 @@ export interface Transport {
    */
   cork(): void;
   uncork(): void;
+  /**
+   * Writes what corks hold now and leaves the socket corked exactly as deep as it was
+   * (not at all: nothing to do). Every cork() must still be paired with one uncork().
+   */
+  flushCork(): void;
   /** A control message (`ready`, `reset`, `caught-up` …) with a JSON payload. */
   control(type: string, payload: Record<string, unknown>): void;
   /** Sends a keep-alive; returns false when the peer is known to be dead. */
   heartbeat(): boolean;
   /** Resolves once the queue is at or below `bytes`, or the transport closed. */
   drained(bytes: number): Promise<void>;
-  /** Ends the connection, telling the client why when the wire allows. Idempotent. */
+  /**
+   * Ends the connection, telling the client why when the wire allows. Idempotent. Releases
+   * any cork first, so the reason leaves now whoever holds one (later uncorks do nothing).
+   */
   end(reason: CloseReason, detail: string): void;
   readonly closed: boolean;
   /** Called once when the underlying socket is gone, whoever closed it. */
@@ -58,3 +67,16 @@ export interface Transport {
  * queue before the socket is destroyed. This is what frees the memory of a stuck client.
  */
 export const END_GRACE_MS = 5_000;
+
+/** Writes what a socket's corks hold and corks it again to the same depth. */
+export function flushCork(socket: Writable): void {
+  const depth = socket.writableCorked;
+  if (depth === 0) return;
+  for (let i = 0; i < depth; i++) socket.uncork();
+  for (let i = 0; i < depth; i++) socket.cork();
+}
+
+/** Uncorks a socket fully (on end: what its holders meant to send goes now). */
+export function releaseCork(socket: Writable): void {
+  while (socket.writableCorked > 0) socket.uncork();
+}

@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { EncodedEvent } from './encoded-event.ts';
-import { CloseReason, END_GRACE_MS, type Transport } from './transport.ts';
+import { CloseReason, END_GRACE_MS, flushCork, releaseCork, type Transport } from './transport.ts';
 
 /** Close codes (RFC 6455 §7.4; 4000-4999 are the application's). */
 export const WsCloseCode = {
@@ -90,6 +90,10 @@ export class WsTransport implements Transport {
     this.#socket?.uncork();
   }
 
+  flushCork(): void {
+    if (this.#socket) flushCork(this.#socket);
+  }
+
   control(type: string, payload: Record<string, unknown>): void {
     if (!this.closed) this.#ws.send(JSON.stringify({ type, ...payload }), SEND_OPTIONS);
   }
@@ -111,6 +115,9 @@ export class WsTransport implements Transport {
   end(reason: CloseReason, detail: string): void {
     if (this.closed) return;
     this.#ended = true;
+    // The close frame must not wait behind a cork: a holder that is waiting for the peer
+    // would keep it (and the peer would see 1006 at the end grace instead of the code).
+    if (this.#socket) releaseCork(this.#socket);
     if (reason === CloseReason.heartbeatTimeout) {
       this.#ws.terminate(); // the peer is not answering: a close handshake would only wait
       return;
