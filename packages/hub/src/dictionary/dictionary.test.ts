@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../auth/principal.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { rateLimitPlan } from '../gateway/rate-limits.ts';
 import { DictionaryStore } from './dictionary-store.ts';
 
 let t: TestHub;
@@ -424,6 +425,47 @@ describe('ugly input', () => {
     expect(errors.every((e) => e.pointer === '/features/ratio')).toBe(true);
     expect((await call('GET', '/v1/dictionary/settings/*', { tenant: 'inf' })).statusCode).toBe(
       404,
+    );
+  });
+
+  it('refuses rates and windows the gateway cannot turn into finite header values', async () => {
+    // A denormal refill rate passed `> 0`, and the gateway then divided by it: `w=Infinity`
+    // in RateLimit-Policy and `Retry-After: Infinity`.
+    const put = (policy: unknown) =>
+      call('PUT', '/v1/dictionary/apis/limits', {
+        tenant: 'limits',
+        body: { domain: 'd', versions: [{ version: 'v1', baseUrl: '/limits', policy }] },
+      });
+    const at = '/versions/0/policy';
+    for (const [policy, pointer] of [
+      [
+        { rateLimit: { tenant: { burst: 5, perSecond: 1e-320 } } },
+        `${at}/rateLimit/tenant/perSecond`,
+      ],
+      [{ rateLimit: { app: { burst: 5, perSecond: 0.0009 } } }, `${at}/rateLimit/app/perSecond`],
+      [{ rateLimit: { client: { burst: 5, perSecond: 2e6 } } }, `${at}/rateLimit/client/perSecond`],
+      [
+        { circuitBreaker: { failures: 1, openSeconds: 1e-320 } },
+        `${at}/circuitBreaker/openSeconds`,
+      ],
+    ] as const) {
+      const res = await put(policy);
+      expect(res.statusCode, JSON.stringify(policy)).toBe(400);
+      expect(res.json().errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
+    }
+    expect((await call('GET', '/v1/dictionary/apis/limits', { tenant: 'limits' })).statusCode).toBe(
+      404,
+    );
+
+    // The extremes still accepted keep the gateway's numbers finite.
+    const slowest = { burst: 1_000_000, perSecond: 0.001 };
+    const ok = await put({
+      rateLimit: { tenant: slowest },
+      circuitBreaker: { failures: 1, openSeconds: 0.001 },
+    });
+    expect(ok.statusCode).toBe(201);
+    expect(rateLimitPlan({ rateLimit: { tenant: slowest } }, 'r')?.policyHeader).toBe(
+      '"tenant";q=1000000;w=1000000000',
     );
   });
 

@@ -14,10 +14,14 @@ const NAME_RE = new RegExp(NAME_PATTERN);
 const Bucket = Type.Object(
   {
     burst: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Bucket size' }),
+    // The gateway divides by it (the `w=` of RateLimit-Policy, Retry-After, the reset time,
+    // a Redis key's expiry): `> 0` let a denormal through, and those became Infinity. At
+    // least one token per 1000 s keeps them at most 1e9 s with the largest burst; slower
+    // limits are what quotaPerDay is for.
     perSecond: Type.Number({
-      exclusiveMinimum: 0,
+      minimum: 0.001,
       maximum: 1_000_000,
-      description: 'Refill rate, tokens per second',
+      description: 'Refill rate, tokens per second (0.001 to 1 000 000)',
     }),
   },
   { additionalProperties: false },
@@ -65,7 +69,8 @@ export const PolicySchema = Type.Object(
       Type.Object(
         {
           failures: Type.Integer({ minimum: 1, maximum: 1000 }),
-          openSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),
+          // A millisecond at least: the breaker's clock cannot tell less from not opening.
+          openSeconds: Type.Number({ minimum: 0.001, maximum: 3600 }),
         },
         { additionalProperties: false },
       ),
