@@ -97,16 +97,7 @@ export class RuleStore {
     await tx.execute(
       `insert into routing_rules (id, owner, name, description, enabled, pattern, targets, created_at, updated_at, revision)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)`,
-      [
-        rule.id,
-        owner,
-        input.name,
-        input.description,
-        input.enabled,
-        JSON.stringify(input.pattern),
-        JSON.stringify(input.targets),
-        now,
-      ],
+      [rule.id, owner, ...ruleFields(input), now],
     );
     return rule;
   }
@@ -122,16 +113,7 @@ export class RuleStore {
       `update routing_rules set name = $3, description = $4, enabled = $5, pattern = $6, targets = $7,
          updated_at = $8, revision = revision + 1
        where id = $1 and owner = $2`,
-      [
-        id,
-        owner,
-        input.name,
-        input.description,
-        input.enabled,
-        JSON.stringify(input.pattern),
-        JSON.stringify(input.targets),
-        this.#clock(),
-      ],
+      [id, owner, ...ruleFields(input), this.#clock()],
     );
     if (changed === 0) return undefined;
     const [row] = await tx.query('select * from routing_rules where id = $1', [id]);
@@ -209,4 +191,15 @@ function toRule(r: Row): Rule {
     updatedAt: Number(r['updated_at']),
     revision: Number(r['revision']),
   };
+}
+
+/** A rule's own columns in statement order: name, description, enabled, pattern, targets. */
+function ruleFields(input: RuleInput): unknown[] {
+  return [
+    input.name,
+    input.description,
+    input.enabled,
+    JSON.stringify(input.pattern),
+    JSON.stringify(input.targets),
+  ];
 }
