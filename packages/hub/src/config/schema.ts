@@ -45,7 +45,8 @@ const Events = Type.Object(
     maxEventBytes: Type.Integer({
       default: 256 * 1024,
       minimum: 1024,
-      description: 'Largest single event (serialized), bytes.',
+      description:
+        "Largest single event (serialized), bytes; queue and push copies included. On NATS it must fit in the server's max_payload less 256 bytes, or the hub does not start.",
     }),
     maxRequestBytes: Type.Integer({
       default: 5 * 1024 * 1024,

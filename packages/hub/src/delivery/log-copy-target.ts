@@ -9,9 +9,14 @@
  * original, the rule and the target: it is never taken for a duplicate of the original,
  * and a retried append of the same delivery is (so a retry after a lost answer does not
  * copy twice). With an input transform, `data` is the transform's output.
+ *
+ * A copy larger than the log takes (an input transform can make it many times the
+ * original) fails for good at once: the DLQ, reason `too-large`. Retrying would build and
+ * refuse the same copy until the attempts ran out.
  */
 import { createHash } from 'node:crypto';
 import type { CloudEventRecord, EventLog } from '../backbone/event-log.ts';
+import { EventTooLargeError } from '../backbone/event-too-large-error.ts';
 import type { Delivery, DeliveryResult, DeliveryTarget } from './delivery-target.ts';
 
 export type LogCopyKind = 'queue' | 'push';
@@ -53,15 +58,24 @@ export class LogCopyTarget implements DeliveryTarget {
         ]),
       )
       .digest('base64url');
-    await this.#log.append([
-      {
-        tenant: delivery.tenant,
-        topic: copyTopic(this.#env, this.#kind, delivery.target.ref),
-        partitionKey: delivery.partitionKey,
-        dedupeKey: `portico-${this.#kind}:${identity}`,
-        event,
-      },
-    ]);
+    try {
+      await this.#log.append([
+        {
+          tenant: delivery.tenant,
+          topic: copyTopic(this.#env, this.#kind, delivery.target.ref),
+          partitionKey: delivery.partitionKey,
+          dedupeKey: `portico-${this.#kind}:${identity}`,
+          event,
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof EventTooLargeError)) throw error; // e.g. the log is down: retry
+      return {
+        outcome: 'failed',
+        reason: 'too-large',
+        error: `the ${this.#kind} copy is ${error.bytes} bytes, over the event log's limit of ${error.limit} bytes (${error.limitSource})`,
+      };
+    }
     return { outcome: 'delivered' };
   }
 }

@@ -15,6 +15,7 @@
 import { hash } from 'node:crypto';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import { appendInputProblem } from '../append-input.ts';
+import { EventTooLargeError } from '../event-too-large-error.ts';
 import type { AppendInput, AppendResult } from '../event-log.ts';
 import { partitionFor } from '../partition.ts';
 import type { LocalAppends } from './append-notifier.ts';
@@ -32,7 +33,20 @@ export type AppenderOptions = {
   clock: () => number;
   /** Told which messages this process publishes, and then which of them were stored. */
   local: LocalAppends;
+  /** Largest event (serialised, bytes) to take: `events.maxEventBytes`. Default: no limit. */
+  maxEventBytes?: number;
+  /**
+   * The connected server's `max_payload` (read on every append: after a reconnect it may
+   * be another server's). Undefined while unknown.
+   */
+  maxPayload: () => number | undefined;
 };
+
+/**
+ * Bytes of a message's `max_payload` kept for its headers (`Nats-Msg-Id` and the NATS/1.0
+ * line take under 100): the server counts headers and payload together.
+ */
+export const HEADER_ROOM_BYTES = 256;
 
 /**
  * Identity of (tenant, text) as a fixed-length, header- and SQL-safe string. (One-shot
@@ -59,7 +73,9 @@ type Plan =
 export function createAppender(
   options: AppenderOptions,
 ): (batch: AppendInput[]) => Promise<AppendResult[]> {
-  const { publisher, layout, partitions, dedupe, dedupeWindowMs, clock, local } = options;
+  const { publisher, layout, partitions, dedupe, dedupeWindowMs, clock, local, maxPayload } =
+    options;
+  const maxEventBytes = options.maxEventBytes ?? Infinity;
 
   return async (batch) => {
     if (batch.length === 0) return [];
@@ -67,16 +83,33 @@ export function createAppender(
       const problem = appendInputProblem(input);
       if (problem !== undefined) throw new RangeError(`batch[${i}]: ${problem}`);
     });
+    // An event over the server's max_payload is refused by nats.js on every attempt, and
+    // one over events.maxEventBytes was never meant to be stored: both are final, told
+    // apart from NATS being down by their type.
+    const serverLimit = (maxPayload() ?? Infinity) - HEADER_ROOM_BYTES;
+    const limit = Math.min(maxEventBytes, serverLimit);
     // Serialise everything first: an event that cannot be stored fails the whole batch
     // before anything is published.
-    const items: Item[] = batch.map((input) => {
+    const items: Item[] = batch.map((input, index) => {
       const partition = partitionFor(input.partitionKey, partitions);
+      // The ingest path has serialised the event already (to measure it).
+      const payload = Buffer.from(input.body ?? JSON.stringify(input.event), 'utf8');
+      if (payload.length > limit)
+        throw new EventTooLargeError({
+          index,
+          id: input.event.id,
+          bytes: payload.length,
+          limit,
+          limitSource:
+            limit === maxEventBytes
+              ? 'events.maxEventBytes'
+              : `the NATS server's max_payload of ${serverLimit + HEADER_ROOM_BYTES} bytes, less ${HEADER_ROOM_BYTES} for headers`,
+        });
       return {
         input,
         partition,
         subject: layout.subjectFor(input.tenant, partition, input.topic),
-        // The ingest path has serialised the event already (to measure it).
-        payload: Buffer.from(input.body ?? JSON.stringify(input.event), 'utf8'),
+        payload,
         dedupeKey: keyOf(input.tenant, input.dedupeKey),
         eventKey: keyOf(input.tenant, input.event.id),
       };

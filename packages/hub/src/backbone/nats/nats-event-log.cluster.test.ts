@@ -12,6 +12,8 @@ import type { SqlDatabase } from '../../store/sql-database.ts';
 import { describeEventLogContract } from '../event-log.contract.ts';
 import type { AppendInput, EventLog, LogEntry } from '../event-log.ts';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
+import { EventTooLargeError } from '../event-too-large-error.ts';
+import { HEADER_ROOM_BYTES } from './appender.ts';
 import { openNatsEventLog, type NatsEventLogOptions } from './nats-event-log.ts';
 import { openSqlDedupeStore } from './sql-dedupe-store.ts';
 
@@ -239,6 +241,59 @@ describe('NATS event log across nodes', () => {
       expect(await log.read({ after: 0, limit: 10 })).toHaveLength(2);
     } finally {
       await log.close();
+      await f.cleanup();
+    }
+  });
+
+  it("refuses an event over the server's max_payload for good, storing nothing of its batch", async () => {
+    // nats.js threw a plain error for it on every attempt, after the batch's earlier
+    // events had been published; callers could not tell it from a passing fault.
+    const f = await fixture('sqlite');
+    const log = await openNatsEventLog(f.options);
+    try {
+      const big = event('acme', 'big');
+      big.event.data = { blob: 'x'.repeat(1_100_000) }; // NATS' default max_payload: 1 MiB
+      const refused = await log.append([event('acme', 'small'), big]).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(EventTooLargeError);
+      expect(refused).toMatchObject({ index: 1, limit: 1_048_576 - HEADER_ROOM_BYTES });
+      expect((refused as Error).message).toMatch(/max_payload of 1048576 bytes/);
+      expect(await log.read({ after: 0, limit: 10 })).toEqual([]);
+      // Under events.maxEventBytes, that is the limit named.
+      const limited = await openNatsEventLog({ ...f.options, maxEventBytes: 2_000 });
+      try {
+        const medium = event('acme', 'medium');
+        medium.event.data = { blob: 'x'.repeat(3_000) };
+        await expect(limited.append([medium])).rejects.toMatchObject({
+          name: 'EventTooLargeError',
+          limit: 2_000,
+          limitSource: 'events.maxEventBytes',
+        });
+      } finally {
+        await limited.close();
+      }
+    } finally {
+      await log.close();
+      await f.cleanup();
+    }
+  });
+
+  it('does not open when maxEventBytes does not fit in one NATS message', async () => {
+    const f = await fixture('sqlite');
+    try {
+      await expect(
+        openNatsEventLog({ ...f.options, maxEventBytes: 1_048_576 }),
+      ).rejects.toMatchObject({
+        name: 'MaxEventBytesOverMaxPayloadError',
+        maxEventBytes: 1_048_576,
+        maxPayload: 1_048_576,
+      });
+      // What does fit opens.
+      const log = await openNatsEventLog({
+        ...f.options,
+        maxEventBytes: 1_048_576 - HEADER_ROOM_BYTES,
+      });
+      await log.close();
+    } finally {
       await f.cleanup();
     }
   });

@@ -25,7 +25,7 @@ import type {
   RetentionPolicy,
 } from '../event-log.ts';
 import { createAppendNotifier } from './append-notifier.ts';
-import { createAppender, keyOf } from './appender.ts';
+import { createAppender, HEADER_ROOM_BYTES, keyOf } from './appender.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
 import type { DedupeStore } from './dedupe-store.ts';
 import { createEventReader } from './event-reader.ts';
@@ -62,12 +62,36 @@ export type NatsEventLogOptions = {
   maxAckPending?: number;
   /** Connection name shown by the server. */
   name?: string;
+  /**
+   * Largest event (serialised, bytes) an append takes: `events.maxEventBytes`. Opening
+   * fails with MaxEventBytesOverMaxPayloadError when it does not fit in one message of
+   * the server. Default: only the server's max_payload limits events.
+   */
+  maxEventBytes?: number;
   /** Told about errors that have no caller to go to (listeners, the notifier). */
   onError?: (error: unknown) => void;
   clock?: () => number;
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `maxEventBytes` (plus room for headers) is more than the NATS server takes in one
+ * message: events the hub accepts at ingest could never be stored.
+ */
+export class MaxEventBytesOverMaxPayloadError extends Error {
+  override name = 'MaxEventBytesOverMaxPayloadError';
+  readonly maxEventBytes: number;
+  readonly maxPayload: number;
+  readonly headerRoomBytes = HEADER_ROOM_BYTES;
+  constructor(maxEventBytes: number, maxPayload: number) {
+    super(
+      `maxEventBytes is ${maxEventBytes} bytes, but the NATS server takes messages of at most ${maxPayload} bytes (max_payload), ${HEADER_ROOM_BYTES} of them kept for headers`,
+    );
+    this.maxEventBytes = maxEventBytes;
+    this.maxPayload = maxPayload;
+  }
+}
 
 export async function openNatsEventLog(options: NatsEventLogOptions): Promise<EventLog> {
   const stream = options.stream ?? 'PORTICO_EVENTS';
@@ -103,6 +127,20 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
     });
   }
 
+  // Fail rather than clamp: the operator promised producers events of maxEventBytes, and
+  // quietly taking less would turn that promise into 413s (or, between nodes of a rolling
+  // deploy on different servers, into answers that depend on the node). A node that will
+  // not start is noticed at deploy time, when either number is easy to change.
+  const maxPayload = nc.info?.max_payload;
+  if (
+    options.maxEventBytes !== undefined &&
+    maxPayload !== undefined &&
+    options.maxEventBytes + HEADER_ROOM_BYTES > maxPayload
+  ) {
+    await nc.close().catch(() => undefined);
+    throw new MaxEventBytesOverMaxPayloadError(options.maxEventBytes, maxPayload);
+  }
+
   let jsm: JetStreamManager;
   let lastSeen: number;
   try {
@@ -129,6 +167,8 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
     dedupeWindowMs,
     clock,
     local: notifier,
+    ...(options.maxEventBytes !== undefined ? { maxEventBytes: options.maxEventBytes } : {}),
+    maxPayload: () => nc.info?.max_payload,
   });
   const reader = createEventReader({ nc, jsm, stream, layout, requestTimeoutMs });
   const groups = createConsumerGroups({

@@ -21,6 +21,7 @@ import type {
   RetentionPolicy,
 } from '../event-log.ts';
 import { appendInputProblem } from '../append-input.ts';
+import { EventTooLargeError } from '../event-too-large-error.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
 import { registerTopicMatcher } from './event-filter.ts';
 import { createEventReader } from './event-reader.ts';
@@ -46,6 +47,13 @@ export type SqliteEventLogOptions = {
   dedupeWindowMs?: number;
   /** Epoch milliseconds; injectable for tests. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Largest event (serialised, UTF-8 bytes) an append takes; a larger one fails its batch
+   * with EventTooLargeError. The hub passes `events.maxEventBytes`, the limit ingest
+   * enforces, so events derived from others (queue and push copies, transformed) are held
+   * to it too. Default: no limit.
+   */
+  maxEventBytes?: number;
 };
 
 export type SqliteEventLogStats = {
@@ -76,6 +84,9 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   const dedupeWindowMs = options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS;
   const clock = options.clock ?? Date.now;
+  const maxEventBytes = options.maxEventBytes ?? Infinity;
+  if (!(maxEventBytes > 0))
+    throw new RangeError(`maxEventBytes must be positive, got ${maxEventBytes}`);
   if (!Number.isSafeInteger(partitions) || partitions < 1)
     throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
   if (!(dedupeWindowMs >= 0))
@@ -222,6 +233,19 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
           throw new TypeError(
             `append: event ${index} (${input.event.id}) is not JSON-serialisable`,
           );
+        // A UTF-16 code unit is at most 3 UTF-8 bytes: nearly every event is settled by
+        // this one comparison, and only a large one is measured.
+        if (body.length * 3 > maxEventBytes) {
+          const bytes = Buffer.byteLength(body);
+          if (bytes > maxEventBytes)
+            throw new EventTooLargeError({
+              index,
+              id: input.event.id,
+              bytes,
+              limit: maxEventBytes,
+              limitSource: 'events.maxEventBytes',
+            });
+        }
         encoded.push({
           tenant: input.tenant,
           topic: input.topic,
