@@ -17,8 +17,31 @@ export type SubgraphConfig = { name: string; url: string };
  */
 export const MAX_SDL_BYTES = 4 * 1024 * 1024;
 
+/** What went wrong, in words a caller may see. */
+export type CompositionFailure =
+  'unreachable' | 'timed out' | 'bad answer' | 'SDL does not parse' | 'does not compose';
+
+/**
+ * Why there is no supergraph. Its message reaches `/graphql` callers (the 503 problem), so it
+ * names the subgraph by its configured name and the kind of failure only: the raw error (a
+ * connection error's `IP:port`, the SSRF policy's verdict on an address, a parser's quote of
+ * the answer) may reveal where the subgraph is. That raw error is the `cause`, which the
+ * hub's log serialiser appends to the message for operators.
+ */
 export class CompositionError extends Error {
   override name = 'CompositionError';
+  /** The configured name of the subgraph at fault; undefined when they do not compose. */
+  readonly subgraph: string | undefined;
+  readonly failure: CompositionFailure;
+
+  constructor(
+    message: string,
+    options: { subgraph?: string; failure: CompositionFailure; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.subgraph = options.subgraph;
+    this.failure = options.failure;
+  }
 }
 
 export async function composeSupergraph(
@@ -33,11 +56,30 @@ export async function composeSupergraph(
       typeDefs: parseSdl(s, await fetchSdl(s, dispatcher, timeoutMs)),
     })),
   );
-  const result = composeServices(services);
-  if (result.errors && result.errors.length > 0)
+  let result: ReturnType<typeof composeServices>;
+  try {
+    result = composeServices(services);
+  } catch (error) {
+    throw new CompositionError('the subgraphs do not compose', {
+      failure: 'does not compose',
+      cause: error,
+    });
+  }
+  const errors = result.errors ?? [];
+  if (errors.length > 0) {
+    // The messages quote the subgraphs' SDL; the caller gets the subgraphs they name (as
+    // `"name"`, composition's own quoting) and the codes, the log everything.
+    const messages = errors.map((e) => e.message);
+    const named = subgraphs
+      .map((s) => s.name)
+      .filter((name) => messages.some((m) => m.includes(`"${name}"`)));
+    const codes = [...new Set(errors.map((e) => e.extensions?.code).filter(Boolean))];
     throw new CompositionError(
-      `the subgraphs do not compose: ${result.errors.map((e) => e.message).join('; ')}`,
+      `the subgraphs ${named.length > 0 ? `"${named.join('", "')}" ` : ''}do not compose` +
+        ` (${errors.length} error${errors.length === 1 ? '' : 's'}${codes.length > 0 ? `: ${codes.join(', ')}` : ''})`,
+      { failure: 'does not compose', cause: new Error(messages.join('; ')) },
     );
+  }
   return result.supergraphSdl!;
 }
 
@@ -47,6 +89,19 @@ async function fetchSdl(
   timeoutMs: number,
 ): Promise<string> {
   const url = new URL(subgraph.url);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  // Connection errors and the SSRF policy's refusals quote the address: they are the cause.
+  const failed = (what: string, cause: unknown) =>
+    deadline.aborted
+      ? new CompositionError(
+          `subgraph "${subgraph.name}" did not answer { _service { sdl } } within ${timeoutMs} ms`,
+          { subgraph: subgraph.name, failure: 'timed out', cause },
+        )
+      : new CompositionError(`subgraph "${subgraph.name}" ${what}`, {
+          subgraph: subgraph.name,
+          failure: what === 'is unreachable' ? 'unreachable' : 'bad answer',
+          cause,
+        });
   let response: Dispatcher.ResponseData;
   try {
     response = await dispatcher.request({
@@ -55,29 +110,27 @@ async function fetchSdl(
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ query: '{ _service { sdl } }' }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: deadline,
     });
   } catch (error) {
-    throw new CompositionError(
-      `subgraph "${subgraph.name}" is unreachable: ${(error as Error).message}`,
-    );
+    throw failed('is unreachable', error);
   }
   let text: string | undefined;
   try {
     text = (await readAtMost(response.body, MAX_SDL_BYTES))?.toString('utf8');
   } catch (error) {
-    throw new CompositionError(
-      `subgraph "${subgraph.name}" broke off its answer: ${(error as Error).message}`,
-    );
+    throw failed('broke off its answer', error);
   }
   if (text === undefined)
     throw new CompositionError(
       `subgraph "${subgraph.name}" answered { _service { sdl } } with more than ${MAX_SDL_BYTES} bytes`,
+      { subgraph: subgraph.name, failure: 'bad answer' },
     );
   const sdl = sdlOf(text);
   if (response.statusCode !== 200 || typeof sdl !== 'string')
     throw new CompositionError(
       `subgraph "${subgraph.name}" did not answer { _service { sdl } } (HTTP ${response.statusCode})`,
+      { subgraph: subgraph.name, failure: 'bad answer' },
     );
   return sdl;
 }
@@ -96,8 +149,11 @@ function parseSdl(subgraph: SubgraphConfig, sdl: string): ReturnType<typeof pars
   try {
     return parse(sdl);
   } catch (error) {
-    throw new CompositionError(
-      `subgraph "${subgraph.name}" announced an SDL that does not parse: ${(error as Error).message}`,
-    );
+    // The syntax error quotes the SDL: for the log only.
+    throw new CompositionError(`subgraph "${subgraph.name}" announced an SDL that does not parse`, {
+      subgraph: subgraph.name,
+      failure: 'SDL does not parse',
+      cause: error,
+    });
   }
 }

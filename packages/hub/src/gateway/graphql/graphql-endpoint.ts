@@ -14,7 +14,7 @@ import { TraceIds } from '../trace-ids.ts';
 import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
 import { requirePrincipal } from '../../http/request-principal.ts';
 import { upstreamRequestHeaders } from '../forward-headers.ts';
-import { composeSupergraph, type SubgraphConfig } from './compose-supergraph.ts';
+import { CompositionError, composeSupergraph, type SubgraphConfig } from './compose-supergraph.ts';
 import { useDocumentLimits, useOperationLimits, useRequestParamErrors } from './request-guards.ts';
 
 export type GraphqlConfig = {
@@ -51,7 +51,10 @@ export async function registerGraphqlEndpoint(
       supergraph = await composeSupergraph(config.subgraphs, dispatcher, config.timeoutMs);
       lastError = undefined;
     } catch (error) {
-      lastError = (error as Error).message;
+      // `lastError` reaches callers (the 503 problem): only a CompositionError's message is
+      // written for them; the raw error, with whatever address it quotes, goes to the log.
+      lastError =
+        error instanceof CompositionError ? error.message : 'composing the supergraph failed';
       server.log.warn({ err: error }, 'graphql: composing the supergraph failed');
     }
   };
@@ -91,11 +94,17 @@ export async function registerGraphqlEndpoint(
       return supergraph;
     },
     pollingInterval: config.pollSeconds * 1000,
+    // Subgraph calls follow the signal of the Request handed to `runtime.fetch` (aborted when
+    // the caller leaves); without this the runtime ignores it and they ran on until
+    // `timeoutMs` for nobody.
+    upstreamCancellation: true,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: false,
     logging: false,
-    maskedErrors: true,
+    // Never `isDev` (Yoga's default with NODE_ENV=development): it adds a masked error's
+    // original error to the answer, and a failed subgraph call's quotes the subgraph's address.
+    maskedErrors: { isDev: false },
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) =>
         Object.fromEntries(
@@ -148,11 +157,29 @@ export async function registerGraphqlEndpoint(
       traceIds,
     });
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-    const response = await runtime.fetch(`http://localhost${request.url}`, {
-      method: request.method,
-      headers,
-      ...(body && request.method === 'POST' ? { body } : {}),
-    });
+    // Aborted when the caller leaves before the answer is written (the response closes
+    // unfinished), so the runtime cancels the subgraph calls instead of running them on until
+    // `timeoutMs` for nobody.
+    const left = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) left.abort(new Error('the client closed the connection'));
+    };
+    reply.raw.once('close', onClose);
+    if (reply.raw.destroyed) onClose();
+    let response: Response;
+    try {
+      response = await runtime.fetch(`http://localhost${request.url}`, {
+        method: request.method,
+        headers,
+        signal: left.signal,
+        ...(body && request.method === 'POST' ? { body } : {}),
+      });
+    } catch (error) {
+      // The caller left (the runtime rejects with the abort): nobody to answer, and no hub
+      // failure to log as a 500. 499 is the usual "client closed request" status.
+      if (left.signal.aborted) return reply.code(499).send();
+      throw error;
+    }
     if (response.status >= 400 && response.body === null) throw emptyRefusal(request, response);
     reply.code(response.status);
     response.headers.forEach((value, name) => {

@@ -3,7 +3,13 @@
  * implementing the subgraph protocol: `_service { sdl }` and `_entities`). One query spans
  * both; the caller's verified identity reaches each subgraph.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { once, EventEmitter } from 'node:events';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, getIntrospectionQuery, graphql, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,20 +58,22 @@ async function startSubgraph(
 
 /**
  * A subgraph that announces `sdl` and answers every other query with `answer` (undefined:
- * never), on a hub of its own (`timeoutMs` for its calls). `use` runs with the hub.
+ * never; `held` emits `'request'` with each response it holds open), on a hub of its own
+ * (`timeoutMs` for its calls). `use` runs with the hub.
  */
 async function withBareSubgraph(
   sdl: string,
   answer: unknown,
   timeoutMs: number,
-  use: (hub: TestHub, port: number) => Promise<void>,
+  use: (hub: TestHub, port: number, held: EventEmitter, server: Server) => Promise<void>,
 ) {
+  const held = new EventEmitter();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const isSdl = Buffer.concat(chunks).toString().includes('_service');
-      if (!isSdl && answer === undefined) return;
+      if (!isSdl && answer === undefined) return void held.emit('request', res);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(isSdl ? { data: { _service: { sdl } } } : answer));
     });
@@ -82,7 +90,7 @@ async function withBareSubgraph(
     },
   });
   try {
-    await use(hub, port);
+    await use(hub, port, held, server);
   } finally {
     await hub.close();
     server.closeAllConnections();
@@ -207,9 +215,136 @@ describe('/graphql federation', () => {
       });
       expect(res.statusCode).toBe(503);
       expect(res.json().detail).toContain('users');
+      // The SSRF policy's verdict quotes the address: only the log gets it.
+      expect(res.json().detail).toBe(
+        'the federated graph is not available: subgraph "users" is unreachable',
+      );
+      expect(res.body).not.toContain('127.0.0.1');
+      expect(res.body).not.toContain(new URL(users.url).port);
     } finally {
       await blocked.close();
     }
+  });
+
+  it('names a subgraph it cannot compose and the failure, never its address', async () => {
+    // Nothing listens on `port` (a server opened and closed): connecting is refused with an
+    // error quoting `127.0.0.1:port`.
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+    const port = String((gone.address() as AddressInfo).port);
+    await new Promise((r) => gone.close(r));
+    const hub = await startTestHub({
+      gateway: {
+        upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
+        graphql: {
+          subgraphs: [
+            { name: 'users', url: users.url },
+            { name: 'gone', url: `http://127.0.0.1:${port}/graphql` },
+          ],
+        },
+      },
+    });
+    try {
+      const res = await hub.hub.server.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+        payload: JSON.stringify({ query: '{ me { id } }' }),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().detail).toBe(
+        'the federated graph is not available: subgraph "gone" is unreachable',
+      );
+      expect(res.body).not.toContain(port);
+      expect(res.body).not.toContain('127.0.0.1');
+      expect(res.body).not.toContain('ECONNREFUSED');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('says which subgraphs do not compose without quoting their SDL', async () => {
+    // `User.name` in both, shareable in neither.
+    const other = await startSubgraph(
+      `${FEDERATION}\ntype Query { other: User }\ntype User @key(fields: "id") { id: ID! name: String! }`,
+      `${SERVICE}\ntype Query { _service: _Service! }`,
+      () => ({}),
+    );
+    const hub = await startTestHub({
+      gateway: {
+        upstreams: { allowHttp: true, allowCidrs: ['127.0.0.0/8'] },
+        graphql: {
+          subgraphs: [
+            { name: 'users', url: users.url },
+            { name: 'other', url: other.url },
+          ],
+        },
+      },
+    });
+    try {
+      const res = await hub.hub.server.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+        payload: JSON.stringify({ query: '{ me { id } }' }),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().detail).toMatch(
+        /^the federated graph is not available: the subgraphs "users", "other" do not compose \(\d+ errors?: [A-Z_, ]+\)$/,
+      );
+      expect(res.body).not.toContain('User.name');
+    } finally {
+      await hub.close();
+      other.server.closeAllConnections();
+      await new Promise((r) => other.server.close(r));
+    }
+  });
+
+  it('does not reveal a failed subgraph call in development mode either', async () => {
+    const sdl = `${FEDERATION}\ntype Query { a: String }`;
+    await withBareSubgraph(sdl, { data: { a: 'x' } }, 10_000, async (hub, port, _held, server) => {
+      // Composed; now the subgraph goes away and calls to it are refused.
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      const mode = process.env.NODE_ENV;
+      process.env.NODE_ENV = 'development';
+      try {
+        const res = await hub.hub.server.inject({
+          method: 'POST',
+          url: '/graphql',
+          headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+          payload: JSON.stringify({ query: '{ a }' }),
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().data).toEqual({ a: null });
+        expect(res.body).not.toContain(String(port));
+        expect(res.body).not.toContain('127.0.0.1');
+      } finally {
+        process.env.NODE_ENV = mode;
+      }
+    });
+  });
+
+  it('cancels the subgraph calls of a caller who leaves', async () => {
+    const sdl = `${FEDERATION}\ntype Query { slow: String }`;
+    // timeoutMs far beyond the test's own timeout: only the caller leaving can end the call.
+    await withBareSubgraph(sdl, undefined, 600_000, async (hub, _port, held) => {
+      const base = await hub.hub.server.listen({ port: 0, host: '127.0.0.1' });
+      const call = once(held, 'request') as Promise<[ServerResponse]>;
+      const caller = new AbortController();
+      const answer = fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ slow }' }),
+        signal: caller.signal,
+      }).catch((error: unknown) => error);
+      const [subgraphResponse] = await call;
+      const closed = once(subgraphResponse, 'close');
+      caller.abort();
+      expect(await answer).toMatchObject({ name: 'AbortError' });
+      await closed;
+      expect(subgraphResponse.writableFinished).toBe(false);
+    });
   });
 
   it('answers documents nested too deeply for the parser with a 400 GraphQL error', async () => {
