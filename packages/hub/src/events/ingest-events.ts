@@ -5,6 +5,7 @@ import type {
   AppendInput,
 } from '../backbone/event-log.ts';
 import type { Principal } from '../auth/principal.ts';
+import { EventTooLargeError } from '../backbone/event-too-large-error.ts';
 import { hasScope } from '../auth/principal.ts';
 import { problems, ProblemError, ProblemType } from '../http/problem.ts';
 import type { CloudEventsMode, RawEvent } from './http-binding.ts';
@@ -83,7 +84,13 @@ export class EventIngestor {
       this.#ingestedBy(mode).inc(results.length - duplicates);
       if (duplicates > 0) this.#metrics.duplicated.inc(duplicates);
       return results;
-    } catch (error) {
+    } catch (thrown) {
+      // The log's own limit can be below ingest's (a NATS server reconnected to that takes
+      // smaller messages): still the producer's 413, not a 500.
+      const error =
+        thrown instanceof EventTooLargeError
+          ? tooLargeProblem(mode, thrown.index, thrown.bytes, thrown.limit)
+          : thrown;
       this.#metrics.rejected.inc({ reason: reasonOf(error) }, events.length);
       throw error;
     }
@@ -206,20 +213,7 @@ export class EventIngestor {
       const body = JSON.stringify(input.event);
       // A UTF-16 code unit is at most 3 UTF-8 bytes: short texts need no byte count.
       const size = body.length * 3 <= limit ? 0 : Buffer.byteLength(body);
-      if (size > limit)
-        throw new ProblemError({
-          status: 413,
-          type: ProblemType.tooLarge,
-          title: 'Payload too large',
-          detail: `${mode === 'batch' ? `event ${index} ` : 'the event '}is ${size} bytes; the limit is ${this.#limits.maxEventBytes}`,
-          errors: [
-            {
-              pointer: mode === 'batch' ? `/${index}` : '',
-              detail: `event is ${size} bytes, over the ${this.#limits.maxEventBytes}-byte limit`,
-            },
-          ],
-          ...(mode === 'batch' ? { extensions: { index } } : {}),
-        });
+      if (size > limit) throw tooLargeProblem(mode, index, size, limit);
       input.body = body;
     }
   }
@@ -228,4 +222,26 @@ export class EventIngestor {
 function reasonOf(error: unknown): string {
   if (error instanceof ProblemError) return error.type.slice(error.type.lastIndexOf(':') + 1);
   return 'internal';
+}
+
+/** The 413 for an event over `limit` bytes, naming it in a batch. */
+function tooLargeProblem(
+  mode: CloudEventsMode,
+  index: number,
+  size: number,
+  limit: number,
+): ProblemError {
+  return new ProblemError({
+    status: 413,
+    type: ProblemType.tooLarge,
+    title: 'Payload too large',
+    detail: `${mode === 'batch' ? `event ${index} ` : 'the event '}is ${size} bytes; the limit is ${limit}`,
+    errors: [
+      {
+        pointer: mode === 'batch' ? `/${index}` : '',
+        detail: `event is ${size} bytes, over the ${limit}-byte limit`,
+      },
+    ],
+    ...(mode === 'batch' ? { extensions: { index } } : {}),
+  });
 }

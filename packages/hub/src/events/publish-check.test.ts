@@ -96,3 +96,39 @@ describe('publish-time checks', () => {
     await log.close();
   });
 });
+
+describe('an event the log refuses as too large', () => {
+  it('is a 413 naming it, not a 500, when the log takes less than ingest does', async () => {
+    // As after a reconnect to a NATS server with a smaller max_payload: here a SQLite log
+    // whose own limit is below ingest's.
+    const log = openSqliteEventLog({
+      path: join(mkdtempSync(join(tmpdir(), 'portico-too-large-')), 'events.db'),
+      maxEventBytes: 400,
+    });
+    const small = new EventIngestor({
+      log,
+      env: 'dev',
+      limits: { maxEventBytes: 65536, maxBatchSize: 10 },
+      metrics: createIngestMetrics(new Registry()),
+    });
+    try {
+      const error = await small
+        .ingest({
+          events: [event('fits', { a: 1 }), event('big', { text: 'x'.repeat(1000) })],
+          mode: 'batch',
+          principal,
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(ProblemError);
+      expect((error as ProblemError).status).toBe(413);
+      expect((error as ProblemError).message).toMatch(/^event 1 is \d+ bytes; the limit is 400$/);
+      expect(await log.read({ after: 0, limit: 10 })).toEqual([]);
+    } finally {
+      await log.close();
+    }
+  });
+});
