@@ -108,6 +108,17 @@ describe('values coercion would change', () => {
       detail: expect.stringMatching(/port/),
     });
   });
+
+  it('stores a URL as it will be contacted, so what is shown is where deliveries go', async () => {
+    // A backslash is a path separator in http(s) URLs: the host is a.example, not b.example.
+    const created = await create({ url: 'https://A.Example:443/x/../in\\@b.example/' });
+    const stored = await api('GET', `/v1/webhooks/endpoints/${created.id}`);
+    expect(stored.body.url).toBe('https://a.example/in/@b.example/');
+    const patched = await api('PATCH', `/v1/webhooks/endpoints/${created.id}`, {
+      url: 'https://bücher.example/hook',
+    });
+    expect(patched.body.url).toBe('https://xn--bcher-kva.example/hook');
+  });
 });
 
 let seq = 0;

@@ -150,12 +150,18 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
   const fields = bodyFields(o.maxConcurrency);
   const maxFilterBytes = o.maxFilterBytes ?? 16 * 1024;
 
-  /** All problems of a body the schema cannot see, at once. */
-  function check(body: Body): void {
+  /**
+   * All problems of a body the schema cannot see, at once; the URL as it will be contacted
+   * (parsed and serialised: `https://a.example\\@b.example/` is stored as the
+   * `https://a.example/@b.example/` it reaches, IDN hosts in punycode).
+   */
+  function check(body: Body): { url: string | undefined } {
     const errors: FieldError[] = [];
+    let url: string | undefined;
     if (body.url !== undefined) {
-      const url = validateTargetUrl(body.url, o.urlPolicy);
-      if (!url.ok) errors.push({ pointer: '/url', detail: url.reason });
+      const checked = validateTargetUrl(body.url, o.urlPolicy);
+      if (checked.ok) url = checked.url.href;
+      else errors.push({ pointer: '/url', detail: checked.reason });
     }
     if (body.eventTypes !== undefined) errors.push(...validateEventTypes(body.eventTypes));
     if (body.filter !== undefined && body.filter !== null) {
@@ -176,6 +182,7 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
         `the endpoint is invalid: ${errors[0]!.pointer} ${errors[0]!.detail}`,
         errors,
       );
+    return { url };
   }
 
   async function visible(principal: Principal, id: string): Promise<Endpoint> {
@@ -228,13 +235,13 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
     },
     async (request, reply) => {
       const body = request.body as Body & { url: string };
-      check(body);
+      const { url } = check(body);
       const tenant = request.principal.tenant;
       // The service counts the tenant's endpoints inside the creating transaction, so
       // concurrent creations cannot all pass the limit.
       const { endpoint, keys } = await o.service
         .create(tenant, {
-          url: body.url,
+          url: url!,
           description: body.description ?? '',
           eventTypes: body.eventTypes ?? ['>'],
           filter: emptyToNull(body.filter),
@@ -337,9 +344,9 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
     async (request) => {
       const endpoint = await visible(request.principal, request.params.id);
       const body = request.body as Body;
-      check(body);
+      const { url } = check(body);
       const changes: EndpointChanges = {
-        url: body.url,
+        url,
         description: body.description,
         eventTypes: body.eventTypes,
         ...(body.filter !== undefined ? { filter: emptyToNull(body.filter) } : {}),
