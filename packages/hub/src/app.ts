@@ -162,6 +162,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     server,
     authenticator,
     config: config.dictionary,
+    metrics,
   });
   const gateway = await createGateway({
     server,

@@ -48,6 +48,20 @@ export class DictionaryCache {
     return fresh.snapshot;
   }
 
+  /**
+   * Whether this node holds a copy (fresh or due for its revision check). Lets a caller that
+   * must not make the cache load one (an anonymous read of a tenant that may not exist) ask
+   * the store something cheaper first.
+   */
+  has(tenant: string): boolean {
+    return this.#entries.has(tenant);
+  }
+
+  /** Tenants held (loading ones included), at most `maxTenants`: for the metrics gauge. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   invalidate(tenant: string): void {
     this.#entries.delete(tenant);
   }

@@ -42,9 +42,12 @@ export function describeDictionaryStoreContract(
       await store.putSettings('acme', '*', { refreshSeconds: 60 });
       await store.putSettings('acme', 'shell', { features: { a: true } });
       await store.putSettings('acme', 'shell', { features: { a: false } });
+      expect(await store.isAnonymous('acme')).toBe(false);
       await store.setAnonymous('acme', true);
       const loaded = await store.load('acme');
       expect(loaded.anonymous).toBe(true);
+      expect(await store.isAnonymous('acme')).toBe(true);
+      expect(await store.isAnonymous('globex')).toBe(false); // unknown: never written
       expect(Object.fromEntries(loaded.settings)).toEqual({
         '*': { refreshSeconds: 60 },
         shell: { features: { a: false } },

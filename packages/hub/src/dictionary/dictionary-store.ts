@@ -43,6 +43,19 @@ export class DictionaryStore {
     return row ? Number(row.revision) : 0;
   }
 
+  /**
+   * Whether the tenant made its dictionary anonymous-readable; false for an unknown tenant.
+   * One primary-key read: anonymous reads ask this before loading (and caching) a whole
+   * dictionary, so requests for made-up tenant names stay cheap and leave the cache alone.
+   */
+  async isAnonymous(tenant: string): Promise<boolean> {
+    const [row] = await this.#db.query<{ anonymous: number }>(
+      'select anonymous from dictionary_tenants where tenant = $1',
+      [tenant],
+    );
+    return row ? Number(row.anonymous) === 1 : false;
+  }
+
   async load(tenant: string): Promise<TenantDictionary> {
     return this.#db.transaction(async (tx) => {
       const [head] = await tx.query<{ revision: number; anonymous: number }>(

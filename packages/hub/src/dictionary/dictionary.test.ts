@@ -1,9 +1,18 @@
 /** The service dictionary over HTTP: admin API, per-app split, ETag/304, overrides, tenancy. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scope } from '../auth/principal.ts';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuthenticationError, type Authenticator, type Scope } from '../auth/principal.ts';
+import { createHttpServer, type HubServer } from '../http/server.ts';
+import type { SqlDatabase } from '../store/sql-database.ts';
+import { openSqliteDatabase } from '../store/sqlite/sqlite-database.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { rateLimitPlan } from '../gateway/rate-limits.ts';
 import { DictionaryStore } from './dictionary-store.ts';
+import { createDictionary } from './index.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -531,5 +540,122 @@ describe('per-tenant caps', () => {
     expect(sets.filter((r) => r.statusCode === 201)).toHaveLength(3);
     expect(sets.filter((r) => r.statusCode === 409)).toHaveLength(17);
     expect(await new DictionaryStore(capped.hub.db).countOverrides('caps')).toBe(3);
+  });
+});
+
+describe('anonymous reads and the per-node cache', () => {
+  // Nodes built here rather than through startTestHub: the test reads the cache's size
+  // (portico_dictionary_cached_tenants) and counts the store's statements.
+  const dir = mkdtempSync(join(tmpdir(), 'portico-dictionary-nodes-'));
+  let db: SqlDatabase;
+  const servers: HubServer[] = [];
+  beforeAll(() => {
+    db = openSqliteDatabase(join(dir, 'state.db'));
+  });
+  afterEach(() => vi.restoreAllMocks());
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // `Bearer w.<tenant>` is a dictionary writer of that tenant; anything else does not verify.
+  const authenticator: Authenticator = {
+    authenticate(token) {
+      if (!token.startsWith('w.')) return Promise.reject(new AuthenticationError('bad token'));
+      return Promise.resolve({
+        tenant: token.slice(2),
+        subject: 'test',
+        scopes: new Set(['dictionary:write']),
+        expiresAt: Math.floor(Date.now() / 1000) + 600,
+      });
+    },
+  };
+
+  /** One hub node's dictionary on the shared store. */
+  async function node(recheckMs: number) {
+    const server = await createHttpServer({
+      authenticator,
+      logLevel: 'silent',
+      bodyLimit: 1 << 20,
+      version: 'test',
+    });
+    servers.push(server);
+    const metrics = new Registry();
+    await createDictionary({
+      db,
+      server,
+      authenticator,
+      recheckMs,
+      metrics,
+      config: {
+        maxAgeSeconds: 30,
+        overrideMaxTtlSeconds: 3600,
+        maxOverridesPerTenant: 10,
+        maxApisPerTenant: 10,
+      },
+    });
+    const read = (tenant: string) =>
+      server.inject({ url: `/v1/dictionary?tenant=${encodeURIComponent(tenant)}` });
+    const write = (tenant: string, url: string, body: unknown) =>
+      server.inject({
+        method: 'PUT',
+        url,
+        headers: { authorization: `Bearer w.${tenant}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+    const cachedTenants = async () =>
+      (await metrics.getSingleMetric('portico_dictionary_cached_tenants')!.get()).values[0]!.value;
+    return { read, write, cachedTenants };
+  }
+
+  it('answers anonymous reads of unknown and private tenants without loading or caching them', async () => {
+    const a = await node(60_000); // no revision check during the test: no timing involved
+    expect((await a.write('shop', '/v1/dictionary/apis/people', people)).statusCode).toBe(201);
+    await a.write('shop', '/v1/dictionary/access', { anonymous: true });
+    await a.write('vault', '/v1/dictionary/apis/people', people);
+    expect((await a.read('shop')).statusCode).toBe(200);
+    expect(await a.cachedTenants()).toBe(1);
+
+    const transactions = vi.spyOn(db, 'transaction');
+    const unknown = await Promise.all(
+      Array.from({ length: 200 }, () => a.read(`ghost-${randomUUID()}`)),
+    );
+    expect(unknown.every((r) => r.statusCode === 401)).toBe(true);
+    const vault = await a.read('vault');
+    // Private and unknown look the same (nothing to enumerate).
+    expect(vault.statusCode).toBe(401);
+    expect(vault.json().detail).toBe(
+      unknown[0]!.json().detail.replace(/ghost-[0-9a-f-]+/, 'vault'),
+    );
+    // Each used to load a whole dictionary (a transaction) into a cache entry of its own:
+    // 10 000 of them pushed every real tenant out.
+    expect(transactions).not.toHaveBeenCalled();
+    expect(await a.cachedTenants()).toBe(1);
+
+    // The public tenant is still served from the cache: not a single statement.
+    const queries = vi.spyOn(db, 'query');
+    const shop = await a.read('shop');
+    expect(shop.statusCode).toBe(200);
+    expect(shop.json().domains[0].apis[0].name).toBe('people');
+    expect(queries).not.toHaveBeenCalled();
+    expect(transactions).not.toHaveBeenCalled();
+  });
+
+  it("honours another node's switch to public and back at its next revision check", async () => {
+    // recheckMs 0: every read checks, so "as soon as the next check" needs no waiting.
+    const a = await node(0);
+    const b = await node(0);
+    await b.write('flip', '/v1/dictionary/apis/people', people);
+    expect((await a.read('flip')).statusCode).toBe(401);
+    await b.write('flip', '/v1/dictionary/access', { anonymous: true });
+    const opened = await a.read('flip');
+    expect(opened.statusCode).toBe(200);
+    expect(opened.json().tenant).toBe('flip');
+    // Now cached on a: the copy's revision check sees the switch back.
+    await b.write('flip', '/v1/dictionary/access', { anonymous: false });
+    expect((await a.read('flip')).statusCode).toBe(401);
+    await b.write('flip', '/v1/dictionary/access', { anonymous: true });
+    expect((await a.read('flip')).statusCode).toBe(200);
   });
 });

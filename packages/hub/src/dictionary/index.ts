@@ -2,6 +2,7 @@
  * The service dictionary capability, as app.ts builds it: tables, the admin API, the public
  * `GET /v1/dictionary`, and `resolve` for the gateway (which never imports the internals).
  */
+import { Gauge, type Registry } from 'prom-client';
 import type { Authenticator } from '../auth/principal.ts';
 import type { HubServer } from '../http/server.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
@@ -33,6 +34,8 @@ export type DictionaryOptions = {
   };
   /** How long a node trusts its cached copy before checking the store. Default 1000 ms. */
   recheckMs?: number;
+  /** Where `portico_dictionary_cached_tenants` is registered; absent: no metric. */
+  metrics?: Registry;
 };
 
 export type Resolved = {
@@ -56,6 +59,15 @@ export async function createDictionary(options: DictionaryOptions): Promise<Dict
   const cache = new DictionaryCache(store, {
     ...(options.recheckMs !== undefined ? { recheckMs: options.recheckMs } : {}),
   });
+  if (options.metrics)
+    new Gauge({
+      name: 'portico_dictionary_cached_tenants',
+      help: 'Tenants whose dictionary this node holds in memory (bounded; past the bound the oldest loaded is dropped)',
+      registers: [options.metrics],
+      collect() {
+        this.set(cache.size);
+      },
+    });
   registerReadRoute(options.server, {
     store,
     cache,

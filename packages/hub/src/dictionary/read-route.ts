@@ -55,12 +55,19 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
         throw problems.unauthorized(
           'send a bearer token, or ?tenant= for a tenant whose dictionary is public',
         );
-      const snapshot = await cache.snapshot(tenant);
       // The same answer for an unknown tenant and a private one: nothing to enumerate.
-      if (!principal && !snapshot.anonymous)
-        throw problems.unauthorized(
+      const notPublic = () =>
+        problems.unauthorized(
           `the dictionary of tenant "${tenant}" is not public: send a bearer token`,
         );
+      // Anonymous and not cached here: read the tenant's flag first (one primary-key query).
+      // Loading the dictionary to learn it cost 3 queries and a cache entry per made-up
+      // tenant name, so a stream of them pushed every real tenant out of the cache. A cached
+      // copy decides on its own (no extra query), revision-checked as before.
+      if (!principal && !cache.has(tenant) && !(await store.isAnonymous(tenant))) throw notPublic();
+      const snapshot = await cache.snapshot(tenant);
+      // Still checked: the copy may be cached, or the tenant turned private since the read.
+      if (!principal && !snapshot.anonymous) throw notPublic();
 
       const override = await findOverride(store, tenant, presentedOverride(request.headers));
       if (override.status) reply.header(OVERRIDE_STATUS_HEADER, override.status);
