@@ -108,24 +108,105 @@ export class AttemptLog {
 
   /**
    * The latest attempts at one target (the owner's rules' deliveries to one destination,
-   * e.g. a webhook endpoint), newest first, started before `before` (epoch ms).
+   * e.g. a webhook endpoint), newest first, started before `before` (epoch ms). One page
+   * only: to page, use `pageForTarget` (many attempts can share the last one's millisecond).
    */
   async forTarget(
     target: { owner: string; kind: string; ref: string },
     page: { limit: number; before?: number },
   ): Promise<AttemptRecord[]> {
-    const rows = await this.#db.query(
-      `select * from delivery_attempts where target_key = $1 and started_at < $2
-       order by started_at desc limit $3`,
-      [
-        targetKey(target.owner, target.kind, target.ref),
-        page.before ?? Number.MAX_SAFE_INTEGER,
-        page.limit,
-      ],
-    );
-    return rows.map(toRecord);
+    return (await this.pageForTarget(target, page)).attempts;
+  }
+
+  /**
+   * A page of `forTarget`'s listing, and the cursor of the next one. The order is
+   * (started_at, delivery_id, replay, attempt) descending: the time alone is not unique (a
+   * burst settles many attempts in one millisecond), and a page that ended inside such a
+   * millisecond skipped the rest of it, or showed it again. `after` (the `next` of the
+   * previous page) continues strictly after that attempt; `before` (epoch ms) starts at
+   * the attempts that started before it.
+   */
+  async pageForTarget(
+    target: { owner: string; kind: string; ref: string },
+    page: { limit: number; before?: number; after?: AttemptCursor },
+  ): Promise<{ attempts: AttemptRecord[]; next?: string }> {
+    const params: unknown[] = [targetKey(target.owner, target.kind, target.ref)];
+    let sql = `select * from delivery_attempts where target_key = $1`;
+    if (page.before !== undefined) {
+      params.push(page.before);
+      sql += ` and started_at < $${params.length}`;
+    }
+    const c = page.after;
+    if (c) {
+      params.push(c.startedAt, c.deliveryId, c.replay, c.attempt);
+      const [t, d, r, a] = [1, 2, 3, 4].map((i) => `$${params.length - 4 + i}`);
+      // Spelled out rather than a row-value comparison, and with `started_at <= t` on its
+      // own, so both engines bound the index range by the time.
+      sql += ` and started_at <= ${t} and (started_at < ${t} or delivery_id < ${d}
+        or (delivery_id = ${d} and (replay < ${r} or (replay = ${r} and attempt < ${a}))))`;
+    }
+    params.push(page.limit + 1);
+    sql += ` order by started_at desc, delivery_id desc, replay desc, attempt desc limit $${params.length}`;
+    const rows = (await this.#db.query(sql, params)).map(toRecord);
+    const attempts = rows.slice(0, page.limit);
+    const last = attempts[attempts.length - 1];
+    return rows.length > page.limit && last
+      ? { attempts, next: encodeAttemptCursor(last) }
+      : { attempts };
   }
 }
+
+/** Where a page of `pageForTarget` ended: the last attempt's place in the listing's order. */
+export type AttemptCursor = {
+  startedAt: number;
+  deliveryId: string;
+  replay: number;
+  attempt: number;
+};
+
+/** Opaque to clients (base64url), like the DLQ's cursor, so its form can change again. */
+export function encodeAttemptCursor(r: AttemptCursor): string {
+  return Buffer.from(JSON.stringify([r.startedAt, r.deliveryId, r.replay, r.attempt])).toString(
+    'base64url',
+  );
+}
+
+/**
+ * Undefined for anything that is not a cursor `pageForTarget` made. It is the client's
+ * text, so each value is checked as the engines will read it (decodeCursor in
+ * delivery-store.ts): PostgreSQL refuses a `started_at` that is not a bigint, a
+ * `replay`/`attempt` beyond a 32-bit integer and a text holding U+0000, which would be a
+ * 500 instead of a 400.
+ */
+export function decodeAttemptCursor(cursor: string): AttemptCursor | undefined {
+  if (cursor.length > MAX_CURSOR_CHARS) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length !== 4) return undefined;
+  const [startedAt, deliveryId, replay, attempt] = value as unknown[];
+  if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt < 0)
+    return undefined;
+  if (
+    typeof deliveryId !== 'string' ||
+    deliveryId.length > MAX_CURSOR_ID ||
+    deliveryId.includes('\0')
+  )
+    return undefined;
+  if (!isInt32(replay) || !isInt32(attempt)) return undefined;
+  return { startedAt, deliveryId, replay, attempt };
+}
+
+const isInt32 = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2_147_483_647;
+
+/** Delivery ids are 36 characters (delivery-id.ts); anything far longer was not made here. */
+const MAX_CURSOR_ID = 128;
+/** Room for the largest cursor made here (a 128-character id), base64url. */
+const MAX_CURSOR_CHARS = 512;
 
 /**
  * Keeps records readable, and never lets one answer grow a row without bound. U+0000

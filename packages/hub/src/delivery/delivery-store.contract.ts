@@ -5,7 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../store/sql-database.ts';
-import { AttemptLog, type AttemptRecord } from './attempt-log.ts';
+import {
+  AttemptLog,
+  decodeAttemptCursor,
+  encodeAttemptCursor,
+  insertAttempt,
+  type AttemptRecord,
+} from './attempt-log.ts';
 import {
   decodeCursor,
   DeliveryStore,
@@ -379,6 +385,122 @@ export function describeDeliveryStoreContract(
         deadAt: 1_700_000_000_000,
         id: 'x',
       });
+    });
+
+    it("pages a target's attempts that share one millisecond: each exactly once, in order", async () => {
+      // A burst settles many attempts in one millisecond; a cursor of the time alone
+      // skipped (or repeated) the ones at a page boundary.
+      await fresh();
+      const db = opened[opened.length - 1]!;
+      const log = new AttemptLog(db);
+      const record = (deliveryId: string, replay: number, attempt: number, startedAt: number) => ({
+        deliveryId,
+        replay,
+        attempt,
+        owner: 'tenant:acme',
+        targetKey: KEY_A,
+        startedAt,
+        durationMs: 1,
+        outcome: 'retry' as const,
+        statusCode: 503,
+        error: null,
+        response: null,
+        retryAfterMs: null,
+        nextAttemptAt: null,
+        deadReason: null,
+      });
+      const written: AttemptRecord[] = [record('d-late', 0, 1, T0 + 1)];
+      for (const id of ['d-a', 'd-b', 'd-c', 'd-d'])
+        for (const replay of [0, 1])
+          for (const attempt of [1, 2, 3]) written.push(record(id, replay, attempt, T0));
+      written.push(record('d-early', 0, 1, T0 - 1));
+      // Another target's attempts in the same millisecond are never listed.
+      const other = {
+        ...record('d-x', 0, 1, T0),
+        targetKey: targetKey('tenant:acme', 'http', 'b'),
+      };
+      for (const r of [...written, other]) {
+        const { sql, params } = insertAttempt(r);
+        await db.execute(sql, params);
+      }
+      const id = (r: AttemptRecord) => `${r.startedAt}/${r.deliveryId}/${r.replay}/${r.attempt}`;
+      const target = { owner: 'tenant:acme', kind: 'http', ref: 'a' };
+
+      for (const limit of [1, 2, 5, 7]) {
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await log.pageForTarget(target, {
+            limit,
+            ...(after ? { after: decodeAttemptCursor(after)! } : {}),
+          });
+          expect(page.attempts.length).toBeLessThanOrEqual(limit);
+          seen.push(...page.attempts.map(id));
+          if (!page.next) break;
+          after = page.next;
+        }
+        // Newest first; within a millisecond, by (delivery, replay, attempt) descending.
+        expect(seen, `limit ${limit}`).toEqual(
+          [...written]
+            .sort(
+              (x, y) =>
+                y.startedAt - x.startedAt ||
+                (x.deliveryId < y.deliveryId ? 1 : x.deliveryId > y.deliveryId ? -1 : 0) ||
+                y.replay - x.replay ||
+                y.attempt - x.attempt,
+            )
+            .map(id),
+        );
+      }
+      // A plain time still lists what started before it.
+      const older = await log.pageForTarget(target, { limit: 100, before: T0 });
+      expect(older.attempts.map(id)).toEqual([`${T0 - 1}/d-early/0/1`]);
+      expect(older.next).toBeUndefined();
+    });
+
+    it('takes no attempt-log cursor it did not make; the largest values it takes reach the engine', async () => {
+      await fresh();
+      const log = new AttemptLog(opened[opened.length - 1]!);
+      for (const forged of [
+        '[1700000000000,"d",0]',
+        '[1700000000000,"d",0,1,2]',
+        '{"startedAt":1700000000000,"deliveryId":"d","replay":0,"attempt":1}',
+        '[1.5,"d",0,1]',
+        '[1e300,"d",0,1]',
+        '[-1,"d",0,1]',
+        '[9223372036854775808,"d",0,1]',
+        '["1700000000000","d",0,1]',
+        '[1700000000000,"d",2147483648,1]',
+        '[1700000000000,"d",0,2147483648]',
+        '[1700000000000,"d",0.5,1]',
+        '[1700000000000,"d",0,-1]',
+        '[1700000000000,"a\\u0000b",0,1]',
+        `[1700000000000,"${'x'.repeat(200)}",0,1]`,
+        '[1700000000000,7,0,1]',
+        'not json',
+      ]) {
+        expect(
+          decodeAttemptCursor(Buffer.from(forged).toString('base64url')),
+          forged,
+        ).toBeUndefined();
+      }
+      expect(decodeAttemptCursor('2025-01-01T00:00:00.000Z')).toBeUndefined();
+      expect(decodeAttemptCursor('W'.repeat(600))).toBeUndefined();
+      const largest = {
+        startedAt: Number.MAX_SAFE_INTEGER,
+        deliveryId: 'x'.repeat(128),
+        replay: 2_147_483_647,
+        attempt: 2_147_483_647,
+      };
+      const cursor = encodeAttemptCursor(largest);
+      expect(decodeAttemptCursor(cursor)).toEqual(largest);
+      // PostgreSQL takes each value the decoder lets through (bigint, integer, text).
+      expect(
+        await log.pageForTarget(
+          { owner: 'tenant:acme', kind: 'http', ref: 'a' },
+          { limit: 2, after: decodeAttemptCursor(cursor)! },
+        ),
+      ).toEqual({ attempts: [] });
     });
 
     it('purges old delivered rows and old DLQ entries only, with their attempt records', async () => {

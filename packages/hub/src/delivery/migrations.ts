@@ -98,6 +98,18 @@ drop index deliveries_key_order;
 create index deliveries_key_order on deliveries (target_key, partition_key, event_position, id) where status = 'pending' and ordered = 1;
 `;
 
+/**
+ * A target's attempt log is listed in (started_at, delivery_id, replay, attempt) order, the
+ * time with the primary key as its tiebreaker (attempt-log.ts `pageForTarget`). With the
+ * whole order in the index, a page reads its rows in order (backwards) instead of sorting
+ * every attempt of its millisecond(s); the old (target_key, started_at) index is a prefix
+ * of it.
+ */
+const ATTEMPTS_TARGET_ORDER = `
+create index delivery_attempts_target_order on delivery_attempts (target_key, started_at, delivery_id, replay, attempt);
+drop index delivery_attempts_target;
+`;
+
 export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/001-deliveries', sqlite: CREATE, postgres: CREATE },
   { id: 'delivery/002-attempts', sqlite: ATTEMPT_LOG_TABLE, postgres: ATTEMPT_LOG_TABLE },
@@ -105,4 +117,9 @@ export const DELIVERY_MIGRATIONS: Migration[] = [
   { id: 'delivery/004-partial-indexes', sqlite: PARTIAL_INDEXES, postgres: PARTIAL_INDEXES },
   { id: 'delivery/005-no-pending-index', sqlite: NO_PENDING_INDEX, postgres: NO_PENDING_INDEX },
   { id: 'delivery/006-ordered-key-order', sqlite: ORDERED_KEY_ORDER, postgres: ORDERED_KEY_ORDER },
+  {
+    id: 'delivery/007-attempts-target-order',
+    sqlite: ATTEMPTS_TARGET_ORDER,
+    postgres: ATTEMPTS_TARGET_ORDER,
+  },
 ];

@@ -7,7 +7,11 @@ import { Type } from '@sinclair/typebox';
 import { hasScope, type Principal } from '../../auth/principal.ts';
 import type { HubServer } from '../../http/server.ts';
 import { problems, type FieldError } from '../../http/problem.ts';
-import type { AttemptLog } from '../../delivery/attempt-log.ts';
+import {
+  decodeAttemptCursor,
+  type AttemptCursor,
+  type AttemptLog,
+} from '../../delivery/attempt-log.ts';
 import { decodeCursor, targetKey, type DeliveryStore } from '../../delivery/delivery-store.ts';
 import { findTargetDeliveries, resendDelivery } from '../../delivery/delivery-resend.ts';
 import {
@@ -69,8 +73,9 @@ export function registerEndpointDeliveryRoutes(
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
           before: Type.Optional(
             Type.String({
+              maxLength: 512,
               description:
-                'Attempts started before this time (RFC 3339); the `next` of a previous page',
+                'The `next` of the previous page (opaque); or an RFC 3339 time: attempts started before it',
             }),
           ),
         }),
@@ -85,17 +90,13 @@ export function registerEndpointDeliveryRoutes(
     async (request) => {
       const t = await target(request.principal, request.params.id);
       const { limit, before } = request.query;
-      const beforeMs = before === undefined ? undefined : parseTime(before, '/before', 'query');
-      const records = await o.attempts.forTarget(t, {
+      const page = await o.attempts.pageForTarget(t, {
         limit,
-        ...(beforeMs !== undefined ? { before: beforeMs } : {}),
+        ...(before === undefined ? {} : attemptsBefore(before)),
       });
-      const last = records[records.length - 1];
       return {
-        attempts: records.map((r) => ({ deliveryId: r.deliveryId, ...presentAttempt(r) })),
-        ...(records.length === limit && last
-          ? { next: new Date(last.startedAt).toISOString() }
-          : {}),
+        attempts: page.attempts.map((r) => ({ deliveryId: r.deliveryId, ...presentAttempt(r) })),
+        ...(page.next ? { next: page.next } : {}),
       };
     },
   );
@@ -244,6 +245,26 @@ export function registerEndpointDeliveryRoutes(
       return reply.code(202).send({ recovered: replayed });
     },
   );
+}
+
+/**
+ * `before` was documented as an RFC 3339 time (the `next` was the last attempt's start),
+ * so a client that builds one, or holds an old `next`, still gets the attempts started
+ * before it. Anything else must be a cursor this API made: a 400 naming the parameter,
+ * never a value passed on to the database.
+ */
+function attemptsBefore(before: string): { before: number } | { after: AttemptCursor } {
+  if (/^\d{4}-\d\d-\d\dT/.test(before)) return { before: parseTime(before, '/before', 'query') };
+  const after = decodeAttemptCursor(before);
+  if (!after)
+    throw problems.validation('before is not a cursor this API returned', [
+      {
+        pointer: '/before',
+        detail: 'must be the `next` of a previous page (or an RFC 3339 date-time)',
+        in: 'query',
+      },
+    ]);
+  return { after };
 }
 
 function parseTime(value: string, pointer: string, where: 'query' | 'body'): number {
