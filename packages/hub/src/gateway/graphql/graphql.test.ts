@@ -156,6 +156,16 @@ afterAll(async () => {
   }
 });
 
+/** POST /graphql to `hub` as a caller of tenant acme, with `body` as the JSON text sent. */
+async function postGraphql(hub: TestHub, body: string) {
+  return hub.hub.server.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
+    payload: body,
+  });
+}
+
 async function query(source: string, headers: Record<string, string> = {}) {
   return t.hub.server.inject({
     method: 'POST',
@@ -207,12 +217,7 @@ describe('/graphql federation', () => {
       gateway: { graphql: { subgraphs: [{ name: 'users', url: users.url }] } },
     });
     try {
-      const res = await blocked.hub.server.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { ...(await blocked.auth('acme', [])), 'content-type': 'application/json' },
-        payload: JSON.stringify({ query: '{ me { id } }' }),
-      });
+      const res = await postGraphql(blocked, JSON.stringify({ query: '{ me { id } }' }));
       expect(res.statusCode).toBe(503);
       expect(res.json().detail).toContain('users');
       // The SSRF policy's verdict quotes the address: only the log gets it.
@@ -245,12 +250,7 @@ describe('/graphql federation', () => {
       },
     });
     try {
-      const res = await hub.hub.server.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
-        payload: JSON.stringify({ query: '{ me { id } }' }),
-      });
+      const res = await postGraphql(hub, JSON.stringify({ query: '{ me { id } }' }));
       expect(res.statusCode).toBe(503);
       expect(res.json().detail).toBe(
         'the federated graph is not available: subgraph "gone" is unreachable',
@@ -282,12 +282,7 @@ describe('/graphql federation', () => {
       },
     });
     try {
-      const res = await hub.hub.server.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
-        payload: JSON.stringify({ query: '{ me { id } }' }),
-      });
+      const res = await postGraphql(hub, JSON.stringify({ query: '{ me { id } }' }));
       expect(res.statusCode).toBe(503);
       expect(res.json().detail).toMatch(
         /^the federated graph is not available: the subgraphs "users", "other" do not compose \(\d+ errors?: [A-Z_, ]+\)$/,
@@ -309,12 +304,7 @@ describe('/graphql federation', () => {
       const mode = process.env.NODE_ENV;
       process.env.NODE_ENV = 'development';
       try {
-        const res = await hub.hub.server.inject({
-          method: 'POST',
-          url: '/graphql',
-          headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
-          payload: JSON.stringify({ query: '{ a }' }),
-        });
+        const res = await postGraphql(hub, JSON.stringify({ query: '{ a }' }));
         expect(res.statusCode, res.body).toBe(200);
         expect(res.json().data).toEqual({ a: null });
         expect(res.body).not.toContain(String(port));
@@ -412,12 +402,7 @@ describe('/graphql federation', () => {
   it('gives up on a subgraph that never answers after timeoutMs, without revealing where it is', async () => {
     const sdl = `${FEDERATION}\ntype Query { slow: String }`;
     await withBareSubgraph(sdl, undefined, 300, async (hub, port) => {
-      const res = await hub.hub.server.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
-        payload: JSON.stringify({ query: '{ slow }' }),
-      });
+      const res = await postGraphql(hub, JSON.stringify({ query: '{ slow }' }));
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toMatchObject({
         data: { slow: null },
@@ -436,12 +421,10 @@ describe('/graphql federation', () => {
     const sdl = `${FEDERATION}\nscalar JSON\ntype Query { echo(j: JSON): JSON }`;
     await withBareSubgraph(sdl, { data: { echo: 1 } }, 10_000, async (hub) => {
       const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-      const res = await hub.hub.server.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
-        payload: `{"query":"query($j: JSON) { echo(j: $j) }","variables":{"j":${deep}}}`,
-      });
+      const res = await postGraphql(
+        hub,
+        `{"query":"query($j: JSON) { echo(j: $j) }","variables":{"j":${deep}}}`,
+      );
       expect(res.statusCode, res.body.slice(0, 200)).toBe(400);
       expect(res.json().errors[0].message).toMatch(
         /^"variables" is invalid: \/j\/0\/0.* is nested deeper than 256 levels$/,
@@ -473,12 +456,7 @@ describe('/graphql federation', () => {
       },
     });
     try {
-      const res = await hub.hub.server.inject({
-        method: 'POST',
-        url: '/graphql',
-        headers: { ...(await hub.auth('acme', [])), 'content-type': 'application/json' },
-        payload: JSON.stringify({ query: '{ a }' }),
-      });
+      const res = await postGraphql(hub, JSON.stringify({ query: '{ a }' }));
       expect(res.statusCode).toBe(503);
       expect(res.json().detail).toContain('"endless" answered { _service { sdl } } with more than');
     } finally {
