@@ -95,11 +95,9 @@ export function presentEndpoint(e: Endpoint, now = Date.now()) {
 }
 
 /**
- * An integer or null, as one JSON Schema `type` list rather than a union. The server's Ajv
- * coerces types, and in a union the null branch turns 0 and false into null: a
- * `rateLimitPerSecond` of 0 became "unlimited" and a `graceSeconds` of null became 0 (the
- * old secret retired at once). With one type list a number stays a number (so 0 meets
- * `minimum`) and null stays null.
+ * An integer or null, as one JSON Schema `type` list. (When bodies were still type-coerced,
+ * a union's null branch turned 0 and false into null: a `rateLimitPerSecond` of 0 became
+ * "unlimited" and a `graceSeconds` of null became 0. A type list is immune either way.)
  */
 function nullableInteger(options: { minimum: number; maximum: number; description: string }) {
   return Type.Unsafe<number | null>({ type: ['integer', 'null'], ...options });
