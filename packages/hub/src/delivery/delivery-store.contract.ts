@@ -20,6 +20,7 @@ import {
   type NewDelivery,
 } from './delivery-store.ts';
 import { DELIVERY_MIGRATIONS } from './migrations.ts';
+import { newestAttemptFirst } from './testing/attempt-order.ts';
 
 const T0 = 1_700_000_000_000;
 const LEASE = 30_000;
@@ -439,18 +440,7 @@ export function describeDeliveryStoreContract(
           if (!page.next) break;
           after = page.next;
         }
-        // Newest first; within a millisecond, by (delivery, replay, attempt) descending.
-        expect(seen, `limit ${limit}`).toEqual(
-          [...written]
-            .sort(
-              (x, y) =>
-                y.startedAt - x.startedAt ||
-                (x.deliveryId < y.deliveryId ? 1 : x.deliveryId > y.deliveryId ? -1 : 0) ||
-                y.replay - x.replay ||
-                y.attempt - x.attempt,
-            )
-            .map(id),
-        );
+        expect(seen, `limit ${limit}`).toEqual([...written].sort(newestAttemptFirst).map(id));
       }
       // A plain time still lists what started before it.
       const older = await log.pageForTarget(target, { limit: 100, before: T0 });

@@ -9,6 +9,7 @@ import { targetKey } from '../../delivery/delivery-store.ts';
 import { tenantOwner } from '../../routing/rule.ts';
 import { injectJson } from '../../testing/inject-json.ts';
 import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
+import { newestAttemptFirst } from '../../delivery/testing/attempt-order.ts';
 
 let t: TestHub;
 let auth: Record<string, string>;
@@ -62,17 +63,7 @@ beforeAll(async () => {
     await t.hub.db.execute(sql, params);
   }
   const key = (r: AttemptRecord) => `${r.startedAt}/${r.deliveryId}/${r.replay}/${r.attempt}`;
-  expected.push(
-    ...records
-      .sort(
-        (x, y) =>
-          y.startedAt - x.startedAt ||
-          (x.deliveryId < y.deliveryId ? 1 : x.deliveryId > y.deliveryId ? -1 : 0) ||
-          y.replay - x.replay ||
-          y.attempt - x.attempt,
-      )
-      .map(key),
-  );
+  expected.push(...records.sort(newestAttemptFirst).map(key));
 });
 afterAll(async () => {
   await t.close();
