@@ -6,34 +6,14 @@
  * goes to the DLQ at once, `too-large`. Also: an events.maxEventBytes the NATS server
  * cannot carry stops start-up, instead of failing each large publish.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  NATS,
-  testStream,
-  type TestDatabase,
-  type TestStream,
-} from '../../test/cluster/engines.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterEngines } from '../../test/cluster/engines.ts';
 import { RoutingClient } from '../routing/testing/routing-client.ts';
 import { startTestHub } from '../testing/test-hub.ts';
 import { expectTooLargeCopyDeadLettered } from './testing/too-large-copy.ts';
 
-let database: TestDatabase;
-let stream: TestStream;
-
-beforeAll(async () => {
-  database = await createTestDatabase('copysize');
-  stream = testStream(NATS, 'copysize');
-});
-afterAll(async () => {
-  await stream?.delete();
-  await database?.drop();
-});
-
-const cluster = () => ({
-  backbone: { kind: 'nats', url: NATS, stream: stream.stream, subjectPrefix: stream.subjectPrefix },
-  store: { kind: 'postgres', url: database.url },
-});
+const engines = clusterEngines('copysize');
+const cluster = engines.hubConfig;
 
 describe('queue copies over the log limit on NATS + PostgreSQL', () => {
   it('sends a transformed queue copy over the limit to the DLQ after one attempt', async () => {

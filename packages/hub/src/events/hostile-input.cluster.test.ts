@@ -15,34 +15,17 @@
  *   (the encoded tenant id and name) is over 255 characters: 500s.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  NATS,
-  testStream,
-  type TestDatabase,
-  type TestStream,
-} from '../../test/cluster/engines.ts';
+import { clusterEngines } from '../../test/cluster/engines.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { injectJson } from '../testing/inject-json.ts';
 import { waitFor } from '../testing/wait-for.ts';
 
-let database: TestDatabase;
-let stream: TestStream;
+const engines = clusterEngines('hostile');
 let t: TestHub;
 let auth: { authorization: string };
 
 beforeAll(async () => {
-  database = await createTestDatabase('hostile');
-  stream = testStream(NATS, 'hostile');
-  t = await startTestHub({
-    backbone: {
-      kind: 'nats',
-      url: NATS,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
-    },
-    store: { kind: 'postgres', url: database.url },
-  });
+  t = await startTestHub(engines.hubConfig());
   auth = await t.auth('acme', ['admin']);
   expect(
     (await api('PUT', '/v1/consumer-groups/checker', { topic: 'portico.*.queue.q' })).status,
@@ -63,8 +46,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
-  await stream?.delete();
-  await database?.drop();
 });
 
 const api = (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) =>

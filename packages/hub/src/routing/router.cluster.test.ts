@@ -6,13 +6,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  NATS,
-  testStream,
-  type TestDatabase,
-  type TestStream,
-} from '../../test/cluster/engines.ts';
+import { clusterEngines, NATS } from '../../test/cluster/engines.ts';
 import type { AppendInput, EventLog } from '../backbone/event-log.ts';
 import { openNatsEventLog } from '../backbone/nats/nats-event-log.ts';
 import { DeliveryStore } from '../delivery/delivery-store.ts';
@@ -29,16 +23,14 @@ import { tenantOwner } from './rule.ts';
 
 const quiet = { error: () => undefined, warn: () => undefined };
 
-let database: TestDatabase;
-let stream: TestStream;
+const engines = clusterEngines('router');
 let db: SqlDatabase;
 let log: EventLog;
 let router: Router | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase('router');
-  stream = testStream(NATS, 'router');
-  db = openPostgresDatabase(database.url, { poolSize: 4 });
+  const stream = engines.stream();
+  db = openPostgresDatabase(engines.database().url, { poolSize: 4 });
   await db.migrate([...ROUTING_MIGRATIONS, ...DELIVERY_MIGRATIONS]);
   log = await openNatsEventLog({
     servers: NATS,
@@ -50,8 +42,6 @@ afterAll(async () => {
   await router?.stop();
   await log?.close();
   await db?.close();
-  await stream?.delete();
-  await database?.drop();
 });
 
 function event(id: string, partitionKey = 'acme'): AppendInput {

@@ -5,35 +5,17 @@
  * are the SQLite suite's (endpoint-concurrency.test.ts).
  */
 import { afterAll, beforeAll, it } from 'vitest';
-import {
-  createTestDatabase,
-  NATS,
-  testStream,
-  type TestDatabase,
-  type TestStream,
-} from '../../test/cluster/engines.ts';
+import { clusterEngines } from '../../test/cluster/engines.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { createRace, deleteRace, Nodes, patchRace, rotateRace } from './testing/endpoint-races.ts';
 
 const LIMIT = 10;
-let database: TestDatabase;
-let stream: TestStream;
+const engines = clusterEngines('webhook_races');
 const hubs: TestHub[] = [];
 let nodes: Nodes;
 
 beforeAll(async () => {
-  database = await createTestDatabase('webhook_races');
-  stream = testStream(NATS, 'webhook_races');
-  const config = {
-    store: { kind: 'postgres', url: database.url },
-    backbone: {
-      kind: 'nats',
-      url: NATS,
-      stream: stream.stream,
-      subjectPrefix: stream.subjectPrefix,
-    },
-    webhooks: { maxEndpointsPerTenant: LIMIT },
-  };
+  const config = { ...engines.hubConfig(), webhooks: { maxEndpointsPerTenant: LIMIT } };
   // One after the other: both run the store's migrations at start.
   hubs.push(await startTestHub(config));
   hubs.push(await startTestHub(config));
@@ -41,8 +23,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const hub of hubs) await hub.close();
-  await stream?.delete();
-  await database?.drop();
 });
 
 it('keeps the managed rule in step with the endpoint under concurrent PATCHes and a disable', async () => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 export const POSTGRES = process.env.PORTICO_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 export const NATS = process.env.PORTICO_TEST_NATS ?? 'nats://127.0.0.1:4222';
@@ -72,6 +73,42 @@ export function testStream(servers: string, label: string): TestStream {
         await nc.close();
       }
     },
+  };
+}
+
+/**
+ * A database and a stream of the test file's own: made before its tests, removed after them.
+ * Call it at the top of the file, before the file's own hooks: vitest runs after-hooks in
+ * reverse order, so the hubs or logs the file closes in its afterAll are gone first.
+ * `hubConfig()` is the store and backbone config of a hub on them.
+ */
+export function clusterEngines(label: string) {
+  let database: TestDatabase | undefined;
+  let stream: TestStream | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(label);
+    stream = testStream(NATS, label);
+  });
+  afterAll(async () => {
+    await stream?.delete();
+    await database?.drop();
+  });
+  const made = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('clusterEngines: used before its beforeAll ran');
+    return value;
+  };
+  return {
+    database: () => made(database),
+    stream: () => made(stream),
+    hubConfig: () => ({
+      backbone: {
+        kind: 'nats',
+        url: NATS,
+        stream: made(stream).stream,
+        subjectPrefix: made(stream).subjectPrefix,
+      },
+      store: { kind: 'postgres', url: made(database).url },
+    }),
   };
 }
 
