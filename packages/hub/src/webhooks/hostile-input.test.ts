@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoutingClient } from '../routing/testing/routing-client.ts';
 import { injectJson } from '../testing/inject-json.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { waitFor } from '../testing/wait-for.ts';
@@ -16,6 +17,7 @@ import { WebhookReceiver } from './testing/webhook-receiver.ts';
 let t: TestHub;
 let auth: Record<string, string>;
 let receiver: WebhookReceiver;
+let routing: RoutingClient;
 
 beforeAll(async () => {
   receiver = await WebhookReceiver.start();
@@ -29,6 +31,7 @@ beforeAll(async () => {
     },
   });
   auth = await t.auth('acme', ['webhooks:write', 'events:publish']);
+  routing = new RoutingClient(t);
 });
 afterAll(async () => {
   await t.close();
@@ -121,17 +124,10 @@ describe('values coercion would change', () => {
   });
 });
 
-let seq = 0;
+/** Publishes one event of `type` for acme; its id. */
 async function publish(type: string): Promise<string> {
-  const id = `hostile-${++seq}`;
-  const res = await t.hub.server.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { ...auth, 'content-type': 'application/cloudevents+json' },
-    payload: JSON.stringify({ specversion: '1.0', id, source: '/test', type, data: {} }),
-  });
-  expect(res.statusCode).toBe(202);
-  return id;
+  const [id] = await routing.publish('acme', [{ type, data: {} }]);
+  return id!;
 }
 
 /** The event's one delivery to the endpoint, once it is no longer pending. */
