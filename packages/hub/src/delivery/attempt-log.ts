@@ -8,6 +8,7 @@
  */
 import type { BatchStatement, SqlExecutor } from '../store/sql-database.ts';
 import { targetKey } from './target-key.ts';
+import { decodePageCursor, encodePageCursor, isCursorId, isInt32, isTime } from './page-cursor.ts';
 
 /** How one attempt ended, as the engine saw it. */
 export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'timeout';
@@ -164,47 +165,22 @@ export type AttemptCursor = {
   attempt: number;
 };
 
-/** Opaque to clients (base64url), like the DLQ's cursor, so its form can change again. */
+/** The attempt's place in the listing, as a page cursor (page-cursor.ts). */
 export function encodeAttemptCursor(r: AttemptCursor): string {
-  return Buffer.from(JSON.stringify([r.startedAt, r.deliveryId, r.replay, r.attempt])).toString(
-    'base64url',
-  );
+  return encodePageCursor([r.startedAt, r.deliveryId, r.replay, r.attempt]);
 }
 
-/**
- * Undefined for anything that is not a cursor `pageForTarget` made. It is the client's
- * text, so each value is checked as the engines will read it (decodeCursor in
- * delivery-store.ts): PostgreSQL refuses a `started_at` that is not a bigint, a
- * `replay`/`attempt` beyond a 32-bit integer and a text holding U+0000, which would be a
- * 500 instead of a 400.
- */
+/** Undefined for anything that is not a cursor `pageForTarget` made. */
 export function decodeAttemptCursor(cursor: string): AttemptCursor | undefined {
   if (cursor.length > MAX_CURSOR_CHARS) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
+  const values = decodePageCursor(cursor, 4);
+  if (!values) return undefined;
+  const [startedAt, deliveryId, replay, attempt] = values;
+  if (!isTime(startedAt) || !isCursorId(deliveryId) || !isInt32(replay) || !isInt32(attempt))
     return undefined;
-  }
-  if (!Array.isArray(value) || value.length !== 4) return undefined;
-  const [startedAt, deliveryId, replay, attempt] = value as unknown[];
-  if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt < 0)
-    return undefined;
-  if (
-    typeof deliveryId !== 'string' ||
-    deliveryId.length > MAX_CURSOR_ID ||
-    deliveryId.includes('\0')
-  )
-    return undefined;
-  if (!isInt32(replay) || !isInt32(attempt)) return undefined;
   return { startedAt, deliveryId, replay, attempt };
 }
 
-const isInt32 = (v: unknown): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2_147_483_647;
-
-/** Delivery ids are 36 characters (delivery-id.ts); anything far longer was not made here. */
-const MAX_CURSOR_ID = 128;
 /** Room for the largest cursor made here (a 128-character id), base64url. */
 const MAX_CURSOR_CHARS = 512;
 

@@ -15,6 +15,7 @@ import { clipText, insertAttempt, type AttemptRecord } from './attempt-log.ts';
 import { newDeliveryId } from './delivery-id.ts';
 import { parseTargetKey, targetKey } from './target-key.ts';
 import { TransactionBatcher } from './transaction-batcher.ts';
+import { decodePageCursor, encodePageCursor, isCursorId, isTime } from './page-cursor.ts';
 
 export type NewDelivery = {
   /** The event's dedupe identity (hashed tenant + source + id). */
@@ -473,31 +474,16 @@ function deadWhere(filter: DeadFilter): { where: string; params: unknown[] } {
 }
 
 function encodeCursor(deadAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([deadAt, id])).toString('base64url');
+  return encodePageCursor([deadAt, id]);
 }
 
-/**
- * Undefined for anything that is not a cursor this store made. A cursor is the client's
- * text, so its values are checked as the engines will read them: PostgreSQL refused a
- * `dead_at` that is not a bigint integer (1.5, 1e300, 2^63) or an id holding U+0000, a 500
- * on both DLQ listings in cluster mode.
- */
+/** Undefined for anything that is not a cursor this store made (page-cursor.ts). */
 export function decodeCursor(cursor: string): { deadAt: number; id: string } | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(value) || value.length !== 2) return undefined;
-  const [deadAt, id] = value as unknown[];
-  if (typeof deadAt !== 'number' || !Number.isSafeInteger(deadAt) || deadAt < 0) return undefined;
-  if (typeof id !== 'string' || id.length > MAX_CURSOR_ID || id.includes('\0')) return undefined;
-  return { deadAt, id };
+  const values = decodePageCursor(cursor, 2);
+  if (!values) return undefined;
+  const [deadAt, id] = values;
+  return isTime(deadAt) && isCursorId(id) ? { deadAt, id } : undefined;
 }
-
-/** Delivery ids are 36 characters (delivery-id.ts); anything far longer was not made here. */
-const MAX_CURSOR_ID = 128;
 
 /** Errors are kept for people to read, not as an unbounded blob, and without U+0000 (clipText). */
 function clip(error: string): string {
