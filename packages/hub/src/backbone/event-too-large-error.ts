@@ -32,3 +32,14 @@ export class EventTooLargeError extends Error {
     this.limitSource = details.limitSource;
   }
 }
+
+/**
+ * The UTF-8 size of `text` when it is over `limit` bytes, else undefined. A UTF-16 code unit
+ * is at most 3 UTF-8 bytes, so nearly every event is settled by one comparison and only a
+ * large one is measured.
+ */
+export function utf8BytesOver(text: string, limit: number): number | undefined {
+  if (text.length * 3 <= limit) return undefined;
+  const bytes = Buffer.byteLength(text);
+  return bytes > limit ? bytes : undefined;
+}

@@ -5,7 +5,7 @@ import type {
   AppendInput,
 } from '../backbone/event-log.ts';
 import type { Principal } from '../auth/principal.ts';
-import { EventTooLargeError } from '../backbone/event-too-large-error.ts';
+import { EventTooLargeError, utf8BytesOver } from '../backbone/event-too-large-error.ts';
 import { hasScope } from '../auth/principal.ts';
 import { problems, ProblemError, ProblemType } from '../http/problem.ts';
 import type { CloudEventsMode, RawEvent } from './http-binding.ts';
@@ -211,9 +211,8 @@ export class EventIngestor {
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index]!;
       const body = JSON.stringify(input.event);
-      // A UTF-16 code unit is at most 3 UTF-8 bytes: short texts need no byte count.
-      const size = body.length * 3 <= limit ? 0 : Buffer.byteLength(body);
-      if (size > limit) throw tooLargeProblem(mode, index, size, limit);
+      const size = utf8BytesOver(body, limit);
+      if (size !== undefined) throw tooLargeProblem(mode, index, size, limit);
       input.body = body;
     }
   }

@@ -21,7 +21,7 @@ import type {
   RetentionPolicy,
 } from '../event-log.ts';
 import { appendInputProblem } from '../append-input.ts';
-import { EventTooLargeError } from '../event-too-large-error.ts';
+import { EventTooLargeError, utf8BytesOver } from '../event-too-large-error.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
 import { registerTopicMatcher } from './event-filter.ts';
 import { createEventReader } from './event-reader.ts';
@@ -233,19 +233,15 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
           throw new TypeError(
             `append: event ${index} (${input.event.id}) is not JSON-serialisable`,
           );
-        // A UTF-16 code unit is at most 3 UTF-8 bytes: nearly every event is settled by
-        // this one comparison, and only a large one is measured.
-        if (body.length * 3 > maxEventBytes) {
-          const bytes = Buffer.byteLength(body);
-          if (bytes > maxEventBytes)
-            throw new EventTooLargeError({
-              index,
-              id: input.event.id,
-              bytes,
-              limit: maxEventBytes,
-              limitSource: 'events.maxEventBytes',
-            });
-        }
+        const bytes = utf8BytesOver(body, maxEventBytes);
+        if (bytes !== undefined)
+          throw new EventTooLargeError({
+            index,
+            id: input.event.id,
+            bytes,
+            limit: maxEventBytes,
+            limitSource: 'events.maxEventBytes',
+          });
         encoded.push({
           tenant: input.tenant,
           topic: input.topic,
