@@ -94,15 +94,6 @@ export function presentEndpoint(e: Endpoint, now = Date.now()) {
   };
 }
 
-/**
- * An integer or null, as one JSON Schema `type` list. (When bodies were still type-coerced,
- * a union's null branch turned 0 and false into null: a `rateLimitPerSecond` of 0 became
- * "unlimited" and a `graceSeconds` of null became 0. A type list is immune either way.)
- */
-function nullableInteger(options: { minimum: number; maximum: number; description: string }) {
-  return Type.Unsafe<number | null>({ type: ['integer', 'null'], ...options });
-}
-
 function bodyFields(maxConcurrency: number) {
   return {
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'https:// URL to POST to' }),
@@ -117,9 +108,7 @@ function bodyFields(maxConcurrency: number) {
       description: 'EventBridge pattern over the whole CloudEvent, ANDed with eventTypes',
     }),
     enabled: Type.Boolean(),
-    rateLimitPerSecond: nullableInteger({
-      minimum: 1,
-      maximum: 100_000,
+    rateLimitPerSecond: Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], {
       description: 'Requests per second to this endpoint (null: unlimited)',
     }),
     concurrency: Type.Integer({
@@ -415,9 +404,7 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
           Type.Object(
             {
               graceSeconds: Type.Optional(
-                nullableInteger({
-                  minimum: 0,
-                  maximum: 30 * 86_400,
+                Type.Union([Type.Integer({ minimum: 0, maximum: 30 * 86_400 }), Type.Null()], {
                   description:
                     'How long the old secret keeps signing (absent or null: the operator setting, 24 h)',
                 }),
