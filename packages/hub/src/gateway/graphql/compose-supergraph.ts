@@ -17,10 +17,6 @@ export type SubgraphConfig = { name: string; url: string };
  */
 export const MAX_SDL_BYTES = 4 * 1024 * 1024;
 
-/** What went wrong, in words a caller may see. */
-export type CompositionFailure =
-  'unreachable' | 'timed out' | 'bad answer' | 'SDL does not parse' | 'does not compose';
-
 /**
  * Why there is no supergraph. Its message reaches `/graphql` callers (the 503 problem), so it
  * names the subgraph by its configured name and the kind of failure only: the raw error (a
@@ -30,18 +26,6 @@ export type CompositionFailure =
  */
 export class CompositionError extends Error {
   override name = 'CompositionError';
-  /** The configured name of the subgraph at fault; undefined when they do not compose. */
-  readonly subgraph: string | undefined;
-  readonly failure: CompositionFailure;
-
-  constructor(
-    message: string,
-    options: { subgraph?: string; failure: CompositionFailure; cause?: unknown },
-  ) {
-    super(message, { cause: options.cause });
-    this.subgraph = options.subgraph;
-    this.failure = options.failure;
-  }
 }
 
 export async function composeSupergraph(
@@ -60,10 +44,7 @@ export async function composeSupergraph(
   try {
     result = composeServices(services);
   } catch (error) {
-    throw new CompositionError('the subgraphs do not compose', {
-      failure: 'does not compose',
-      cause: error,
-    });
+    throw new CompositionError('the subgraphs do not compose', { cause: error });
   }
   const errors = result.errors ?? [];
   if (errors.length > 0) {
@@ -77,7 +58,7 @@ export async function composeSupergraph(
     throw new CompositionError(
       `the subgraphs ${named.length > 0 ? `"${named.join('", "')}" ` : ''}do not compose` +
         ` (${errors.length} error${errors.length === 1 ? '' : 's'}${codes.length > 0 ? `: ${codes.join(', ')}` : ''})`,
-      { failure: 'does not compose', cause: new Error(messages.join('; ')) },
+      { cause: new Error(messages.join('; ')) },
     );
   }
   return result.supergraphSdl!;
@@ -95,13 +76,9 @@ async function fetchSdl(
     deadline.aborted
       ? new CompositionError(
           `subgraph "${subgraph.name}" did not answer { _service { sdl } } within ${timeoutMs} ms`,
-          { subgraph: subgraph.name, failure: 'timed out', cause },
+          { cause },
         )
-      : new CompositionError(`subgraph "${subgraph.name}" ${what}`, {
-          subgraph: subgraph.name,
-          failure: what === 'is unreachable' ? 'unreachable' : 'bad answer',
-          cause,
-        });
+      : new CompositionError(`subgraph "${subgraph.name}" ${what}`, { cause });
   let response: Dispatcher.ResponseData;
   try {
     response = await dispatcher.request({
@@ -124,13 +101,11 @@ async function fetchSdl(
   if (text === undefined)
     throw new CompositionError(
       `subgraph "${subgraph.name}" answered { _service { sdl } } with more than ${MAX_SDL_BYTES} bytes`,
-      { subgraph: subgraph.name, failure: 'bad answer' },
     );
   const sdl = sdlOf(text);
   if (response.statusCode !== 200 || typeof sdl !== 'string')
     throw new CompositionError(
       `subgraph "${subgraph.name}" did not answer { _service { sdl } } (HTTP ${response.statusCode})`,
-      { subgraph: subgraph.name, failure: 'bad answer' },
     );
   return sdl;
 }
@@ -151,8 +126,6 @@ function parseSdl(subgraph: SubgraphConfig, sdl: string): ReturnType<typeof pars
   } catch (error) {
     // The syntax error quotes the SDL: for the log only.
     throw new CompositionError(`subgraph "${subgraph.name}" announced an SDL that does not parse`, {
-      subgraph: subgraph.name,
-      failure: 'SDL does not parse',
       cause: error,
     });
   }
