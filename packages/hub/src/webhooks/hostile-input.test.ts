@@ -101,6 +101,33 @@ describe('values coercion would change', () => {
     );
   });
 
+  it('refuses a sixth rotation inside the grace instead of retiring a shown secret early', async () => {
+    const ep = await create();
+    const rotate = (body: unknown) =>
+      api('POST', `/v1/webhooks/endpoints/${ep.id}/rotate-secret`, body);
+    const shown: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await rotate({ graceSeconds: 3600 + i });
+      expect(res.status).toBe(200);
+      shown.push(res.body.secret);
+    }
+    const refused = await rotate({ graceSeconds: 7200 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe('urn:portico:problem:conflict');
+    expect(refused.body.detail).toMatch(/"graceSeconds": 0/);
+    // The first rotated-out secret (the one made at creation) has the shortest grace left.
+    expect(Date.parse(refused.body.retryAt) - Date.now()).toBeGreaterThan(3590_000);
+    expect(Date.parse(refused.body.retryAt) - Date.now()).toBeLessThanOrEqual(3600_000);
+    // Nothing changed: the newest shown secret signs, and every earlier one still does.
+    const keys = (await t.hub.webhooks.endpoints.get(ep.id))!.secrets;
+    expect(keys.current.hmac).toBe(shown[4]);
+    expect(keys.previous).toHaveLength(5);
+    // After a leak: no grace retires them all, so the rotation fits.
+    const leaked = await rotate({ graceSeconds: 0 });
+    expect(leaked.status).toBe(200);
+    expect((await t.hub.webhooks.endpoints.get(ep.id))!.secrets.previous).toEqual([]);
+  });
+
   it('refuses a URL with port 0, naming the field', async () => {
     const res = await api('POST', '/v1/webhooks/endpoints', {
       url: 'https://hooks.example.com:0/in',

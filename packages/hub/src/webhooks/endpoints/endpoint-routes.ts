@@ -15,7 +15,12 @@ import { ed25519PublicKeyOf } from '../signing/index.ts';
 import { validateTargetUrl, type TargetUrlPolicy } from '../ssrf/index.ts';
 import type { Endpoint } from './endpoint.ts';
 import type { EndpointChanges, EndpointStore } from './endpoint-store.ts';
-import { EndpointGoneError, EndpointLimitError, type EndpointService } from './endpoint-service.ts';
+import {
+  EndpointGoneError,
+  EndpointLimitError,
+  TooManyRotationsError,
+  type EndpointService,
+} from './endpoint-service.ts';
 import { MAX_EVENT_TYPES, validateEventTypes } from './event-types.ts';
 
 export type EndpointRouteOptions = {
@@ -185,6 +190,11 @@ export function registerEndpointRoutes(server: HubServer, o: EndpointRouteOption
     if (error instanceof EndpointGoneError) throw problems.notFound(error.message);
     if (error instanceof EndpointLimitError)
       throw problems.conflict(error.message, { limit: error.limit });
+    if (error instanceof TooManyRotationsError)
+      throw problems.conflict(error.message, {
+        limit: error.limit,
+        retryAt: new Date(error.retryAt).toISOString(),
+      });
     if (error instanceof RuleLimitError)
       throw problems.conflict(
         `each endpoint is a routing rule, and the tenant's limit of ${error.limit} rules is reached`,

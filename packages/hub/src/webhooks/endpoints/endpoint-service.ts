@@ -24,7 +24,7 @@ import type { EndpointChanges, EndpointStore } from './endpoint-store.ts';
 import { endpointPattern } from './event-types.ts';
 
 export const RULE_NAME_PREFIX = 'webhook-endpoint.';
-/** Rotations remembered at most (older ones are dropped even if their grace runs). */
+/** Rotated-out keys that may sign at once (a rotation that would drop one is refused). */
 const MAX_PREVIOUS_KEYS = 5;
 
 /** The endpoint was deleted (by a concurrent request) before this write could lock it. */
@@ -39,6 +39,25 @@ export class EndpointLimitError extends Error {
   constructor(limit: number) {
     super(`the limit of ${limit} webhook endpoints per tenant is reached`);
     this.limit = limit;
+  }
+}
+
+/**
+ * A rotation with grace would push out a rotated-out key whose grace still runs (its
+ * receivers may not have the newer secrets yet); nothing was written.
+ */
+export class TooManyRotationsError extends Error {
+  override name = 'TooManyRotationsError';
+  readonly limit: number;
+  /** When the oldest rotated-out key stops signing (epoch ms): a rotation fits again then. */
+  readonly retryAt: number;
+  constructor(limit: number, retryAt: number) {
+    super(
+      `the endpoint has ${limit} rotated-out secrets still signing (the oldest until ${new Date(retryAt).toISOString()}); ` +
+        'rotate again after that, or now with "graceSeconds": 0 to retire every old secret at once',
+    );
+    this.limit = limit;
+    this.retryAt = retryAt;
   }
 }
 
@@ -174,7 +193,9 @@ export class EndpointService {
   /**
    * New keys; the old ones keep signing for at most `graceMs` (0: stop at once). Made
    * from the keys as stored, under the row's lock: of two rotations at once, the second
-   * keeps the first one's new secret among the previous ones, so both answers sign.
+   * keeps the first one's new secret among the previous ones, so both answers sign. With
+   * MAX_PREVIOUS_KEYS old keys still signing, a rotation with grace is refused
+   * (TooManyRotationsError) rather than silently retiring the oldest before its time.
    */
   async rotate(
     endpoint: Endpoint,
@@ -257,16 +278,19 @@ function rotatedSecrets(
   now: number,
   expiresAt: number,
 ): EndpointSecrets {
-  return {
-    current: fresh,
-    // A rotation with no grace after a leak retires all of the old keys at once.
-    previous: [
-      { ...secrets.current, expiresAt },
-      ...secrets.previous.map((p) => ({ ...p, expiresAt: Math.min(p.expiresAt, expiresAt) })),
-    ]
-      .filter((p) => p.expiresAt > now)
-      .slice(0, MAX_PREVIOUS_KEYS),
-  };
+  // A rotation with no grace after a leak retires all of the old keys at once.
+  const previous = [
+    { ...secrets.current, expiresAt },
+    ...secrets.previous.map((p) => ({ ...p, expiresAt: Math.min(p.expiresAt, expiresAt) })),
+  ].filter((p) => p.expiresAt > now);
+  const over = previous.length - MAX_PREVIOUS_KEYS;
+  if (over > 0) {
+    // It fits once `over` of the keys rotated out before expire.
+    const expiring = previous.slice(1).map((p) => p.expiresAt);
+    expiring.sort((a, b) => a - b);
+    throw new TooManyRotationsError(MAX_PREVIOUS_KEYS, expiring[over - 1]!);
+  }
+  return { current: fresh, previous };
 }
 
 export function ruleInput(endpoint: Endpoint): RuleInput {
