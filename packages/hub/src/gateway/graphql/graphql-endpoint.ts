@@ -5,6 +5,7 @@
  * ones are dropped first), the request id and trace context. Subgraph calls go through the
  * gateway's SSRF-guarded undici Agent.
  */
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createGatewayRuntime, useCustomFetch } from '@graphql-hive/gateway-runtime';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
@@ -66,13 +67,26 @@ export async function registerGraphqlEndpoint(
   // without it a subgraph that never answered held the caller's request open for good.
   // (Not the runtime's `upstreamTimeout`: when a subgraph call fails synchronously its
   // timer still fires later and rejects a promise nobody awaits, which ends the process.)
-  const guardedFetch = (async (url: string, init?: { signal?: AbortSignal | null }) => {
-    const deadline = AbortSignal.timeout(config.timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+  // A subscription's event stream is the exception once it has begun: it lasts as long as
+  // the caller listens (upstreamCancellation ends it when the caller leaves).
+  const guardedFetch = (async (
+    url: string,
+    init?: { signal?: AbortSignal | null; headers?: Record<string, string> },
+  ) => {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('subgraph call timed out', 'TimeoutError')),
+      config.timeoutMs,
+    );
+    timer.unref();
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     try {
-      return await undiciFetch(url, { ...init, signal, dispatcher } as never);
+      const response = await undiciFetch(url, { ...init, signal, dispatcher } as never);
+      if (isEventStream(response.headers.get('content-type')) && asksForEventStream(init?.headers))
+        clearTimeout(timer);
+      return response;
     } catch (error) {
-      if (!deadline.aborted) throw error;
+      if (!deadline.signal.aborted) throw error;
       // A GraphQL answer the runtime reports as this subgraph's error (the abort itself
       // would be masked as an unexpected one).
       return Response.json(
@@ -185,6 +199,11 @@ export async function registerGraphqlEndpoint(
     response.headers.forEach((value, name) => {
       if (name !== 'content-length' && name !== 'transfer-encoding') reply.header(name, value);
     });
+    // A subscription answers as it goes (server-sent events, or multipart for incremental
+    // delivery); anything else is sent whole.
+    const type = response.headers.get('content-type');
+    if (response.body && (isEventStream(type) || type?.startsWith('multipart/mixed')))
+      return reply.send(Readable.from(chunksOf(response.body)));
     return reply.send(Buffer.from(await response.arrayBuffer()));
   }
 
@@ -194,6 +213,32 @@ export async function registerGraphqlEndpoint(
       await runtime.dispose();
     },
   };
+}
+
+/**
+ * The chunks of a web stream as they come (the runtime's stream is a ponyfill, which
+ * `Readable.fromWeb` refuses); when the caller leaves, the stream is cancelled.
+ */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      yield chunk.value;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+const isEventStream = (contentType: string | null) =>
+  contentType?.toLowerCase().startsWith('text/event-stream') === true;
+
+/** Whether the runtime's call asked a subgraph for an event stream (a subscription). */
+function asksForEventStream(headers: unknown): boolean {
+  const accept =
+    headers instanceof Headers
+      ? headers.get('accept')
+      : (headers as Record<string, string> | undefined)?.['accept'];
+  return typeof accept === 'string' && accept.includes('text/event-stream');
 }
 
 /**

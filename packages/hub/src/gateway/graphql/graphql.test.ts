@@ -7,6 +7,7 @@ import { once, EventEmitter } from 'node:events';
 import {
   createServer,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -73,7 +74,7 @@ async function withBareSubgraph(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const isSdl = Buffer.concat(chunks).toString().includes('_service');
-      if (!isSdl && answer === undefined) return void held.emit('request', res);
+      if (!isSdl && answer === undefined) return void held.emit('request', res, req);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(isSdl ? { data: { _service: { sdl } } } : answer));
     });
@@ -334,6 +335,52 @@ describe('/graphql federation', () => {
       expect(await answer).toMatchObject({ name: 'AbortError' });
       await closed;
       expect(subgraphResponse.writableFinished).toBe(false);
+    });
+  });
+
+  it('streams a subscription as server-sent events for as long as the caller listens, past timeoutMs', async () => {
+    const sdl = `${FEDERATION}\ntype Query { now: Int }\ntype Subscription { ticks: Int }`;
+    const timeoutMs = 300;
+    await withBareSubgraph(sdl, undefined, timeoutMs, async (hub, _port, held) => {
+      const base = await hub.hub.server.listen({ port: 0, host: '127.0.0.1' });
+      const call = once(held, 'request') as Promise<[ServerResponse, IncomingMessage]>;
+      const caller = new AbortController();
+      const answering = fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: {
+          ...(await hub.auth('acme', [])),
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+        },
+        body: JSON.stringify({ query: 'subscription { ticks }' }),
+        signal: caller.signal,
+      });
+      const [subgraph, subgraphRequest] = await call;
+      expect(subgraphRequest.headers.accept).toContain('text/event-stream');
+      subgraph.writeHead(200, { 'content-type': 'text/event-stream' });
+      subgraph.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 1 } })}\n\n`);
+      const answer = await answering;
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let received = '';
+      const until = async (text: string): Promise<void> => {
+        while (!received.includes(text)) {
+          const { done, value } = await events.read();
+          if (done) throw new Error(`the stream ended without ${text}: ${received}`);
+          received += value;
+        }
+      };
+      await until('{"data":{"ticks":1}}');
+      // Each tick arrives as it is sent, also after timeoutMs (which bounds plain calls).
+      await new Promise((r) => setTimeout(r, 2 * timeoutMs));
+      subgraph.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 2 } })}\n\n`);
+      await until('{"data":{"ticks":2}}');
+      expect(received).not.toContain('errors');
+      // The caller leaving ends the subgraph's stream too.
+      const closed = once(subgraph, 'close');
+      caller.abort();
+      await closed;
     });
   });
 
