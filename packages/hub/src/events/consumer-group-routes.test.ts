@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
+import { MAX_WAITING_PULLS_PER_TENANT } from './consumer-group-routes.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { connectionCount } from '../testing/connection-count.ts';
 
@@ -151,6 +152,62 @@ describe('consumer groups over HTTP', () => {
     // Without the hang-up seen, the event would sit leased to "leaver" for the 600 s deadline.
     const next = await pull('cg', 'hangup', 'stayer', 10, 5);
     expect(next.map((m) => m.event.id)).toEqual(['after-hangup']);
+  });
+
+  it('answers 404, not 500, to a long-poll whose group is deleted while it waits', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/doomed', { topic: 'orders.>', startAt: 'end' });
+    const pulls = vi.spyOn(t.hub.log, 'pull');
+    try {
+      const waiting = call('cg', 'POST', '/v1/consumer-groups/doomed/pull', {
+        consumer: 'w',
+        waitSeconds: 30,
+      });
+      await waitFor(() => pulls.mock.calls.length > 0, 'the pull to reach the event log');
+      expect((await call('cg', 'DELETE', '/v1/consumer-groups/doomed')).statusCode).toBe(204);
+      const res = await waiting;
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ detail: 'consumer group "doomed" was deleted' });
+    } finally {
+      pulls.mockRestore();
+    }
+  });
+
+  it('bounds the long-polls one tenant may have waiting; other tenants and short pulls still pass', async () => {
+    await call('greedy', 'PUT', '/v1/consumer-groups/many', { startAt: 'end' });
+    await call('modest', 'PUT', '/v1/consumer-groups/one', { startAt: 'end' });
+    const pulls = vi.spyOn(t.hub.log, 'pull');
+    try {
+      const auth = await t.auth('greedy', ['events:read']);
+      const waiting = Array.from({ length: MAX_WAITING_PULLS_PER_TENANT }, (_, i) =>
+        t.hub.server.inject({
+          method: 'POST',
+          url: '/v1/consumer-groups/many/pull',
+          headers: auth,
+          payload: { consumer: `w${i}`, waitSeconds: 30 },
+        }),
+      );
+      await waitFor(
+        () => pulls.mock.calls.length === MAX_WAITING_PULLS_PER_TENANT,
+        'every pull to wait',
+      );
+      const over = await call('greedy', 'POST', '/v1/consumer-groups/many/pull', {
+        consumer: 'one-more',
+        waitSeconds: 5,
+      });
+      expect(over.statusCode).toBe(429);
+      expect(over.json().detail).toContain('long-polling pulls waiting (the limit)');
+      expect((await pull('greedy', 'many', 'no-wait', 10, 0)).length).toBe(0);
+      expect((await pull('modest', 'one', 'other-tenant', 10, 0.1)).length).toBe(0);
+      // Deleting the group ends the waiting pulls, which frees the tenant's allowance.
+      await call('greedy', 'DELETE', '/v1/consumer-groups/many');
+      expect(new Set((await Promise.all(waiting)).map((r) => r.statusCode))).toEqual(
+        new Set([404]),
+      );
+      await call('greedy', 'PUT', '/v1/consumer-groups/many', { startAt: 'end' });
+      expect((await pull('greedy', 'many', 'again', 10, 0.1)).length).toBe(0);
+    } finally {
+      pulls.mockRestore();
+    }
   });
 
   it("is tenant-scoped: another tenant's group of the same name sees only its own events", async () => {

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
+import { ConsumerGroupNotFoundError } from '../backbone/consumer-group-not-found.ts';
 import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
 import { encodeToken } from '../backbone/nats/subjects.ts';
 import type { HubServer } from '../http/server.ts';
-import { problems } from '../http/problem.ts';
+import { ProblemError, ProblemType, problems } from '../http/problem.ts';
 import { topicPatternProblem } from './topic.ts';
 import { StoredEvent, toStoredEvent } from './event-routes.ts';
 
@@ -40,6 +41,13 @@ export const groupKey = (tenant: string, name: string) => `${tenant}/${name}`;
 const MAX_GROUP_KEY_ENCODED = 255;
 
 /**
+ * Long-polls (`waitSeconds` > 0) one tenant may have waiting at once on this node. Each
+ * holds a socket, a timer and a look at the log on every append (of any tenant): 1000
+ * waiting pulls of one tenant made every other tenant's publishes ~14x slower.
+ */
+export const MAX_WAITING_PULLS_PER_TENANT = 256;
+
+/**
  * Consumer groups for backend services: long-poll pull of a batch, then ack / nack / term
  * per event. Several consumers in one group share the work.
  */
@@ -49,6 +57,8 @@ export function registerConsumerGroupRoutes(
 ): void {
   const { log } = deps;
   const params = Type.Object({ name: GroupName });
+  /** Waiting long-polls per tenant (see MAX_WAITING_PULLS_PER_TENANT). */
+  const waiting = new Map<string, number>();
 
   async function info(key: string, name: string) {
     const group = await log.getGroup(key);
@@ -190,13 +200,38 @@ export function registerConsumerGroupRoutes(
       if (!(await log.getGroup(key)))
         throw problems.notFound(`no consumer group "${request.params.name}" in this tenant`);
       const { consumer, max, waitSeconds } = request.body;
+      const { tenant } = request.principal;
+      const waits = waitSeconds > 0;
+      if (waits) {
+        const count = waiting.get(tenant) ?? 0;
+        if (count >= MAX_WAITING_PULLS_PER_TENANT)
+          throw new ProblemError({
+            status: 429,
+            type: ProblemType.rateLimited,
+            title: 'Too many requests',
+            detail: `this tenant already has ${MAX_WAITING_PULLS_PER_TENANT} long-polling pulls waiting (the limit): pull with waitSeconds 0, or fewer consumers at once`,
+          });
+        waiting.set(tenant, count + 1);
+      }
       const messages = await pullWhileWanted(
         log,
         key,
         { consumer, max, waitMs: waitSeconds * 1000 },
         deps.shutdown,
         reply.raw,
-      );
+      )
+        .catch((error: unknown) => {
+          // Deleted while this pull waited (or between the check above and the pull).
+          if (error instanceof ConsumerGroupNotFoundError)
+            throw problems.notFound(`consumer group "${request.params.name}" was deleted`);
+          throw error;
+        })
+        .finally(() => {
+          if (!waits) return;
+          const left = waiting.get(tenant)! - 1;
+          if (left === 0) waiting.delete(tenant);
+          else waiting.set(tenant, left);
+        });
       return {
         messages: messages.map((m) => ({
           ...toStoredEvent(m),
