@@ -15,6 +15,8 @@ export async function resolveHubTarget(
     process.env.PORTICO_HUB ??
     `http://127.0.0.1:${process.env.PORTICO_PORT ?? 8080}`
   ).replace(/\/$/, '');
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    throw new Error(`the hub URL (--hub or PORTICO_HUB) must be an http(s) URL, got "${url}"`);
   const token = values.token ?? process.env.PORTICO_TOKEN;
   if (token) return { url, token };
   if (!values.tenant)
@@ -28,6 +30,23 @@ export async function resolveHubTarget(
       ttlSeconds: 3600,
     }),
   };
+}
+
+/**
+ * `fetch` to the hub, with a failure to connect said plainly: fetch's own message is only
+ * "fetch failed" (the reason is in its `cause`).
+ */
+export async function fetchHub(url: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    throw new Error(
+      `cannot reach the hub at ${URL.canParse(url) ? new URL(url).origin : url}: ${cause ?? (error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 /** Reads a hub response; throws with the problem's detail on an error status. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { readHubResponse, resolveHubTarget } from './hub-client.ts';
+import { fetchHub, readHubResponse, resolveHubTarget } from './hub-client.ts';
 
 export async function runPublish(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -31,7 +31,6 @@ export async function runPublish(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const target = await resolveHubTarget(values, ['events:publish']);
   const event = {
     specversion: '1.0',
     id: values.id ?? randomUUID(),
@@ -41,15 +40,17 @@ export async function runPublish(args: string[]): Promise<number> {
     ...(values.subject ? { subject: values.subject } : {}),
     ...(data !== undefined ? { datacontenttype: 'application/json', data } : {}),
   };
-  const response = await fetch(`${target.url}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/cloudevents+json',
-      authorization: `Bearer ${target.token}`,
-    },
-    body: JSON.stringify(event),
-  });
   try {
+    // No token, an unreachable hub or an error answer: one line, not a stack trace.
+    const target = await resolveHubTarget(values, ['events:publish']);
+    const response = await fetchHub(`${target.url}/v1/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/cloudevents+json',
+        authorization: `Bearer ${target.token}`,
+      },
+      body: JSON.stringify(event),
+    });
     process.stdout.write(JSON.stringify(await readHubResponse(response)) + '\n');
     return 0;
   } catch (error) {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { readHubResponse, resolveHubTarget } from './hub-client.ts';
+import { fetchHub, readHubResponse, resolveHubTarget, type HubTarget } from './hub-client.ts';
 
 type Page = { events: unknown[]; next: number };
 
@@ -23,7 +23,13 @@ export async function runTail(args: string[]): Promise<number> {
     process.stderr.write('portico tail: --from must be a position (a number)\n');
     return 2;
   }
-  const target = await resolveHubTarget(values, ['events:read']);
+  let target: HubTarget;
+  try {
+    target = await resolveHubTarget(values, ['events:read']);
+  } catch (error) {
+    process.stderr.write(`portico tail: ${(error as Error).message}\n`);
+    return 2;
+  }
   let after = Number(values.from);
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
@@ -36,7 +42,7 @@ export async function runTail(args: string[]): Promise<number> {
     let page: Page;
     try {
       page = (await readHubResponse(
-        await fetch(`${target.url}/v1/events?${query}`, {
+        await fetchHub(`${target.url}/v1/events?${query}`, {
           headers: { authorization: `Bearer ${target.token}` },
           signal: stop.signal,
         }),

@@ -30,13 +30,20 @@ export async function runToken(args: string[]): Promise<number> {
     process.stderr.write('portico token: --ttl must be a number of seconds\n');
     return 2;
   }
-  const token = await mintDevToken({
-    dataDir: values['data-dir'],
-    tenant: values.tenant,
-    scopes,
-    subject: values.subject,
-    ttlSeconds: Number(values.ttl),
-  });
+  let token: string;
+  try {
+    token = await mintDevToken({
+      dataDir: values['data-dir'],
+      tenant: values.tenant,
+      scopes,
+      subject: values.subject,
+      ttlSeconds: Number(values.ttl),
+    });
+  } catch (error) {
+    // A tenant or ttl the issuer refuses, or a hub not in development auth mode.
+    process.stderr.write(`portico token: ${(error as Error).message.replace(/^mint: /, '')}\n`);
+    return 2;
+  }
   process.stdout.write(token + '\n');
   return 0;
 }

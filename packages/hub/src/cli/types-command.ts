@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { contractsToTypeScript, type EventContractsBody } from './contracts-to-typescript.ts';
-import { readHubResponse, resolveHubTarget } from './hub-client.ts';
+import { fetchHub, readHubResponse, resolveHubTarget } from './hub-client.ts';
 
 const USAGE = `usage: portico types [--out portal-events.d.ts] [--hub URL] [--token T | --tenant T]
   writes the portal's event contracts (GET /v1/catalog/contracts) as TypeScript; --out - prints them
@@ -30,7 +30,7 @@ export async function runTypes(args: string[]): Promise<number> {
   try {
     const target = await resolveHubTarget(values, ['events:read']);
     url = `${target.url}/v1/catalog/contracts`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${target.token}` } });
+    const response = await fetchHub(url, { headers: { authorization: `Bearer ${target.token}` } });
     contracts = (await readHubResponse(response)) as EventContractsBody;
   } catch (error) {
     process.stderr.write(`portico types: ${(error as Error).message}\n`);

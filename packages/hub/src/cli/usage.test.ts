@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPortico } from '../../test/run-portico.ts';
 
@@ -26,4 +29,56 @@ describe('portico usage', () => {
     expect(result.stderr).toContain('unknown command "frobnicate"');
     expect(result.stderr).toContain('portico start');
   });
+
+  it('says a publish needs a token, without a stack trace', () => {
+    const result = runPortico(['publish', '--type', 'orders.order.placed'], { cwd });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      'portico publish: give --token (or PORTICO_TOKEN), or --tenant to mint a development token\n',
+    );
+  });
+
+  it('names the hub it cannot reach, for publish, tail and types, without a stack trace', async () => {
+    const hub = `http://127.0.0.1:${await closedPort()}`;
+    for (const args of [
+      ['publish', '--type', 'orders.order.placed'],
+      ['tail'],
+      ['types', '--out', '-'],
+    ]) {
+      const result = runPortico([...args, '--hub', hub, '--token', 'x'], { cwd });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`^portico ${args[0]}: cannot reach the hub at ${hub}: .*ECONNREFUSED.*\\n$`),
+      );
+    }
+  });
+
+  it('refuses a hub URL that is not http(s)', () => {
+    const result = runPortico(['tail', '--hub', 'localhost:8080', '--token', 'x'], { cwd });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'portico tail: the hub URL (--hub or PORTICO_HUB) must be an http(s) URL, got "localhost:8080"\n',
+    );
+  });
+
+  it('refuses a tenant id a token cannot carry, exit 2, without a stack trace', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
+    try {
+      const result = runPortico(['token', '--tenant', 'two words', '--data-dir', dataDir], { cwd });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^portico token: tenant must be 1-128 characters/);
+      expect(result.stderr).not.toContain('    at ');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
