@@ -150,6 +150,8 @@ describe('development issuer', () => {
     [{ tenant: 'acme corp' }, TypeError],
     [{ scopes: ['events:pubish'] }, TypeError],
     [{ subject: '' }, TypeError],
+    // The hub would refuse the token: its subject could not travel in an upstream header.
+    [{ subject: 'ops\r\nx-portico-tenant: globex' }, TypeError],
   ])('refuses to mint %j', async (change, errorClass) => {
     const issuer = await loadOrCreateDevIssuer(dataDir);
     await expect(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createLocalJWKSet, importJWK, SignJWT, type JWK } from 'jose';
 import { DEV_KEY_FILE_NAME, loadOrCreateDevSigningKey } from './dev-key-file.ts';
 import { SCOPES, type Authenticator } from './principal.ts';
-import { isValidTenantId } from './principal-from-claims.ts';
+import { isValidSubject, isValidTenantId } from './principal-from-claims.ts';
 import { createTokenVerifier } from './token-verifier.ts';
 
 export const DEFAULT_DEV_ISSUER = 'urn:portico:dev-issuer';
@@ -121,8 +121,8 @@ function checkMintRequest(request: MintRequest): Required<MintRequest> {
       'mint: tenant must be 1-128 characters of letters, digits and . _ : @ -, starting with a letter or digit',
     );
   }
-  if (typeof subject !== 'string' || subject.length === 0) {
-    throw new TypeError('mint: subject must be a non-empty string');
+  if (!isValidSubject(subject)) {
+    throw new TypeError('mint: subject must be a non-empty string without control characters');
   }
   if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) {
     throw new TypeError('mint: scopes must be an array of strings');

@@ -165,6 +165,21 @@ describe('OIDC authenticator: the attack list', () => {
     ],
     ['no subject', () => idp.sign({ sub: undefined }), 'token has no subject'],
     [
+      'a subject with CR LF (it would be an upstream header)',
+      () => idp.sign({ sub: 'alice\r\nx-portico-tenant: globex' }),
+      'token has an invalid subject',
+    ],
+    [
+      'a scope with a NUL character',
+      () => idp.sign({ scope: ['events:read\u0000admin'] }),
+      'token has an invalid scope claim',
+    ],
+    [
+      'an exp past the last instant a Date can hold',
+      () => idp.sign({ exp: 1e13 }),
+      'invalid expiry',
+    ],
+    [
       'a scope claim of the wrong type',
       () => idp.sign({ scope: 42 as never }),
       'token has an invalid scope claim',

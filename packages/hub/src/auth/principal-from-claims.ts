@@ -13,6 +13,20 @@ export type ClaimNames = {
  * conservative alphabet is accepted: no whitespace, no wildcards (`*`, `>`), no slashes.
  */
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+/**
+ * Subjects and scopes travel in HTTP header fields (the gateway's `x-portico-subject`,
+ * `x-portico-scopes`) and log lines: control characters (CR, LF, NUL …) are never part of a
+ * real one.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** The last instant a JavaScript Date can hold, in epoch seconds (ECMA-262 §21.4.1.22). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/** A `sub` Portico can pass on: a non-empty string without control characters. */
+export function isValidSubject(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && !CONTROL.test(value);
+}
 
 export function isValidTenantId(value: unknown): value is string {
   return typeof value === 'string' && TENANT.test(value);
@@ -29,9 +43,13 @@ export function principalFromClaims(claims: JWTPayload, names: ClaimNames): Prin
   if (typeof subject !== 'string' || subject.length === 0) {
     throw new AuthenticationError('token has no subject');
   }
+  if (!isValidSubject(subject)) throw new AuthenticationError('token has an invalid subject');
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
     throw new AuthenticationError('token has no expiry');
   }
+  // Expiry instants are rendered as dates (`expiresAt` of streams): past year 275760 they
+  // cannot be, and no real token lives that long.
+  if (claims.exp > MAX_DATE_SECONDS) throw new AuthenticationError('invalid expiry');
   return { tenant, subject, scopes: readScopes(claims, names.scopeClaim), expiresAt: claims.exp };
 }
 
@@ -42,7 +60,10 @@ function readScopes(claims: JWTPayload, scopeClaim: string): Set<string> {
   if (value === undefined && scopeClaim === 'scope') value = claims['scp'];
   if (value === undefined) return new Set();
   const items = typeof value === 'string' ? value.split(/\s+/) : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+  if (
+    !Array.isArray(items) ||
+    !items.every((item) => typeof item === 'string' && !CONTROL.test(item))
+  ) {
     throw new AuthenticationError('token has an invalid scope claim');
   }
   return new Set(items.filter((item) => item.length > 0));
