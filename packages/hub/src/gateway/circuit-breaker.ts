@@ -1,5 +1,5 @@
 /**
- * One circuit per upstream origin. Closed: requests flow, consecutive failures are counted.
+ * One circuit per key (the gateway keys them by tenant and upstream origin). Closed: requests flow, consecutive failures are counted.
  * After `failures` in a row it opens: requests fail fast (503) for `openSeconds`. Then one
  * trial request is let through (half-open): success closes the circuit, failure re-opens it.
  */

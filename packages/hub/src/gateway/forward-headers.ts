@@ -86,6 +86,26 @@ export function upstreamRequestHeaders(
   return out;
 }
 
+/** What an HTTP header value may hold (RFC 9110 §5.5 field-vchar, SP, HTAB, obs-text). */
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const sendable = new WeakMap<Principal, boolean>();
+
+/**
+ * Whether the principal's subject and scopes can be sent as `x-portico-subject` and
+ * `x-portico-scopes` as they are. Tokens may carry any Unicode there; a header cannot, and
+ * the value is not escaped (an escaped `日本` could equal another caller's literal subject).
+ */
+export function identityHeadersSendable(principal: Principal): boolean {
+  let ok = sendable.get(principal);
+  if (ok === undefined) {
+    ok =
+      !NOT_FIELD_VALUE.test(principal.subject) &&
+      !NOT_FIELD_VALUE.test(scopesHeader(principal.scopes));
+    sendable.set(principal, ok);
+  }
+  return ok;
+}
+
 /** The scopes header value, once per principal (verified principals are reused per token). */
 const scopeHeaders = new WeakMap<ReadonlySet<string>, string>();
 function scopesHeader(scopes: ReadonlySet<string>): string {

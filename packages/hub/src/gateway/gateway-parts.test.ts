@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { clientHeadersFromRaw, clientResponseHeaders } from './forward-headers.ts';
 import { CircuitBreakers } from './circuit-breaker.ts';
 import { DailyQuota } from './daily-quota.ts';
-import { ResponseCache, sharedTtlSeconds } from './response-cache.ts';
+import { MAX_VARIANTS, ResponseCache, sharedTtlSeconds } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { TraceIds } from './trace-ids.ts';
 
@@ -87,6 +87,41 @@ describe('response cache', () => {
     expect(
       sharedTtlSeconds(200, { 'cache-control': 'max-age=60', 'set-cookie': 'a=b' }),
     ).toBeUndefined();
+  });
+
+  it('does not share the answer to an authorized request unless it says it may (RFC 9111 §3.5)', () => {
+    const maxAge = { 'cache-control': 'max-age=60' };
+    expect(sharedTtlSeconds(200, maxAge, true)).toBeUndefined();
+    expect(sharedTtlSeconds(200, { 'cache-control': 'public, max-age=60' }, true)).toBe(60);
+    expect(sharedTtlSeconds(200, { 'cache-control': 's-maxage=30' }, true)).toBe(30);
+    expect(sharedTtlSeconds(200, { 'cache-control': 'max-age=60, must-revalidate' }, true)).toBe(
+      60,
+    );
+    const cache = new ResponseCache({ maxBytes: 10_000, maxEntryBytes: 10_000 });
+    const alice = (name: string) => (name === 'authorization' ? 'Bearer alice' : '');
+    expect(cache.store('k', 200, maxAge, Buffer.from('alice'), alice)).toBe(false);
+    expect(cache.lookup('k', () => '')).toBeUndefined();
+  });
+
+  it('keeps a bounded number of variants per URL and counts keys and varied values', () => {
+    const cache = new ResponseCache({ maxBytes: 1_000_000, maxEntryBytes: 100_000 });
+    const headers = { 'cache-control': 'max-age=60', vary: 'accept-encoding' };
+    const encoding = (value: string) => (name: string) => (name === 'accept-encoding' ? value : '');
+    // A caller inventing a new Accept-Encoding per request.
+    for (let i = 0; i < 1000; i++)
+      expect(cache.store('k', 200, headers, Buffer.alloc(0), encoding(`x-${i}`))).toBe(true);
+    expect(cache.lookup('k', encoding('x-0'))).toBeUndefined();
+    expect(cache.lookup('k', encoding(`x-${999 - MAX_VARIANTS}`))).toBeUndefined();
+    expect(cache.lookup('k', encoding(`x-${1000 - MAX_VARIANTS}`))).toBeDefined();
+    expect(cache.lookup('k', encoding('x-999'))).toBeDefined();
+    const perVariant = 1 + 'cache-control'.length + 'max-age=60'.length + 'vary'.length;
+    expect(cache.size).toBeGreaterThanOrEqual(MAX_VARIANTS * perVariant);
+    expect(cache.size).toBeLessThan(MAX_VARIANTS * 100);
+    // An empty answer under a 10 000-character URL weighs at least its key.
+    const other = new ResponseCache({ maxBytes: 1_000_000, maxEntryBytes: 100_000 });
+    const longKey = ResponseCache.key('acme', `http://u/${'p'.repeat(10_000)}`);
+    other.store(longKey, 200, { 'cache-control': 'max-age=60' }, Buffer.alloc(0), () => '');
+    expect(other.size).toBeGreaterThan(10_000);
   });
 
   it('expires entries, keeps variants apart and stays within its byte budget', () => {

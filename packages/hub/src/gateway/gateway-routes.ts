@@ -23,7 +23,12 @@ import type { BucketStore } from './bucket-store.ts';
 import type { Cors } from './cors.ts';
 import type { DailyQuota } from './daily-quota.ts';
 import type { EntryPoints } from './entry-points.ts';
-import { APP_HEADER, clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
+import {
+  APP_HEADER,
+  clientResponseHeaders,
+  identityHeadersSendable,
+  upstreamRequestHeaders,
+} from './forward-headers.ts';
 import { gatewayProblems } from './gateway-problems.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 import { missingScopes } from './policy.ts';
@@ -54,8 +59,10 @@ export type GatewayRouteDeps = {
 const PATH = /^\/api\/([^/]+)\/([^/]+)(\/[^?]*)?$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
-const ENCODED_SLASH = /%2f|%5c|\\/i;
+/** `..;x` is a dot segment too for servlet containers (path parameters are cut off first). */
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|;|%3b|$)/i;
+/** A `#` in a request target (which cannot hold one) ends the path for URL parsers upstream. */
+const ENCODED_SLASH = /%2f|%5c|\\|#/i;
 /** Request bodies up to this size are read whole when a retry may need to resend them. */
 const RETRYABLE_BODY = 64 * 1024;
 const RETRIED_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -110,10 +117,13 @@ async function handle(
   if (!match || !apiName || !versionName || !NAME.test(apiName) || !NAME.test(versionName))
     throw problems.notFound('gateway paths are /api/<api>/<version>/<path>');
   const rest = match[3] ?? '';
-  // Dot segments, and encoded or back slashes an upstream might turn into separators, could
-  // climb out of the upstream's base path.
+  // Dot segments (also `..;`), encoded or back slashes an upstream might turn into separators,
+  // and a `#` that makes a URL parser drop what follows (`/..#` is `/..`), could climb out of
+  // the upstream's base path.
   if (DOT_SEGMENT.test(rest) || ENCODED_SLASH.test(rest))
-    throw problems.validation('the path must not contain "." or ".." segments or encoded slashes');
+    throw problems.validation(
+      'the path must not contain "." or ".." segments, encoded slashes or "#"',
+    );
 
   const token = parseBearer(request.headers.authorization);
   const answer = principalFor(deps.authenticator, token);
@@ -147,6 +157,12 @@ async function handle(
   if (missing.length > 0)
     throw problems.forbidden(
       `this API needs the scope${missing.length > 1 ? 's' : ''} "${missing.join('", "')}"`,
+    );
+  // Refused here rather than by the HTTP client, where it looked like the upstream failing
+  // (a 502, counted against its circuit).
+  if (!identityHeadersSendable(principal))
+    throw problems.forbidden(
+      "the token's subject or scopes hold characters an upstream header cannot carry",
     );
   const source = request.body instanceof Readable ? request.body : undefined;
   const declared = source ? declaredLength(request.headers['content-length']) : 0;
@@ -222,6 +238,7 @@ async function handle(
   }
 
   const call = {
+    tenant: principal.tenant,
     upstream,
     pathAndQuery,
     method,

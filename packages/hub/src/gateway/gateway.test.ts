@@ -201,6 +201,10 @@ describe('gateway', () => {
       '/api/private/v1/a/%2e%2E/x',
       '/api/private/v1/a%2F..%2F..%2Fetc',
       '/api/private/v1/a\\..\\x',
+      // Servlet containers read `..;` as `..`; URL parsers stop the path at `#`.
+      '/api/private/v1/..;/admin',
+      '/api/private/v1/a/%2e%2e%3Bjsessionid=1/x',
+      '/api/private/v1/..#',
     ]) {
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(
@@ -325,6 +329,20 @@ describe('gateway', () => {
     ).toBeUndefined();
   });
 
+  it("never serves one caller's forwarded-Authorization answer to another", async () => {
+    const u = await upstream((req, res) =>
+      json(res, 200, { me: req.headers['x-portico-subject'] }, { 'cache-control': 'max-age=60' }),
+    );
+    await defineApi('acme', 'profile', [
+      { version: 'v1', upstream: u.url, policy: { cache: true, forwardAuthorization: true } },
+    ]);
+    const alice = await call('GET', '/api/profile/v1/me', { subject: 'alice' });
+    expect(alice.json()).toEqual({ me: 'alice' });
+    const bob = await call('GET', '/api/profile/v1/me', { subject: 'bob' });
+    expect(bob.json()).toEqual({ me: 'bob' });
+    expect(bob.headers['x-portico-cache']).not.toBe('HIT');
+  });
+
   it('turns a slow upstream into a 504 problem', async () => {
     const u = await upstream((_req, res) => {
       setTimeout(() => json(res, 200, {}), 1500).unref();
@@ -392,6 +410,45 @@ describe('gateway', () => {
     expect((await call('GET', '/api/flaky/v1/x')).statusCode).toBe(200);
     expect((await call('GET', '/api/flaky/v1/x')).statusCode).toBe(200);
     expect(u.seen).toHaveLength(4);
+  });
+
+  it("never lets one tenant open another tenant's circuit to a shared upstream", async () => {
+    const u = await upstream((req, res) =>
+      req.url === '/fail' ? json(res, 500, { boom: true }) : json(res, 200, { ok: true }),
+    );
+    await defineApi('acme', 'billing', [{ version: 'v1', upstream: u.url }]);
+    // Globex points its own API at the same internal service, with a hair-trigger breaker.
+    await defineApi('globex', 'grief', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: { circuitBreaker: { failures: 1, openSeconds: 3600 } },
+      },
+    ]);
+    expect((await call('GET', '/api/grief/v1/fail', { tenant: 'globex' })).statusCode).toBe(500);
+    expect((await call('GET', '/api/grief/v1/x', { tenant: 'globex' })).statusCode).toBe(503);
+    const acme = await call('GET', '/api/billing/v1/x');
+    expect(acme.statusCode).toBe(200);
+    expect(acme.json()).toEqual({ ok: true });
+  });
+
+  it('refuses a subject no header can carry without blaming the upstream', async () => {
+    const u = await upstream((_req, res) => json(res, 200, { ok: true }));
+    await defineApi('acme', 'intl', [
+      {
+        version: 'v1',
+        upstream: u.url,
+        policy: { circuitBreaker: { failures: 1, openSeconds: 3600 } },
+      },
+    ]);
+    const res = await call('GET', '/api/intl/v1/x', { subject: '日本' });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().detail).toMatch(/subject or scopes/);
+    // Latin-1 still goes through as before, and the circuit stayed closed.
+    const latin = await call('GET', '/api/intl/v1/x', { subject: 'zoë' });
+    expect(latin.statusCode).toBe(200);
+    expect(u.seen.map((s) => s.headers['x-portico-subject'])).toEqual(['zoë']);
   });
 
   it('retries idempotent methods only', async () => {

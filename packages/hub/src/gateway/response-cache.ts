@@ -2,8 +2,12 @@
  * A shared response cache for GET/HEAD, keyed per tenant (one tenant never gets another's
  * entry) and by the upstream URL, with the variants the upstream's `Vary` names. Stores only
  * what a shared cache may (RFC 9111 §3): no `no-store`, `private`, `no-cache`, no
- * `Set-Cookie`, `Vary: *` never, and a freshness lifetime from `s-maxage` or `max-age`.
- * Bounded by total bytes; the least recently used entries go first.
+ * `Set-Cookie`, `Vary: *` never, and a freshness lifetime from `s-maxage` or `max-age`; the
+ * answer to a request that carried `Authorization` only with `public`, `s-maxage` or
+ * `must-revalidate` (§3.5: it is that caller's answer otherwise). Bounded by total bytes
+ * (bodies, headers, keys and the varied request values alike); the least recently used
+ * entries go first; at most MAX_VARIANTS variants per URL (the oldest go), since the varied
+ * headers are the caller's to choose.
  */
 export type CachedResponse = {
   status: number;
@@ -16,6 +20,11 @@ export type CachedResponse = {
 type Variant = { vary: string[]; values: string[]; response: CachedResponse; bytes: number };
 
 const CACHEABLE_STATUS = new Set([200, 203, 204, 301, 404, 410]);
+/**
+ * Variants kept per URL. Each store and lookup scans a URL's variants: a caller sending a new
+ * `Accept-Encoding` (or whatever the upstream varies on) per request must not grow that list.
+ */
+export const MAX_VARIANTS = 16;
 
 export class ResponseCache {
   readonly #entries = new Map<string, Variant[]>();
@@ -60,23 +69,28 @@ export class ResponseCache {
     body: Buffer,
     header: (name: string) => string,
   ): boolean {
-    const ttl = sharedTtlSeconds(status, headers);
+    const ttl = sharedTtlSeconds(status, headers, header('authorization') !== '');
     if (ttl === undefined) return false;
     const vary = (headers.vary ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean);
     if (vary.includes('*')) return false;
+    const values = vary.map(header);
+    // Keys (a URL may be 16 KiB) and varied values count too: an empty answer is not free.
     const bytes =
-      body.length + Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      key.length +
+      body.length +
+      Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length, 0) +
+      vary.reduce((n, name, i) => n + name.length + values[i]!.length, 0);
     if (bytes > this.#maxEntryBytes || bytes > this.#maxBytes) return false;
     const now = this.#clock();
-    const values = vary.map(header);
     const variants = (this.#entries.get(key) ?? []).filter((v) => {
       const same = v.vary.join() === vary.join() && v.values.every((x, i) => x === values[i]);
       if (same || v.response.expiresAt <= now) this.#bytes -= v.bytes;
       return !same && v.response.expiresAt > now;
     });
+    while (variants.length >= MAX_VARIANTS) this.#bytes -= variants.shift()!.bytes;
     variants.push({
       vary,
       values,
@@ -99,10 +113,14 @@ export class ResponseCache {
   }
 }
 
-/** The lifetime a shared cache may keep this response for, or undefined if it may not store it. */
+/**
+ * The lifetime a shared cache may keep this response for, or undefined if it may not store it.
+ * `authorized`: the request carried an `Authorization` header.
+ */
 export function sharedTtlSeconds(
   status: number,
   headers: Record<string, string>,
+  authorized = false,
 ): number | undefined {
   if (!CACHEABLE_STATUS.has(status) || headers['set-cookie'] !== undefined) return undefined;
   const directives = new Map<string, string | undefined>();
@@ -111,6 +129,14 @@ export function sharedTtlSeconds(
     if (name) directives.set(name, value?.replace(/^"|"$/g, ''));
   }
   if (directives.has('no-store') || directives.has('private') || directives.has('no-cache'))
+    return undefined;
+  // RFC 9111 §3.5: an answer to an authorized request is the caller's unless it says otherwise.
+  if (
+    authorized &&
+    !directives.has('public') &&
+    !directives.has('s-maxage') &&
+    !directives.has('must-revalidate')
+  )
     return undefined;
   const ttl = Number(directives.get('s-maxage') ?? directives.get('max-age'));
   return Number.isInteger(ttl) && ttl > 0 ? ttl : undefined;

@@ -23,7 +23,12 @@ async function bodyOf(req: IncomingMessage): Promise<string> {
 
 const exchanges: Exchange[] = [];
 /** What the endpoint answers: expires_in per audience, and subject tokens it refuses. */
-const behaviour = { expiresIn: 3600, refuse: new Set<string>() };
+const behaviour = {
+  expiresIn: 3600,
+  refuse: new Set<string>(),
+  /** Subject tokens answered with this access_token instead of a good one. */
+  oddTokens: new Map<string, string>(),
+};
 const tokenServer = createServer(async (req, res) => {
   const form = new URLSearchParams(await bodyOf(req));
   exchanges.push({ form, authorization: req.headers.authorization });
@@ -38,6 +43,8 @@ const tokenServer = createServer(async (req, res) => {
   const subject = form.get('subject_token') ?? '';
   if (behaviour.refuse.has(subject))
     return reply(400, { error: 'invalid_grant', error_description: 'internal detail' });
+  const odd = behaviour.oddTokens.get(subject);
+  if (odd !== undefined) return reply(200, { access_token: odd, token_type: 'Bearer' });
   reply(200, {
     access_token: `exchanged-for-${form.get('audience') ?? form.get('resource')}-${exchanges.length}`,
     issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
@@ -166,6 +173,20 @@ describe('token exchange', () => {
     } finally {
       behaviour.expiresIn = 3600;
     }
+  });
+
+  it('answers 502 for an exchanged token no Authorization header can carry', async () => {
+    const frank = await t.hub.devIssuer!.mint({ tenant: 'acme', scopes: [], subject: 'frank' });
+    behaviour.oddTokens.set(frank, 'abc\r\nx-portico-tenant: globex');
+    const before = seen.length;
+    const res = await call('/api/orders/v1/odd', frank);
+    expect(res.statusCode).toBe(502);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().detail).toBe(
+      'token exchange for the upstream failed: the token endpoint answered without a bearer access_token',
+    );
+    expect(seen.length).toBe(before);
+    behaviour.oddTokens.delete(frank);
   });
 
   it('answers 502 when the exchange is refused, without calling the upstream or caching', async () => {

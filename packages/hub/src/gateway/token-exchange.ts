@@ -25,6 +25,13 @@ const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 
 type Entry = { token: Promise<string>; until: number };
 
+/**
+ * What `Authorization: Bearer <token>` can carry: visible ASCII, no spaces (RFC 6750 §2.1
+ * is stricter still). Anything else (a CR LF, say) would fail every upstream call made with it
+ * for as long as it is remembered, each one looking like the upstream's failure.
+ */
+const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
+
 export class TokenExchange {
   readonly #config: TokenExchangeConfig;
   readonly #dispatcher: Dispatcher | undefined;
@@ -117,7 +124,11 @@ export class TokenExchange {
     }
     const token = answer.access_token;
     const type = String(answer.token_type ?? '').toLowerCase();
-    if (typeof token !== 'string' || token.length === 0 || (type !== 'bearer' && type !== 'n_a'))
+    if (
+      typeof token !== 'string' ||
+      !SENDABLE_TOKEN.test(token) ||
+      (type !== 'bearer' && type !== 'n_a')
+    )
       throw exchangeFailed('the token endpoint answered without a bearer access_token');
     // No expires_in: the token is used for this request only.
     const expiresIn = Number(answer.expires_in ?? 0);

@@ -1,7 +1,7 @@
 /**
  * One proxied call to an upstream: through the SSRF-guarded undici Agent (keep-alive pools
  * per origin; addresses checked at connect time), with a deadline per attempt, retries for
- * idempotent methods only, and the upstream's circuit breaker. Gateway failures become
+ * idempotent methods only, and the circuit breaker of the tenant's calls to that upstream. Gateway failures become
  * 502 (unreachable), 503 (circuit open) and 504 (deadline) problems.
  */
 import type { Dispatcher } from 'undici';
@@ -18,6 +18,11 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 export type UpstreamCall = {
+  /**
+   * Whose call this is. Circuits are per tenant and upstream origin: any tenant may point an
+   * API at any origin, with its own breaker settings, and must not open another tenant's.
+   */
+  tenant: string;
   /** The upstream's base URL, as stored in the dictionary. */
   upstream: string;
   /** Path (starting with "/") and query to append to the base URL's path. */
@@ -151,7 +156,7 @@ export class UpstreamClient {
       bodyTimeout: call.timeoutMs,
     };
     const attempts = IDEMPOTENT.has(call.method) && !streamed ? 1 + call.retries : 1;
-    return { key: base.origin, streamed, attempts, request };
+    return { key: `${call.tenant}\0${base.origin}`, streamed, attempts, request };
   }
 
   /** The circuit breaker's say before an attempt: an open circuit answers 503 at once. */
