@@ -137,6 +137,25 @@ describe('validation at publish: reject (the default)', () => {
     expect((await publish(event('ops.note.added', { anything: true }))).status).toBe(422);
   });
 
+  it('a catastrophically backtracking pattern is matched in linear time at publish', async () => {
+    // ^(a+)+$ on 'aaa…!' took the native engine minutes (an event loop stall for every
+    // tenant); the key pattern too, for patternProperties.
+    await register('ops.code.scanned', {
+      type: 'object',
+      properties: { code: { type: 'string', pattern: '^(a+)+$' } },
+      patternProperties: { '^(b+)+$': { type: 'integer' } },
+    });
+    const attack = 'a'.repeat(28) + '!';
+    const refused = await publish(event('ops.code.scanned', { code: attack }));
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      { pointer: '/data/code', detail: 'must match pattern "^(a+)+$"' },
+    ]);
+    const key = 'b'.repeat(28) + '!';
+    expect((await publish(event('ops.code.scanned', { [key]: 'not checked' }))).status).toBe(202);
+    expect((await publish(event('ops.code.scanned', { bbb: 'text' }))).status).toBe(422);
+  });
+
   it('dataschema pins a version; naming an unregistered one is refused', async () => {
     // Version 2 makes `severity` optional (backward compatible).
     await register('ops.ticket.opened', { ...ticket, required: ['title'] });

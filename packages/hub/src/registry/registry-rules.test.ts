@@ -409,6 +409,29 @@ describe('ugly input is a 4xx problem+json, never a 5xx', () => {
     expect(response.body['detail']).toMatch(/nested more than/);
   });
 
+  it('a pattern that cannot run in linear time is 422 naming it', async () => {
+    const lookahead = obj({ code: { type: 'string', pattern: '^(?=.*\\d)[a-z\\d]+$' } });
+    const response = await register('u.pattern.lookahead', lookahead);
+    expect(response).toMatchObject({ status: 422, body: { error_code: 42201 } });
+    expect(response.body['detail']).toMatch(/pattern "\^\(\?=.*cannot be matched in linear time/);
+    const backreference = obj({}, []);
+    Object.assign(backreference, { patternProperties: { '^(a)\\1$': { type: 'string' } } });
+    expect(await register('u.pattern.backref', backreference)).toMatchObject({ status: 422 });
+  });
+
+  it('a catastrophically backtracking pattern checked against enum values answers at once', async () => {
+    // Proving that every enum value fits the new pattern used to run ^(a+)+$ on 'aaa…!':
+    // the native engine took minutes, stalling the hub.
+    const value = 'a'.repeat(28) + '!';
+    expect((await register('u.pattern.redos', { type: 'string', enum: [value] })).status).toBe(200);
+    const narrowed = { type: 'string', enum: [value], pattern: '^(a+)+$' };
+    const check = await call('POST', '/compatibility/subjects/u.pattern.redos/versions/latest', {
+      schema: JSON.stringify(narrowed),
+    });
+    expect(check.body).toMatchObject({ is_compatible: false });
+    expect(JSON.stringify(check.body['incompatibilities'])).toMatch(/pattern-added/);
+  });
+
   it('a schema over 512 KiB is 422; a body over the request limit is 413', async () => {
     const big = obj(
       Object.fromEntries(

@@ -12,10 +12,15 @@
  *   not used here, so an unknown URL fails the compile (a 422 at registration).
  * - The `x-pii: true` keyword records where personal data is present in a validated value,
  *   for the publish-time PII policy.
+ * - `pattern` and `patternProperties` run on RE2 (linear-pattern.ts): a tenant's regex
+ *   must not stall the hub with catastrophic backtracking on a published string. A pattern
+ *   RE2 cannot run (lookaround, backreference, too large) is refused at registration; a
+ *   schema stored before that rule keeps such patterns on the native engine.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv, type AnySchema, type ErrorObject, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { compileLinearPattern, linearRegExp, UnsupportedPattern } from './linear-pattern.ts';
 import type { Dialect } from './schema-text.ts';
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop the default
@@ -63,7 +68,32 @@ const MAX_ERRORS_REPORTED = 50;
  * matters less than a stalled hub for schemas that big (bench/registry measures both).
  */
 const LARGE_SCHEMA_CHARS = 64 * 1024;
-const CHEAP_COMPILE: Options = { inlineRefs: false, code: { optimize: false } };
+
+/** Registered patterns must run in linear time; its problem names the pattern. */
+const strictPatterns = Object.assign(
+  (pattern: string, _flags: string) => {
+    try {
+      return compileLinearPattern(pattern);
+    } catch (error) {
+      if (!(error instanceof UnsupportedPattern)) throw error;
+      throw new UnsupportedPattern(`pattern ${JSON.stringify(pattern)}: ${error.message}`);
+    }
+  },
+  { code: linearRegExp.code },
+);
+
+/** A schema registered before patterns were checked: what cannot run in linear time stays native. */
+const storedPatterns = Object.assign(
+  (pattern: string, flags: string) => {
+    try {
+      return compileLinearPattern(pattern);
+    } catch (error) {
+      if (!(error instanceof UnsupportedPattern)) throw error;
+      return new RegExp(pattern, flags);
+    }
+  },
+  { code: linearRegExp.code },
+);
 
 export type ReferencedSchema = { name: string; schema: unknown };
 
@@ -94,18 +124,20 @@ export class SchemaCompiler {
     schema: unknown,
     dialect: Dialect,
     references: readonly ReferencedSchema[] = [],
+    options: { stored?: boolean } = {},
   ): CompiledSchema {
     // Valid events (the common case) go through a validator that stops at the first
     // failure; the one that lists every failing field is compiled on the first failure.
     const large = JSON.stringify(schema).length > LARGE_SCHEMA_CHARS;
-    const fast = build(schema, dialect, references, { allErrors: false, large });
+    const stored = options.stored ?? false;
+    const fast = build(schema, dialect, references, { allErrors: false, large, stored });
     let detailed: Built | undefined;
     return {
       dialect,
       validate(value) {
         const first = run(fast, value);
         if (first.ok) return { errors: [], pii: first.pii };
-        detailed ??= build(schema, dialect, references, { allErrors: true, large });
+        detailed ??= build(schema, dialect, references, { allErrors: true, large, stored });
         const all = run(detailed, value);
         return { errors: toProblems(all.errors), pii: all.pii };
       },
@@ -129,13 +161,16 @@ function build(
   schema: unknown,
   dialect: Dialect,
   references: readonly ReferencedSchema[],
-  options: { allErrors: boolean; large: boolean },
+  options: { allErrors: boolean; large: boolean; stored: boolean },
 ): Built {
   const pii: string[] = [];
+  const regExp = options.stored ? storedPatterns : strictPatterns;
   const ajv = newAjv(dialect, {
     validateSchema: false,
     allErrors: options.allErrors,
-    ...(options.large ? CHEAP_COMPILE : {}),
+    // Large schemas: refs are not inlined and the generated code is not optimised.
+    ...(options.large ? { inlineRefs: false } : {}),
+    code: { regExp, ...(options.large ? { optimize: false } : {}) },
   });
   ajv.addKeyword({
     keyword: 'x-pii',

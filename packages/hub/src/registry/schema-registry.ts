@@ -459,7 +459,7 @@ export class SchemaRegistry {
       const parsed = JSON.parse(stored.text) as unknown;
       const dialect = dialectOf(parsed) as Dialect;
       const referenced = await this.#loadReferences(db, tenant, stored.references);
-      return this.#compiler.compile(parsed, dialect, referenced);
+      return this.#compiler.compile(parsed, dialect, referenced, { stored: true });
     });
     return { subject, version: version.version, id: version.schemaId, compiled: schema };
   }

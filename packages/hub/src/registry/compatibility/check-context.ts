@@ -3,6 +3,7 @@
  * of them is the new one (pointers point into it), and the walker to recurse with.
  */
 
+import { compileLinearPattern, type LinearPattern } from '../linear-pattern.ts';
 import { type Conjunction, placeOf, type Unresolved } from './conjunction.ts';
 import type { JsonType } from './json-types.ts';
 import type { SchemaObject } from './keywords.ts';
@@ -20,7 +21,7 @@ export type CheckState = {
   readonly done: Map<string, Incompatibility[]>;
   readonly ids: WeakMap<object, number>;
   lastId: number;
-  readonly patterns: Map<string, RegExp | null>;
+  readonly patterns: Map<string, LinearPattern | null>;
   /** Comparisons left before the check gives up (a pathological schema must not hang us). */
   budget: number;
   depth: number;
@@ -87,13 +88,17 @@ export function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-/** A compiled `pattern`/`patternProperties` regex, or null when it does not compile. */
-export function regexFor(context: CheckContext, pattern: string): RegExp | null {
+/**
+ * A compiled `pattern`/`patternProperties` regex, or null when it does not compile. Both the
+ * patterns and the strings tested (enum values, property names) come from the schemas: the
+ * matcher runs in linear time, and a pattern it cannot run is null (nothing proven).
+ */
+export function regexFor(context: CheckContext, pattern: string): LinearPattern | null {
   const cache = context.state.patterns;
   let regex = cache.get(pattern);
   if (regex === undefined) {
     try {
-      regex = new RegExp(pattern, 'u');
+      regex = compileLinearPattern(pattern);
     } catch {
       regex = null;
     }
