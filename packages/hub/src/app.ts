@@ -237,16 +237,25 @@ async function buildAuth(
   return { authenticator: devIssuer.authenticator(), devIssuer };
 }
 
-/** Consumer lag per group, read from the log when Prometheus scrapes. */
+/**
+ * Consumer lag per group, read from the log when Prometheus scrapes, at most once per
+ * LAG_REFRESH_MS: /metrics is public, and reading every group's lag is work for the log
+ * (on the embedded one, on the event loop) that scrapes in a loop must not multiply.
+ */
 function registerConsumerLagGauge(registry: Registry, log: EventLog): void {
+  let readAt = -Infinity;
   new Gauge({
     name: 'portico_consumer_group_pending',
-    help: 'Events matching a consumer group not yet delivered (lag), by group',
+    help: 'Events matching a consumer group not yet delivered (lag), by group; read at most every 15 s (the embedded log counts up to 10,000)',
     labelNames: ['group'],
     registers: [registry],
     async collect() {
+      if (performance.now() - readAt < LAG_REFRESH_MS) return;
+      readAt = performance.now();
+      const groups = await log.listGroups();
       this.reset();
-      for (const group of await log.listGroups()) this.set({ group: group.name }, group.pending);
+      for (const group of groups) this.set({ group: group.name }, group.pending);
     },
   });
 }
+const LAG_REFRESH_MS = 15_000;

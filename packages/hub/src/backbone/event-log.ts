@@ -101,7 +101,10 @@ export type LogBounds = {
 export type RetentionPolicy = { maxAgeMs?: number; maxBytes?: number };
 
 export type ConsumerGroupInfo = ConsumerGroupSpec & {
-  /** Events matching the group that have not yet been delivered the first time. */
+  /**
+   * Events matching the group that have not yet been delivered the first time. The
+   * embedded log counts them up to 10,000 (a larger backlog reads as 10,000).
+   */
   pending: number;
   /** Events delivered and not yet acknowledged or terminated. */
   inflight: number;

@@ -263,4 +263,17 @@ describe('consumer groups over HTTP', () => {
     const metrics = (await t.hub.server.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/portico_consumer_group_pending\{group="cg\/laggy"\} 2/);
   });
+
+  it('reads the lag of every group at most once per 15 s, however often /metrics is scraped', async () => {
+    const lists = vi.spyOn(t.hub.log, 'listGroups');
+    try {
+      for (let i = 0; i < 5; i++)
+        expect((await t.hub.server.inject({ url: '/metrics' })).body).toMatch(
+          /portico_consumer_group_pending\{group="cg\/laggy"\}/,
+        );
+      expect(lists.mock.calls.length).toBeLessThanOrEqual(1);
+    } finally {
+      lists.mockRestore();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendInput, EventLog } from '../event-log.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
 import { describeEventLogContract } from '../event-log.contract.ts';
+import { MAX_PENDING_COUNTED } from './consumer-groups.ts';
 import { openSqliteEventLog, type SqliteEventLog } from './sqlite-event-log.ts';
 
 const DEDUPE_WINDOW_MS = 60 * 60 * 1000;
@@ -138,6 +139,15 @@ describe('SQLite event log specifics', () => {
     const all = await log.read({ after: 0, limit: 1000 });
     expect(all.map((e) => e.position)).toEqual(Array.from({ length: 252 }, (_, i) => i + 1));
     expect(log.stats().events).toBe(252);
+  });
+
+  it("counts a group's pending events up to MAX_PENDING_COUNTED, not its whole backlog", async () => {
+    await log.ensureGroup({ name: 'behind', ackWaitMs: 1000, maxDeliver: 0, startAt: 'end' });
+    for (let i = 0; i <= MAX_PENDING_COUNTED; i += 1000)
+      await log.append(Array.from({ length: 1000 }, () => input()));
+    expect((await log.bounds()).last).toBeGreaterThan(MAX_PENDING_COUNTED);
+    expect((await log.getGroup('behind'))!.pending).toBe(MAX_PENDING_COUNTED);
+    expect((await log.listGroups())[0]!.pending).toBe(MAX_PENDING_COUNTED);
   });
 
   it('gives each group its own copy of a freshly appended event, equal to the stored one', async () => {
