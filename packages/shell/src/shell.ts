@@ -24,6 +24,13 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     override,
   });
   const hubOrigin = new URL(options.hub).origin;
+  // Everything that can refuse the options comes before the push client: once created, it
+  // connects to the hub, and a createShell that throws would leave that connection behind.
+  const bus = createBus({
+    dev: options.dev ?? false,
+    bridgeOrigins: options.bridgeOrigins ?? [],
+    loadContracts: () => fetchCatalogContracts({ hub: options.hub, getToken: options.getToken }),
+  });
   const push = new PushClient({
     hub: options.hub,
     getToken: options.getToken,
@@ -37,7 +44,9 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
     backoff: () => dictionary.current.settings.backoff as BackoffSettings | undefined,
   });
   // Server-driven revalidation (settings.refreshSeconds): a 304 while nothing changed.
-  const refreshSeconds = Number(dictionary.current.settings.refreshSeconds ?? 0);
+  // At most a day, as the hub allows: a larger delay overflows the timer, which then fires
+  // every millisecond.
+  const refreshSeconds = Math.min(Number(dictionary.current.settings.refreshSeconds ?? 0), 86_400);
   const refresher =
     refreshSeconds > 0
       ? setInterval(() => void dictionary.refresh().catch(() => {}), refreshSeconds * 1000)
@@ -45,11 +54,6 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
   const onPageHide = () => push.close();
   globalThis.addEventListener?.('pagehide', onPageHide);
 
-  const bus = createBus({
-    dev: options.dev ?? false,
-    bridgeOrigins: options.bridgeOrigins ?? [],
-    loadContracts: () => fetchCatalogContracts({ hub: options.hub, getToken: options.getToken }),
-  });
   return {
     get dictionary() {
       return dictionary.current;

@@ -5,8 +5,21 @@
  */
 import { backoffDelay, type BackoffSettings } from './backoff.ts';
 import { openSseLink } from './sse-link.ts';
-import type { HubLink, HubSpec, LinkOptions, WireMessage } from './wire.ts';
+import {
+  isRefusal,
+  type HubLink,
+  type HubSpec,
+  type LinkOptions,
+  type WireMessage,
+} from './wire.ts';
 import { openWsLink } from './ws-link.ts';
+
+/**
+ * A connection must stay open this long before its end counts as a fresh start (backoff from
+ * the first step again). A hub or proxy that accepts and at once drops the stream would
+ * otherwise be asked again every few hundred milliseconds, by every page, for ever.
+ */
+export const STABLE_CONNECTION_MS = 10_000;
 
 /**
  * `once`: a one-shot replay (late-replay.ts). It exists for its `last` replay, so a new
@@ -35,6 +48,13 @@ export type HubSessionOptions = {
 export class HubSession {
   readonly #options: HubSessionOptions;
   #desired = new Map<string, Wanted>();
+  /**
+   * Subscriptions the hub refused (an invalid filter, a forbidden topic): left off every
+   * later connection. On SSE a resumed connection names its subscriptions in its URL, and one
+   * the hub refuses there fails the whole stream, for every micro-frontend of every tab.
+   * Asked again once no tab wants it any more and one wants it anew.
+   */
+  #refused = new Set<string>();
   /** Subscriptions on the current link. */
   #onLink = new Set<string>();
   /**
@@ -47,6 +67,8 @@ export class HubSession {
   #lastReplays = new Map<string, { last: number; got: number }>();
   #link: HubLink | undefined;
   #attempt = 0;
+  /** When the current link opened (undefined until it does). */
+  #openedAt: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -62,6 +84,7 @@ export class HubSession {
   /** The subscriptions all tabs want now; the connection is brought in line. */
   setDesired(desired: Map<string, Wanted>): void {
     this.#desired = desired;
+    for (const id of this.#refused) if (!desired.has(id)) this.#refused.delete(id);
     this.#reconcile();
   }
 
@@ -76,7 +99,9 @@ export class HubSession {
   async #connect(): Promise<void> {
     if (this.#closed) return;
     const from = this.#resumePosition();
-    const initial = [...this.#desired.values()].filter((w) => from === undefined || !w.once);
+    const initial = [...this.#desired.values()].filter(
+      (w) => (from === undefined || !w.once) && !this.#refused.has(w.spec.id),
+    );
     const options: LinkOptions = {
       hub: this.#options.hub,
       getToken: this.#options.getToken,
@@ -84,7 +109,7 @@ export class HubSession {
       from,
       events: {
         open: (position) => {
-          this.#attempt = 0;
+          this.#openedAt = Date.now();
           this.#options.onOpen(position);
           this.#options.onState('open');
         },
@@ -107,6 +132,9 @@ export class HubSession {
             this.#lastReplays.delete(id);
           }
           this.#options.onCaughtUp(ids, exhausted);
+        },
+        refused: (id, error) => {
+          if (link === this.#link) this.#refuse(id, error);
         },
         closed: () => this.#retry(link),
       },
@@ -149,16 +177,31 @@ export class HubSession {
     if (this.#closed || (failed !== undefined && failed !== this.#link)) return;
     this.#link = undefined;
     this.#options.onState('connecting');
+    if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= STABLE_CONNECTION_MS)
+      this.#attempt = 0;
+    this.#openedAt = undefined;
     clearTimeout(this.#timer);
     const delay = backoffDelay(this.#attempt++, this.#options.backoff());
     this.#timer = setTimeout(() => void this.#connect(), delay);
+  }
+
+  #refuse(id: string, error: unknown): void {
+    if (!this.#desired.has(id) || this.#refused.has(id)) return;
+    this.#refused.add(id);
+    this.#onLink.delete(id);
+    this.#replaying.delete(id);
+    this.#lastReplays.delete(id);
+    console.error(
+      `[portico shell] the hub refused the subscription ${JSON.stringify(this.#desired.get(id)!.spec)}; it stays off the connection until it is subscribed anew`,
+      error,
+    );
   }
 
   #reconcile(): void {
     const link = this.#link;
     if (!link) return; // the next connection starts with the desired set
     for (const [id, wanted] of this.#desired) {
-      if (this.#onLink.has(id)) continue;
+      if (this.#onLink.has(id) || this.#refused.has(id)) continue;
       this.#onLink.add(id);
       if (wanted.last !== undefined) {
         this.#replaying.set(id, this.#options.resumeFrom());
@@ -166,7 +209,11 @@ export class HubSession {
       }
       link
         .add(wanted.spec, wanted.last !== undefined ? { last: wanted.last } : {})
-        .catch(() => this.#onLink.delete(id));
+        .catch((error: unknown) => {
+          if (this.#link !== link) return;
+          if (isRefusal(error)) this.#refuse(id, error);
+          else this.#onLink.delete(id); // transient (429, 5xx, network): asked again later
+        });
     }
     for (const id of this.#onLink) {
       if (this.#desired.has(id)) continue;

@@ -385,6 +385,14 @@ export class PushClient {
     this.#state = state;
     this.#announcedLeader = leader;
     const view = this.connection;
-    for (const listener of this.#listeners) listener(view);
+    for (const listener of [...this.#listeners]) {
+      // A micro-frontend's failing listener must not stop the others, nor the reconnect
+      // that the state change is part of.
+      try {
+        listener(view);
+      } catch (error) {
+        console.error('[portico shell] a connection listener threw', error);
+      }
+    }
   }
 }

@@ -7,7 +7,17 @@
  */
 import { ShellError } from '../shell-error.ts';
 import { mintTicket } from './stream-ticket.ts';
-import type { HubLink, HubSpec, LinkOptions, Replay, WireMessage } from './wire.ts';
+import {
+  isRefusal,
+  isStringArray,
+  isWireMessage,
+  malformedFrameWarning,
+  parseFrame,
+  type HubLink,
+  type HubSpec,
+  type LinkOptions,
+  type Replay,
+} from './wire.ts';
 
 export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
@@ -34,19 +44,34 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
     source.close();
     events.closed(reason);
   };
-  const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data) as never;
+  const data = (event: Event) => parseFrame((event as MessageEvent<unknown>).data);
+  const malformed = malformedFrameWarning('SSE');
 
   source.addEventListener('ready', (event) => {
-    connectionId = (data(event) as { connectionId: string }).connectionId;
+    const id = (data(event) as { connectionId?: unknown } | undefined)?.connectionId;
+    // Without its connection id the stream cannot be controlled: a fresh one is needed.
+    if (typeof id !== 'string' || id === '') {
+      malformed('ready without a connectionId');
+      return end('malformed-ready');
+    }
+    connectionId = id;
     ready();
     for (const { spec, last } of recent)
-      void control('POST', 'subscriptions', { ...spec, last }).catch(() => end('subscribe-failed'));
+      void control('POST', 'subscriptions', { ...spec, last }).catch((error: unknown) =>
+        isRefusal(error) ? events.refused(spec.id, error) : end('subscribe-failed'),
+      );
     events.open(from);
   });
-  source.onmessage = (event) => events.message(data(event) as WireMessage);
-  source.addEventListener('caught-up', (event) =>
-    events.caughtUp((data(event) as { subscriptions: string[] }).subscriptions),
-  );
+  source.onmessage = (event) => {
+    const message = data(event);
+    if (isWireMessage(message)) events.message(message);
+    else malformed('an event message');
+  };
+  source.addEventListener('caught-up', (event) => {
+    const ids = (data(event) as { subscriptions?: unknown } | undefined)?.subscriptions;
+    if (isStringArray(ids)) events.caughtUp(ids);
+    else malformed('caught-up');
+  });
   source.addEventListener('expiring', () => {
     void control('POST', 'refresh').catch(() => end('refresh-failed'));
   });
@@ -57,14 +82,17 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   async function control(method: string, path: string, body?: unknown): Promise<void> {
     await isReady;
     if (ended) return;
-    const response = await fetch(new URL(`/v1/stream/${connectionId}/${path}`, hub), {
-      method,
-      headers: {
-        authorization: `Bearer ${await getToken()}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
+    const response = await fetch(
+      new URL(`/v1/stream/${encodeURIComponent(connectionId!)}/${path}`, hub),
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${await getToken()}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
       },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
+    );
     // 409: already there (e.g. added twice during a reconnect); 404 on delete: already gone.
     if (
       !response.ok &&

@@ -1,4 +1,5 @@
 /** What travels between the hub, the leader tab and the other tabs. */
+import { ShellError } from '../shell-error.ts';
 import type { CloudEvent } from '../types.ts';
 
 /** One subscription on the hub connection, shared by every micro-frontend that wants it. */
@@ -24,6 +25,8 @@ export type LinkEvents = {
   open(position: number | undefined): void;
   message(message: WireMessage): void;
   caughtUp(ids: string[]): void;
+  /** The hub refused a subscription the link added on its own (it stays open). */
+  refused(id: string, error: unknown): void;
   /** The connection ended or failed; the owner reconnects with a fresh ticket. */
   closed(reason: string): void;
 };
@@ -46,3 +49,53 @@ export type LinkOptions = {
   from: number | undefined;
   events: LinkEvents;
 };
+
+/**
+ * What the hub sends is checked before it is used: a malformed frame (a proxy's error page,
+ * a hub bug, a version skew) must be dropped with a word on the console, not throw inside
+ * an EventSource or WebSocket callback or poison the tabs' buffers.
+ */
+export function parseFrame(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isWireMessage(value: unknown): value is WireMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return (
+    isStringArray(m.subscriptions) &&
+    Number.isSafeInteger(m.position) &&
+    typeof m.topic === 'string' &&
+    typeof m.event === 'object' &&
+    m.event !== null
+  );
+}
+
+export function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** Warns once per link: a hub that keeps sending garbage must not flood the console. */
+export function malformedFrameWarning(wire: string): (what: string) => void {
+  let warned = false;
+  return (what) => {
+    if (warned) return;
+    warned = true;
+    console.warn(
+      `[portico shell] the hub sent a malformed ${wire} frame (${what}); it was dropped (further ones on this connection are dropped silently)`,
+    );
+  };
+}
+
+/** The hub's answer that this subscription will never be accepted as it is. */
+export function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof ShellError &&
+    (error.status === 400 || error.status === 403 || error.status === 422)
+  );
+}

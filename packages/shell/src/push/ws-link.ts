@@ -3,9 +3,18 @@
  * `unsubscribe` messages, the credential is refreshed in band on `expiring`.
  */
 import { mintTicket } from './stream-ticket.ts';
-import type { HubLink, HubSpec, LinkOptions, Replay, WireMessage } from './wire.ts';
+import {
+  isStringArray,
+  isWireMessage,
+  malformedFrameWarning,
+  parseFrame,
+  type HubLink,
+  type HubSpec,
+  type LinkOptions,
+  type Replay,
+} from './wire.ts';
 
-type HubFrame = { type: string; subscriptions?: string[] } & Partial<WireMessage>;
+type HubFrame = { type?: unknown; subscriptions?: unknown };
 
 export async function openWsLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
@@ -26,8 +35,12 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
   const subscribe = (spec: HubSpec, replay: Replay) =>
     send({ type: 'subscribe', ...spec, ...replay });
 
+  const malformed = malformedFrameWarning('WebSocket');
+
   socket.onmessage = (event) => {
-    const frame = JSON.parse(String(event.data)) as HubFrame;
+    // The hub speaks JSON text frames; a binary or unparsable one is dropped.
+    const frame = parseFrame(event.data) as HubFrame | null | undefined;
+    if (typeof frame !== 'object' || frame === null) return malformed('not a JSON object');
     switch (frame.type) {
       case 'welcome':
         ready();
@@ -40,13 +53,20 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
         events.open(from);
         return;
       case 'event':
-        events.message(frame as WireMessage);
+        if (isWireMessage(frame)) events.message(frame);
+        else malformed('an event message');
         return;
       case 'caught-up':
-        events.caughtUp(frame.subscriptions ?? []);
+        if (isStringArray(frame.subscriptions)) events.caughtUp(frame.subscriptions);
+        else malformed('caught-up');
         return;
       case 'expiring':
-        void Promise.resolve(getToken()).then((token) => send({ type: 'refresh', token }));
+        // A getToken that fails leaves the credential to expire: the hub then closes, and the
+        // connection is opened again with a fresh ticket.
+        void Promise.resolve()
+          .then(getToken)
+          .then((token) => send({ type: 'refresh', token }))
+          .catch(() => {});
         return;
       case 'error':
         // The connection stays open; a refused subscribe (limit, forbidden) is worth a word.
