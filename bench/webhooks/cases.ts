@@ -102,6 +102,7 @@ export async function postLoop<T extends LoopItem = LoopItem>(
     o.take ?? (() => (next < o.events ? ({ i: next, body: bodies[next++]! } as T) : undefined));
   const start = performance.now();
   const cpuStart = process.cpuUsage();
+  const threadsStart = cpuByThread(process.pid);
   const receiverStart = cpuSeconds(receiver.pid);
   await Promise.all(
     Array.from({ length: o.concurrency }, async () => {
@@ -122,12 +123,26 @@ export async function postLoop<T extends LoopItem = LoopItem>(
   await o.finish?.();
   const rate = o.events / ((performance.now() - start) / 1000);
   const cpu = process.cpuUsage(cpuStart);
+  const threads = threadCpuMs(process.pid, threadsStart, o.events);
   const receiverCpuMs = ((cpuSeconds(receiver.pid) - receiverStart) * 1000) / o.events;
   await agent.close();
   const received = (await receiver.counts())[path];
   if (received !== o.events) throw new Error(`${path}: ${received} of ${o.events} received`);
   const senderCpuMs = (cpu.user + cpu.system) / 1000 / o.events;
-  return { rate, senderCpuMs, mainCpuMs: senderCpuMs, receiverCpuMs };
+  console.log(`  ${path}: ${rate.toFixed(0)}/s; CPU ms per request by thread: ${threads.text}`);
+  return { rate, senderCpuMs, mainCpuMs: threads.main, receiverCpuMs };
+}
+
+/** CPU ms per item by thread since `before` (busiest first), and the main thread's. */
+function threadCpuMs(pid: number, before: Map<string, number>, items: number) {
+  const threads = cpuPerItemSince(pid, before, items)
+    .map(([name, s]) => [name, s * 1000] as const)
+    .filter(([, ms]) => ms >= 0.001)
+    .sort((a, b) => b[1] - a[1]);
+  return {
+    main: threads.find(([name]) => name === 'main')?.[1] ?? 0,
+    text: threads.map(([name, ms]) => `${name} ${ms.toFixed(3)}`).join(', '),
+  };
 }
 
 export type PorticoCase = {
@@ -215,12 +230,9 @@ export async function porticoCase(c: PorticoCase): Promise<CaseResult> {
     await publish(type, c.events);
     await c.receiver.waitForCount(fast, c.events);
     const rate = c.events / ((performance.now() - start) / 1000);
-    const threads = cpuPerItemSince(hub.pid, threadsStart, c.events)
-      .map(([name, s]) => [name, s * 1000] as const)
-      .filter(([, ms]) => ms >= 0.001)
-      .sort((a, b) => b[1] - a[1]);
+    const threads = threadCpuMs(hub.pid!, threadsStart, c.events);
     console.log(
-      `  case ${c.n}: ${rate.toFixed(0)}/s; hub CPU ms per delivery by thread: ${threads.map(([name, ms]) => `${name} ${ms.toFixed(3)}`).join(', ')}`,
+      `  case ${c.n}: ${rate.toFixed(0)}/s; hub CPU ms per delivery by thread: ${threads.text}`,
     );
     return {
       rate,
