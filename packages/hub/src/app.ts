@@ -129,6 +129,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
       { name: 'event log', ready: () => log.ready() },
       { name: 'state store', ready: () => db.ready() },
     ],
+    metricsToken: config.http.metricsToken,
   });
   registerConsumerLagGauge(metrics, log);
   const push = await registerPush({

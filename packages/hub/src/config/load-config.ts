@@ -23,6 +23,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'PORTICO_ENV', path: ['env'], type: 'string' },
   { env: 'PORTICO_LOG_LEVEL', path: ['logLevel'], type: 'string' },
   { env: 'PORTICO_CORS_ORIGINS', path: ['http', 'cors', 'origins'], type: 'list' },
+  { env: 'PORTICO_METRICS_TOKEN', path: ['http', 'metricsToken'], type: 'string' },
   { env: 'PORTICO_AUTH_MODE', path: ['auth', 'mode'], type: 'string' },
   { env: 'PORTICO_OIDC_ISSUER', path: ['auth', 'issuer'], type: 'string' },
   { env: 'PORTICO_AUTH_AUDIENCE', path: ['auth', 'audience'], type: 'string' },

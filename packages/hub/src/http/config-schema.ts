@@ -29,6 +29,16 @@ export const HttpConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    metricsToken: Type.Optional(
+      Type.String({
+        minLength: 16,
+        maxLength: 512,
+        // A bearer token (RFC 6750 token68), as Authorization carries it.
+        pattern: '^[A-Za-z0-9._~+/-]+=*$',
+        description:
+          'When set, GET /metrics answers only requests with "Authorization: Bearer <this token>" (Prometheus: authorization.credentials); its labels name tenants, groups and endpoints. Unset: public.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -1,14 +1,24 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { HubServer } from '../http/server.ts';
 import { problems } from '../http/problem.ts';
+import { parseBearer } from '../auth/bearer.ts';
 
 /** A dependency /readyz checks (the event log, the state store …). */
 export type ReadinessCheck = { name: string; ready: () => Promise<boolean> };
 
 export function registerOpsRoutes(
   server: HubServer,
-  deps: { registry: Registry; checks: ReadinessCheck[] },
+  deps: {
+    registry: Registry;
+    checks: ReadinessCheck[];
+    /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
+    metricsToken?: string | undefined;
+  },
 ): void {
+  const expected = deps.metricsToken
+    ? createHash('sha256').update(deps.metricsToken).digest()
+    : undefined;
   server.get(
     '/healthz',
     { config: { public: true }, schema: { summary: 'Liveness', tags: ['operations'] } },
@@ -34,9 +44,18 @@ export function registerOpsRoutes(
   server.get(
     '/metrics',
     { config: { public: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (expected && !matches(expected, parseBearer(request.headers.authorization)))
+        throw problems.unauthorized('/metrics needs the metrics token (http.metricsToken)');
       reply.type(deps.registry.contentType);
       return deps.registry.metrics();
     },
+  );
+}
+
+/** Compared as digests (equal lengths), in constant time: the token is a secret. */
+function matches(expected: Buffer, token: string | undefined): boolean {
+  return (
+    token !== undefined && timingSafeEqual(expected, createHash('sha256').update(token).digest())
   );
 }
