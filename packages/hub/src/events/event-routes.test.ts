@@ -132,6 +132,22 @@ describe('POST /v1/events — binary mode', () => {
     expect(Buffer.from(got.json().event.data_base64, 'base64').toString()).toBe('PNG\u0000bytes');
   });
 
+  it('refuses data in ce-data or ce-data_base64 headers: in the binary mode the data is the body', async () => {
+    for (const header of ['ce-data', 'ce-data_base64']) {
+      const res = await publish('acme', '', 'application/json', {
+        'ce-specversion': '1.0',
+        'ce-id': `b-h-${header}`,
+        'ce-source': '/x',
+        'ce-type': 'a.b.c',
+        [header]: 'eyJzbXVnZ2xlZCI6dHJ1ZX0=',
+      });
+      expect(res.statusCode, header).toBe(400);
+      expect(res.json().detail).toBe(
+        `header ${header} is not a CloudEvents attribute: in the binary mode the data is the body`,
+      );
+    }
+  });
+
   it('rejects a body declared JSON that is not JSON', async () => {
     const res = await publish('acme', '{not json', 'application/json', {
       'ce-specversion': '1.0',

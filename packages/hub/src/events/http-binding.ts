@@ -63,6 +63,12 @@ function binaryEvent(
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith('ce-') || value === undefined) continue;
     const attribute = name.slice(3);
+    // In binary mode the body is the data: a `ce-data` header is not an attribute.
+    if (attribute === 'data' || attribute === 'data_base64')
+      throw problems.invalidEvent(
+        `header ${name} is not a CloudEvents attribute: in the binary mode the data is the body`,
+        [{ pointer: `/${attribute}`, detail: 'the data travels in the body', in: 'header' }],
+      );
     const text = Array.isArray(value) ? value.join(',') : value;
     event[attribute] = decodeHeaderValue(text, attribute);
   }
