@@ -189,6 +189,19 @@ describe('token exchange', () => {
     behaviour.oddTokens.delete(frank);
   });
 
+  it('reads no more than 64 KiB of the token endpoint answer', async () => {
+    const gina = await t.hub.devIssuer!.mint({ tenant: 'acme', scopes: [], subject: 'gina' });
+    behaviour.oddTokens.set(gina, 'a'.repeat(1024 * 1024));
+    const before = seen.length;
+    const res = await call('/api/orders/v1/huge', gina);
+    expect(res.statusCode).toBe(502);
+    expect(res.json().detail).toBe(
+      'token exchange for the upstream failed: the token endpoint answered without a bearer access_token',
+    );
+    expect(seen.length).toBe(before);
+    behaviour.oddTokens.delete(gina);
+  });
+
   it('answers 502 when the exchange is refused, without calling the upstream or caching', async () => {
     const eve = await t.hub.devIssuer!.mint({ tenant: 'acme', scopes: [], subject: 'eve' });
     behaviour.refuse.add(eve);

@@ -6,6 +6,7 @@
  * expiry (concurrent requests share one exchange); failures are never remembered.
  */
 import { request, type Dispatcher } from 'undici';
+import { readAtMost } from './read-at-most.ts';
 import { ProblemError, ProblemType } from '../http/problem.ts';
 import type { Policy } from '../dictionary/index.ts';
 
@@ -31,6 +32,17 @@ type Entry = { token: Promise<string>; until: number };
  * for as long as it is remembered, each one looking like the upstream's failure.
  */
 const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
+
+/** The most of a token endpoint's answer read. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export class TokenExchange {
   readonly #config: TokenExchangeConfig;
@@ -112,7 +124,10 @@ export class TokenExchange {
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
       status = response.statusCode;
-      body = await response.body.json().catch(() => undefined);
+      // Read up to MAX_ANSWER_BYTES: a token answer is a few kB, and an endpoint answering
+      // without end must not fill the hub's memory.
+      const text = (await readAtMost(response.body, MAX_ANSWER_BYTES))?.toString('utf8');
+      body = text === undefined ? undefined : parseJsonOrUndefined(text);
     } catch {
       throw exchangeFailed('the token endpoint could not be reached');
     }
