@@ -9,7 +9,7 @@ Usage:
   portico tail    [--topic PATTERN] [--from POSITION] [--follow] [--hub URL] [--token T | --tenant T]
   portico migrate [--data-dir DIR] [--config FILE]   apply the state store's migrations, then exit
   portico config schema
-  portico app schema | publish <portico.app.json> [--force] [--dry-run] [--hub URL] [--token T]
+  portico app schema | publish <portico.app.json> [--force] [--dry-run] [--hub URL] [--token T | --tenant T]
   portico contract check <files...> [--base FILE]... | [--against HUB_URL [--app A] [--api N] [--subject S]] [--format json]
   portico types   [--out portal-events.d.ts] [--hub URL] [--token T | --tenant T]   the portal's event contracts as TypeScript
 
