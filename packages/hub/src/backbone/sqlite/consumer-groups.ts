@@ -19,6 +19,8 @@ import type { LeasedRow } from './writer-protocol.ts';
 export type ConsumerGroups = {
   ensure(spec: ConsumerGroupSpec): void;
   get(name: string): ConsumerGroupInfo | undefined;
+  /** The group's spec alone: a key lookup, without `get`'s counts. */
+  spec(name: string): ConsumerGroupSpec | undefined;
   /** Every group, by name. */
   list(): ConsumerGroupInfo[];
   delete(name: string): boolean;
@@ -165,6 +167,11 @@ export function createConsumerGroups(
     get(name) {
       const group = groupRow(name);
       return group === undefined ? undefined : info(group);
+    },
+
+    spec(name) {
+      const group = groupRow(name);
+      return group === undefined ? undefined : toSpec(group);
     },
 
     list() {

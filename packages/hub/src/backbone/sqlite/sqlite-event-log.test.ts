@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppendInput, EventLog } from '../event-log.ts';
+import type { AppendInput, ConsumerGroupSpec, EventLog, PulledEvent } from '../event-log.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
 import { describeEventLogContract } from '../event-log.contract.ts';
 import { MAX_PENDING_COUNTED } from './consumer-groups.ts';
 import { openSqliteEventLog, type SqliteEventLog } from './sqlite-event-log.ts';
 
 const DEDUPE_WINDOW_MS = 60 * 60 * 1000;
+const WAKE_GUARD_MS = 5_000;
 
 describeEventLogContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'portico-log-'));
@@ -300,6 +301,90 @@ describe('SQLite event log specifics', () => {
     await expect(log.append([input()])).rejects.toThrow(/closed/);
     await expect(log.read({ after: 0, limit: 1 })).rejects.toThrow(/closed/);
     await expect(log.pull('g', 'c', 1, 0)).rejects.toThrow(/closed/);
+  });
+
+  describe('long-poll wake-ups', () => {
+    const group = (name: string, over: Partial<ConsumerGroupSpec> = {}): ConsumerGroupSpec => ({
+      name,
+      ackWaitMs: 30_000,
+      maxDeliver: 0,
+      startAt: 'beginning',
+      ...over,
+    });
+    /** A long-poll that must be woken: it fails after WAKE_GUARD_MS instead of its 60 s. */
+    const pullWoken = async (name: string, consumer = 'c1'): Promise<PulledEvent[]> => {
+      let guard: NodeJS.Timeout | undefined;
+      const notWoken = new Promise<never>((_, reject) => {
+        guard = setTimeout(() => reject(new Error('long-poll not woken')), WAKE_GUARD_MS);
+      });
+      try {
+        return await Promise.race([log.pull(name, consumer, 10, 60_000), notWoken]);
+      } finally {
+        clearTimeout(guard);
+      }
+    };
+    const event = (tenant: string, topic: string): AppendInput => ({ ...input(), tenant, topic });
+
+    it("wakes only the long-polls whose group can take the appended event: not another tenant's, not another topic's", async () => {
+      await log.ensureGroup(group('globex-all', { tenant: 'globex' }));
+      await log.ensureGroup(group('acme-billing', { tenant: 'acme', topicPattern: 'billing.>' }));
+      await log.ensureGroup(
+        group('acme-orders', { tenant: 'acme', topicPattern: 'orders.*.order.>' }),
+      );
+      const idle = [
+        log.pull('globex-all', 'c1', 10, 60_000),
+        log.pull('acme-billing', 'c1', 10, 60_000),
+      ];
+      const matching = pullWoken('acme-orders');
+      expect(log.stats().leases).toBe(3); // each pull's first look
+
+      await log.append([event('acme', 'orders.dev.order.created')]);
+      expect(await matching).toHaveLength(1);
+      // The matching pull's wake-up alone: the idle pulls did not lease again.
+      expect(log.stats().leases).toBe(4);
+
+      await log.close();
+      expect(await Promise.all(idle)).toEqual([[], []]);
+    });
+
+    it("wakes a platform group's long-poll for any tenant's event on its topics only", async () => {
+      await log.ensureGroup(group('platform-orders', { topicPattern: 'orders.>' }));
+      const pulling = pullWoken('platform-orders');
+      await log.append([event('globex', 'billing.dev.invoice.paid')]);
+      const [orders] = await log.append([event('globex', 'orders.dev.order.created')]);
+      expect((await pulling).map((p) => p.position)).toEqual([orders!.position]);
+      // First look, then the orders event; the billing event woke nothing.
+      expect(log.stats().leases).toBe(2);
+    });
+
+    it('wakes a waiting long-poll when its group is changed to a pattern the next event matches', async () => {
+      await log.ensureGroup(group('g', { tenant: 'acme', topicPattern: 'billing.>' }));
+      const pulling = pullWoken('g');
+      await log.ensureGroup(group('g', { tenant: 'acme', topicPattern: 'orders.>' }));
+      const [appended] = await log.append([event('acme', 'orders.dev.order.created')]);
+      expect((await pulling).map((p) => p.position)).toEqual([appended!.position]);
+    });
+
+    it('wakes a waiting long-poll when an event of its group is nacked, and delivers it after the delay', async () => {
+      await log.ensureGroup(group('g'));
+      const [appended] = await log.append([input()]);
+      const [leased] = await log.pull('g', 'c1', 1, 0);
+      // c2 waits; the only thing due is c1's lease, 30 s away.
+      const pulling = pullWoken('g', 'c2');
+      // A round trip through the writer thread after c2's lease: c2 is asleep by its end.
+      expect(await log.pull('g', 'c3', 1, 0)).toEqual([]);
+      expect(await log.nack('g', leased!.token, 100)).toBe(true);
+      expect(await pulling).toEqual([
+        expect.objectContaining({ position: appended!.position, deliveryCount: 2 }),
+      ]);
+    });
+
+    it('ends a waiting long-poll of a deleted group with ConsumerGroupNotFoundError', async () => {
+      await log.ensureGroup(group('g'));
+      const pulling = pullWoken('g').catch((error: unknown) => error);
+      expect(await log.deleteGroup('g')).toBe(true);
+      expect(await pulling).toBeInstanceOf(ConsumerGroupNotFoundError);
+    });
   });
 
   it('answers a pending long-poll with nothing when closed', async () => {

@@ -64,6 +64,8 @@ export type SqliteEventLogStats = {
   /** Events stored (duplicates excluded). */
   events: number;
   duplicates: number;
+  /** Lease transactions run for `pull`: its first look, then one per wake-up or timer. */
+  leases: number;
 };
 
 export type SqliteEventLog = EventLog & {
@@ -98,13 +100,19 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
   registerTopicMatcher(db);
   const statements = createStatementCache(db);
   const reader = createEventReader(db, statements);
-  // Only the read side (get, list, nextDueAt) of the groups is used on this connection.
+  // Only the read side (get, spec, list, nextDueAt) of the groups is used on this connection.
   const groups = createConsumerGroups(db, { statements, setDurability: () => undefined });
   const writer = startLogWriter({ path: options.path, partitions, dedupeWindowMs });
-  const wakeups = createWakeups();
+  const wakeups = createWakeups((group) => groups.spec(group));
   const listeners = new Set<(entries: LogEntry[]) => void>();
   const recent = createRecentEvents({ maxEvents: RECENT_EVENTS, maxChars: RECENT_CHARS });
-  const stats: SqliteEventLogStats = { commits: 0, appendCalls: 0, events: 0, duplicates: 0 };
+  const stats: SqliteEventLogStats = {
+    commits: 0,
+    appendCalls: 0,
+    events: 0,
+    duplicates: 0,
+    leases: 0,
+  };
   let lastCommit = 0;
   let closing: Promise<void> | undefined;
   const validTopics = new Set<string>();
@@ -121,7 +129,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
         );
       }
     }
-    wakeups.wakeAll();
+    wakeups.wakeFor(entries);
   };
 
   type Prepared = { inputs: AppendInput[]; encoded: EncodedAppend[] };
@@ -262,13 +270,16 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
     async ensureGroup(spec: ConsumerGroupSpec) {
       assertOpen();
       await writer.send({ op: 'ensureGroup', spec });
+      // The group's waiting pulls were armed with its old spec: they re-arm with the new
+      // one (and lease again: a new tenant or pattern may match events already appended).
+      wakeups.groupChanged(spec.name);
     },
     getGroup: (name: string): Promise<ConsumerGroupInfo | undefined> => run(() => groups.get(name)),
     listGroups: (): Promise<ConsumerGroupInfo[]> => run(() => groups.list()),
     async deleteGroup(name: string) {
       assertOpen();
       const deleted = await writer.send({ op: 'deleteGroup', name });
-      if (deleted) wakeups.wakeAll();
+      if (deleted) wakeups.groupChanged(name);
       return deleted;
     },
 
@@ -279,20 +290,28 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
         throw new RangeError(`max must be a positive integer, got ${max}`);
       const giveUpAt = performance.now() + waitMs;
       for (;;) {
-        const rows = await writer.send({
-          op: 'lease',
-          group,
-          consumer,
-          max,
-          now: clock(),
-          omitBodies: recent.range(),
-        });
-        const remaining = giveUpAt - performance.now();
-        if (rows.length > 0 || remaining <= 0) return pulled(rows);
-        if (closing !== undefined) return [];
-        // Sleep until the earliest lease or nack delay in the group falls due, at most.
-        const due = groups.nextDueAt(group);
-        await wakeups.sleep(due === undefined ? remaining : Math.min(remaining, due - clock()));
+        // Armed before the lease is sent (wakeups.ts): an event committed after the lease's
+        // transaction wakes this pull even if it comes before the pull is asleep.
+        const waiter = wakeups.arm(group);
+        stats.leases++;
+        try {
+          const rows = await writer.send({
+            op: 'lease',
+            group,
+            consumer,
+            max,
+            now: clock(),
+            omitBodies: recent.range(),
+          });
+          const remaining = giveUpAt - performance.now();
+          if (rows.length > 0 || remaining <= 0) return pulled(rows);
+          if (closing !== undefined) return [];
+          // Sleep until the earliest lease or nack delay in the group falls due, at most.
+          const due = groups.nextDueAt(group);
+          await waiter.sleep(due === undefined ? remaining : Math.min(remaining, due - clock()));
+        } finally {
+          waiter.disarm();
+        }
         if (closing !== undefined) return [];
       }
     },
@@ -303,7 +322,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       if (!Number.isFinite(delayMs) || delayMs < 0)
         throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
       const given = await writer.send({ op: 'nack', group, token, delayMs, now: clock() });
-      if (given) wakeups.wakeAll();
+      if (given) wakeups.wakeGroup(group);
       return given;
     },
     term: (group: string, token: string) => settle({ group, token, kind: 'term' }),
