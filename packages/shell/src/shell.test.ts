@@ -49,3 +49,26 @@ describe('createShell', () => {
     await shell.close();
   });
 });
+
+describe('subscribe', () => {
+  it('refuses a filter that cannot be sent as JSON with ShellError invalid', async () => {
+    vi.useFakeTimers();
+    const shell = await createShell({
+      hub: 'https://hub.example',
+      getToken: () => 'token',
+      crossTab: false,
+    });
+    const cyclic: Record<string, unknown> = { data: { severity: ['high'] } };
+    cyclic.self = cyclic;
+    for (const filter of [cyclic, { data: { amount: [10n] } }, 'severity=high'])
+      expect(() => shell.subscribe('incidents', 'incident.>', () => {}, { filter })).toThrow(
+        expect.objectContaining({ name: 'ShellError', code: 'invalid' }),
+      );
+    expect(() =>
+      shell.subscribe('incidents', 'incident.>', () => {}, {
+        filter: { data: { severity: ['high'] } },
+      }),
+    ).not.toThrow();
+    await shell.close();
+  });
+});

@@ -73,7 +73,11 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
       const replay = subscribeOptions?.replay;
       if (replay !== undefined && !(Number.isInteger(replay) && replay >= 0 && replay <= 1000))
         throw new ShellError('invalid', 'replay must be an integer from 0 to 1000');
-      return push.subscribe(mfeId, topicPattern, handler, subscribeOptions);
+      const filter = subscribeOptions?.filter;
+      return push.subscribe(mfeId, topicPattern, handler, {
+        ...subscribeOptions,
+        ...(filter !== undefined && { filter: filterAsSent(filter) }),
+      });
     },
     bus,
     get connection() {
@@ -87,4 +91,19 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
       bus.close();
     },
   };
+}
+
+/**
+ * The filter as the hub will get it (JSON), taken now: one that cannot be sent (cyclic, a
+ * BigInt, a throwing getter) is the caller's error, and a later change to the caller's object
+ * cannot make the subscription's id and what the hub filters on disagree.
+ */
+function filterAsSent(filter: unknown): unknown {
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
+    throw new ShellError('invalid', 'filter must be an object (an EventBridge content filter)');
+  try {
+    return JSON.parse(JSON.stringify(filter)) as unknown;
+  } catch (error) {
+    throw new ShellError('invalid', `filter cannot be sent to the hub as JSON: ${String(error)}`);
+  }
 }

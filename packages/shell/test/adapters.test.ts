@@ -186,6 +186,27 @@ describe('<portico-mfe>', () => {
     );
     expect(types.filter((t) => t === 'incident.theme.applied')).toHaveLength(1);
   });
+
+  it('fires portico-mfe-error when `element` is not an element name', async () => {
+    const outcome = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          window.addEventListener('unhandledrejection', (e) =>
+            resolve({ unhandled: String(e.reason) }),
+          );
+          const mfe = document.createElement('portico-mfe');
+          mfe.setAttribute('mfe-id', 'broken');
+          mfe.setAttribute('element', '1 list');
+          mfe.addEventListener('portico-mfe-error', (e) => {
+            const { mfeId, error } = (e as CustomEvent<{ mfeId: string; error: Error }>).detail;
+            resolve({ mfeId, error: error.name });
+          });
+          mfe.addEventListener('portico-mfe-mounted', () => resolve({ mounted: true }));
+          document.body.append(mfe);
+        }),
+    );
+    expect(outcome).toEqual({ mfeId: 'broken', error: 'InvalidCharacterError' });
+  });
 });
 
 describe('<ShellProvider> and hooks', () => {

@@ -526,6 +526,47 @@ describe('staying connected', () => {
     expect(again.get('ticket')).not.toBe(new URLSearchParams(streams[0]).get('ticket'));
   });
 
+  it('keeps a filter the hub refuses, subscribed while the connection is down, from failing the others', async () => {
+    const tenant = 'refused-while-down';
+    const context = await newContext();
+    const page = await h.open(context, await portal(tenant));
+    const errors: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    await waitOpen(page);
+    const [before] = await h.hub.publish(tenant, [{ type: 'incident.ticket.created' }]);
+    await waitReceived(page, 'incidents', [before!]);
+    // Mounted the moment the shell sees its connection drop: one micro-frontend with a filter
+    // the hub refuses (its values must be arrays), one with a new pattern.
+    await page.evaluate(async () => {
+      const w = window as unknown as {
+        mountLate(n: string, p: string, r: number, f?: unknown): void;
+        portico: Promise<{ onConnectionChange(l: (c: { state: string }) => void): () => void }>;
+      };
+      const shell = await w.portico;
+      const stop = shell.onConnectionChange((c) => {
+        if (c.state !== 'connecting') return;
+        stop();
+        w.mountLate('bad-filter', 'incident.>', 0, { data: { severity: 'high' } });
+        w.mountLate('audit-late', 'audit.>', 0);
+      });
+    });
+    h.hub.hub.server.server.closeAllConnections();
+    const during = await h.hub.publish(tenant, [
+      { type: 'incident.ticket.created' },
+      { type: 'audit.entry.written' },
+    ]);
+    // The others resume; the new pattern joins resumed after the same position.
+    await waitReceived(page, 'incidents', [during[0]!]);
+    expect(await waitReceived(page, 'audit-late', [during[1]!])).toEqual([
+      { position: during[1], replayed: false, type: 'audit.entry.written' },
+    ]);
+    await waitFor(
+      () => errors.some((e) => e.includes('the hub refused the subscription')),
+      'the refusal on the console',
+    );
+    expect(await received(page, 'bad-filter')).toEqual([]);
+  });
+
   it('refreshes its credential on expiring instead of losing the stream', async () => {
     const tenant = 'refresh';
     const context = await newContext();

@@ -80,16 +80,25 @@ export function defineMfeElement(options: MfeElementOptions = {}): CustomElement
       this.#context = context;
       const src = this.getAttribute('src');
       const tag = this.getAttribute('element');
+      const failed = (error: unknown) =>
+        this.dispatchEvent(new CustomEvent('portico-mfe-error', { detail: { mfeId, error } }));
       try {
         if (src) await import(/* @vite-ignore */ new URL(src, this.baseURI).href);
       } catch (error) {
-        this.dispatchEvent(new CustomEvent('portico-mfe-error', { detail: { mfeId, error } }));
+        failed(error);
         return;
       }
       // Unmounted, or mounted again, while the module loaded.
       if (attempt !== this.#mounting || this.#context !== context) return;
       if (tag) {
-        const child = this.ownerDocument.createElement(tag) as MfeElement;
+        let child: MfeElement;
+        try {
+          // Throws on a name that is not an element name (`element="1 list"`).
+          child = this.ownerDocument.createElement(tag) as MfeElement;
+        } catch (error) {
+          failed(error);
+          return;
+        }
         child.portico = context;
         this.#child = child;
         this.append(child);

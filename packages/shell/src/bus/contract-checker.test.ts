@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createContractChecker } from './contract-checker.ts';
+import type { EventContracts } from './contracts.ts';
 
 const event = (type: string, data: unknown, from?: string) => ({
   type,
@@ -57,6 +58,23 @@ describe('createContractChecker', () => {
     expect(violation?.errors).toEqual([
       { pointer: '', detail: expect.stringMatching(/^the catalog's schema cannot be used: /) },
     ]);
+  });
+
+  it('takes publishers that are not a list of names as none, without throwing', () => {
+    const checker = createContractChecker({
+      'incident.ticket.selected': { schema: null, publishers: 'incidents-admin' },
+      'incident.ticket.closed': { schema: null, publishers: { incidents: true } },
+      'incident.ticket.moved': { schema: null, publishers: [42, 'incidents'] },
+    } as unknown as EventContracts);
+    expect(checker.check(event('incident.ticket.selected', {}, 'incidents'))?.errors).toEqual([
+      {
+        pointer: '',
+        detail:
+          '"incidents" is not a catalog publisher of incident.ticket.selected (publishers: none)',
+      },
+    ]);
+    expect(checker.check(event('incident.ticket.closed', {}, 'incidents'))?.errors).toHaveLength(1);
+    expect(checker.check(event('incident.ticket.moved', {}, 'incidents'))).toBeUndefined();
   });
 
   it('does not take inherited keys for event types', () => {

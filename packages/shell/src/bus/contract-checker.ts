@@ -39,7 +39,11 @@ export function createContractChecker(contracts: EventContracts): ContractChecke
           { pointer: '', detail: `${event.type} is not an event type of the catalog` },
         ]);
       const errors: Problem[] = [];
-      const publishers = contract.publishers ?? [];
+      // The catalog's word, checked: a publishers that is not a list (a string would match
+      // substrings with includes) names no publisher.
+      const publishers = Array.isArray(contract.publishers)
+        ? contract.publishers.filter((name): name is string => typeof name === 'string')
+        : [];
       if (event.from !== undefined && !publishers.includes(event.from))
         errors.push({
           pointer: '',

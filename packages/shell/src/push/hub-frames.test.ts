@@ -14,7 +14,9 @@ class FakeEventSource {
   onmessage: ((event: MessageEvent) => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
-  constructor() {
+  readonly url: URL;
+  constructor(url: URL | string) {
+    this.url = new URL(url);
     FakeEventSource.last = this;
   }
   addEventListener(type: string, listener: (event: MessageEvent) => void) {
@@ -66,6 +68,7 @@ function recorder() {
     open: () => void seen.opened++,
     message: (m) => void seen.messages.push(m),
     caughtUp: (ids) => void seen.caughtUp.push(ids),
+    accepted() {},
     refused() {},
     closed: (reason) => void seen.closed.push(reason),
   };
@@ -147,5 +150,119 @@ describe('the WebSocket link, given frames it cannot read', () => {
     expect(seen.caughtUp).toEqual([]);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toMatch(/malformed WebSocket frame/);
+  });
+});
+
+describe('the SSE link, given subscriptions the hub has not accepted yet', () => {
+  it('puts only proven ones in the URL; the others join after ready, resumed after the same position, each refused alone', async () => {
+    const posted: unknown[] = [];
+    vi.stubGlobal('fetch', async (url: URL, init?: RequestInit) => {
+      if (url.pathname === '/v1/stream/tickets')
+        return Response.json({ ticket: 'tk', position: 3 });
+      const body = JSON.parse(String(init!.body)) as { filter?: unknown };
+      posted.push(body);
+      // What the hub answers to a filter whose values are not arrays.
+      return body.filter
+        ? Response.json({ title: 'invalid filter' }, { status: 400 })
+        : new Response(null, { status: 201 });
+    });
+    const { seen, events } = recorder();
+    const accepted: string[] = [];
+    const refused: string[] = [];
+    events.accepted = (id) => void accepted.push(id);
+    events.refused = (id) => void refused.push(id);
+    const bad = { id: 'h:bad', topic: 'billing.>', filter: { data: { severity: 'high' } } };
+    await openSseLink({
+      ...options(events),
+      from: 41, // resumed: every subscription owes what came after 41
+      initial: [
+        { spec: { id: 'incident.>', topic: 'incident.>' }, proven: true },
+        { spec: { id: 'audit.>', topic: 'audit.>' } },
+        { spec: bad },
+      ],
+    });
+    const source = FakeEventSource.last;
+    expect(JSON.parse(source.url.searchParams.get('subscriptions')!)).toEqual([
+      { id: 'incident.>', topic: 'incident.>' },
+    ]);
+    expect(source.url.searchParams.get('from')).toBe('41');
+
+    source.emit('ready', '{"connectionId":"c1"}');
+    await vi.waitFor(() => expect(refused).toEqual(['h:bad']));
+    expect(posted).toEqual([
+      { id: 'audit.>', topic: 'audit.>', from: 41 },
+      { ...bad, from: 41 },
+    ]);
+    expect(accepted).toEqual(['audit.>']);
+    expect(seen.opened).toBe(1);
+    expect(seen.closed).toEqual([]); // the stream stays open for everyone else
+    expect(source.closed).toBe(false);
+  });
+});
+
+describe('the SSE link, given a removal while a subscription joins', () => {
+  it('sends the DELETE only after the POST was answered', async () => {
+    const requests: string[] = [];
+    let answerPost!: () => void;
+    vi.stubGlobal('fetch', async (url: URL, init?: RequestInit) => {
+      if (url.pathname === '/v1/stream/tickets')
+        return Response.json({ ticket: 'tk', position: 3 });
+      requests.push(`${init!.method} ${url.pathname}`);
+      if (init!.method === 'POST') await new Promise<void>((resolve) => (answerPost = resolve));
+      return new Response(null, { status: init!.method === 'POST' ? 201 : 204 });
+    });
+    const { events } = recorder();
+    const link = await openSseLink({
+      ...options(events),
+      from: 41,
+      initial: [{ spec: { id: 'audit.>', topic: 'audit.>' } }], // not proven: joins after ready
+    });
+    // The tab that wanted it went away before the hub said ready.
+    const removed = link.remove('audit.>');
+    FakeEventSource.last.emit('ready', '{"connectionId":"c1"}');
+    await vi.waitFor(() => expect(requests).toEqual(['POST /v1/stream/c1/subscriptions']));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requests).toHaveLength(1); // a DELETE now could overtake the POST
+    answerPost();
+    await removed;
+    expect(requests).toEqual([
+      'POST /v1/stream/c1/subscriptions',
+      'DELETE /v1/stream/c1/subscriptions/audit.%3E',
+    ]);
+  });
+});
+
+describe('the WebSocket link, given a subscribe the hub refuses', () => {
+  it('names the refused subscription by the ref of its subscribe', async () => {
+    const { events } = recorder();
+    const refused: Array<[string, unknown]> = [];
+    events.refused = (id, error) => void refused.push([id, error]);
+    await openWsLink({
+      ...options(events),
+      from: 41,
+      initial: [
+        { spec: { id: 'incident.>', topic: 'incident.>' } },
+        { spec: { id: 'h:bad', topic: 'billing.>', filter: { data: { severity: 'high' } } } },
+      ],
+    });
+    const socket = FakeWebSocket.last;
+    socket.receive('{"type":"welcome","connectionId":"c1"}');
+    await vi.waitFor(() => expect(socket.sent).toHaveLength(2));
+    const [good, bad] = socket.sent.map((text) => JSON.parse(text) as { ref: number });
+    expect(bad).toMatchObject({ type: 'subscribe', id: 'h:bad', from: 41 });
+
+    socket.receive(JSON.stringify({ type: 'subscribed', id: 'incident.>', ref: good!.ref }));
+    const error = {
+      type: 'error',
+      code: 'invalid',
+      detail: 'invalid filter',
+      id: 'h:bad',
+      ref: bad!.ref,
+    };
+    socket.receive(JSON.stringify(error));
+    // A limit is not a refusal for good: the next connection asks again.
+    socket.receive(JSON.stringify({ type: 'error', code: 'limit', detail: 'too many', ref: 99 }));
+    expect(refused).toEqual([['h:bad', error]]);
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 });

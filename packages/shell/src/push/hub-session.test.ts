@@ -4,24 +4,40 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ShellError } from '../shell-error.ts';
-import { HubSession, STABLE_CONNECTION_MS, type Wanted } from './hub-session.ts';
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  HubSession,
+  MAX_RETRY_AFTER_MS,
+  STABLE_CONNECTION_MS,
+  type Wanted,
+} from './hub-session.ts';
+import { mintTicket } from './stream-ticket.ts';
 import type { HubSpec, LinkOptions } from './wire.ts';
 
-/** Every link opened, with what it started with; `add` asks `hubAnswers`. */
+/**
+ * Every link opened, with what it started with, and the indexes of those closed by the
+ * session; opening asks `hubAnswers.open` (e.g. for a ticket), `add` asks `hubAnswers.add`.
+ */
 const links = vi.hoisted(() => [] as LinkOptions[]);
+const closedLinks = vi.hoisted(() => [] as number[]);
 const hubAnswers = vi.hoisted(() => ({
+  open: (_options: LinkOptions): Promise<void> => Promise.resolve(),
   add: (_spec: HubSpec): Promise<void> => Promise.resolve(),
 }));
 vi.mock('./sse-link.ts', () => ({
-  openSseLink: (options: LinkOptions) => {
-    links.push(options);
-    return Promise.resolve({
+  openSseLink: async (options: LinkOptions) => {
+    await hubAnswers.open(options);
+    const index = links.push(options) - 1;
+    return {
       add: (spec: HubSpec) => hubAnswers.add(spec),
       remove: async () => {},
-      close() {},
-    });
+      close: () => void closedLinks.push(index),
+    };
   },
 }));
+
+/** The newest position the tab has seen (the push client's, faked). */
+let newest: number | undefined;
 
 const session = (onState: HubSessionState = () => {}) =>
   new HubSession({
@@ -29,7 +45,7 @@ const session = (onState: HubSessionState = () => {}) =>
     getToken: () => 'token',
     transport: 'sse',
     backoff: () => ({ initialMs: 100, maxMs: 60_000, multiplier: 2, jitter: false }),
-    resumeFrom: () => undefined,
+    resumeFrom: () => newest,
     onMessage() {},
     onState,
     onOpen() {},
@@ -49,10 +65,14 @@ async function acceptThenDrop(openMs = 0): Promise<void> {
 beforeEach(() => {
   vi.useFakeTimers();
   links.length = 0;
+  closedLinks.length = 0;
+  newest = undefined;
+  hubAnswers.open = () => Promise.resolve();
   hubAnswers.add = () => Promise.resolve();
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.unstubAllGlobals();
 });
 
 describe('the reconnect backoff', () => {
@@ -145,6 +165,155 @@ describe('a subscription the hub refuses', () => {
     links[0]!.events.closed('error');
     await vi.advanceTimersByTimeAsync(100);
     expect(links[1]!.initial.map((w) => w.spec.id)).toEqual(['incident.>']);
+    s.close();
+  });
+});
+
+describe('a subscription the hub has not accepted yet', () => {
+  const wanted = (id: string, filter?: unknown): [string, Wanted] => [
+    id,
+    { spec: { id, topic: 'incident.>', ...(filter !== undefined && { filter }) } },
+  ];
+  const proven = (link: LinkOptions) =>
+    link.initial.map((w) => [w.spec.id, w.proven === true] as const);
+
+  it('joins the next connection as unproven (not in the SSE URL) until the hub accepts it', async () => {
+    const s = session();
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    links[0]!.events.open(1);
+    s.setDesired(new Map([wanted('incident.>')])); // added on the open link: accepted
+    await vi.advanceTimersByTimeAsync(0);
+
+    links[0]!.events.closed('error');
+    // A micro-frontend subscribes while the connection is down, with a filter the hub
+    // would refuse: it must not go in the URL that resumes everyone else.
+    s.setDesired(new Map([wanted('incident.>'), wanted('h:bad', { data: { severity: 'high' } })]));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(proven(links[1]!)).toEqual([
+      ['incident.>', true],
+      ['h:bad', false],
+    ]);
+
+    // Accepted after ready on that connection (a valid one would be): in the URL from then on.
+    links[1]!.events.open(1);
+    links[1]!.events.accepted('h:bad');
+    links[1]!.events.closed('error');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(proven(links[2]!)).toEqual([
+      ['incident.>', true],
+      ['h:bad', true],
+    ]);
+    s.close();
+  });
+
+  it('owes what came after the position it resumed from until its caught-up', async () => {
+    newest = 10; // e.g. the tab took over from a leader that had seen position 10
+    const s = session();
+    s.setDesired(new Map([wanted('incident.>'), wanted('audit.>')]));
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(links[0]!.from).toBe(10);
+    links[0]!.events.open(10); // both join resumed after 10, each its own replay on the hub
+
+    // incident.> caught up and went live first: the tab has seen position 50 …
+    links[0]!.events.caughtUp(['incident.>']);
+    newest = 50;
+    // … while audit.>'s replay was still after 10 when the connection dropped.
+    links[0]!.events.closed('error');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(links[1]!.from).toBe(10);
+    links[1]!.events.closed('error'); // and that one failed before the hub said ready
+    await vi.advanceTimersByTimeAsync(200);
+    expect(links[2]!.from).toBe(10);
+
+    links[2]!.events.open(10);
+    links[2]!.events.caughtUp(['incident.>', 'audit.>']);
+    links[2]!.events.closed('error');
+    await vi.advanceTimersByTimeAsync(400);
+    expect(links[3]!.from).toBe(50);
+    s.close();
+  });
+});
+
+describe('a hub that never says ready', () => {
+  it('is given up after the handshake timeout and asked again with backoff', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const states: string[] = [];
+    const s = session((state) => states.push(state));
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(links).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(HANDSHAKE_TIMEOUT_MS);
+    expect(closedLinks).toEqual([0]);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/did not accept the SSE connection/);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(links).toHaveLength(2);
+
+    // One that answers stays.
+    links[1]!.events.open(1);
+    await vi.advanceTimersByTimeAsync(HANDSHAKE_TIMEOUT_MS * 2);
+    expect(links).toHaveLength(2);
+    expect(closedLinks).toEqual([0]);
+    expect(states).toEqual(['connecting', 'connecting', 'open']);
+    s.close();
+    warn.mockRestore();
+  });
+
+  it('also when the ticket request never answers; a late answer is not used', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let answer!: () => void;
+    hubAnswers.open = () => new Promise<void>((resolve) => (answer = resolve));
+    const s = session();
+    s.start();
+    await vi.advanceTimersByTimeAsync(HANDSHAKE_TIMEOUT_MS);
+    hubAnswers.open = () => Promise.resolve();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(links).toHaveLength(1); // the second attempt
+    answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(links).toHaveLength(2);
+    expect(closedLinks).toEqual([1]); // the first attempt's late link, closed at once
+    s.close();
+    vi.mocked(console.warn).mockRestore();
+  });
+});
+
+describe('a stream ticket refused with Retry-After', () => {
+  const refuseTickets = (retryAfter: string) => {
+    vi.stubGlobal(
+      'fetch',
+      async () =>
+        new Response('{"title":"too many"}', {
+          status: 429,
+          headers: { 'retry-after': retryAfter },
+        }),
+    );
+    hubAnswers.open = async (options) => void (await mintTicket(options.hub, options.getToken));
+  };
+
+  it('waits as long as the hub asks before the next ticket', async () => {
+    refuseTickets('30');
+    const s = session();
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    hubAnswers.open = () => Promise.resolve();
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(links).toHaveLength(0); // not after the backoff's 100 ms
+    await vi.advanceTimersByTimeAsync(1);
+    expect(links).toHaveLength(1);
+    s.close();
+  });
+
+  it('waits at most MAX_RETRY_AFTER_MS', async () => {
+    refuseTickets(new Date(Date.now() + 7 * 86_400_000).toUTCString()); // a week
+    const s = session();
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    hubAnswers.open = () => Promise.resolve();
+    await vi.advanceTimersByTimeAsync(MAX_RETRY_AFTER_MS);
+    expect(links).toHaveLength(1);
     s.close();
   });
 });

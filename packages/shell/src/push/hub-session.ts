@@ -5,6 +5,7 @@
  */
 import { backoffDelay, type BackoffSettings } from './backoff.ts';
 import { openSseLink } from './sse-link.ts';
+import { retryAfterOf } from './stream-ticket.ts';
 import {
   isRefusal,
   type HubLink,
@@ -20,6 +21,16 @@ import { openWsLink } from './ws-link.ts';
  * otherwise be asked again every few hundred milliseconds, by every page, for ever.
  */
 export const STABLE_CONNECTION_MS = 10_000;
+
+/**
+ * A connection whose hub has not said `ready` (SSE) or `welcome` (WebSocket) this long after
+ * it was asked for (ticket included) is given up and asked again, with backoff: a hub or a
+ * buffering proxy that opens the stream and then says nothing would leave it connecting.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** The longest `Retry-After` of a stream ticket answer the reconnect waits for. */
+export const MAX_RETRY_AFTER_MS = 300_000;
 
 /**
  * `once`: a one-shot replay (late-replay.ts). It exists for its `last` replay, so a new
@@ -55,8 +66,21 @@ export class HubSession {
    * Asked again once no tab wants it any more and one wants it anew.
    */
   #refused = new Set<string>();
+  /**
+   * Subscriptions the hub has accepted (SSE: only these go in a connect URL, the others join
+   * one by one after `ready`, so that one the hub refuses cannot fail the stream).
+   */
+  #proven = new Set<string>();
   /** Subscriptions on the current link. */
   #onLink = new Set<string>();
+  /**
+   * Subscriptions that joined the current link resumed after a position (each its own replay
+   * on the hub, e.g. every WebSocket one, or an SSE one not in the URL), with that position,
+   * until their `caught-up`: another subscription's live messages may come first and move
+   * this tab's newest position past what they still owe, so a reconnect meanwhile must
+   * resume from there.
+   */
+  #resuming = new Map<string, number>();
   /**
    * Subscriptions whose `last` replay is still running (their messages are replays), each
    * with the position this tab had seen when it joined: the hub holds that subscription's
@@ -70,6 +94,10 @@ export class HubSession {
   /** When the current link opened (undefined until it does). */
   #openedAt: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Gives up on a connection whose hub says nothing (HANDSHAKE_TIMEOUT_MS). */
+  #handshake: ReturnType<typeof setTimeout> | undefined;
+  /** Counts connection attempts: one given up must not take over when it answers late. */
+  #connecting = 0;
   #closed = false;
 
   constructor(options: HubSessionOptions) {
@@ -85,12 +113,14 @@ export class HubSession {
   setDesired(desired: Map<string, Wanted>): void {
     this.#desired = desired;
     for (const id of this.#refused) if (!desired.has(id)) this.#refused.delete(id);
+    for (const id of this.#proven) if (!desired.has(id)) this.#proven.delete(id);
     this.#reconcile();
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#handshake);
     this.#link?.close();
     this.#link = undefined;
     this.#options.onState('closed');
@@ -98,10 +128,13 @@ export class HubSession {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
+    const attempt = ++this.#connecting;
+    clearTimeout(this.#handshake);
+    this.#handshake = setTimeout(() => this.#giveUp(attempt), HANDSHAKE_TIMEOUT_MS);
     const from = this.#resumePosition();
-    const initial = [...this.#desired.values()].filter(
-      (w) => (from === undefined || !w.once) && !this.#refused.has(w.spec.id),
-    );
+    const initial = [...this.#desired.values()]
+      .filter((w) => (from === undefined || !w.once) && !this.#refused.has(w.spec.id))
+      .map((w) => ({ ...w, proven: this.#proven.has(w.spec.id) }));
     const options: LinkOptions = {
       hub: this.#options.hub,
       getToken: this.#options.getToken,
@@ -109,6 +142,16 @@ export class HubSession {
       from,
       events: {
         open: (position) => {
+          if (link !== this.#link) return;
+          clearTimeout(this.#handshake);
+          // Those it started with resumed after `position`: until its caught-up, each owes
+          // what came after it. (The last link's floors stay until now: one that failed
+          // before it opened resumes from the same position.)
+          this.#resuming = new Map();
+          if (position !== undefined)
+            for (const { spec } of initial)
+              if (this.#onLink.has(spec.id) && !this.#replaying.has(spec.id))
+                this.#resuming.set(spec.id, position);
           this.#openedAt = Date.now();
           this.#options.onOpen(position);
           this.#options.onState('open');
@@ -127,11 +170,15 @@ export class HubSession {
           const exhausted: Array<[string, number]> = [];
           for (const id of ids) {
             this.#replaying.delete(id);
+            this.#resuming.delete(id);
             const counted = this.#lastReplays.get(id);
             if (counted && counted.got < counted.last) exhausted.push([id, counted.got]);
             this.#lastReplays.delete(id);
           }
           this.#options.onCaughtUp(ids, exhausted);
+        },
+        accepted: (id) => {
+          if (link === this.#link && this.#onLink.has(id)) this.#proven.add(id);
         },
         refused: (id, error) => {
           if (link === this.#link) this.#refuse(id, error);
@@ -142,11 +189,11 @@ export class HubSession {
     let link: HubLink | undefined;
     try {
       link = await (this.#options.transport === 'ws' ? openWsLink : openSseLink)(options);
-    } catch {
-      this.#retry(undefined);
+    } catch (error) {
+      if (attempt === this.#connecting) this.#retry(undefined, retryAfterOf(error));
       return;
     }
-    if (this.#closed) {
+    if (this.#closed || attempt !== this.#connecting) {
       link.close();
       return;
     }
@@ -168,20 +215,37 @@ export class HubSession {
   /** The newest position seen, or earlier while a `last` replay holds events back. */
   #resumePosition(): number | undefined {
     let from = this.#options.resumeFrom();
-    for (const floor of this.#replaying.values())
+    for (const floor of [...this.#replaying.values(), ...this.#resuming.values()])
       if (floor !== undefined && from !== undefined) from = Math.min(from, floor);
     return from;
   }
 
-  #retry(failed: HubLink | undefined): void {
+  /** The hub has not answered the connection attempt in time: a fresh one, with backoff. */
+  #giveUp(attempt: number): void {
+    if (this.#closed || attempt !== this.#connecting || this.#openedAt !== undefined) return;
+    const link = this.#link;
+    this.#connecting++; // a ticket or link that answers after this is closed at once
+    link?.close();
+    console.warn(
+      `[portico shell] the hub did not accept the ${this.#options.transport === 'ws' ? 'WebSocket' : 'SSE'} connection within ${HANDSHAKE_TIMEOUT_MS / 1000} s; connecting again`,
+    );
+    this.#retry(link);
+  }
+
+  /** `retryAfterMs`: the hub asked to wait at least this long (a ticket's 429/503). */
+  #retry(failed: HubLink | undefined, retryAfterMs?: number): void {
     if (this.#closed || (failed !== undefined && failed !== this.#link)) return;
     this.#link = undefined;
+    clearTimeout(this.#handshake);
     this.#options.onState('connecting');
     if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= STABLE_CONNECTION_MS)
       this.#attempt = 0;
     this.#openedAt = undefined;
     clearTimeout(this.#timer);
-    const delay = backoffDelay(this.#attempt++, this.#options.backoff());
+    const delay = Math.max(
+      backoffDelay(this.#attempt++, this.#options.backoff()),
+      Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
+    );
     this.#timer = setTimeout(() => void this.#connect(), delay);
   }
 
@@ -190,6 +254,7 @@ export class HubSession {
     this.#refused.add(id);
     this.#onLink.delete(id);
     this.#replaying.delete(id);
+    this.#resuming.delete(id);
     this.#lastReplays.delete(id);
     console.error(
       `[portico shell] the hub refused the subscription ${JSON.stringify(this.#desired.get(id)!.spec)}; it stays off the connection until it is subscribed anew`,
@@ -207,18 +272,22 @@ export class HubSession {
         this.#replaying.set(id, this.#options.resumeFrom());
         this.#lastReplays.set(id, { last: wanted.last, got: 0 });
       }
-      link
-        .add(wanted.spec, wanted.last !== undefined ? { last: wanted.last } : {})
-        .catch((error: unknown) => {
+      link.add(wanted.spec, wanted.last !== undefined ? { last: wanted.last } : {}).then(
+        () => {
+          if (this.#link === link && this.#onLink.has(id)) this.#proven.add(id);
+        },
+        (error: unknown) => {
           if (this.#link !== link) return;
           if (isRefusal(error)) this.#refuse(id, error);
           else this.#onLink.delete(id); // transient (429, 5xx, network): asked again later
-        });
+        },
+      );
     }
     for (const id of this.#onLink) {
       if (this.#desired.has(id)) continue;
       this.#onLink.delete(id);
       this.#replaying.delete(id);
+      this.#resuming.delete(id);
       this.#lastReplays.delete(id);
       void link.remove(id).catch(() => {});
     }

@@ -27,13 +27,18 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   const fresh = options.from === undefined;
   const from = options.from ?? minted.position;
   // On a fresh stream, `last` subscriptions join after `ready` with their own replay; the
-  // rest resume from the ticket's position, so nothing since minting is missed.
+  // rest resume from the ticket's position, so nothing since minting is missed. Only those
+  // the hub accepted before go in the URL: one it refuses there fails the whole stream (and
+  // EventSource cannot say which), so the others join after `ready`, resumed after `from`.
   const recent = fresh ? options.initial.filter((w) => w.last !== undefined) : [];
-  const resumed = options.initial.filter((w) => !recent.includes(w)).map((w) => w.spec);
-  if (resumed.length > 0) url.searchParams.set('subscriptions', JSON.stringify(resumed));
+  const resumed = options.initial.filter((w) => !recent.includes(w) && w.proven);
+  const unproven = options.initial.filter((w) => !recent.includes(w) && !w.proven);
+  if (resumed.length > 0)
+    url.searchParams.set('subscriptions', JSON.stringify(resumed.map((w) => w.spec)));
   if (from !== undefined) url.searchParams.set('from', String(from));
 
   const source = new EventSource(url);
+  const queues = new Map<string, Promise<void>>();
   let connectionId: string | undefined;
   let ended = false;
   let ready: () => void;
@@ -56,10 +61,6 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
     }
     connectionId = id;
     ready();
-    for (const { spec, last } of recent)
-      void control('POST', 'subscriptions', { ...spec, last }).catch((error: unknown) =>
-        isRefusal(error) ? events.refused(spec.id, error) : end('subscribe-failed'),
-      );
     events.open(from);
   });
   source.onmessage = (event) => {
@@ -78,6 +79,36 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   source.addEventListener('expired', () => end('expired'));
   source.addEventListener('reconnect', () => end('reconnect'));
   source.onerror = () => end('error');
+
+  // Asked now, sent once the hub is ready: a removal asked meanwhile queues behind them.
+  for (const { spec, last } of recent) join(spec, { last });
+  for (const { spec } of unproven) join(spec, from !== undefined ? { from } : {});
+
+  /**
+   * A subscription's control requests, one after the other: a DELETE sent while its POST is
+   * still on its way could arrive first (404, ignored) and leave it on the stream for good.
+   */
+  function inOrder(id: string, request: () => Promise<void>): Promise<void> {
+    const next = (queues.get(id) ?? Promise.resolve()).catch(() => {}).then(request);
+    queues.set(id, next);
+    void next
+      .catch(() => {})
+      .then(() => {
+        if (queues.get(id) === next) queues.delete(id);
+      });
+    return next;
+  }
+
+  /** A subscription of `initial` that joins after `ready`: refused alone, or the link ends. */
+  function join(spec: HubSpec, replay: Replay): void {
+    inOrder(spec.id, () => control('POST', 'subscriptions', { ...spec, ...replay })).then(
+      () => {
+        if (!ended) events.accepted(spec.id);
+      },
+      (error: unknown) =>
+        isRefusal(error) ? events.refused(spec.id, error) : end('subscribe-failed'),
+    );
+  }
 
   async function control(method: string, path: string, body?: unknown): Promise<void> {
     await isReady;
@@ -108,8 +139,9 @@ export async function openSseLink(options: LinkOptions): Promise<HubLink> {
 
   return {
     add: (spec: HubSpec, replay: Replay) =>
-      control('POST', 'subscriptions', { ...spec, ...replay }),
-    remove: (id: string) => control('DELETE', `subscriptions/${encodeURIComponent(id)}`),
+      inOrder(spec.id, () => control('POST', 'subscriptions', { ...spec, ...replay })),
+    remove: (id: string) =>
+      inOrder(id, () => control('DELETE', `subscriptions/${encodeURIComponent(id)}`)),
     close() {
       ended = true;
       source.close();

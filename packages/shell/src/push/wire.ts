@@ -25,6 +25,8 @@ export type LinkEvents = {
   open(position: number | undefined): void;
   message(message: WireMessage): void;
   caughtUp(ids: string[]): void;
+  /** The hub accepted a subscription the link added on its own, after `open`. */
+  accepted(id: string): void;
   /** The hub refused a subscription the link added on its own (it stays open). */
   refused(id: string, error: unknown): void;
   /** The connection ended or failed; the owner reconnects with a fresh ticket. */
@@ -44,8 +46,11 @@ export type LinkOptions = {
   /**
    * Subscriptions at connect time, resumed after `from`. Without `from` the connection is
    * fresh: it starts at the ticket's position, and a subscription with `last` replays those.
+   * `proven`: the hub accepted it before. Only those go in an SSE connect URL: the hub
+   * refuses the whole stream for one bad subscription there, and EventSource cannot tell
+   * which; the others are added one by one after `ready`, resumed after the same position.
    */
-  initial: Array<{ spec: HubSpec; last?: number }>;
+  initial: Array<{ spec: HubSpec; last?: number; proven?: boolean }>;
   from: number | undefined;
   events: LinkEvents;
 };

@@ -14,7 +14,10 @@ import {
   type Replay,
 } from './wire.ts';
 
-type HubFrame = { type?: unknown; subscriptions?: unknown };
+type HubFrame = { type?: unknown; subscriptions?: unknown; ref?: unknown; code?: unknown };
+
+/** The hub's `error` codes that mean this subscription will never be accepted as it is. */
+const REFUSALS = new Set(['invalid', 'forbidden']);
 
 export async function openWsLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
@@ -32,8 +35,14 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
     await isReady;
     if (!ended) socket.send(JSON.stringify(message));
   };
-  const subscribe = (spec: HubSpec, replay: Replay) =>
-    send({ type: 'subscribe', ...spec, ...replay });
+  // Each subscribe carries a ref, so that the hub's `error` for it names the subscription.
+  const subscribing = new Map<number, string>();
+  let refs = 0;
+  const subscribe = (spec: HubSpec, replay: Replay) => {
+    const ref = ++refs;
+    subscribing.set(ref, spec.id);
+    return send({ type: 'subscribe', ...spec, ...replay, ref });
+  };
 
   const malformed = malformedFrameWarning('WebSocket');
 
@@ -68,10 +77,19 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
           .then((token) => send({ type: 'refresh', token }))
           .catch(() => {});
         return;
-      case 'error':
-        // The connection stays open; a refused subscribe (limit, forbidden) is worth a word.
-        console.warn('[portico shell] the hub refused a WebSocket message:', frame);
+      case 'subscribed':
+        if (typeof frame.ref === 'number') subscribing.delete(frame.ref);
         return;
+      case 'error': {
+        // The connection stays open. A subscribe refused for good (an invalid filter, a
+        // forbidden topic) is the session's to report and keep off; anything else a word.
+        const id = typeof frame.ref === 'number' ? subscribing.get(frame.ref) : undefined;
+        if (typeof frame.ref === 'number') subscribing.delete(frame.ref);
+        if (id !== undefined && typeof frame.code === 'string' && REFUSALS.has(frame.code))
+          events.refused(id, frame);
+        else console.warn('[portico shell] the hub refused a WebSocket message:', frame);
+        return;
+      }
     }
   };
   socket.onclose = (event) => {
