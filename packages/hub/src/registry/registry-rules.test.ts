@@ -236,6 +236,47 @@ describe('deletes', () => {
     expect((await call('DELETE', `/subjects/${s}?permanent=true`)).body).toEqual([1, 2, 3]);
     expect((await call('GET', '/subjects?deleted=true')).body).not.toContain(s);
   });
+
+  it('a subject whose versions reference each other is deleted as a whole', async () => {
+    const s = 'tmp.chain.made';
+    const name = 'https://schemas.example.com/chain.json';
+    await register(s, { $id: name, type: 'string' });
+    const v2 = await register(
+      s,
+      { anyOf: [{ $ref: name }, { type: 'integer' }] },
+      { references: [{ name, subject: s, version: 1 }] },
+    );
+    expect(v2.status).toBe(200);
+    expect(await call('DELETE', `/subjects/${s}`)).toMatchObject({ status: 200, body: [1, 2] });
+    expect(await call('DELETE', `/subjects/${s}?permanent=true`)).toMatchObject({
+      status: 200,
+      body: [1, 2],
+    });
+  });
+
+  it('a version a soft-deleted version references cannot be removed, so its number never means another schema', async () => {
+    const name = 'https://schemas.example.com/code.json';
+    const code = 'tmp.code.made';
+    const user = 'tmp.code.used';
+    const refs = [{ name, subject: code, version: 1 }];
+    await register(code, { $id: name, type: 'string' });
+    const first = await register(user, { $ref: name }, { references: refs });
+    expect(first.status).toBe(200);
+    // The user is soft deleted: its schema (and id) stay stored, still naming code v1.
+    expect((await call('DELETE', `/subjects/${user}`)).status).toBe(200);
+    expect((await call('DELETE', `/subjects/${code}`)).status).toBe(200);
+    const removing = await call('DELETE', `/subjects/${code}?permanent=true`);
+    expect(removing).toMatchObject({ status: 422, body: { error_code: 42206 } });
+    expect(removing.body.detail).toMatch(/"tmp\.code\.used" version 1 \(soft deleted\)/);
+    expect((await call('DELETE', `/subjects/${code}/versions/1?permanent=true`)).status).toBe(422);
+    // Otherwise code v1 could be registered again as another schema, and registering the
+    // user's schema again would give back the same id with another meaning.
+    expect((await call('GET', `/subjects/${code}/versions/1?deleted=true`)).status).toBe(200);
+    // Removed in order, both go.
+    expect((await call('DELETE', `/subjects/${user}?permanent=true`)).status).toBe(200);
+    expect((await call('DELETE', `/subjects/${code}?permanent=true`)).status).toBe(200);
+    expect(await call('GET', `/schemas/ids/${first.body['id']}`)).toMatchObject({ status: 404 });
+  });
 });
 
 describe('tenant isolation', () => {

@@ -162,16 +162,25 @@ export class RegistryStore {
     }
   }
 
-  /** Live (not soft-deleted) versions whose schema references `subject` `version`. */
+  /**
+   * Versions whose schema references `subject` `version`: the live ones, or with
+   * `includeDeleted` the soft-deleted ones too (their schemas are still stored).
+   */
   async referencedBy(
     q: SqlExecutor,
     tenant: string,
     subject: string,
     version: number,
-  ): Promise<{ subject: string; version: number; schemaId: number }[]> {
-    const rows = await q.query<{ subject: string; version: number; schema_id: number }>(
-      `select v.subject, v.version, v.schema_id from registry_schema_refs r
-       join registry_versions v on v.tenant = r.tenant and v.schema_id = r.schema_id and v.deleted = 0
+    includeDeleted = false,
+  ): Promise<{ subject: string; version: number; schemaId: number; deleted: boolean }[]> {
+    const rows = await q.query<{
+      subject: string;
+      version: number;
+      schema_id: number;
+      deleted: number;
+    }>(
+      `select v.subject, v.version, v.schema_id, v.deleted from registry_schema_refs r
+       join registry_versions v on v.tenant = r.tenant and v.schema_id = r.schema_id ${includeDeleted ? '' : 'and v.deleted = 0'}
        where r.tenant = $1 and r.subject = $2 and r.version = $3 order by v.subject, v.version`,
       [tenant, subject, version],
     );
@@ -179,6 +188,7 @@ export class RegistryStore {
       subject: r.subject,
       version: Number(r.version),
       schemaId: Number(r.schema_id),
+      deleted: Number(r.deleted) === 1,
     }));
   }
 

@@ -270,7 +270,8 @@ export class SchemaRegistry {
             ErrorCode.subjectSoftDeleted,
             `subject "${subject}" was soft deleted; delete it with ?permanent=true to remove it`,
           );
-        for (const v of live) await this.#refuseIfReferenced(tx, tenant, v);
+        // Versions of this subject referencing each other go together.
+        for (const v of live) await this.#refuseIfReferenced(tx, tenant, v, false, subject);
         await this.#store.setDeleted(tx, tenant, subject, numbers(live));
         return numbers(live);
       }
@@ -280,7 +281,7 @@ export class SchemaRegistry {
           ErrorCode.subjectNotSoftDeleted,
           `subject "${subject}" must be soft deleted before it is deleted permanently`,
         );
-      for (const v of all) await this.#refuseIfReferenced(tx, tenant, v);
+      for (const v of all) await this.#refuseIfReferenced(tx, tenant, v, true, subject);
       await this.#store.removeVersions(tx, tenant, subject, numbers(all));
       await this.#store.deleteConfig(tx, tenant, subject);
       return numbers(all);
@@ -309,7 +310,7 @@ export class SchemaRegistry {
           ErrorCode.versionNotSoftDeleted,
           `version ${version.version} of subject "${subject}" must be soft deleted before it is deleted permanently`,
         );
-      await this.#refuseIfReferenced(tx, tenant, version);
+      await this.#refuseIfReferenced(tx, tenant, version, permanent);
       if (permanent) await this.#store.removeVersions(tx, tenant, subject, [version.version]);
       else await this.#store.setDeleted(tx, tenant, subject, [version.version]);
       return version.version;
@@ -495,15 +496,35 @@ export class SchemaRegistry {
     return found;
   }
 
-  async #refuseIfReferenced(q: SqlExecutor, tenant: string, version: StoredVersion) {
-    const users = await this.#store.referencedBy(q, tenant, version.subject, version.version);
+  /**
+   * 422 while another version's schema references `version`. A soft delete minds live
+   * versions only; a permanent one soft-deleted versions too: their schemas (and ids) are
+   * still stored, and once the number is free again (a subject removed permanently starts
+   * again at 1) the same id would resolve its reference to another schema, whereas caches
+   * and clients keep an id's meaning forever. `together`: the subject whose versions are
+   * all being deleted in the same call (their references to each other do not count).
+   */
+  async #refuseIfReferenced(
+    q: SqlExecutor,
+    tenant: string,
+    version: StoredVersion,
+    permanent = false,
+    together?: string,
+  ) {
+    const users = (
+      await this.#store.referencedBy(q, tenant, version.subject, version.version, permanent)
+    ).filter((u) => u.subject !== together);
     if (users.length > 0)
       throw registryProblem(
         422,
         ErrorCode.referenceExists,
-        `version ${version.version} of subject "${version.subject}" is referenced by ${users
-          .map((u) => `"${u.subject}" version ${u.version}`)
-          .join(', ')}; delete those first`,
+        `version ${version.version} of subject "${version.subject}" is referenced by ${[
+          ...new Set(
+            users.map(
+              (u) => `"${u.subject}" version ${u.version}${u.deleted ? ' (soft deleted)' : ''}`,
+            ),
+          ),
+        ].join(', ')}; delete those first${permanent ? ' (permanently)' : ''}`,
       );
   }
 
