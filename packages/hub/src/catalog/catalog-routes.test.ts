@@ -547,6 +547,62 @@ describe('ugly input is a 4xx problem', { timeout: 60_000 }, () => {
     expectProblem(await call('PUT', '/v1/catalog/apps/big', { body: big }), 413);
   });
 
+  it('compares all the schemas of one publish within one work budget', async () => {
+    // Two response schemas, each a union of 200 objects: comparing one with its next
+    // revision takes most of the checker's budget. Each used to get a budget of its own,
+    // so that a manifest of many such schemas (or an event with hundreds of consumers)
+    // held the event loop for a second per schema.
+    const union = (name: string, extra: number) => ({
+      anyOf: Array.from({ length: 200 }, (_, i) => ({
+        type: 'object',
+        properties: { [`${name}${i}`]: { type: 'string', maxLength: i + extra } },
+        required: [`${name}${i}`],
+      })),
+    });
+    const app = (extra: number) => ({
+      name: 'wide-api',
+      owner: { team: 't' },
+      domain: 'x',
+      apis: [
+        {
+          name: 'a',
+          openapi: {
+            openapi: '3.1.0',
+            info: { title: 't', version: `1.${extra}` },
+            paths: Object.fromEntries(
+              ['a', 'b'].map((name) => [
+                `/${name}`,
+                {
+                  get: {
+                    responses: {
+                      '200': {
+                        description: 'ok',
+                        content: {
+                          'application/json': {
+                            schema: { $ref: `#/components/schemas/${name}` },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              ]),
+            ),
+            components: { schemas: { a: union('a', extra), b: union('b', extra) } },
+          },
+        },
+      ],
+    });
+    expect((await call('PUT', '/v1/catalog/apps/wide-api', { body: app(1) })).status).toBe(201);
+    // Narrower responses: compatible, as far as the budget goes.
+    const dry = await call('PUT', '/v1/catalog/apps/wide-api?dryRun=true', { body: app(0) });
+    expect(dry.status).toBe(200);
+    expect(dry.body.report.breaking).toBe(false);
+    expect(dry.body.report.changes).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'check-too-complex' }),
+    ]);
+  });
+
   it('asks which API when an app has several', async () => {
     const two = {
       ...v1,

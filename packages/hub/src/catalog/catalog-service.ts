@@ -6,7 +6,7 @@
  * tenant that consume its events. Breaking changes refuse the publish unless forced.
  */
 import { problems, ProblemError, type FieldError } from '../http/problem.ts';
-import { checkCompatibility } from '../registry/compatibility/index.ts';
+import { CheckBudget, checkCompatibility } from '../registry/compatibility/index.ts';
 import { AsyncApiParser } from './asyncapi-document.ts';
 import { buildAsyncApi } from './asyncapi-export.ts';
 import { eventsAsyncApiProblems } from './events-check.ts';
@@ -94,15 +94,21 @@ export class CatalogService {
       ...(previous ? [previous.manifest] : []),
       ...others.map((o) => o.manifest),
     ]);
+    // One work budget for every schema comparison of the request: a manifest with many
+    // large schemas, or an event with hundreds of consumers, cannot hold the event loop
+    // for longer than one pathological schema can.
+    const budget = new CheckBudget();
     const changes = [
       ...schemaOf.warnings(),
       ...(previous
-        ? manifestChanges(previous.manifest, manifest, {
-            previous: schemaOf.sync,
-            next: schemaOf.sync,
-          })
+        ? manifestChanges(
+            previous.manifest,
+            manifest,
+            { previous: schemaOf.sync, next: schemaOf.sync },
+            budget,
+          )
         : []),
-      ...consumerChanges(previous?.manifest, manifest, others, schemaOf.sync),
+      ...consumerChanges(previous?.manifest, manifest, others, schemaOf.sync, budget),
     ];
     const report = toReport(changes);
     if (options.dryRun)
@@ -302,11 +308,12 @@ function consumerChanges(
   next: AppManifest,
   others: readonly StoredApp[],
   schemaOf: (e: EventDeclaration) => unknown,
+  budget: CheckBudget,
 ): ContractChange[] {
   const out: ContractChange[] = [];
   const reads = (writer: unknown, reader: unknown) => {
     try {
-      return checkCompatibility('BACKWARD', reader, [writer]).length === 0;
+      return checkCompatibility('BACKWARD', reader, [writer], { budget }).length === 0;
     } catch {
       return false;
     }
@@ -325,6 +332,7 @@ function consumerChanges(
         reader,
         'reads',
         `app ${other.name} (consumer of ${event.type}) payload`,
+        { budget },
       );
       const newlyBroken = old !== undefined && reads(old, reader);
       for (const c of found)
@@ -348,6 +356,7 @@ function consumerChanges(
         reader,
         'reads',
         `app ${next.name} consumed event ${event.type} payload`,
+        { budget },
       ))
         out.push({
           ...c,

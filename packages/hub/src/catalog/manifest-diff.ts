@@ -10,6 +10,7 @@
  *   already send (BACKWARD); no longer consuming breaks nobody (information).
  * - Identity, UI entry, scopes, SLAs: information (a new scope needs a grant: warning).
  */
+import type { CheckBudget } from '../registry/compatibility/index.ts';
 import type { ContractChange } from './contract-change.ts';
 import type { AppManifest, EventDeclaration } from './manifest-schema.ts';
 import { openApiChanges } from './openapi-diff.ts';
@@ -18,10 +19,15 @@ import { schemaChanges } from './schema-diff.ts';
 
 export type SchemaOf = (event: EventDeclaration) => unknown;
 
+/**
+ * `budget`: the schema checker's work budget for the whole comparison (one per request, so
+ * that many schemas together are bounded as one is); by default one per schema pair.
+ */
 export function manifestChanges(
   previous: AppManifest,
   next: AppManifest,
   schemaOf: { previous: SchemaOf; next: SchemaOf },
+  budget?: CheckBudget,
 ): ContractChange[] {
   const out: ContractChange[] = [];
   const app = `app ${next.name}`;
@@ -43,6 +49,7 @@ export function manifestChanges(
         old.openapi as OpenApiDocument,
         now.openapi as OpenApiDocument,
         `${next.name}/${old.name}`,
+        budget,
       ),
     );
   }
@@ -106,6 +113,7 @@ export function manifestChanges(
           after,
           direction === 'publishes' ? 'writes' : 'reads',
           `${where} payload`,
+          budget ? { budget } : undefined,
         ),
       );
     }

@@ -21,6 +21,7 @@
  * `components` so that `#/components/…` references (recursive ones too) resolve.
  * OpenAPI 3.0 `nullable: true` is read as the JSON Schema `type: [T, "null"]`.
  */
+import type { CheckBudget } from '../registry/compatibility/index.ts';
 import type { ContractChange } from './contract-change.ts';
 import type { OpenApiDocument } from './openapi-document.ts';
 import { schemaChanges, type DataDirection } from './schema-diff.ts';
@@ -30,7 +31,12 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 type Obj = Record<string, unknown>;
 
 /** One document, normalised; `memo` (on the previous side) caches schema comparisons. */
-type Side = { doc: OpenApiDocument; components: unknown; memo: Map<string, ContractChange[]> };
+type Side = {
+  doc: OpenApiDocument;
+  components: unknown;
+  memo: Map<string, ContractChange[]>;
+  budget: CheckBudget | undefined;
+};
 
 type Parameter = {
   name: string;
@@ -42,13 +48,15 @@ type Parameter = {
   explode?: boolean;
 };
 
+/** `budget`: the schema checker's work budget, shared with the request's other checks. */
 export function openApiChanges(
   previous: OpenApiDocument,
   next: OpenApiDocument,
   label: string,
+  budget?: CheckBudget,
 ): ContractChange[] {
-  const a: Side = side(previous);
-  const b: Side = side(next);
+  const a: Side = side(previous, budget);
+  const b: Side = side(next, budget);
   const out: ContractChange[] = [];
   const at = (where: string) => `openapi ${label}: ${where}`;
 
@@ -434,7 +442,9 @@ function compareSchemas(
   const key = `${how}\u0000${JSON.stringify(before)}\u0000${JSON.stringify(after)}`;
   let found = a.memo.get(key);
   if (!found) {
-    found = schemaChanges(withComponents(before, a), withComponents(after, b), how, '');
+    found = schemaChanges(withComponents(before, a), withComponents(after, b), how, '', {
+      ...(a.budget ? { budget: a.budget } : {}),
+    });
     a.memo.set(key, found);
   }
   return found.map((c) => ({ ...c, location }));
@@ -445,9 +455,9 @@ function withComponents(schema: unknown, s: Side): unknown {
   return { ...schema, components: s.components };
 }
 
-function side(doc: OpenApiDocument): Side {
+function side(doc: OpenApiDocument, budget: CheckBudget | undefined): Side {
   const normalised = doc.openapi.startsWith('3.0') ? (nullableToType(doc) as OpenApiDocument) : doc;
-  return { doc: normalised, components: normalised.components, memo: new Map() };
+  return { doc: normalised, components: normalised.components, memo: new Map(), budget };
 }
 
 /** OpenAPI 3.0's `nullable: true` as JSON Schema: `type: T` becomes `type: [T, "null"]`. */

@@ -78,6 +78,23 @@ describe('checkCompatibility', () => {
     ]);
   });
 
+  it('a transitive level draws every version from one work budget', () => {
+    // Comparing these two unions of 200 objects takes most of one check's budget.
+    const union = (extra: number) => ({
+      anyOf: Array.from({ length: 200 }, (_, i) => ({
+        type: 'object',
+        properties: { [`p${i}`]: { type: 'string', maxLength: i + extra } },
+        required: [`p${i}`],
+      })),
+    });
+    expect(codes('BACKWARD', union(1), [union(0)])).toEqual([]);
+    // Against two such versions the budget runs out: the work of one request stays bounded
+    // however many versions a subject has (each used to get a budget of its own).
+    expect(codes('BACKWARD_TRANSITIVE', union(1), [union(0), union(0)])).toEqual([
+      'check-too-complex ',
+    ]);
+  });
+
   it('refuses an unknown level', () => {
     expect(() => checkCompatibility('SIDEWAYS' as CompatibilityLevel, {}, [{}])).toThrow(
       RangeError,

@@ -1,6 +1,6 @@
 /** Compatibility levels: which previous versions to check, and in which direction. */
 
-import { runCheck } from './run-check.ts';
+import { CheckBudget, runCheck } from './run-check.ts';
 import {
   COMPATIBILITY_LEVELS,
   type CompatibilityLevel,
@@ -47,6 +47,8 @@ export function checkCompatibility(
   const targets = transitive
     ? previousVersions.map((schema, i) => ({ schema, i }))
     : [{ schema: previousVersions[count - 1], i: count - 1 }];
+  // One budget for every version and direction: a transitive check is one check's work.
+  const shared = { ...options, budget: options?.budget ?? new CheckBudget() };
   const out: Incompatibility[] = [];
   for (const { schema, i } of targets) {
     const name = transitive ? `previous version ${i + 1} of ${count}` : 'the latest version';
@@ -60,7 +62,7 @@ export function checkCompatibility(
             writerName: name,
             newSide: 'reader',
           },
-          options,
+          shared,
         ),
       );
     if (forward)
@@ -73,7 +75,7 @@ export function checkCompatibility(
             writerName: NEW,
             newSide: 'writer',
           },
-          options,
+          shared,
         ),
       );
   }

@@ -22,7 +22,10 @@ export type CheckState = {
   readonly ids: WeakMap<object, number>;
   lastId: number;
   readonly patterns: Map<string, LinearPattern | null>;
-  /** Comparisons left before the check gives up (a pathological schema must not hang us). */
+  /**
+   * Work left before the check gives up (a pathological schema must not hang us), in
+   * steps: see `spend`.
+   */
   budget: number;
   depth: number;
 };
@@ -45,6 +48,21 @@ export type CheckContext = {
 };
 
 export class CheckTooComplex extends Error {}
+
+/**
+ * Charges `steps` of work to the check's budget; beyond it the check is
+ * `check-too-complex`. A comparison of two subschemas costs COMPARISON_STEPS; the loops
+ * inside one comparison that grow with the schemas (writer parts per reader part, property
+ * names against parts and patterns) cost a step per item, so that a single comparison of
+ * wide schemas (thousands of allOf parts or patternProperties) is bounded too.
+ */
+export function spend(context: CheckContext, steps: number): void {
+  context.state.budget -= steps;
+  if (context.state.budget < 0) throw new CheckTooComplex();
+}
+
+/** What a comparison costs, in steps (about as long as twenty of the smaller steps). */
+export const COMPARISON_STEPS = 20;
 
 /** The same context with writer and reader exchanged (for `not`, which is contravariant). */
 export function swapRoles(context: CheckContext): CheckContext {

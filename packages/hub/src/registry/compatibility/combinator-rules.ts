@@ -10,6 +10,7 @@ import {
   type CheckContext,
   incompatibility,
   type Rule,
+  spend,
   swapRoles,
   writerHome,
 } from './check-context.ts';
@@ -112,6 +113,7 @@ function unionRule(keyword: (typeof UNIONS)[number]): Rule {
       );
     if (fitsTypeByType) return [];
     // One subschema of the writer's types (the usual [X, null]): its own reasons say it best.
+    spend(context, branches.length);
     const sameType = branches.flatMap((branch, i) => {
       const parts = conjunctionOf(context.resolve, branch, [branch]).parts;
       const types = typesOfConjunction(parts.map((p) => asObject(p.schema) ?? {}));

@@ -18,7 +18,9 @@ import {
   capitalize,
   type CheckContext,
   CheckTooComplex,
+  COMPARISON_STEPS,
   type Rule,
+  spend,
   unresolvedReference,
 } from './check-context.ts';
 import { type Conjunction, conjunctionOf, placeOf } from './conjunction.ts';
@@ -73,7 +75,8 @@ export function compareSchemas(
   const known = state.done.get(key);
   if (known) return known;
   if (state.inProgress.has(recursionKey)) return [];
-  if (--state.budget < 0 || state.depth >= MAX_DEPTH) throw new CheckTooComplex();
+  if (state.depth >= MAX_DEPTH) throw new CheckTooComplex();
+  spend(context, COMPARISON_STEPS);
   state.inProgress.add(recursionKey);
   state.depth++;
   let result: Incompatibility[];
@@ -110,6 +113,8 @@ function compareExpanded(
   }
   const split = splitWriterUnion(context, writer, reader, readerParts.parts);
   if (split) return uniqueIncompatibilities([out, split]);
+  // Every rule runs per reader part and reads the writer's parts.
+  spend(context, readerParts.parts.length * (1 + writer.parts.length));
   const writerSchemas = writer.parts.map((p) => asObject(p.schema) ?? {});
   const writerTypes = typesOfConjunction(writerSchemas);
   const lists = [out];

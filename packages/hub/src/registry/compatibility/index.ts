@@ -4,6 +4,7 @@
  */
 
 export { checkBackward, checkCompatibility } from './check-compatibility.ts';
+export { CheckBudget } from './run-check.ts';
 export {
   COMPATIBILITY_LEVELS,
   type CompatibilityLevel,

@@ -13,6 +13,7 @@ import {
   type Rule,
   type RuleInput,
   show,
+  spend,
   writerHome,
 } from './check-context.ts';
 import { conjunctionOf, extend, placeOf } from './conjunction.ts';
@@ -36,8 +37,8 @@ import type { Incompatibility } from './types.ts';
 
 export const objectRule: Rule = (input) => {
   const facts: ObjectFacts = {
-    readerDeclared: declaredNames(input.readerParts),
-    writerDeclared: declaredNames(input.writer.parts),
+    readerDeclared: declaredNames(input.context, input.readerParts),
+    writerDeclared: declaredNames(input.context, input.writer.parts),
     writerRequired: new Set(input.writerSchemas.flatMap((s) => stringsAt(s, 'required'))),
   };
   return [
@@ -62,8 +63,10 @@ const propertiesOf = (schema: SchemaObject) => objectAt(schema, 'properties') ??
 const patternsOf = (schema: SchemaObject) => objectAt(schema, 'patternProperties') ?? {};
 const schemaOf = (location: Located) => asObject(location.schema) ?? {};
 
-function declaredNames(parts: readonly Located[]): Set<string> {
-  return new Set(parts.flatMap((p) => Object.keys(propertiesOf(schemaOf(p)))));
+function declaredNames(context: CheckContext, parts: readonly Located[]): Set<string> {
+  const names = parts.flatMap((p) => Object.keys(propertiesOf(schemaOf(p))));
+  spend(context, names.length);
+  return new Set(names);
 }
 
 /** Where undeclared names go: additionalProperties, else (approximately) unevaluatedProperties. */
@@ -85,8 +88,10 @@ function schemasForName(
 ): Located[] {
   const schema = schemaOf(location);
   const out: Located[] = [];
+  const patterns = Object.keys(patternsOf(schema));
+  spend(context, 1 + 2 * patterns.length); // a regex test costs about two steps
   if (Object.hasOwn(propertiesOf(schema), name)) out.push(placeAt(location, 'properties', name));
-  for (const pattern of Object.keys(patternsOf(schema))) {
+  for (const pattern of patterns) {
     if (regexFor(context, pattern)?.test(name))
       out.push(placeAt(location, 'patternProperties', pattern));
   }
@@ -109,6 +114,7 @@ function propertyRules(input: RuleInput, facts: ObjectFacts): Incompatibility[] 
     ...Object.keys(readerProperties),
     ...writerSchemas.flatMap((s) => Object.keys(propertiesOf(s))),
   ]);
+  spend(context, names.size);
   for (const name of names) {
     const targets = schemasForName(context, reader, name, facts.readerDeclared);
     if (targets.every((t) => acceptsEverything(t.schema))) continue;
@@ -164,6 +170,7 @@ function patternRules({
     ...Object.keys(readerPatterns),
     ...writerSchemas.flatMap((s) => Object.keys(patternsOf(s))),
   ]);
+  spend(context, patterns.size * (1 + writer.parts.length));
   // Distinct patterns are assumed not to overlap: regex inclusion is undecidable in general.
   for (const pattern of patterns) {
     const readerDeclares = Object.hasOwn(readerPatterns, pattern);

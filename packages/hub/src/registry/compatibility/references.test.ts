@@ -122,6 +122,63 @@ describe('recursion', () => {
     }
     expect(changes(deep, deeper)).toEqual(['check-too-complex ']);
   });
+
+  // Each of these held the event loop for seconds (5 to 15) before it was counted as work.
+  it('counts the work inside a comparison: wide allOf, many patternProperties, unions of unions', () => {
+    const parts = (type: string) => ({
+      allOf: Array.from({ length: 1500 }, (_, i) => ({ properties: { [`p${i}`]: { type } } })),
+    });
+    expect(changes(parts('integer'), parts('string'))).toEqual(['check-too-complex ']);
+
+    const names = Array.from({ length: 1000 }, (_, i) => `p${i}`);
+    const declared = {
+      type: 'object',
+      properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
+      additionalProperties: false,
+    };
+    const patterned = {
+      type: 'object',
+      patternProperties: Object.fromEntries(names.map((n) => [`^${n}$`, { type: 'integer' }])),
+      additionalProperties: false,
+    };
+    expect(changes(patterned, declared)).toEqual(['check-too-complex ']);
+
+    const union = (extra: number) => ({
+      anyOf: Array.from({ length: 400 }, (_, i) => ({
+        type: 'object',
+        properties: { [`p${i}`]: { type: 'string', maxLength: i + extra } },
+        required: [`p${i}`],
+      })),
+    });
+    expect(changes(union(1), union(0))).toEqual(['check-too-complex ']);
+  });
+
+  it('still compares a large ordinary schema in which every field changed', () => {
+    const field = (maxLength: number) => ({ type: 'string', maxLength });
+    const group = (maxLength: number) => ({
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 8 }, (_, i) => [
+          `f${i}`,
+          {
+            type: 'object',
+            properties: Object.fromEntries(
+              Array.from({ length: 8 }, (_, j) => [`g${j}`, field(maxLength)]),
+            ),
+          },
+        ]),
+      ),
+    });
+    // About 450 KB of JSON, 7,000 subschemas.
+    const schema = (maxLength: number) => ({
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [`p${i}`, group(maxLength)]),
+      ),
+    });
+    expect(changes(schema(60), schema(50))).toEqual([]);
+    expect(changes(schema(40), schema(50))).toHaveLength(6400);
+  });
 });
 
 describe('references to other subjects', () => {

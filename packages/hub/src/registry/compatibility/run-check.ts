@@ -4,6 +4,7 @@ import {
   capitalize,
   type CheckContext,
   CheckTooComplex,
+  COMPARISON_STEPS,
   unresolvedReference,
 } from './check-context.ts';
 import { compareSchemas } from './compare-schemas.ts';
@@ -15,8 +16,25 @@ import { describeLocation, loadDocument, type SchemaDoc } from './schema-documen
 import type { CompatibilityOptions, Incompatibility } from './types.ts';
 import { uniqueIncompatibilities } from './unique-incompatibilities.ts';
 
-/** Comparisons one check may make; far above any real schema, low enough to stay fast. */
-const COMPARISON_BUDGET = 200_000;
+/**
+ * Steps of work one check may do (`spend`): 50,000 comparisons at most, twice what the
+ * largest schema the registry takes (512 KiB) needs when every subschema differs, and
+ * about a second of the event loop at worst. 200,000 comparisons without counting the
+ * work inside them let a 100 KB union of unions, or one comparison of thousands of
+ * `allOf` parts or patternProperties, hold the event loop for 5 to 15 seconds.
+ */
+const STEP_BUDGET = 1_000_000;
+
+/**
+ * The work several checks may do together: one per request, so that a transitive level
+ * over many versions, or a contract with many schemas, is bounded as one check is.
+ */
+export class CheckBudget {
+  remaining: number;
+  constructor(steps: number = STEP_BUDGET) {
+    this.remaining = steps;
+  }
+}
 
 export type Roles = {
   readonly reader: unknown;
@@ -43,6 +61,7 @@ export function runCheck(roles: Roles, options: CompatibilityOptions = {}): Inco
     }
   }
   if (jsonEqual(roles.reader, roles.writer)) return [];
+  const budget = options.budget ?? new CheckBudget();
   const context: CheckContext = {
     allowOptionalPropertyInOpenModel: options.allowOptionalPropertyInOpenModel ?? true,
     resolve: createRefResolver(options.resolveExternalRef),
@@ -55,7 +74,7 @@ export function runCheck(roles: Roles, options: CompatibilityOptions = {}): Inco
       ids: new WeakMap(),
       lastId: 0,
       patterns: new Map(),
-      budget: COMPARISON_BUDGET,
+      budget: budget.remaining,
       depth: 0,
     },
     compare: compareSchemas,
@@ -72,8 +91,10 @@ export function runCheck(roles: Roles, options: CompatibilityOptions = {}): Inco
     ]);
   } catch (error) {
     if (!(error instanceof CheckTooComplex)) throw error;
-    const detail = `The schemas are too large or too deeply nested to compare (over ${COMPARISON_BUDGET} comparisons or nesting deeper than the limit)`;
+    const detail = `The schemas are too large or too deeply nested to compare (over ${STEP_BUDGET / COMPARISON_STEPS} comparisons' worth of work, or nesting deeper than the limit)`;
     return [{ pointer: '', change: 'check-too-complex', detail }];
+  } finally {
+    budget.remaining = context.state.budget;
   }
 }
 

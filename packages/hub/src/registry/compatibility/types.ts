@@ -1,3 +1,5 @@
+import type { CheckBudget } from './run-check.ts';
+
 /** One reason why a schema change breaks readers or writers. */
 export type Incompatibility = {
   /**
@@ -31,6 +33,11 @@ export type CompatibilityOptions = {
    * a reference this function does not resolve is reported as "ref-unresolvable".
    */
   resolveExternalRef?: (ref: string) => unknown;
+  /**
+   * The work budget to draw from (`new CheckBudget()`), to bound several checks made for
+   * one request together. Default: a budget of its own per `checkCompatibility` call.
+   */
+  budget?: CheckBudget;
 };
 
 export const COMPATIBILITY_LEVELS = [
