@@ -594,13 +594,18 @@ describe('ugly input is a 4xx problem', { timeout: 60_000 }, () => {
       ],
     });
     expect((await call('PUT', '/v1/catalog/apps/wide-api', { body: app(1) })).status).toBe(201);
-    // Narrower responses: compatible, as far as the budget goes.
+    // Narrower responses: compatible as far as the budget goes, but what it could not
+    // compare is not known to be safe (a publisher could exhaust the budget on purpose).
     const dry = await call('PUT', '/v1/catalog/apps/wide-api?dryRun=true', { body: app(0) });
     expect(dry.status).toBe(200);
-    expect(dry.body.report.breaking).toBe(false);
+    expect(dry.body.report.breaking).toBe(true);
     expect(dry.body.report.changes).toEqual([
-      expect.objectContaining({ severity: 'warning', code: 'check-too-complex' }),
+      expect.objectContaining({ severity: 'breaking', code: 'check-too-complex' }),
     ]);
+    expect((await call('PUT', '/v1/catalog/apps/wide-api', { body: app(0) })).status).toBe(409);
+    expect(
+      (await call('PUT', '/v1/catalog/apps/wide-api?force=true', { body: app(0) })).status,
+    ).toBe(200);
   });
 
   it('asks which API when an app has several', async () => {

@@ -25,8 +25,13 @@ const LEVEL: Record<DataDirection, CompatibilityLevel> = {
   both: 'FULL',
 };
 
-/** The checker could not decide these; they are warnings, not verdicts. */
-const UNDECIDED = new Set(['ref-unresolvable', 'check-too-complex']);
+/**
+ * The checker could not decide these: warnings, not verdicts. Not `check-too-complex`:
+ * the work budget is shared by a whole publish, so a publisher could spend it on purpose to
+ * pass a breaking change unchecked; an undecided comparison is breaking (`?force=true` still
+ * publishes), as the registry refuses such a version.
+ */
+const UNDECIDED = new Set(['ref-unresolvable']);
 
 export function schemaChanges(
   previous: unknown,
