@@ -16,7 +16,7 @@ import { findOverride, type OverrideStatus } from './find-override.ts';
 import { applyPatch } from './render.ts';
 
 export type { Api, ApiVersion, Policy } from './model.ts';
-export { upstreamProblem } from './model.ts';
+export { MIN_PER_SECOND, upstreamProblem } from './model.ts';
 export { lifecycleHeaders } from './render.ts';
 export { presentedOverride, OVERRIDE_STATUS_HEADER } from './override-id.ts';
 export type { OverrideStatus } from './find-override.ts';

@@ -11,15 +11,19 @@ export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
 const NAME_RE = new RegExp(NAME_PATTERN);
 
+/**
+ * The slowest refill a bucket may have. The gateway divides by it (the `w=` of
+ * RateLimit-Policy, Retry-After, the reset time, a Redis key's expiry): `> 0` let a denormal
+ * through, and those became Infinity. At least one token per 1000 s keeps them at most 1e9 s
+ * with the largest burst; slower limits are what quotaPerDay is for.
+ */
+export const MIN_PER_SECOND = 0.001;
+
 const Bucket = Type.Object(
   {
     burst: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Bucket size' }),
-    // The gateway divides by it (the `w=` of RateLimit-Policy, Retry-After, the reset time,
-    // a Redis key's expiry): `> 0` let a denormal through, and those became Infinity. At
-    // least one token per 1000 s keeps them at most 1e9 s with the largest burst; slower
-    // limits are what quotaPerDay is for.
     perSecond: Type.Number({
-      minimum: 0.001,
+      minimum: MIN_PER_SECOND,
       maximum: 1_000_000,
       description: 'Refill rate, tokens per second (0.001 to 1 000 000)',
     }),

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { clientHeadersFromRaw, clientResponseHeaders } from './forward-headers.ts';
 import { CircuitBreakers } from './circuit-breaker.ts';
 import { DailyQuota } from './daily-quota.ts';
+import type { Policy } from '../dictionary/index.ts';
+import { rateLimitPlan } from './rate-limits.ts';
 import { MAX_VARIANTS, ResponseCache, sharedTtlSeconds } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { TraceIds } from './trace-ids.ts';
@@ -35,6 +37,17 @@ describe('token buckets', () => {
     const [t, c] = buckets.take([wide, narrow]);
     expect(c!.allowed).toBe(false);
     expect(t!.remaining).toBe(9);
+  });
+});
+
+describe('rate limit plans', () => {
+  it('hold a refill stored before the minimum was checked to the minimum, so no header says Infinity', () => {
+    const plan = rateLimitPlan(
+      { rateLimit: { tenant: { burst: 10, perSecond: 1e-320 } } } as Policy,
+      'orders/v1',
+    )!;
+    expect(plan.policyHeader).toBe('"tenant";q=10;w=10000');
+    expect(plan.limits[0]!.spec).toEqual({ burst: 10, perSecond: 0.001 });
   });
 });
 

@@ -5,7 +5,7 @@
  * (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` and `RateLimit`).
  */
 import type { Principal } from '../auth/principal.ts';
-import type { Policy } from '../dictionary/index.ts';
+import { MIN_PER_SECOND, type Policy } from '../dictionary/index.ts';
 import type { DailyQuota } from './daily-quota.ts';
 import { gatewayProblems } from './gateway-problems.ts';
 import type { BucketStore } from './bucket-store.ts';
@@ -34,8 +34,11 @@ export function rateLimitPlan(policy: Policy, route: string): RateLimitPlan | un
   const limits: RateLimitPlan['limits'] = [];
   const policies: string[] = [];
   for (const kind of KINDS) {
-    const spec = policy.rateLimit?.[kind];
-    if (!spec) continue;
+    const stored = policy.rateLimit?.[kind];
+    if (!stored) continue;
+    // Dictionaries stored before the minimum was checked may hold a slower (even denormal)
+    // refill: held to the minimum here, where it is divided by.
+    const spec = { ...stored, perSecond: Math.max(stored.perSecond, MIN_PER_SECOND) };
     policies.push(
       `"${kind}";q=${spec.burst};w=${Math.max(1, Math.ceil(spec.burst / spec.perSecond))}`,
     );
