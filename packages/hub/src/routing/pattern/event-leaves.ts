@@ -57,6 +57,21 @@ export class EventLeaves {
     return this.#headStamp[pathId] === this.#stamp ? (this.#head[pathId] as number) : -1;
   }
 
+  /** How many arrays were walked (array ids are 0 … arrayCount - 1). */
+  get arrayCount(): number {
+    return this.#arrayCount;
+  }
+
+  /** Per trail node: the trail it was entered from. A node's parent always has a lower number. */
+  get trailParents(): Int32Array {
+    return this.#trailParent;
+  }
+
+  /** Per trail node (but 0): the array it is an element of. */
+  get trailArrays(): Int32Array {
+    return this.#trailArray;
+  }
+
   newArray(): number {
     return this.#arrayCount++;
   }

@@ -101,6 +101,17 @@ describe('explainMatch', () => {
     ]);
   });
 
+  it('answers a wildcard with many stars against a long value (no backtracking)', () => {
+    // As a regular expression, ^.*a.*a.*a.*a.*a.*a.*b$ against 5000 "a"s backtracks
+    // through about 5000^6 ways to place the stars before saying no.
+    const wildcard = '*a*a*a*a*a*a*b';
+    const long = { x: 'a'.repeat(5000) };
+    expect(explainMatch({ x: [{ wildcard }] }, long).matches).toBe(false);
+    expect(explainMatch({ x: [{ 'anything-but': { wildcard } }] }, long).matches).toBe(true);
+    expect(explainMatch({ x: [{ wildcard }] }, { x: 'a'.repeat(5000) + 'b' }).matches).toBe(true);
+    expect(explainMatch({ x: [{ wildcard: 'a\\*b*\\\\' }] }, { x: 'a*bc\\' }).matches).toBe(true);
+  });
+
   it('reports an invalid pattern instead of throwing', () => {
     expect(explainMatch({ type: 'incident.created' }, event)).toEqual({
       matches: false,

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Pattern } from './types.ts';
 import { isExistsFalse, isPlainObject } from './validate.ts';
+import { indexOfSegment } from './wildcard.ts';
 
 /**
  * The reference interpreter: walks one (valid) pattern over one event, the way a person
@@ -119,7 +120,7 @@ function testMatcher(matcher: unknown, value: unknown): boolean {
     case 'equals-ignore-case':
       return typeof value === 'string' && lower(value) === lower(operand as string);
     case 'wildcard':
-      return typeof value === 'string' && wildcardRegExp(operand as string).test(value);
+      return typeof value === 'string' && wildcardMatches(operand as string, value);
     case 'anything-but':
       return !isExcluded(operand, value);
     case 'numeric':
@@ -148,7 +149,7 @@ function isExcluded(operand: unknown, value: unknown): boolean {
     case 'equals-ignore-case':
       return list.some((text) => lower(text) === lower(value));
     case 'wildcard':
-      return list.some((text) => wildcardRegExp(text).test(value));
+      return list.some((text) => wildcardMatches(text, value));
     default:
       return false;
   }
@@ -193,20 +194,32 @@ function cidrContains(block: string, text: string): boolean {
   return address.kind() === range[0].kind() && address.match(range);
 }
 
-function wildcardRegExp(text: string): RegExp {
-  let source = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (ch === '\\') {
-      source += '\\' + text[i + 1];
-      i++;
-    } else if (ch === '*') {
-      source += '[\\s\\S]*';
-    } else {
-      source += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    }
+/**
+ * Splits the wildcard at its unescaped stars and finds the literal pieces from left to
+ * right (leftmost is exact when `*` is the only operator). Not a RegExp: a backtracking
+ * engine takes time exponential in the number of stars (`*a*a*a*b` against "aaaa…").
+ * The search itself is the one string primitive shared with the compiled matcher (a
+ * linear one for long pieces, see wildcard.ts).
+ */
+function wildcardMatches(wildcard: string, text: string): boolean {
+  const pieces = [''];
+  for (let i = 0; i < wildcard.length; i++) {
+    const ch = wildcard[i] as string;
+    if (ch === '*') pieces.push('');
+    else pieces[pieces.length - 1] += ch === '\\' ? (wildcard[++i] as string) : ch;
   }
-  return new RegExp(`^${source}$`);
+  const first = pieces[0] as string;
+  if (pieces.length === 1) return text === first;
+  const last = pieces[pieces.length - 1] as string;
+  if (text.length < first.length + last.length) return false;
+  if (!text.startsWith(first) || !text.endsWith(last)) return false;
+  let from = first.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const at = indexOfSegment(text, piece, from);
+    if (at < 0 || at + piece.length > text.length - last.length) return false;
+    from = at + piece.length;
+  }
+  return true;
 }
 
 function ignoreCaseOperand(operand: unknown): string {

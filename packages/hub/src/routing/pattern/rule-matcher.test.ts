@@ -122,6 +122,50 @@ describe('RuleMatcher', () => {
       expect(matcher.match(event).includes('x'), JSON.stringify(event)).toBe(naiveMatch(x, event));
   });
 
+  it('checks conditions in separate arrays one array at a time, not every combination of elements', () => {
+    // Twelve conditions, each met by every element of its own 12-element array, and one
+    // more (the tenant) that fails. Trying every combination of elements would take
+    // 12^12 steps before saying no: a publisher could stall the router with one event.
+    const data: Record<string, unknown> = {};
+    const fields: Record<string, unknown> = {};
+    for (let i = 0; i < 12; i++) {
+      fields[`list${i}`] = { v: ['x'] };
+      data[`list${i}`] = Array.from({ length: 12 }, () => ({ v: 'x' }));
+    }
+    const pattern = { data: fields, tenantid: ['acme'] };
+    const matcher = RuleMatcher.build([{ id: 'r', pattern }]);
+    expect(matcher.match({ tenantid: 'globex', data })).toEqual([]);
+    expect(matcher.matchJson(JSON.stringify({ tenantid: 'globex', data }))).toEqual([]);
+    expect(matcher.match({ tenantid: 'acme', data })).toEqual(['r']);
+    expect(naiveMatch(pattern, { tenantid: 'globex', data })).toBe(false);
+  });
+
+  it('still needs the conditions below one array met within one element', () => {
+    const pattern = {
+      orders: { sku: ['a'], qty: [{ numeric: ['>', 1] }], lines: { gift: [true] } },
+      flags: [{ exists: false }],
+    };
+    const matcher = RuleMatcher.build([{ id: 'r', pattern }]);
+    const order = (sku: string, qty: number, gifts: boolean[]) => ({
+      sku,
+      qty,
+      lines: gifts.map((gift) => ({ gift })),
+    });
+    const cases: [unknown, boolean][] = [
+      [{ orders: [order('a', 2, [false, true])] }, true],
+      [{ orders: [order('a', 1, [true]), order('b', 2, [true])] }, false],
+      [{ orders: [order('a', 2, [false]), order('b', 2, [true])] }, false],
+      [{ orders: [order('b', 5, [true]), order('a', 3, [false, false, true])] }, true],
+      [{ orders: [order('a', 2, [true])], flags: [] }, true],
+      [{ orders: [order('a', 2, [true])], flags: ['x'] }, false],
+      [{ orders: [[order('a', 2, [true])], [order('b', 0, [])]] }, true],
+    ];
+    for (const [event, expected] of cases) {
+      expect(naiveMatch(pattern, event)).toBe(expected);
+      expect(matcher.match(event)).toEqual(expected ? ['r'] : []);
+    }
+  });
+
   it('can be rebuilt aside and swapped while the old one keeps answering', () => {
     let current = RuleMatcher.build(rules);
     const next = RuleMatcher.build([...rules, { id: 'new', pattern: { tenantid: ['globex'] } }]);

@@ -52,7 +52,6 @@ export class RuleMatcher<Id extends string = string> {
     indexes: (PathIndex | undefined)[],
     alternatives: CompiledAlternative[],
     unfiled: number[],
-    maxConditions: number,
   ) {
     this.size = ids.length;
     this.#ids = ids;
@@ -62,7 +61,7 @@ export class RuleMatcher<Id extends string = string> {
     this.#unfiled = unfiled;
     this.#leaves = new EventLeaves(trie.pathCount);
     this.#candidates = new CandidateSet(alternatives.length);
-    this.#verifier = new AlternativeVerifier(maxConditions);
+    this.#verifier = new AlternativeVerifier();
     this.#scanner = new JsonLeafScanner(trie.nodeCount);
     this.#ruleStamps = new Int32Array(ids.length);
   }
@@ -110,7 +109,6 @@ export class RuleMatcher<Id extends string = string> {
     const trie = new FieldTrie();
     const alternatives: CompiledAlternative[] = [];
     const planner = new AccessPlanner();
-    let maxConditions = 0;
 
     for (const { id, pattern } of rules) {
       const problems = validatePattern(pattern);
@@ -139,7 +137,6 @@ export class RuleMatcher<Id extends string = string> {
           rule,
           unproven: conditions,
         };
-        maxConditions = Math.max(maxConditions, conditions.length);
         planner.count(alternative);
         alternatives.push(alternative);
       }
@@ -182,7 +179,7 @@ export class RuleMatcher<Id extends string = string> {
       alternative.unproven = alternative.conditions.filter((c) => !proven.includes(c));
       if (++done % STEP === 0) yield;
     }
-    return new RuleMatcher(ids, trie, indexes, alternatives, unfiled, maxConditions);
+    return new RuleMatcher(ids, trie, indexes, alternatives, unfiled);
   }
 
   /** Ids of the rules matching the event (the whole CloudEvent as a JSON object), each once. */

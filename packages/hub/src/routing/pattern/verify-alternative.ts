@@ -26,14 +26,35 @@ export type CompiledAlternative = {
  * Checks one candidate alternative against an event's leaves: a leaf for every positive
  * condition, all pairwise array-consistent, and no leaf on an absent condition's path
  * that is consistent with them. Events with no arrays on the mentioned paths take a
- * straight path; otherwise a small backtracking search picks the leaves.
+ * straight path; otherwise one bottom-up pass over the array elements the conditions'
+ * leaves lie in decides it.
+ *
+ * Why one pass suffices (a search over leaf combinations would be exponential in the
+ * number of conditions, and the publisher controls the arrays): a field path meets at
+ * most one array directly below an element, so the positive conditions with a leaf in one
+ * array must all be met by one element of it (pairwise consistency), and conditions in
+ * different arrays below one element never constrain each other. An element is
+ * *complete* when it meets every positive condition that has a leaf in its array, and
+ * has no absent condition's leaf that the choice would keep (directly in it, or in a
+ * nested array that no positive condition pins to one element). An array is met when one
+ * of its elements is complete; the event, when its top level (trail 0) meets every
+ * positive condition.
  */
 export class AlternativeVerifier {
-  readonly #chosen: Int32Array;
-
-  constructor(maxConditions: number) {
-    this.#chosen = new Int32Array(Math.max(1, maxConditions));
-  }
+  // Scratch, per trail node and per array, grown on demand. The marks hold stamps, so
+  // nothing is cleared between verifications: `#run` is one verification, `#run + 1 + c`
+  // its condition number c.
+  #touched = new Int32Array(64); // per trail: the condition stamp that last walked it
+  #held = new Int32Array(64); // per trail: the condition stamp that last found a leaf meeting it there
+  #seen = new Int32Array(64); // per trail: #run once it is in #order
+  #bad = new Int32Array(64); // per trail: #run when an absent condition's leaf spoils it
+  #got = new Int32Array(64); // per trail: positive conditions met in it (valid when #seen)
+  #order = new Int32Array(64); // the trail nodes walked, to visit children before parents
+  #arrayTouched = new Int32Array(16); // per array: the condition stamp that last counted it
+  #arrayRun = new Int32Array(16); // per array: #run once #need is valid
+  #need = new Int32Array(16); // per array: positive conditions with a leaf in it
+  #met = new Int32Array(16); // per array: #run once one of its elements is complete
+  #stamp = 0;
 
   verify(alternative: CompiledAlternative, leaves: EventLeaves): boolean {
     // A lone condition needs no array consistency: proven is proven, arrays or not.
@@ -52,52 +73,143 @@ export class AlternativeVerifier {
       }
       return true;
     }
-    return this.#search(alternative, 0, leaves);
+    return this.#acrossArrays(alternative, leaves);
   }
 
-  #search(alternative: CompiledAlternative, depth: number, leaves: EventLeaves): boolean {
+  #acrossArrays(alternative: CompiledAlternative, leaves: EventLeaves): boolean {
     const conditions = alternative.conditions;
-    const chosen = this.#chosen;
-    if (depth === alternative.positives) {
-      for (let c = depth; c < conditions.length; c++) {
-        const condition = conditions[c] as CompiledCondition;
-        for (
-          let leaf = leaves.first(condition.pathId);
-          leaf >= 0;
-          leaf = leaves.next[leaf] as number
-        ) {
-          if (this.#consistentWithChosen(leaves.trail[leaf] as number, depth, leaves)) return false;
+    const positives = alternative.positives;
+    this.#reserve(leaves.trailCount, leaves.arrayCount, conditions.length + 1);
+    const run = this.#stamp;
+    this.#stamp += conditions.length + 1;
+    const parent = leaves.trailParents;
+    const arrayOf = leaves.trailArrays;
+    const touched = this.#touched;
+    const held = this.#held;
+    const seen = this.#seen;
+    const got = this.#got;
+    const order = this.#order;
+    const arrayTouched = this.#arrayTouched;
+    const arrayRun = this.#arrayRun;
+    const need = this.#need;
+    let walked = 0;
+    seen[0] = run;
+    got[0] = 0;
+
+    // Each positive condition: count it in every array its leaves lie in, and in the
+    // element of each leaf that meets it.
+    for (let c = 0; c < positives; c++) {
+      const condition = conditions[c] as CompiledCondition;
+      const mark = run + 1 + c;
+      let met = false;
+      for (
+        let leaf = leaves.first(condition.pathId);
+        leaf >= 0;
+        leaf = leaves.next[leaf] as number
+      ) {
+        let t = leaves.trail[leaf] as number;
+        if (holds(condition, leaves.values[leaf])) {
+          met = true;
+          if (held[t] !== mark) {
+            held[t] = mark;
+            if (seen[t] !== run) {
+              seen[t] = run;
+              got[t] = 0;
+              order[walked++] = t;
+            }
+            got[t] = (got[t] as number) + 1;
+          }
+        }
+        while (t !== 0 && touched[t] !== mark) {
+          touched[t] = mark;
+          if (seen[t] !== run) {
+            seen[t] = run;
+            got[t] = 0;
+            order[walked++] = t;
+          }
+          const array = arrayOf[t] as number;
+          if (arrayTouched[array] !== mark) {
+            arrayTouched[array] = mark;
+            if (arrayRun[array] !== run) {
+              arrayRun[array] = run;
+              need[array] = 0;
+            }
+            need[array] = (need[array] as number) + 1;
+          }
+          t = parent[t] as number;
         }
       }
-      return true;
+      if (!met) return false;
     }
-    const condition = conditions[depth] as CompiledCondition;
-    // Two leaves on one path always differ in some array element, so a second condition
-    // on an already chosen path can only be met by that same leaf.
-    for (let c = 0; c < depth; c++) {
-      if ((conditions[c] as CompiledCondition).pathId === condition.pathId) {
-        const leaf = chosen[c] as number;
-        if (!holds(condition, leaves.values[leaf])) return false;
-        chosen[depth] = leaf;
-        return this.#search(alternative, depth + 1, leaves);
+
+    // Absent conditions: a leaf spoils its element, and, up through arrays that no
+    // positive condition pins to one element, the element those lie in.
+    const bad = this.#bad;
+    for (let c = positives; c < conditions.length; c++) {
+      const condition = conditions[c] as CompiledCondition;
+      for (
+        let leaf = leaves.first(condition.pathId);
+        leaf >= 0;
+        leaf = leaves.next[leaf] as number
+      ) {
+        let t = leaves.trail[leaf] as number;
+        for (;;) {
+          if (bad[t] === run) break;
+          bad[t] = run;
+          if (t === 0) break;
+          const array = arrayOf[t] as number;
+          if (arrayRun[array] === run && (need[array] as number) > 0) break;
+          t = parent[t] as number;
+        }
       }
     }
-    for (let leaf = leaves.first(condition.pathId); leaf >= 0; leaf = leaves.next[leaf] as number) {
-      if (!holds(condition, leaves.values[leaf])) continue;
-      if (!this.#consistentWithChosen(leaves.trail[leaf] as number, depth, leaves)) continue;
-      chosen[depth] = leaf;
-      if (this.#search(alternative, depth + 1, leaves)) return true;
+    if (bad[0] === run) return false;
+
+    // Children before parents: a trail node's parent always has a lower number.
+    const walkedNodes = order.subarray(0, walked).sort();
+    const met = this.#met;
+    for (let i = walked - 1; i >= 0; i--) {
+      const t = walkedNodes[i] as number;
+      if (bad[t] === run) continue;
+      const array = arrayOf[t] as number;
+      if (arrayRun[array] !== run || met[array] === run || got[t] !== need[array]) continue;
+      met[array] = run;
+      const up = parent[t] as number;
+      got[up] = (got[up] as number) + (need[array] as number);
     }
-    return false;
+    return got[0] === positives;
   }
 
-  #consistentWithChosen(trail: number, count: number, leaves: EventLeaves): boolean {
-    for (let c = 0; c < count; c++) {
-      if (!leaves.consistent(trail, leaves.trail[this.#chosen[c] as number] as number))
-        return false;
+  #reserve(trails: number, arrays: number, stamps: number): void {
+    if (this.#stamp + stamps >= 0x7fffffff) {
+      for (const marks of [this.#touched, this.#held, this.#seen, this.#bad]) marks.fill(0);
+      for (const marks of [this.#arrayTouched, this.#arrayRun, this.#met]) marks.fill(0);
+      this.#stamp = 0;
     }
-    return true;
+    this.#stamp++;
+    if (trails > this.#touched.length) {
+      const size = Math.max(trails, this.#touched.length * 2);
+      this.#touched = grow(this.#touched, size);
+      this.#held = grow(this.#held, size);
+      this.#seen = grow(this.#seen, size);
+      this.#bad = grow(this.#bad, size);
+      this.#got = grow(this.#got, size);
+      this.#order = new Int32Array(size);
+    }
+    if (arrays > this.#arrayTouched.length) {
+      const size = Math.max(arrays, this.#arrayTouched.length * 2);
+      this.#arrayTouched = grow(this.#arrayTouched, size);
+      this.#arrayRun = grow(this.#arrayRun, size);
+      this.#need = grow(this.#need, size);
+      this.#met = grow(this.#met, size);
+    }
   }
+}
+
+function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(size);
+  bigger.set(array);
+  return bigger;
 }
 
 function holds(condition: CompiledCondition, value: unknown): boolean {

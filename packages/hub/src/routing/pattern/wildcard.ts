@@ -58,9 +58,37 @@ export function matchesWildcardSegments(segments: readonly string[], value: stri
   const end = value.length - tail.length;
   for (let i = 1; i < last; i++) {
     const segment = segments[i] ?? '';
-    const at = value.indexOf(segment, from);
+    const at = indexOfSegment(value, segment, from);
     if (at < 0 || at + segment.length > end) return false;
     from = at + segment.length;
   }
   return true;
+}
+
+/**
+ * Past a few hundred characters, V8's `indexOf` can take time proportional to the text
+ * times the needle (`a…aba…a` in a long run of `a`s: about a second for a 16 KB
+ * wildcard segment in a 240 KB value, on every event the rule is a candidate for).
+ * Longer segments are searched in linear time instead (Knuth-Morris-Pratt).
+ */
+const LONG_SEGMENT = 200;
+
+/** `text.indexOf(segment, from)`, in time linear in the text for long segments. */
+export function indexOfSegment(text: string, segment: string, from: number): number {
+  const m = segment.length;
+  if (m <= LONG_SEGMENT) return text.indexOf(segment, from);
+  // border[i]: the length of the longest proper border of segment[0..i].
+  const border = new Int32Array(m);
+  for (let i = 1, k = 0; i < m; i++) {
+    const c = segment.charCodeAt(i);
+    while (k > 0 && c !== segment.charCodeAt(k)) k = border[k - 1] as number;
+    if (c === segment.charCodeAt(k)) k++;
+    border[i] = k;
+  }
+  for (let i = from, k = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    while (k > 0 && c !== segment.charCodeAt(k)) k = border[k - 1] as number;
+    if (c === segment.charCodeAt(k) && ++k === m) return i - m + 1;
+  }
+  return -1;
 }
