@@ -91,6 +91,13 @@ export const GatewayConfigSchema = Type.Object(
           default: false,
           description: "Pass the caller's Authorization header to subgraphs.",
         }),
+        maxSubscriptionsPerTenant: Type.Integer({
+          default: 1000,
+          minimum: 1,
+          maximum: 1_000_000,
+          description:
+            'Open subscription streams per tenant on each node (429 beyond): each holds a connection from the caller and one to a subgraph.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -27,7 +27,25 @@ export type GraphqlConfig = {
   timeoutMs: number;
   forwardAuthorization: boolean;
   maxRequestBytes: number;
+  /**
+   * Open subscription streams (server-sent events or multipart) per tenant on this node. Each
+   * holds a connection from the caller and one to a subgraph for as long as the caller
+   * listens: without a bound one tenant's callers could take every socket of the node.
+   */
+  maxSubscriptionsPerTenant: number;
 };
+
+/**
+ * The most of a subgraph's answer read: a whole answer, or one event of a subscription's
+ * stream. The runtime read a plain answer whole within `timeoutMs` (one answering without end
+ * filled 1 GB in the default 10 s), and an event stream's text up to its next blank line
+ * without bound (a stream without one grew, rescanned on every chunk, for as long as the
+ * caller listened).
+ */
+export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** How long a stream ended at shutdown may take to reach a caller who does not read. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 /** Headers that reach subgraphs (set by this module from the verified principal). */
 const PROPAGATED = [
@@ -82,24 +100,34 @@ export async function registerGraphqlEndpoint(
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     try {
       const response = await undiciFetch(url, { ...init, signal, dispatcher } as never);
-      if (isEventStream(response.headers.get('content-type')) && asksForEventStream(init?.headers))
+      const answer = response.body as ReadableStream<Uint8Array> | null;
+      const head = {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers as unknown as Headers,
+      };
+      if (
+        isEventStream(response.headers.get('content-type')) &&
+        asksForEventStream(init?.headers)
+      ) {
         clearTimeout(timer);
-      return response;
+        return new Response(answer && eventsOf(answer), head);
+      }
+      // Read here, within the deadline and up to MAX_ANSWER_BYTES (the runtime reads whole).
+      const body = answer && (await bytesAtMost(answer, MAX_ANSWER_BYTES));
+      clearTimeout(timer);
+      if (body === undefined)
+        return errorAnswer(
+          `answered more than ${MAX_ANSWER_BYTES} bytes`,
+          'SUBGRAPH_ANSWER_TOO_LARGE',
+          502,
+        );
+      return new Response(body?.length ? (body as Uint8Array<ArrayBuffer>) : null, head);
     } catch (error) {
       if (!deadline.signal.aborted) throw error;
       // A GraphQL answer the runtime reports as this subgraph's error (the abort itself
       // would be masked as an unexpected one).
-      return Response.json(
-        {
-          errors: [
-            {
-              message: `no answer within ${config.timeoutMs} ms`,
-              extensions: { code: 'GATEWAY_TIMEOUT' },
-            },
-          ],
-        },
-        { status: 504 },
-      );
+      return errorAnswer(`no answer within ${config.timeoutMs} ms`, 'GATEWAY_TIMEOUT', 504);
     }
   }) as never;
   const runtime = createGatewayRuntime({
@@ -131,6 +159,15 @@ export async function registerGraphqlEndpoint(
       useRequestParamErrors() as never,
       useOperationLimits() as never,
     ],
+  });
+
+  // Subscription streams last as long as their callers listen: the server's close (which
+  // waits for every connection) would wait for them for good. They end first.
+  const streams = new Set<() => void>();
+  const openStreams = new Map<string, number>();
+  server.addHook('preClose', (done) => {
+    for (const end of streams) end();
+    done();
   });
 
   await server.register(async (scope) => {
@@ -203,8 +240,43 @@ export async function registerGraphqlEndpoint(
     // delivery); anything else is sent whole.
     const type = response.headers.get('content-type');
     if (response.body && (isEventStream(type) || type?.startsWith('multipart/mixed')))
-      return reply.send(Readable.from(chunksOf(response.body)));
+      return stream(principal.tenant, response.body, reply);
     return reply.send(Buffer.from(await response.arrayBuffer()));
+  }
+
+  /**
+   * Sends a subscription's answer as it comes, as one of the tenant's open streams (a 429
+   * problem past `maxSubscriptionsPerTenant`); the hub's shutdown ends it.
+   */
+  function stream(tenant: string, body: ReadableStream<Uint8Array>, reply: FastifyReply) {
+    const count = openStreams.get(tenant) ?? 0;
+    if (count >= config.maxSubscriptionsPerTenant) {
+      void body.cancel().catch(() => undefined);
+      throw new ProblemError({
+        status: 429,
+        type: ProblemType.rateLimited,
+        title: 'Too many subscriptions',
+        detail: `tenant "${tenant}" already has ${config.maxSubscriptionsPerTenant} open GraphQL subscriptions on this node (the limit: gateway.graphql.maxSubscriptionsPerTenant)`,
+      });
+    }
+    openStreams.set(tenant, count + 1);
+    const stop = new AbortController();
+    const end = () => {
+      stop.abort();
+      // The connection closes with the stream (a kept-alive one held the shutdown until its
+      // keep-alive timeout), and a caller who does not read cannot hold it open.
+      const socket = reply.raw.socket;
+      reply.raw.once('finish', () => socket?.end());
+      setTimeout(() => socket?.destroy(), SHUTDOWN_GRACE_MS).unref();
+    };
+    streams.add(end);
+    reply.raw.once('close', () => {
+      streams.delete(end);
+      const left = (openStreams.get(tenant) ?? 1) - 1;
+      if (left > 0) openStreams.set(tenant, left);
+      else openStreams.delete(tenant);
+    });
+    return reply.send(Readable.from(chunksOf(body, stop.signal)));
   }
 
   return {
@@ -217,16 +289,102 @@ export async function registerGraphqlEndpoint(
 
 /**
  * The chunks of a web stream as they come (the runtime's stream is a ponyfill, which
- * `Readable.fromWeb` refuses); when the caller leaves, the stream is cancelled.
+ * `Readable.fromWeb` refuses); when the caller leaves, or `stop` aborts, the stream is
+ * cancelled (and with it the subgraph call).
  */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunksOf(
+  body: ReadableStream<Uint8Array>,
+  stop: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  stop.addEventListener('abort', cancel, { once: true });
   try {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
       yield chunk.value;
   } finally {
+    stop.removeEventListener('abort', cancel);
     await reader.cancel().catch(() => undefined);
   }
+}
+
+/** A GraphQL answer with one error, which the runtime reports as the subgraph's. */
+function errorAnswer(message: string, code: string, status: number): Response {
+  return Response.json({ errors: [{ message, extensions: { code } }] }, { status });
+}
+
+/** A web stream read whole, or undefined (and the stream cancelled) past `limit` bytes. */
+async function bytesAtMost(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Buffer | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+const EVENT_END = Buffer.from('\n\n');
+
+/**
+ * A subgraph's event stream passed on whole events at a time (a chunk ends where an event
+ * does). The runtime's reader looks for an event's end from its start again on every chunk
+ * and keeps the text until it finds one: an event without end grew without bound, each
+ * chunk costing more. It also decodes each chunk alone, so a character split between two
+ * chunks arrived garbled. An event over MAX_ANSWER_BYTES ends the stream with an error.
+ */
+function eventsOf(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let lastByte = -1;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          if (pendingBytes > 0) controller.enqueue(Buffer.concat(pending));
+          return controller.close();
+        }
+        if (value.byteLength === 0) continue;
+        const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+        const last = chunk.lastIndexOf(EVENT_END);
+        // Where the last complete event ends in this chunk (its `\n\n` may start in the last).
+        const end = last !== -1 ? last + 2 : lastByte === 0x0a && chunk[0] === 0x0a ? 1 : 0;
+        lastByte = chunk[chunk.length - 1]!;
+        if (end > 0) {
+          controller.enqueue(Buffer.concat([...pending, chunk.subarray(0, end)]));
+          pending = end < chunk.length ? [chunk.subarray(end)] : [];
+          pendingBytes = chunk.length - end;
+        } else {
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+        }
+        if (pendingBytes > MAX_ANSWER_BYTES) {
+          const error = {
+            message: `sent an event of more than ${MAX_ANSWER_BYTES} bytes`,
+            extensions: { code: 'SUBGRAPH_ANSWER_TOO_LARGE' },
+          };
+          controller.enqueue(
+            Buffer.from(`event: next\ndata: ${JSON.stringify({ errors: [error] })}\n\n`),
+          );
+          controller.close();
+          await reader.cancel().catch(() => undefined);
+          return;
+        }
+        if (end > 0) return;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 const isEventStream = (contentType: string | null) =>

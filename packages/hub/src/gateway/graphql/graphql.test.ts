@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { buildSchema, getIntrospectionQuery, graphql, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
+import { waitFor } from '../../testing/wait-for.ts';
+import { MAX_ANSWER_BYTES } from './graphql-endpoint.ts';
 
 const FEDERATION =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
@@ -67,6 +69,8 @@ async function withBareSubgraph(
   answer: unknown,
   timeoutMs: number,
   use: (hub: TestHub, port: number, held: EventEmitter, server: Server) => Promise<void>,
+  /** More of the hub's `gateway.graphql` settings. */
+  settings: Record<string, unknown> = {},
 ) {
   const held = new EventEmitter();
   const server = createServer((req, res) => {
@@ -87,6 +91,7 @@ async function withBareSubgraph(
       graphql: {
         subgraphs: [{ name: 'bare', url: `http://127.0.0.1:${port}/graphql` }],
         timeoutMs,
+        ...settings,
       },
     },
   });
@@ -174,6 +179,43 @@ async function query(source: string, headers: Record<string, string> = {}) {
     headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
     payload: JSON.stringify({ query: source }),
   });
+}
+
+/** The fetch options of a subscription over server-sent events. */
+function subscription(auth: Record<string, string>, source = 'subscription { ticks }') {
+  return {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query: source }),
+  };
+}
+
+/** A subscription's event stream as its caller reads it. */
+async function subscribe(base: string, auth: Record<string, string>, source?: string) {
+  const caller = new AbortController();
+  const answer = await fetch(`${base}/graphql`, {
+    ...subscription(auth, source),
+    signal: caller.signal,
+  });
+  expect(answer.status).toBe(200);
+  const events = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const stream = {
+    received: '',
+    async until(text: string): Promise<void> {
+      while (!stream.received.includes(text)) {
+        const { done, value } = await events.read();
+        if (done)
+          throw new Error(`the stream ended without ${text}: ${JSON.stringify(stream.received)}`);
+        stream.received += value;
+      }
+    },
+    async untilEnd(): Promise<void> {
+      for (let chunk = await events.read(); !chunk.done; chunk = await events.read())
+        stream.received += chunk.value;
+    },
+    leave: () => caller.abort(),
+  };
+  return stream;
 }
 
 describe('/graphql federation', () => {
@@ -381,6 +423,135 @@ describe('/graphql federation', () => {
       const closed = once(subgraph, 'close');
       caller.abort();
       await closed;
+    });
+  });
+
+  it('ends open subscriptions when the hub closes, also for a caller who does not read', async () => {
+    const sdl = `${FEDERATION}\ntype Query { now: Int }\ntype Subscription { ticks: Int }`;
+    await withBareSubgraph(sdl, undefined, 300, async (hub, _port, held) => {
+      const base = await hub.hub.server.listen({ port: 0, host: '127.0.0.1' });
+      const subgraphCalls: ServerResponse[] = [];
+      held.on('request', (res: ServerResponse) => {
+        subgraphCalls.push(res);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 1 } })}\n\n`);
+      });
+      const reading = await subscribe(base, await hub.auth('acme', []));
+      await reading.until('{"data":{"ticks":1}}');
+      // Another caller never reads what it is sent.
+      await subscribe(base, await hub.auth('acme', []));
+      await waitFor(() => subgraphCalls.length === 2, 'both subscriptions to reach the subgraph');
+      const closed = subgraphCalls.map((res) => once(res, 'close'));
+
+      await hub.hub.close();
+
+      await reading.untilEnd();
+      await Promise.all(closed);
+    });
+  });
+
+  it('passes a subscription event on whole, and ends one that never ends with an error', async () => {
+    const sdl = `${FEDERATION}\ntype Query { now: Int }\ntype Subscription { word: String }`;
+    await withBareSubgraph(sdl, undefined, 300, async (hub, _port, held) => {
+      const base = await hub.hub.server.listen({ port: 0, host: '127.0.0.1' });
+      // "é" is two bytes in UTF-8; the event comes in two writes, split between them.
+      const event = Buffer.from(`event: next\ndata: {"data":{"word":"café"}}\n\n`);
+      const split = event.indexOf('é') + 1;
+      let subgraph!: ServerResponse;
+      held.once('request', (res: ServerResponse) => {
+        subgraph = res;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(event.subarray(0, split), () =>
+          setTimeout(() => res.write(event.subarray(split)), 50),
+        );
+      });
+      const events = await subscribe(base, await hub.auth('acme', []), 'subscription { word }');
+      await events.until('"café"');
+      // Then an event without end: its `data:` line goes on and on.
+      const closed = once(subgraph, 'close');
+      subgraph.write('event: next\ndata: {"data":{"word":"');
+      const chunk = 'a'.repeat(64 * 1024);
+      const more = () => {
+        while (!subgraph.destroyed && subgraph.write(chunk));
+      };
+      subgraph.on('drain', more);
+      more();
+      await events.untilEnd();
+      expect(events.received).toContain(
+        `"message":"sent an event of more than ${MAX_ANSWER_BYTES} bytes"`,
+      );
+      expect(events.received).toContain('"code":"SUBGRAPH_ANSWER_TOO_LARGE"');
+      await closed;
+    });
+  });
+
+  it('refuses a subscription past the tenant limit with a 429 problem', async () => {
+    const sdl = `${FEDERATION}\ntype Query { now: Int }\ntype Subscription { ticks: Int }`;
+    await withBareSubgraph(
+      sdl,
+      undefined,
+      300,
+      async (hub, _port, held) => {
+        const base = await hub.hub.server.listen({ port: 0, host: '127.0.0.1' });
+        held.on('request', (res: ServerResponse) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 1 } })}\n\n`);
+        });
+        const first = await subscribe(base, await hub.auth('acme', []));
+        await first.until('"ticks":1');
+        const refused = await fetch(`${base}/graphql`, subscription(await hub.auth('acme', [])));
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect((await refused.json()).detail).toBe(
+          'tenant "acme" already has 1 open GraphQL subscriptions on this node (the limit: gateway.graphql.maxSubscriptionsPerTenant)',
+        );
+        // Another tenant's callers are not refused for it.
+        const other = await subscribe(base, await hub.auth('globex', []));
+        await other.until('"ticks":1');
+        // A slot is given back when its caller leaves.
+        first.leave();
+        await waitFor(async () => {
+          const again = await fetch(`${base}/graphql`, subscription(await hub.auth('acme', [])));
+          await again.body?.cancel();
+          return again.status === 200;
+        }, 'the slot of the caller who left to be free');
+      },
+      { maxSubscriptionsPerTenant: 1 },
+    );
+  });
+
+  it('stops reading a subgraph answer past 8 MiB, or after timeoutMs, with a GraphQL error', async () => {
+    const sdl = `${FEDERATION}\ntype Query { slow: String }`;
+    await withBareSubgraph(sdl, undefined, 2000, async (hub, _port, held) => {
+      let calls = 0;
+      held.on('request', (res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data":{"slow":"');
+        // The first answer goes on without end, the second stops after its beginning.
+        if (++calls > 1) return;
+        const chunk = 'a'.repeat(64 * 1024);
+        const more = () => {
+          while (!res.destroyed && res.write(chunk));
+        };
+        res.on('drain', more);
+        more();
+      });
+      const endless = await postGraphql(hub, JSON.stringify({ query: '{ slow }' }));
+      expect(endless.statusCode, endless.body).toBe(200);
+      expect(endless.json()).toMatchObject({
+        data: { slow: null },
+        errors: [
+          {
+            message: `answered more than ${MAX_ANSWER_BYTES} bytes`,
+            extensions: { code: 'SUBGRAPH_ANSWER_TOO_LARGE', serviceName: 'bare' },
+          },
+        ],
+      });
+      const stalled = await postGraphql(hub, JSON.stringify({ query: '{ slow }' }));
+      expect(stalled.json()).toMatchObject({
+        data: { slow: null },
+        errors: [{ message: 'no answer within 2000 ms', extensions: { code: 'GATEWAY_TIMEOUT' } }],
+      });
     });
   });
 
