@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // As `portico start` runs the hub (cli/start-command.ts).
+    execArgv: ['--enable-experimental-regexp-engine-on-excessive-backtracks'],
     fileParallelism: false,
   },
 });

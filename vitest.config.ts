@@ -15,5 +15,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // As `portico start` runs the hub (cli/start-command.ts): a regex that backtracks
+    // catastrophically falls back to V8's linear-time engine.
+    execArgv: ['--enable-experimental-regexp-engine-on-excessive-backtracks'],
   },
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.ts';
 import { buildHub } from '../app.ts';
@@ -26,6 +27,7 @@ export async function runStart(args: string[]): Promise<number> {
   if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
   const config = loadConfig({ file: values.config, overrides });
 
+  guardRegexBacktracking();
   const hub = await buildHub(config);
   const address = await hub.server.listen({ port: config.port, host: config.host });
   const url =
@@ -73,4 +75,16 @@ export async function runStart(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/**
+ * A regex that backtracks catastrophically falls back to V8's linear-time engine instead of
+ * holding the event loop: tenants write regexes the hub runs (BFF shapes' JSONata regexes,
+ * `/(a+)+b/` on 27 characters held it 15 s; schemas stored before patterns ran on RE2). Set
+ * before the hub compiles any. The test workers get the same flag (vitest.config.ts).
+ */
+const REGEX_FALLBACK_FLAG = '--enable-experimental-regexp-engine-on-excessive-backtracks';
+
+function guardRegexBacktracking(): void {
+  setFlagsFromString(REGEX_FALLBACK_FLAG);
 }

@@ -260,6 +260,57 @@ describe('BFF compositions', () => {
     expect((await run('/bff/profile?userId=e2')).statusCode).toBe(200);
   }, 10_000);
 
+  it('stops a shape that builds values too large to hold, and still runs real shapes', async () => {
+    const doubled = (times: number) =>
+      `($s := $pad("", 1000000); ${'$s := $s & $s; '.repeat(times)}$s)`;
+    const tenTimes = '[$s, $s, $s, $s, $s, $s, $s, $s, $s, $s]';
+    for (const [name, shape, detail] of [
+      ['padded', '$pad("", 500000000)', '$pad to more than 8388608 characters'],
+      // `&` joins lazily: thirty doublings cost nothing until something reads the string.
+      ['doubled', doubled(30), 'a string of more than 8388608 characters'],
+      ['split', '$split($pad("", 8000000), "")', 'an array of more than 1048576 items'],
+      ['joined', `($s := $pad("", 1000000); $join(${tenTimes}))`, '$join of more than'],
+      ['stringified', `($s := $pad("", 1000000); $string(${tenTimes}))`, '$string of more than'],
+      ['referenced', `($s := $pad("", 8000000); ${tenTimes})`, 'result is larger than 33554432'],
+      ['dated', '$fromMillis(0, "[Y0001,100000000]")', 'a string of more than'],
+    ] as const) {
+      expect((await putComposition(name, { parts: profile.parts, shape })).statusCode).toBe(201);
+      const res = await run(`/bff/${name}?userId=s1`);
+      expect(res.statusCode, name).toBe(500);
+      expect(res.json()).toMatchObject({
+        title: 'Composition failed',
+        parts: { user: { status: 'ok' } },
+      });
+      expect(res.json().detail, name).toContain(detail);
+    }
+    // Within the limits the same built-ins work as ever.
+    const fine = {
+      parts: profile.parts,
+      shape:
+        '{ "padded": $pad(user.id, 5, "-"), "joined": $join(orders.items.id, ","), "json": $string(orders.items[0]), "doubled": (user.id & user.id) }',
+    };
+    expect((await putComposition('within', fine)).statusCode).toBe(201);
+    const res = await run('/bff/within?userId=s2');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toEqual({
+      padded: 's2---',
+      joined: 'o1,o2',
+      json: '{"id":"o1","total":10}',
+      doubled: 's2s2',
+    });
+  }, 20_000);
+
+  it('answers a shape whose regex backtracks catastrophically (V8 falls back to its linear engine)', async () => {
+    // /(a+)+b/ on 27 a's held the event loop 15 s, doubling per character: 40 would be days.
+    const shape = '$contains($pad("", 40, "a") & "!", /(a+)+b/)';
+    expect((await putComposition('backtracking', { parts: profile.parts, shape })).statusCode).toBe(
+      201,
+    );
+    const res = await run('/bff/backtracking?userId=r1');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toBe(false);
+  });
+
   it('keeps a part too deeply nested to serialise as text', async () => {
     const abyss = { parts: { user: { api: 'people', version: 'v1', path: '/users/abyss' } } };
     expect((await putComposition('abyss', abyss)).statusCode).toBe(201);

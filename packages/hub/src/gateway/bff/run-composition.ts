@@ -37,6 +37,21 @@ const SHAPE_LIMITS = { timeout: 1000, stack: 1000 };
  */
 export const MAX_PART_BYTES = 8 * 1024 * 1024;
 
+/**
+ * How large a shape's values may grow: any one string (a part's answer holds none longer),
+ * any one array, and the result as JSON. Those guardrails bound time and depth, not memory,
+ * and a few steps build a lot: `$pad("", 5e8)`, a string doubled thirty times with `&` (a
+ * cheap rope until something reads it), `$split` of such a string (which ended the process
+ * out of memory), `$join` or `$string` of many references to one large value. Every step's
+ * result is measured as the evaluation goes; the built-ins that allocate their whole answer
+ * at once are replaced by ones that check first.
+ */
+export const SHAPE_SIZE_LIMITS = {
+  stringChars: MAX_PART_BYTES,
+  arrayItems: 1024 * 1024,
+  resultBytes: 4 * MAX_PART_BYTES,
+};
+
 /** A part's answer as read, or why it could not be read. */
 type PartAnswer = { statusCode: number; contentType: string; body: string } | { broken: string };
 
@@ -130,7 +145,10 @@ export class CompositionRunner {
 
     if (composition.shape === undefined) return { data: input, parts };
     try {
-      return { data: (await this.#expression(composition.shape).evaluate(input)) ?? null, parts };
+      const data: unknown = (await this.#expression(composition.shape).evaluate(input)) ?? null;
+      if (jsonLargerThan(data, SHAPE_SIZE_LIMITS.resultBytes))
+        throw new Error(`its result is larger than ${SHAPE_SIZE_LIMITS.resultBytes} bytes as JSON`);
+      return { data, parts };
     } catch (error) {
       throw new ProblemError({
         status: 500,
@@ -175,7 +193,7 @@ export class CompositionRunner {
   #expression(shape: string): jsonata.Expression {
     let expression = this.#compiled.get(shape);
     if (!expression) {
-      expression = jsonata(shape, SHAPE_LIMITS);
+      expression = boundedInSize(jsonata(shape, SHAPE_LIMITS));
       if (this.#compiled.size >= 1000) this.#compiled.clear();
       this.#compiled.set(shape, expression);
     }
@@ -224,4 +242,94 @@ function parseBody(text: string, type: string): unknown {
     }
   }
   return text;
+}
+
+/** Thrown, as JSONata's own errors are, when a shape's value passes SHAPE_SIZE_LIMITS. */
+function tooLarge(what: string): Error {
+  return new Error(`${what} (the shape's size limits)`);
+}
+
+/** What JSONata hands a function it calls: `this` has the evaluation's environment. */
+type Builtin = { implementation: (...args: unknown[]) => unknown };
+
+/** JSONata's own $pad, $join and $string, which the bounded ones call once they have checked. */
+const builtins = jsonata('{"pad": $pad, "join": $join, "string": $string}')
+  .evaluate({})
+  .then((found) => found as Record<'pad' | 'join' | 'string', Builtin>);
+
+/**
+ * `expression` with every step's result measured and the built-ins that allocate checked.
+ * The measuring uses JSONata's evaluation-exit hook (`jsonata.__evaluate_exit`, the one its
+ * own guardrails sit beside; not a documented API: bff.test.ts pins it).
+ */
+function boundedInSize(expression: jsonata.Expression): jsonata.Expression {
+  const { stringChars, arrayItems } = SHAPE_SIZE_LIMITS;
+  expression.assign(
+    Symbol.for('jsonata.__evaluate_exit') as never,
+    (_expr: unknown, _input: unknown, _env: unknown, result: unknown) => {
+      if (typeof result === 'string' && result.length > stringChars)
+        throw tooLarge(`a string of more than ${stringChars} characters`);
+      if (Array.isArray(result) && result.length > arrayItems)
+        throw tooLarge(`an array of more than ${arrayItems} items`);
+    },
+  );
+  const checked = (
+    name: 'pad' | 'join' | 'string',
+    signature: string,
+    check: (...args: never[]) => void,
+  ) =>
+    expression.registerFunction(
+      name,
+      async function (this: unknown, ...args: unknown[]) {
+        check(...(args as never[]));
+        return (await builtins)[name].implementation.apply(this, args);
+      },
+      signature,
+    );
+  checked('pad', '<s-ns?:s>', (_str: string, width: number) => {
+    if (Math.abs(width) > stringChars)
+      throw tooLarge(`$pad to more than ${stringChars} characters`);
+  });
+  checked('join', '<a<s>s?:s>', (strs: string[] | undefined, separator?: string) => {
+    let length = 0;
+    for (const s of strs ?? []) length += s.length + (separator?.length ?? 0);
+    if (length > stringChars) throw tooLarge(`$join of more than ${stringChars} characters`);
+  });
+  checked('string', '<x-b?:s>', (value: unknown) => {
+    if (jsonLargerThan(value, stringChars))
+      throw tooLarge(`$string of more than ${stringChars} characters`);
+  });
+  return expression;
+}
+
+/**
+ * Whether `value` as JSON would be longer than `limit` (about: numbers are counted at their
+ * longest). One walk that stops at the limit, so a value referring to one large value many
+ * times (or to itself) costs no more than the limit.
+ */
+export function jsonLargerThan(value: unknown, limit: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (Array.isArray(v)) {
+      size += 1 + v.length;
+      if (size > limit) return true;
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object' && v !== null && !isJsonataFunction(v)) {
+      for (const [key, item] of Object.entries(v)) {
+        size += key.length + 4;
+        stack.push(item);
+      }
+      size += 2;
+    } else size += 24;
+    if (size > limit) return true;
+  }
+  return false;
+}
+
+/** A function a shape gave (which serialising refuses: it is no JSON), not data to measure. */
+function isJsonataFunction(value: object): boolean {
+  return '_jsonata_lambda' in value || '_jsonata_function' in value;
 }
