@@ -122,7 +122,8 @@ export class EventLeaves {
   }
 }
 
-function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
+/** A copy of `array` with room for `size` values (scratch arrays that grow on demand). */
+export function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const bigger = new Int32Array(size);
   bigger.set(array);
   return bigger;

@@ -1,4 +1,4 @@
-import type { EventLeaves } from './event-leaves.ts';
+import { grow, type EventLeaves } from './event-leaves.ts';
 import { testLeaf, type LeafMatcher } from './leaf-matcher.ts';
 
 export type CompiledCondition = {
@@ -204,12 +204,6 @@ export class AlternativeVerifier {
       this.#met = grow(this.#met, size);
     }
   }
-}
-
-function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(size);
-  bigger.set(array);
-  return bigger;
 }
 
 function holds(condition: CompiledCondition, value: unknown): boolean {
