@@ -148,6 +148,44 @@ describe('POST /v1/events — binary mode', () => {
     }
   });
 
+  it('refuses JSON labelled with a charset other than UTF-8, and reads text in the charset it names', async () => {
+    const ce = {
+      'ce-specversion': '1.0',
+      'ce-source': '/notes',
+      'ce-type': 'notes.note.added',
+    };
+    for (const [body, contentType] of [
+      ['{"a":"caf\u00e9"}', 'application/json; charset=latin1'],
+      [structured({ id: 'cs-1' }), 'application/cloudevents+json; charset=ISO-8859-1'],
+    ] as const) {
+      const res = await publish('acme', body, contentType, { ...ce, 'ce-id': 'cs-json' });
+      expect(res.statusCode, contentType).toBe(415);
+      expect(res.json().detail).toMatch(/is JSON, which is exchanged as UTF-8 \(RFC 8259\)/);
+    }
+    const latin1 = await t.hub.server.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: {
+        ...(await t.auth('acme', ['events:publish'])),
+        'content-type': 'text/plain; charset=latin1',
+        ...ce,
+        'ce-id': 'cs-text',
+      },
+      payload: Buffer.from('caf\u00e9', 'latin1'),
+    });
+    expect(latin1.statusCode, latin1.body).toBe(202);
+    const got = await t.hub.server.inject({
+      url: '/v1/events/cs-text',
+      headers: await t.auth('acme', ['events:read']),
+    });
+    expect(got.json().event.data).toBe('caf\u00e9');
+    const unknown = await publish('acme', 'x', 'text/plain; charset=klingon', {
+      ...ce,
+      'ce-id': 'cs-k',
+    });
+    expect(unknown.statusCode).toBe(415);
+  });
+
   it('rejects a body declared JSON that is not JSON', async () => {
     const res = await publish('acme', '{not json', 'application/json', {
       'ce-specversion': '1.0',

@@ -18,6 +18,7 @@ export function parseCloudEventsRequest(headers: Headers, body: Buffer | undefin
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
 
   if (mediaType === 'application/cloudevents+json') {
+    requireUtf8(contentType, 'a structured-mode body');
     const parsed = parseJson(body, 'the structured-mode body');
     if (!isObject(parsed))
       throw problems.invalidEvent('a structured-mode body must be one JSON object', [
@@ -26,6 +27,7 @@ export function parseCloudEventsRequest(headers: Headers, body: Buffer | undefin
     return { mode: 'structured', events: [parsed] };
   }
   if (mediaType === 'application/cloudevents-batch+json') {
+    requireUtf8(contentType, 'a batch body');
     const parsed = parseJson(body, 'the batch body');
     if (!Array.isArray(parsed))
       throw problems.invalidEvent('a batch body must be a JSON array of events', [
@@ -75,18 +77,44 @@ function binaryEvent(
   if (contentType) event.datacontenttype = contentType;
   if (body && body.length > 0) {
     if (isJsonMediaType(contentType)) {
+      requireUtf8(contentType, 'a binary-mode body declared JSON');
       event.data = parseJson(
         body,
         'the binary-mode body (declared JSON by its content type)',
         '/data',
       );
     } else if (contentType?.startsWith('text/')) {
-      event.data = body.toString('utf8');
+      event.data = decodeText(body, charsetOf(contentType) ?? 'utf-8');
     } else {
       event.data_base64 = body.toString('base64');
     }
   }
   return event;
+}
+
+/** A content type's `charset` parameter, lower-cased; undefined when it has none. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+}
+
+/** JSON travels as UTF-8 (RFC 8259 §8.1): a body labelled otherwise would be read garbled. */
+function requireUtf8(contentType: string | undefined, what: string): void {
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    throw problems.unsupportedMediaType(
+      `${what} is JSON, which is exchanged as UTF-8 (RFC 8259): charset=${charset} is not accepted`,
+    );
+}
+
+/** A text body in the charset its content type names (415 for one nothing here can read). */
+function decodeText(body: Buffer, charset: string): string {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    throw problems.unsupportedMediaType(`charset=${charset} of the binary-mode body is not known`);
+  }
+  return decoder.decode(body);
 }
 
 /** Header values are percent-encoded by the binding (spec 3.1.3.2). */
