@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { explainMatch } from './index.ts';
+import { explainMatch, type Pattern } from './index.ts';
+import { MAX_REASONS } from './explain.ts';
 
 const event = {
   type: 'incident.created',
@@ -79,6 +80,18 @@ describe('explainMatch', () => {
       'alternative 1 of 2 ($or): tenantid: expected "globex", found "acme"',
       'alternative 2 of 2 ($or): data.severity: expected "HIGH" (ignoring case), found "low"',
     ]);
+  });
+
+  it('gives at most MAX_REASONS reasons, and says the rest are left out', () => {
+    // 10 × 10 × 10 alternatives ($or in three places), three unmet conditions each.
+    const or = (field: string) => ({
+      $or: Array.from({ length: 10 }, (_, i) => ({ [field]: [`${field}-${i}`] })),
+    });
+    const pattern = { data: { a: or('x'), b: or('y'), c: or('z') } } as Pattern;
+    const { matches, reasons } = explainMatch(pattern, { data: { a: {}, b: {}, c: {} } });
+    expect(matches).toBe(false);
+    expect(reasons).toHaveLength(MAX_REASONS + 1);
+    expect(reasons[MAX_REASONS]).toBe(`(the first ${MAX_REASONS} reasons; the rest are left out)`);
   });
 
   it('describes every matcher kind', () => {

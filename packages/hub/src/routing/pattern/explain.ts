@@ -23,13 +23,24 @@ export function explainMatch(
   if (naiveMatch(pattern, event)) return { matches: true, reasons: [] };
   const alternatives = expandAlternatives(pattern);
   const reasons: string[] = [];
-  alternatives.forEach((alternative, i) => {
+  for (const [i, alternative] of alternatives.entries()) {
     const lead =
       alternatives.length > 1 ? `alternative ${i + 1} of ${alternatives.length} ($or): ` : '';
     for (const reason of explainAlternative(alternative, event)) reasons.push(lead + reason);
-  });
+    if (reasons.length >= MAX_REASONS) {
+      reasons.length = MAX_REASONS;
+      reasons.push(`(the first ${MAX_REASONS} reasons; the rest are left out)`);
+      break;
+    }
+  }
   return { matches: false, reasons };
 }
+
+/**
+ * Reasons given at most: 1,024 `$or` alternatives against a large event gave ~10,000 (and
+ * took seconds to explain); the first ones say what to fix.
+ */
+export const MAX_REASONS = 100;
 
 function explainAlternative(conditions: RawCondition[], event: unknown): string[] {
   const reasons: string[] = [];
