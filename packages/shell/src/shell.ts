@@ -8,6 +8,7 @@ import { loadDictionary } from './dictionary/dictionary-client.ts';
 import { presentedOverride } from './dictionary/override-id.ts';
 import type { BackoffSettings } from './push/backoff.ts';
 import { PushClient } from './push/push-client.ts';
+import { filterAsSent } from './filter-as-sent.ts';
 import { ShellError } from './shell-error.ts';
 import type { Shell, ShellOptions } from './types.ts';
 
@@ -91,19 +92,4 @@ export async function createShell(options: ShellOptions): Promise<Shell> {
       bus.close();
     },
   };
-}
-
-/**
- * The filter as the hub will get it (JSON), taken now: one that cannot be sent (cyclic, a
- * BigInt, a throwing getter) is the caller's error, and a later change to the caller's object
- * cannot make the subscription's id and what the hub filters on disagree.
- */
-function filterAsSent(filter: unknown): unknown {
-  if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
-    throw new ShellError('invalid', 'filter must be an object (an EventBridge content filter)');
-  try {
-    return JSON.parse(JSON.stringify(filter)) as unknown;
-  } catch (error) {
-    throw new ShellError('invalid', `filter cannot be sent to the hub as JSON: ${String(error)}`);
-  }
 }

@@ -21,6 +21,7 @@ type TestWindow = {
   push(topic: string, data: unknown): void;
   renderPanel(): void;
   unmountPanel(): void;
+  renderCyclic(): Promise<{ name: string; code: string; message: string }>;
   renders: number;
 };
 
@@ -115,6 +116,15 @@ beforeAll(async () => {
   window.renderPanel = () => root.render(createElement(ShellProvider, { shell, mfeId: 'billing' }, createElement(Panel)));
   window.unmountPanel = () => root.render(null);
   window.renderPanel();
+  // A component whose filter cannot be sent: the error React reports for it.
+  window.renderCyclic = () => new Promise((resolve) => {
+    const filter = { data: {} };
+    filter.data.self = filter;
+    function Cyclic() { useSubscription('billing.>', () => {}, { filter }); return null; }
+    const element = document.body.appendChild(document.createElement('div'));
+    createRoot(element, { onUncaughtError: (e) => resolve({ name: e.name, code: e.code, message: e.message }) })
+      .render(createElement(ShellProvider, { shell, mfeId: 'billing' }, createElement(Cyclic)));
+  });
 </script>
 </body></html>`,
   );
@@ -268,5 +278,12 @@ describe('<ShellProvider> and hooks', () => {
       (window as unknown as TestWindow).shellEvents.map((e) => e.type),
     );
     expect(types.filter((t) => t === 'billing.theme.applied')).toHaveLength(1);
+  });
+
+  it('refuses a filter that cannot be sent as JSON with ShellError invalid, not a TypeError', async () => {
+    page = await h.open(await h.newContext(), '/react.html');
+    const error = await page.evaluate(() => (window as unknown as TestWindow).renderCyclic());
+    expect(error).toMatchObject({ name: 'ShellError', code: 'invalid' });
+    expect(error.message).toContain('filter cannot be sent to the hub as JSON');
   });
 });

@@ -14,6 +14,7 @@ import {
   type ReactNode,
 } from 'react';
 import type { BusEvent, PushMessage, Shell, SubscribeOptions } from '../types.ts';
+import { filterAsSent } from '../filter-as-sent.ts';
 import { createMfeContext, type MfeContext } from './mfe-context.ts';
 
 const ShellContext = createContext<MfeContext | null>(null);
@@ -43,7 +44,9 @@ export function useSubscription(
   const context = useShell();
   const latest = useLatest(handler);
   // The filter is compared by value: an inline object literal must not resubscribe each render.
-  const filterKey = options?.filter === undefined ? undefined : JSON.stringify(options.filter);
+  // One that cannot be sent is a ShellError('invalid') here, as from `subscribe`.
+  const filterKey =
+    options?.filter === undefined ? undefined : JSON.stringify(filterAsSent(options.filter));
   const replay = options?.replay;
   useEffect(
     () =>
