@@ -69,31 +69,32 @@ const MAX_ERRORS_REPORTED = 50;
  */
 const LARGE_SCHEMA_CHARS = 64 * 1024;
 
+/**
+ * ajv's regex engine: RE2 (linear-pattern.ts); `unsupported` says what becomes of a pattern
+ * RE2 cannot run.
+ */
+const patternEngine = (
+  unsupported: (pattern: string, flags: string, error: UnsupportedPattern) => RegExp,
+) =>
+  Object.assign(
+    (pattern: string, flags: string) => {
+      try {
+        return compileLinearPattern(pattern);
+      } catch (error) {
+        if (!(error instanceof UnsupportedPattern)) throw error;
+        return unsupported(pattern, flags, error);
+      }
+    },
+    { code: linearRegExp.code },
+  );
+
 /** Registered patterns must run in linear time; its problem names the pattern. */
-const strictPatterns = Object.assign(
-  (pattern: string, _flags: string) => {
-    try {
-      return compileLinearPattern(pattern);
-    } catch (error) {
-      if (!(error instanceof UnsupportedPattern)) throw error;
-      throw new UnsupportedPattern(`pattern ${JSON.stringify(pattern)}: ${error.message}`);
-    }
-  },
-  { code: linearRegExp.code },
-);
+const strictPatterns = patternEngine((pattern, _flags, error) => {
+  throw new UnsupportedPattern(`pattern ${JSON.stringify(pattern)}: ${error.message}`);
+});
 
 /** A schema registered before patterns were checked: what cannot run in linear time stays native. */
-const storedPatterns = Object.assign(
-  (pattern: string, flags: string) => {
-    try {
-      return compileLinearPattern(pattern);
-    } catch (error) {
-      if (!(error instanceof UnsupportedPattern)) throw error;
-      return new RegExp(pattern, flags);
-    }
-  },
-  { code: linearRegExp.code },
-);
+const storedPatterns = patternEngine((pattern, flags) => new RegExp(pattern, flags));
 
 export type ReferencedSchema = { name: string; schema: unknown };
 

@@ -123,6 +123,7 @@ export function createWakeups(specOf: (group: string) => WakeFilter | undefined)
     },
 
     wakeFor(entries) {
+      if (byTenant.size === 0) return; // nobody waits: nothing to look at per append
       const topicsByTenant = new Map<string, Set<string>>();
       for (const { tenant, topic } of entries) {
         let topics = topicsByTenant.get(tenant);

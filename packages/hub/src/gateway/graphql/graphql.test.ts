@@ -198,6 +198,7 @@ async function subscribe(base: string, auth: Record<string, string>, source?: st
     signal: caller.signal,
   });
   expect(answer.status).toBe(200);
+  expect(answer.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const events = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
   const stream = {
     received: '',
@@ -386,42 +387,22 @@ describe('/graphql federation', () => {
     await withBareSubgraph(sdl, undefined, timeoutMs, async (hub, _port, held) => {
       const base = await hub.hub.server.listen({ port: 0, host: '127.0.0.1' });
       const call = once(held, 'request') as Promise<[ServerResponse, IncomingMessage]>;
-      const caller = new AbortController();
-      const answering = fetch(`${base}/graphql`, {
-        method: 'POST',
-        headers: {
-          ...(await hub.auth('acme', [])),
-          'content-type': 'application/json',
-          accept: 'text/event-stream',
-        },
-        body: JSON.stringify({ query: 'subscription { ticks }' }),
-        signal: caller.signal,
+      held.once('request', (res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 1 } })}\n\n`);
       });
+      const events = await subscribe(base, await hub.auth('acme', []));
       const [subgraph, subgraphRequest] = await call;
       expect(subgraphRequest.headers.accept).toContain('text/event-stream');
-      subgraph.writeHead(200, { 'content-type': 'text/event-stream' });
-      subgraph.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 1 } })}\n\n`);
-      const answer = await answering;
-      expect(answer.status).toBe(200);
-      expect(answer.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      const events = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let received = '';
-      const until = async (text: string): Promise<void> => {
-        while (!received.includes(text)) {
-          const { done, value } = await events.read();
-          if (done) throw new Error(`the stream ended without ${text}: ${received}`);
-          received += value;
-        }
-      };
-      await until('{"data":{"ticks":1}}');
+      await events.until('{"data":{"ticks":1}}');
       // Each tick arrives as it is sent, also after timeoutMs (which bounds plain calls).
       await new Promise((r) => setTimeout(r, 2 * timeoutMs));
       subgraph.write(`event: next\ndata: ${JSON.stringify({ data: { ticks: 2 } })}\n\n`);
-      await until('{"data":{"ticks":2}}');
-      expect(received).not.toContain('errors');
+      await events.until('{"data":{"ticks":2}}');
+      expect(events.received).not.toContain('errors');
       // The caller leaving ends the subgraph's stream too.
       const closed = once(subgraph, 'close');
-      caller.abort();
+      events.leave();
       await closed;
     });
   });

@@ -24,9 +24,9 @@ export type CheckState = {
   readonly patterns: Map<string, LinearPattern | null>;
   /**
    * Work left before the check gives up (a pathological schema must not hang us), in
-   * steps: see `spend`.
+   * steps: see `spend`. Shared by the checks of one request (run-check.ts).
    */
-  budget: number;
+  readonly budget: { remaining: number };
   depth: number;
 };
 
@@ -57,8 +57,9 @@ export class CheckTooComplex extends Error {}
  * wide schemas (thousands of allOf parts or patternProperties) is bounded too.
  */
 export function spend(context: CheckContext, steps: number): void {
-  context.state.budget -= steps;
-  if (context.state.budget < 0) throw new CheckTooComplex();
+  const budget = context.state.budget;
+  budget.remaining -= steps;
+  if (budget.remaining < 0) throw new CheckTooComplex();
 }
 
 /** What a comparison costs, in steps (about as long as twenty of the smaller steps). */

@@ -74,7 +74,7 @@ export function runCheck(roles: Roles, options: CompatibilityOptions = {}): Inco
       ids: new WeakMap(),
       lastId: 0,
       patterns: new Map(),
-      budget: budget.remaining,
+      budget,
       depth: 0,
     },
     compare: compareSchemas,
@@ -93,8 +93,6 @@ export function runCheck(roles: Roles, options: CompatibilityOptions = {}): Inco
     if (!(error instanceof CheckTooComplex)) throw error;
     const detail = `The schemas are too large or too deeply nested to compare (over ${STEP_BUDGET / COMPARISON_STEPS} comparisons' worth of work, or nesting deeper than the limit)`;
     return [{ pointer: '', change: 'check-too-complex', detail }];
-  } finally {
-    budget.remaining = context.state.budget;
   }
 }
 
