@@ -15,6 +15,7 @@ import { TraceIds } from '../trace-ids.ts';
 import { ProblemError, ProblemType, problems } from '../../http/problem.ts';
 import { requirePrincipal } from '../../http/request-principal.ts';
 import { upstreamRequestHeaders } from '../forward-headers.ts';
+import { readAtMost } from '../read-at-most.ts';
 import { CompositionError, composeSupergraph, type SubgraphConfig } from './compose-supergraph.ts';
 import { useDocumentLimits, useOperationLimits, useRequestParamErrors } from './request-guards.ts';
 
@@ -100,7 +101,6 @@ export async function registerGraphqlEndpoint(
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     try {
       const response = await undiciFetch(url, { ...init, signal, dispatcher } as never);
-      const answer = response.body as ReadableStream<Uint8Array> | null;
       const head = {
         status: response.status,
         statusText: response.statusText,
@@ -111,10 +111,11 @@ export async function registerGraphqlEndpoint(
         asksForEventStream(init?.headers)
       ) {
         clearTimeout(timer);
-        return new Response(answer && eventsOf(answer), head);
+        const stream = response.body as ReadableStream<Uint8Array> | null;
+        return new Response(stream && eventsOf(stream), head);
       }
       // Read here, within the deadline and up to MAX_ANSWER_BYTES (the runtime reads whole).
-      const body = answer && (await bytesAtMost(answer, MAX_ANSWER_BYTES));
+      const body = response.body && (await readAtMost(response.body, MAX_ANSWER_BYTES));
       clearTimeout(timer);
       if (body === undefined)
         return errorAnswer(
@@ -311,25 +312,6 @@ async function* chunksOf(
 /** A GraphQL answer with one error, which the runtime reports as the subgraph's. */
 function errorAnswer(message: string, code: string, status: number): Response {
   return Response.json({ errors: [{ message, extensions: { code } }] }, { status });
-}
-
-/** A web stream read whole, or undefined (and the stream cancelled) past `limit` bytes. */
-async function bytesAtMost(
-  body: ReadableStream<Uint8Array>,
-  limit: number,
-): Promise<Buffer | undefined> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    size += chunk.value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(chunk.value);
-  }
-  return Buffer.concat(chunks);
 }
 
 const EVENT_END = Buffer.from('\n\n');
