@@ -103,11 +103,11 @@ export function describeDeliveryStoreContract(
         delivery({ id: 'x', targetIndex: 1 }),
         delivery({ id: 'y' }),
       ];
-      expect(await store.insertBatch(rows, T0)).toBe(3);
-      expect(await store.insertBatch(rows, T0 + 1)).toBe(0);
-      expect(await store.insertBatch([delivery({ id: 'x', ruleId: 'r2' })], T0)).toBe(1);
+      expect((await store.insertBatch(rows, T0)).inserted).toBe(3);
+      expect((await store.insertBatch(rows, T0 + 1)).inserted).toBe(0);
+      expect((await store.insertBatch([delivery({ id: 'x', ruleId: 'r2' })], T0)).inserted).toBe(1);
       const many = Array.from({ length: 120 }, () => delivery());
-      expect(await store.insertBatch(many, T0)).toBe(120);
+      expect((await store.insertBatch(many, T0)).inserted).toBe(120);
     });
 
     it('leases due deliveries once; the lease expires by itself; stale settles change nothing', async () => {
@@ -160,6 +160,35 @@ export function describeDeliveryStoreContract(
         status: 'pending',
         attempts: 0,
         dueAt: T0 + LEASE,
+      });
+    });
+
+    it('a row inserted leased comes back as its claim would read it, and is nobody else’s until the lease ends', async () => {
+      const store = await fresh();
+      const other = new DeliveryStore(opened[opened.length - 1]!);
+      const lease = { token: 'routed-lease', until: T0 + LEASE };
+      const routed = delivery({ target: { kind: 'http', path: 'a' }, lease });
+      const plain = delivery();
+      const { inserted, leased } = await store.insertBatch([routed, plain], T0);
+      expect(inserted).toBe(2);
+      expect(leased).toHaveLength(1);
+      // Only the plain row is up for claiming now.
+      const claimed = await other.claim(KEY_A, 10, T0, LEASE);
+      expect(claimed.map((d) => d.event.id)).toEqual([plain.event.id]);
+      // After the lease, a claim reads the row back exactly as the insert described it.
+      const [taken] = await other.claim(KEY_A, 10, T0 + LEASE, LEASE);
+      expect(taken).toEqual({
+        ...leased[0],
+        dueAt: T0 + 2 * LEASE,
+        leaseToken: taken!.leaseToken,
+      });
+      // The lease was taken over: the first holder's settle changes nothing.
+      expect(await store.settleDelivered(leased[0]!.id, lease.token, T0 + LEASE)).toBe(false);
+
+      // Routed again (a redelivered event): nothing new, so nothing leased.
+      expect(await store.insertBatch([{ ...routed, lease }], T0 + 1)).toEqual({
+        inserted: 0,
+        leased: [],
       });
     });
 

@@ -32,7 +32,14 @@ export type NewDelivery = {
   partitionKey: string;
   eventPosition: number;
   event: CloudEventRecord;
+  /** Inserted already leased to this node (routed work it starts at once; see Dispatcher.leaseRouted). */
+  lease?: DeliveryLease;
 };
+
+export type DeliveryLease = { token: string; until: number };
+
+/** What an insert did: how many rows are new, and those of them inserted leased. */
+export type InsertedDeliveries = { inserted: number; leased: ClaimedDelivery[] };
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
@@ -107,6 +114,7 @@ const COLUMNS = [
   'event',
   'status',
   'due_at',
+  'lease_token',
   'attempts',
   'created_at',
   'started_at',
@@ -142,22 +150,39 @@ export class DeliveryStore {
   /**
    * Inserts the deliveries of one routed batch in one transaction (shared with the claims
    * and settles of the moment: one commit fewer per routed batch); rows that already exist
-   * (the same event routed again) are skipped. Resolves to the number inserted.
+   * (the same event routed again) are skipped. Rows with a `lease` are inserted leased and
+   * come back as claimed, built from memory: no claim, no read back.
    */
-  async insertBatch(rows: readonly NewDelivery[], now: number): Promise<number> {
-    if (rows.length === 0) return 0;
+  async insertBatch(rows: readonly NewDelivery[], now: number): Promise<InsertedDeliveries> {
+    if (rows.length === 0) return { inserted: 0, leased: [] };
+    const ids = rows.map(() => newDeliveryId(now));
+    const eventJson = new Map<CloudEventRecord, string>();
     // First in its batch (settles are `0<id>`, claims `1<key>`): claims see the new rows.
     return this.#batch.run({
       order: '0',
-      statements: this.#insert(rows, now),
-      result: (counts) => counts.reduce<number>((sum, n) => sum + (n as number), 0),
+      statements: this.#insert(rows, ids, eventJson, now),
+      result: (results) => {
+        const inserted = new Set<string>();
+        for (const chunk of results)
+          for (const r of chunk as Row[]) inserted.add(r['id'] as string);
+        const leased: ClaimedDelivery[] = [];
+        rows.forEach((r, i) => {
+          if (r.lease && inserted.has(ids[i]!))
+            leased.push(leasedRecord(r, ids[i]!, eventJson.get(r.event)!, r.lease, now));
+        });
+        return { inserted: inserted.size, leased };
+      },
     });
   }
 
-  #insert(rows: readonly NewDelivery[], now: number): BatchStatement[] {
+  #insert(
+    rows: readonly NewDelivery[],
+    ids: readonly string[],
+    eventJson: Map<CloudEventRecord, string>,
+    now: number,
+  ): BatchStatement[] {
     const statements: BatchStatement[] = [];
     // An event routed to several targets is serialised once.
-    const eventJson = new Map<CloudEventRecord, string>();
     const json = (event: CloudEventRecord) => {
       let text = eventJson.get(event);
       if (text === undefined) eventJson.set(event, (text = JSON.stringify(event)));
@@ -166,9 +191,9 @@ export class DeliveryStore {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const params: unknown[] = [];
-      for (const r of chunk)
+      chunk.forEach((r, j) =>
         params.push(
-          newDeliveryId(now),
+          ids[i + j],
           r.eventKey,
           r.ruleId,
           r.targetIndex,
@@ -185,12 +210,14 @@ export class DeliveryStore {
           r.event.id,
           json(r.event),
           'pending',
-          now,
+          r.lease?.until ?? now,
+          r.lease?.token ?? null,
           0,
           now,
           now,
-        );
-      statements.push({ sql: this.#insertText(chunk.length), params });
+        ),
+      );
+      statements.push({ sql: this.#insertText(chunk.length), params, rows: true });
     }
     return statements;
   }
@@ -203,7 +230,7 @@ export class DeliveryStore {
         (_, i) => `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(', ')})`,
       );
       sql = `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
-         on conflict (event_key, rule_id, target_index) do nothing`;
+         on conflict (event_key, rule_id, target_index) do nothing returning id`;
       this.#insertSql.set(rows, sql);
     }
     return sql;
@@ -488,6 +515,45 @@ export function decodeCursor(cursor: string): { deadAt: number; id: string } | u
 /** Errors are kept for people to read, not as an unbounded blob, and without U+0000 (clipText). */
 function clip(error: string): string {
   return clipText(error, 2000);
+}
+
+/** A row just inserted leased, as a claim of it would have read it back. */
+function leasedRecord(
+  r: NewDelivery,
+  id: string,
+  eventJson: string,
+  lease: DeliveryLease,
+  now: number,
+): ClaimedDelivery {
+  return {
+    id,
+    ruleId: r.ruleId,
+    ruleName: r.ruleName,
+    targetIndex: r.targetIndex,
+    owner: r.owner,
+    tenant: r.tenant,
+    kind: r.kind,
+    ref: r.ref,
+    targetKey: targetKey(r.owner, r.kind, r.ref),
+    target: r.target,
+    ordered: r.ordered,
+    partitionKey: r.partitionKey,
+    eventPosition: r.eventPosition,
+    event: r.event,
+    status: 'pending',
+    dueAt: lease.until,
+    attempts: 0,
+    createdAt: now,
+    startedAt: now,
+    lastAttemptAt: null,
+    lastError: null,
+    reason: null,
+    deliveredAt: null,
+    deadAt: null,
+    replays: 0,
+    leaseToken: lease.token,
+    eventJson,
+  };
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { openSqliteDatabase } from '../store/sqlite/sqlite-database.ts';
 import { createDeliveryMetrics } from './delivery-metrics.ts';
@@ -22,8 +22,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const silent = { error: () => undefined, warn: () => undefined };
 
-function rows(n: number): NewDelivery[] {
-  return Array.from({ length: n }, (_, i) => ({
+function rows(n: number, from = 0): NewDelivery[] {
+  return Array.from({ length: n }, (_, j) => j + from).map((i) => ({
     eventKey: `k${i}`,
     ruleId: 'r1',
     ruleName: 'r',
@@ -50,7 +50,7 @@ function rows(n: number): NewDelivery[] {
   }));
 }
 
-async function setup(target: DeliveryTarget) {
+async function setup(target: DeliveryTarget, options: { readAheadChars?: number } = {}) {
   const db: SqlDatabase = openSqliteDatabase(join(dir, `${Math.random()}.sqlite`));
   await db.migrate(DELIVERY_MIGRATIONS);
   const store = new DeliveryStore(db);
@@ -67,6 +67,7 @@ async function setup(target: DeliveryTarget) {
     metrics: createDeliveryMetrics(new Registry(), store),
     logger: silent,
     discoveryIntervalMs: 60_000,
+    ...options,
   });
   return { db, store, dispatcher };
 }
@@ -117,21 +118,131 @@ describe('dispatcher read-ahead', () => {
         return { outcome: 'delivered' };
       },
     });
-    await store.insertBatch(rows(20), Date.now());
+    await store.insertBatch(rows(40), Date.now());
     await dispatcher.start();
     dispatcher.notify([{ key: targetKey('tenant:a', 'fast', 'x'), kind: 'fast' }]);
     const deadline = Date.now() + 20_000;
-    // Two attempts hang in their slots while six more deliveries are leased, ready (a fast
-    // target holds up to four times its slots).
-    while ((await count(db, 'lease_token is not null')) < 8 && Date.now() < deadline)
+    // Two attempts hang in their slots while 30 more deliveries are leased, ready (a fast
+    // target holds up to 16 times its slots).
+    while ((await count(db, 'lease_token is not null')) < 32 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await count(db, 'lease_token is not null')).toBe(8);
+    expect(await count(db, 'lease_token is not null')).toBe(32);
     await dispatcher.stop();
     release();
     expect(started).toBe(4);
     expect(await count(db, 'lease_token is not null')).toBe(0);
     expect(await count(db, "status = 'delivered'")).toBe(2);
-    expect(await count(db, "status = 'pending' and attempts = 0")).toBe(18);
+    expect(await count(db, "status = 'pending' and attempts = 0")).toBe(38);
     await db.close();
+  });
+});
+
+describe('routed deliveries leased at insert', () => {
+  const KEY = targetKey('tenant:a', 'fast', 'x');
+
+  /** Routes as the router does: leases, insert, then the insert's outcome. */
+  async function route(store: DeliveryStore, dispatcher: Dispatcher, batch: NewDelivery[]) {
+    const lease = dispatcher.leaseRouted(batch);
+    lease.accept((await store.insertBatch(batch, Date.now())).leased);
+    return batch.filter((r) => r.lease).length;
+  }
+
+  async function until(check: () => Promise<boolean>) {
+    const deadline = Date.now() + 20_000;
+    while (!(await check()) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  it('start from memory, without a claim, once the target is known to be fast', async () => {
+    let done = 0;
+    const { db, store, dispatcher } = await setup({
+      async deliver() {
+        done++;
+        return { outcome: 'delivered' };
+      },
+    });
+    const claim = vi.spyOn(store, 'claim');
+    await dispatcher.start();
+    // Not yet measured: no read-ahead, so its two slots' worth.
+    expect(await route(store, dispatcher, rows(2))).toBe(2);
+    await until(async () => (await count(db, "status = 'delivered'")) === 2);
+    // Measured fast: up to 16 times its slots.
+    expect(await route(store, dispatcher, rows(30, 2))).toBe(30);
+    await until(async () => (await count(db, "status = 'delivered'")) === 32);
+    await dispatcher.stop();
+    expect(done).toBe(32);
+    expect(claim).not.toHaveBeenCalled();
+    expect(await count(db, "status = 'delivered' and attempts = 1")).toBe(32);
+    await db.close();
+  });
+
+  it('leave claims a slot’s worth of room while older work is due', async () => {
+    const { db, store, dispatcher } = await setup({
+      deliver: async () => ({ outcome: 'delivered' }),
+    });
+    // Older work was announced and is due: this batch must not take all the room.
+    dispatcher.notify([{ key: KEY, kind: 'fast' }]);
+    const batch = rows(5);
+    const lease = dispatcher.leaseRouted(batch);
+    expect(batch.filter((r) => r.lease)).toHaveLength(0);
+    lease.cancel();
+    await dispatcher.stop();
+    await db.close();
+  });
+
+  it('a failed insert voids the leases, and a row routed again is not leased twice', async () => {
+    const { db, store, dispatcher } = await setup({
+      deliver: async () => ({ outcome: 'delivered' }),
+    });
+    const batch = rows(2);
+    const lease = dispatcher.leaseRouted(batch);
+    expect(batch.every((r) => r.lease)).toBe(true);
+    lease.cancel();
+    expect(batch.some((r) => r.lease)).toBe(false);
+    // The voided leases gave the room back.
+    expect(await route(store, dispatcher, batch)).toBe(2);
+    // The same rows again (a redelivered event): leased, but the insert skips them.
+    const again = rows(2);
+    const second = dispatcher.leaseRouted(again);
+    const inserted = await store.insertBatch(again, Date.now());
+    expect(inserted).toEqual({ inserted: 0, leased: [] });
+    second.accept(inserted.leased);
+    await until(async () => (await count(db, "status = 'delivered'")) === 2);
+    await dispatcher.stop();
+    expect(await count(db, "status = 'delivered' and attempts = 1")).toBe(2);
+    await db.close();
+  });
+
+  it('no target reads ahead while the ready deliveries hold more event JSON than allowed', async () => {
+    for (const readAheadChars of [undefined, 1]) {
+      let started = 0;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const { db, store, dispatcher } = await setup(
+        {
+          async deliver(_d, signal) {
+            // The first two are quick (the target looks fast), then attempts hang.
+            if (++started <= 2) return { outcome: 'delivered' };
+            await Promise.race([
+              held,
+              new Promise((resolve) => signal.addEventListener('abort', resolve)),
+            ]);
+            return { outcome: 'delivered' };
+          },
+        },
+        readAheadChars === undefined ? {} : { readAheadChars },
+      );
+      await route(store, dispatcher, rows(2));
+      await until(async () => (await count(db, "status = 'delivered'")) === 2);
+      // Two hang in their slots, eighteen wait ready.
+      expect(await route(store, dispatcher, rows(20, 2))).toBe(20);
+      // Room left: 16 × 2 slots - 20, unless the ready ones are over the budget.
+      expect(await route(store, dispatcher, rows(20, 22))).toBe(
+        readAheadChars === undefined ? 12 : 0,
+      );
+      await dispatcher.stop();
+      release();
+      await db.close();
+    }
   });
 });

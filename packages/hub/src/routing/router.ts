@@ -2,13 +2,14 @@
  * The router: one platform consumer group over every tenant's events. Each pulled batch is
  * matched against the active rules, one delivery row per (event, rule, target) is
  * inserted in one transaction (idempotently: a redelivered event inserts nothing twice),
- * then the batch is acked and the dispatcher told which targets have new work.
+ * then the batch is acked. Rows this node's dispatcher can start at once are inserted
+ * leased to it and handed over; for the rest it is told which targets have new work.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { EventLog, PulledEvent } from '../backbone/event-log.ts';
-import type { DeliveryStore, NewDelivery } from '../delivery/delivery-store.ts';
+import type { DeliveryStore, InsertedDeliveries, NewDelivery } from '../delivery/delivery-store.ts';
 import { targetKey } from '../delivery/delivery-store.ts';
-import type { Logger } from '../delivery/dispatcher.ts';
+import type { Logger, RoutedLease } from '../delivery/dispatcher.ts';
 import type { TargetRegistry } from '../delivery/target-registry.ts';
 import type { ActiveRules } from './active-rules.ts';
 import { deliveryEventKey } from './event-key.ts';
@@ -25,8 +26,10 @@ export type RouterOptions = {
   rules: ActiveRules;
   deliveries: DeliveryStore;
   registry: TargetRegistry;
-  /** Told after each committed batch which targets got work. */
+  /** Told after each committed batch which targets got work it did not lease (below). */
   onRouted: (targets: { key: string; kind: string }[]) => void;
+  /** Leases routed deliveries to this node's dispatcher as they are inserted (Dispatcher.leaseRouted). */
+  leaseRouted?: (rows: NewDelivery[]) => RoutedLease;
   metrics: Registry;
   logger: Logger;
   /** This node's consumer name in the group. */
@@ -42,7 +45,8 @@ export type RouterOptions = {
 };
 
 export class Router {
-  readonly #o: Required<Omit<RouterOptions, 'clock'>> & { clock: () => number };
+  readonly #o: Required<Omit<RouterOptions, 'clock' | 'leaseRouted'>> &
+    Pick<RouterOptions, 'leaseRouted'> & { clock: () => number };
   readonly #matches: Counter<'rule'>;
   readonly #matchSeconds: Histogram;
   readonly #unroutable: Counter<'tenant'>;
@@ -165,7 +169,6 @@ export class Router {
     const rows: NewDelivery[] = [];
     /** Where each event's rows start in `rows` (and end: the next event's start). */
     const starts: number[] = [];
-    const touched = new Map<string, string>();
     for (const entry of batch) {
       starts.push(rows.length);
       const started = performance.now();
@@ -180,7 +183,6 @@ export class Router {
         this.#matches.inc({ rule: rule.id });
         rule.targets.forEach((target, index) => {
           const ref = destinationOf(target, registry);
-          touched.set(targetKey(rule.owner, target.kind, ref), target.kind);
           rows.push({
             eventKey,
             ruleId: rule.id,
@@ -199,17 +201,23 @@ export class Router {
         });
       }
     }
-    const refused = await deliveries.insertBatch(rows, this.#o.clock()).then(
-      () => false,
-      (error: unknown) => {
-        if (!isRefusedValue(error)) throw error;
-        return true;
-      },
-    );
-    if (refused) await this.#routeOneByOne(batch, rows, starts);
-    // Acked only once the deliveries are durable: a crash before this point re-offers the
-    // batch, and the unique delivery identity makes routing it again a no-op.
-    else await Promise.all(batch.map((m) => log.ack(ROUTER_GROUP, m.token)));
+    const lease = rows.length > 0 ? this.#o.leaseRouted?.(rows) : undefined;
+    let inserted: InsertedDeliveries | undefined;
+    try {
+      inserted = await deliveries.insertBatch(rows, this.#o.clock());
+    } catch (error) {
+      lease?.cancel();
+      if (!isRefusedValue(error)) throw error;
+    }
+    if (inserted) {
+      lease?.accept(inserted.leased);
+      // Acked only once the deliveries are durable: a crash before this point re-offers the
+      // batch, and the unique delivery identity makes routing it again a no-op.
+      await Promise.all(batch.map((m) => log.ack(ROUTER_GROUP, m.token)));
+    } else await this.#routeOneByOne(batch, rows, starts);
+    const touched = new Map<string, string>();
+    for (const row of rows)
+      if (!row.lease) touched.set(targetKey(row.owner, row.kind, row.ref), row.kind);
     if (touched.size > 0) this.#o.onRouted([...touched].map(([key, kind]) => ({ key, kind })));
   }
 }

@@ -144,6 +144,7 @@ export async function createRouting(options: RoutingOptions): Promise<Routing> {
     deliveries,
     registry: targets,
     onRouted: (touched) => dispatcher.notify(touched),
+    leaseRouted: (rows) => dispatcher.leaseRouted(rows),
     metrics,
     logger,
     consumer: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
