@@ -177,7 +177,7 @@ describe('routed deliveries leased at insert', () => {
   });
 
   it('leave claims a slot’s worth of room while older work is due', async () => {
-    const { db, store, dispatcher } = await setup({
+    const { db, dispatcher } = await setup({
       deliver: async () => ({ outcome: 'delivered' }),
     });
     // Older work was announced and is due: this batch must not take all the room.
