@@ -280,6 +280,37 @@ describe('a hub that never says ready', () => {
   });
 });
 
+describe('a ticket request that never answers', () => {
+  it('is cancelled when the attempt is given up, and when the session closes', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const signals: AbortSignal[] = [];
+    hubAnswers.open = (options) => {
+      signals.push(options.signal!);
+      return new Promise<void>(() => {});
+    };
+    const s = session();
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signals.map((signal) => signal.aborted)).toEqual([false]);
+    await vi.advanceTimersByTimeAsync(HANDSHAKE_TIMEOUT_MS + 100);
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false]);
+    s.close();
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+    vi.mocked(console.warn).mockRestore();
+  });
+
+  it('carries the signal to its fetch', async () => {
+    const seen: Array<AbortSignal | null | undefined> = [];
+    vi.stubGlobal('fetch', async (_url: URL, init: RequestInit) => {
+      seen.push(init.signal);
+      return Response.json({ ticket: 't', position: 1 });
+    });
+    const abort = new AbortController();
+    await mintTicket('https://hub.example', () => 'token', abort.signal);
+    expect(seen).toEqual([abort.signal]);
+  });
+});
+
 describe('a stream ticket refused with Retry-After', () => {
   const refuseTickets = (retryAfter: string) => {
     vi.stubGlobal(

@@ -98,6 +98,8 @@ export class HubSession {
   #handshake: ReturnType<typeof setTimeout> | undefined;
   /** Counts connection attempts: one given up must not take over when it answers late. */
   #connecting = 0;
+  /** The attempt in progress (its ticket request): aborted when it is given up. */
+  #attemptAbort: AbortController | undefined;
   #closed = false;
 
   constructor(options: HubSessionOptions) {
@@ -121,6 +123,7 @@ export class HubSession {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#handshake);
+    this.#attemptAbort?.abort();
     this.#link?.close();
     this.#link = undefined;
     this.#options.onState('closed');
@@ -129,6 +132,8 @@ export class HubSession {
   async #connect(): Promise<void> {
     if (this.#closed) return;
     const attempt = ++this.#connecting;
+    this.#attemptAbort?.abort();
+    const abort = (this.#attemptAbort = new AbortController());
     clearTimeout(this.#handshake);
     this.#handshake = setTimeout(() => this.#giveUp(attempt), HANDSHAKE_TIMEOUT_MS);
     const from = this.#resumePosition();
@@ -140,6 +145,7 @@ export class HubSession {
       getToken: this.#options.getToken,
       initial,
       from,
+      signal: abort.signal,
       events: {
         open: (position) => {
           if (link !== this.#link) return;
@@ -225,6 +231,7 @@ export class HubSession {
     if (this.#closed || attempt !== this.#connecting || this.#openedAt !== undefined) return;
     const link = this.#link;
     this.#connecting++; // a ticket or link that answers after this is closed at once
+    this.#attemptAbort?.abort(); // a hung ticket request holds a connection of the page's
     link?.close();
     console.warn(
       `[portico shell] the hub did not accept the ${this.#options.transport === 'ws' ? 'WebSocket' : 'SSE'} connection within ${HANDSHAKE_TIMEOUT_MS / 1000} s; connecting again`,

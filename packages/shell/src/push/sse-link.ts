@@ -22,7 +22,7 @@ import {
 export async function openSseLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
   const url = new URL('/v1/stream', hub);
-  const minted = await mintTicket(hub, getToken);
+  const minted = await mintTicket(hub, getToken, options.signal);
   url.searchParams.set('ticket', minted.ticket);
   const fresh = options.from === undefined;
   const from = options.from ?? minted.position;

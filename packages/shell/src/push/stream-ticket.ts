@@ -13,10 +13,12 @@ type TicketError = ShellError & { retryAfterMs?: number };
 export async function mintTicket(
   hub: string,
   getToken: () => string | Promise<string>,
+  signal?: AbortSignal,
 ): Promise<StreamTicket> {
   const response = await fetch(new URL('/v1/stream/tickets', hub), {
     method: 'POST',
     headers: { authorization: `Bearer ${await getToken()}` },
+    ...(signal ? { signal } : {}),
   });
   if (!response.ok) {
     const error: TicketError = new ShellError(

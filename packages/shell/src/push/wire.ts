@@ -53,6 +53,8 @@ export type LinkOptions = {
   initial: Array<{ spec: HubSpec; last?: number; proven?: boolean }>;
   from: number | undefined;
   events: LinkEvents;
+  /** Aborted when the session gives this connection attempt up: its ticket request stops. */
+  signal?: AbortSignal;
 };
 
 /**

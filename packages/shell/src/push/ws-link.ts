@@ -23,7 +23,7 @@ export async function openWsLink(options: LinkOptions): Promise<HubLink> {
   const { hub, getToken, events } = options;
   const url = new URL('/v1/ws', hub);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const minted = await mintTicket(hub, getToken);
+  const minted = await mintTicket(hub, getToken, options.signal);
   url.searchParams.set('ticket', minted.ticket);
   const fresh = options.from === undefined;
   const from = options.from ?? minted.position;
