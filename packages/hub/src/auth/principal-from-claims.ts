@@ -12,7 +12,8 @@ export type ClaimNames = {
  * Tenant ids become storage keys, partition keys and parts of URLs downstream, so only a
  * conservative alphabet is accepted: no whitespace, no wildcards (`*`, `>`), no slashes.
  */
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
+const TENANT = new RegExp(TENANT_PATTERN);
 /**
  * Subjects and scopes travel in HTTP header fields (the gateway's `x-portico-subject`,
  * `x-portico-scopes`) and log lines: control characters (CR, LF, NUL …) are never part of a

@@ -19,6 +19,7 @@ import {
   PatchSchema,
   patchErrors,
   SettingsSchema,
+  TENANT_PATTERN,
   toApi,
   type ApiInput,
   type ClientSettings,
@@ -39,7 +40,7 @@ const scope = 'dictionary:write' as const;
 const tags = ['dictionary'];
 const TenantQuery = Type.Object({
   tenant: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 128, description: 'Another tenant (admin only)' }),
+    Type.String({ pattern: TENANT_PATTERN, description: 'Another tenant (admin only)' }),
   ),
 });
 const NameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) });
@@ -219,8 +220,9 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
       ttlSeconds: Type.Integer({
         minimum: 1,
         maximum: deps.overrideMaxTtlSeconds,
-        default: 3600,
-        description: 'Lifetime; the set is ignored after it',
+        // Above the configured maximum, the default refused requests that never named it.
+        default: Math.min(3600, deps.overrideMaxTtlSeconds),
+        description: 'Lifetime; the set is ignored after it (default: an hour)',
       }),
       patch: Type.Array(PatchSchema, { minItems: 1, maxItems: 100 }),
     },

@@ -12,7 +12,8 @@ import { openSqliteDatabase } from '../store/sqlite/sqlite-database.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { rateLimitPlan } from '../gateway/rate-limits.ts';
 import { DictionaryStore } from './dictionary-store.ts';
-import { createDictionary } from './index.ts';
+import { createDictionary, lifecycleHeaders } from './index.ts';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -478,6 +479,22 @@ describe('ugly input', () => {
     );
   });
 
+  it('refuses a ?tenant= that no token can name, instead of creating that tenant', async () => {
+    // An admin's write to `?tenant=%20acme` or `a%0Ab` created a tenant nobody could read.
+    for (const tenant of ['%20acme', 'a%0Ab', '..%2F..', '%F0%9F%92%A9', 'x'.repeat(129)]) {
+      const write = await call('PUT', `/v1/dictionary/apis/orders?tenant=${tenant}`, {
+        tenant: 'platform',
+        scopes: ['admin'],
+        body: people,
+      });
+      expect(write.statusCode, tenant).toBe(400);
+      expect(write.json().errors[0]).toMatchObject({ pointer: '/tenant', in: 'query' });
+      const read = await call('GET', `/v1/dictionary?tenant=${tenant}`);
+      expect(read.statusCode, tenant).toBe(400);
+      expect(read.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+  });
+
   it('refuses a base URL starting with "/\\", which browsers read as another host', async () => {
     const res = await call('PUT', '/v1/dictionary/apis/slash', {
       tenant: 'slash',
@@ -488,12 +505,116 @@ describe('ugly input', () => {
   });
 });
 
-describe('per-tenant caps', () => {
+describe('URLs a browser or a header would read otherwise', () => {
+  const put = (name: string, version: Record<string, unknown>) =>
+    call('PUT', `/v1/dictionary/apis/${name}`, {
+      tenant: 'urls',
+      body: { domain: 'd', versions: [{ version: 'v1', ...version }] },
+    });
+
+  it('refuses base URLs that a browser follows to another host', async () => {
+    // Browsers drop tabs and line breaks in URLs: `/\t/evil.example` is `//evil.example`.
+    // And `https:evil.example` parses, but on an https: page it is a relative path.
+    for (const baseUrl of [
+      '/\t/evil.example/api',
+      '/\n/evil.example/api',
+      '/ok path',
+      'https:evil.example',
+      'https:/evil.example',
+    ]) {
+      const res = await put('browser', { baseUrl });
+      expect(res.statusCode, baseUrl).toBe(400);
+      expect(res.json().errors[0].pointer).toBe('/versions/0/baseUrl');
+      const override = await call('POST', '/v1/dictionary/overrides', {
+        tenant: 'urls',
+        body: { name: 'o', patch: [{ api: 'browser', version: 'v1', baseUrl }] },
+      });
+      expect(override.statusCode, baseUrl).toBe(400);
+      expect(override.json().errors[0].pointer).toBe('/patch/0/baseUrl');
+    }
+    expect((await put('browser', { baseUrl: 'HTTPS://[::1]:8443/a%20b' })).statusCode).toBe(201);
+  });
+
+  it('refuses links that are no http(s) URI, which the gateway sends as a Link header', async () => {
+    // Stored, a non-ASCII or CR LF link made every proxied response of the version a 500
+    // (Node refuses the header), a `>` added relations, and `javascript:` reached browsers.
+    for (const link of [
+      'https://docs.example/移行',
+      'https://docs.example/a\r\nx-evil: 1',
+      'https://docs.example/a>; rel="x", <https://evil.example',
+      'javascript:alert(1)',
+    ]) {
+      const res = await put('links', { baseUrl: '/links', status: 'deprecated', link });
+      expect(res.statusCode, link).toBe(400);
+      expect(res.json().errors[0].pointer).toBe('/versions/0/link');
+    }
+    const ok = await put('links', {
+      baseUrl: '/links',
+      status: 'deprecated',
+      link: 'https://docs.example/%E7%A7%BB%E8%A1%8C',
+    });
+    expect(ok.statusCode).toBe(201);
+    expect((await put('links', { baseUrl: '/links', link: '' })).statusCode).toBe(200);
+  });
+
+  it('leaves out a link stored before links were checked, in the dictionary and the header', async () => {
+    const version = {
+      version: 'v1',
+      baseUrl: '/old',
+      status: 'deprecated' as const,
+      link: 'https://docs.example/a\r\nx-evil: 1',
+    };
+    await new DictionaryStore(t.hub.db).putApi('links-stored', {
+      name: 'old',
+      domain: 'd',
+      description: '',
+      versions: [version],
+    });
+    const res = await call('GET', '/v1/dictionary', { tenant: 'links-stored', scopes: [] });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().domains[0].apis[0].versions[0]).toEqual({
+      version: 'v1',
+      baseUrl: '/old',
+      status: 'deprecated',
+    });
+    expect(lifecycleHeaders(version)).toEqual({ deprecation: '@0' });
+  });
+});
+
+describe('override lifetimes', () => {
+  it('refuses a configured maximum lifetime no date can end', () => {
+    // A set stored with it made every listing of the tenant's sets a 500.
+    expect(() =>
+      loadConfig({
+        env: {},
+        cwd: mkdtempSync(join(tmpdir(), 'portico-dictionary-config-')),
+        overrides: { dictionary: { overrideMaxTtlSeconds: 1e13 } },
+      }),
+    ).toThrow(ConfigError);
+  });
+});
+
+describe('per-tenant caps and a short override lifetime', () => {
   let capped: TestHub;
   beforeAll(async () => {
-    capped = await startTestHub({ dictionary: { maxApisPerTenant: 3, maxOverridesPerTenant: 3 } });
+    capped = await startTestHub({
+      dictionary: { maxApisPerTenant: 3, maxOverridesPerTenant: 3, overrideMaxTtlSeconds: 600 },
+    });
   });
   afterAll(() => capped.close());
+
+  it('defaults an override lifetime to the configured maximum when that is under an hour', async () => {
+    // The default, an hour, was above the maximum: a request without ttlSeconds was a 400.
+    const res = await capped.hub.server.inject({
+      method: 'POST',
+      url: '/v1/dictionary/overrides',
+      headers: { ...(await capped.auth('short', WRITER)), 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'o', patch: [{ api: 'a', version: 'v1', baseUrl: '/a' }] }),
+    });
+    expect(res.statusCode).toBe(201);
+    const { createdAt, expiresAt } = res.json();
+    expect(Date.parse(expiresAt) - Date.parse(createdAt)).toBe(600_000);
+  });
 
   it('hold under concurrent creations of APIs and override sets', async () => {
     // The count was read before the write: 20 concurrent creations all passed a cap of 3.

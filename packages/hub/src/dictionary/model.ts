@@ -10,6 +10,11 @@ import type { FieldError } from '../http/problem.ts';
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
 const NAME_RE = new RegExp(NAME_PATTERN);
+/**
+ * A tenant id as tokens carry it: `?tenant=` outside it named a tenant no token can hold,
+ * yet an admin's write created it.
+ */
+export { TENANT_PATTERN } from '../auth/principal-from-claims.ts';
 
 /**
  * The slowest refill a bucket may have. The gateway divides by it (the `w=` of
@@ -211,15 +216,37 @@ export function upstreamProblem(url: string): string | undefined {
   return undefined;
 }
 
-function baseUrlProblem(url: string): string | undefined {
+/**
+ * Browsers drop tabs and line breaks anywhere in a URL (and C0 controls and spaces around
+ * it): `/\t/evil.example` was stored as a path on the hub and followed as `//evil.example`.
+ */
+// eslint-disable-next-line no-control-regex
+const WHITESPACE_OR_CONTROL = /[\u0000-\u0020\u007f]/;
+/**
+ * RFC 3986's characters. A link also becomes the gateway's `Link: <…>` header: outside
+ * them it either broke every proxied response of the version (a 500: Node refuses CR, LF
+ * and characters past U+00FF in a header) or, with `>`, added relations of its own.
+ */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
+
+/** An absolute http(s) URL or a path on the hub: what a browser may follow. */
+function browserUrlProblem(url: string): string | undefined {
+  if (WHITESPACE_OR_CONTROL.test(url)) return 'must not contain whitespace or control characters';
   // Browsers read `/\` like `//`: the start of another host, not a path on the hub.
   if (url.startsWith('/'))
     return /^\/[/\\]/.test(url) ? 'must not start with "//" or "/\\"' : undefined;
   const parsed = URL.parse(url);
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+  // `https:evil.example` parses, but a browser on an https: page reads it as a relative path.
+  if (!parsed || !/^https?:\/\//i.test(url))
     return 'must be an absolute http(s) URL or a path starting with "/"';
   if (parsed.username || parsed.password) return 'must not carry credentials';
   return undefined;
+}
+
+export function linkProblem(url: string): string | undefined {
+  if (!URI_CHARACTERS.test(url))
+    return 'must be a URI (RFC 3986 characters only: percent-encode the others)';
+  return browserUrlProblem(url);
 }
 
 /**
@@ -230,6 +257,7 @@ const UNPARSABLE_DATE = 'must be a date-time JavaScript can represent (no leap s
 
 type Urls = {
   baseUrl?: string | undefined;
+  link?: string | undefined;
   upstream?: string | undefined;
   deprecatedAt?: string | undefined;
   sunsetAt?: string | undefined;
@@ -237,8 +265,10 @@ type Urls = {
 
 function urlErrors(v: Urls, at: string): FieldError[] {
   const errors: FieldError[] = [];
-  const base = v.baseUrl !== undefined ? baseUrlProblem(v.baseUrl) : undefined;
+  const base = v.baseUrl !== undefined ? browserUrlProblem(v.baseUrl) : undefined;
   if (base) errors.push({ pointer: `${at}/baseUrl`, detail: base });
+  const link = v.link ? linkProblem(v.link) : undefined; // "" is no link, as before
+  if (link) errors.push({ pointer: `${at}/link`, detail: link });
   const up = v.upstream !== undefined ? upstreamProblem(v.upstream) : undefined;
   if (up) errors.push({ pointer: `${at}/upstream`, detail: up });
   for (const field of ['deprecatedAt', 'sunsetAt'] as const) {

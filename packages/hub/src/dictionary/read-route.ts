@@ -12,9 +12,9 @@ import { optionalPrincipal } from '../http/request-principal.ts';
 import type { DictionaryCache } from './dictionary-cache.ts';
 import type { DictionaryStore } from './dictionary-store.ts';
 import { findOverride } from './find-override.ts';
-import { NAME_PATTERN, type ClientSettings } from './model.ts';
+import { NAME_PATTERN, TENANT_PATTERN, type ClientSettings } from './model.ts';
 import { OVERRIDE_HEADER, OVERRIDE_STATUS_HEADER, presentedOverride } from './override-id.ts';
-import { applyPatch, renderDomains } from './render.ts';
+import { DomainsRenderer } from './rendered-domains.ts';
 import { tenantFor } from './tenant-of-request.ts';
 import { entityTagOf, ifNoneMatchHits } from '../http/entity-tag.ts';
 
@@ -28,6 +28,7 @@ export type ReadRouteDeps = {
 
 export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void {
   const { store, cache, authenticator, maxAgeSeconds } = deps;
+  const renderer = new DomainsRenderer();
 
   server.get(
     '/v1/dictionary',
@@ -41,7 +42,7 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
         tags: ['dictionary'],
         querystring: Type.Object({
           app: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
-          tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          tenant: Type.Optional(Type.String({ pattern: TENANT_PATTERN })),
         }),
       },
     },
@@ -71,12 +72,12 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
 
       const override = await findOverride(store, tenant, presentedOverride(request.headers));
       if (override.status) reply.header(OVERRIDE_STATUS_HEADER, override.status);
-      const apis = override.set ? applyPatch(snapshot.apis, override.set.patch) : snapshot.apis;
+      const domains = renderer.render(snapshot, app, override.set);
 
-      const body = JSON.stringify({
-        tenant,
-        ...(app !== undefined ? { app } : {}),
-        domains: renderDomains(apis, app),
+      // The body is assembled around the rendered domains (key order as ever: tenant, app,
+      // domains, settings, override), and its ETag covers the domains by their tag.
+      const head = JSON.stringify({ tenant, ...(app !== undefined ? { app } : {}) }).slice(0, -1);
+      const tail = JSON.stringify({
         settings: settingsFor(snapshot.settings, app),
         ...(override.set
           ? {
@@ -87,8 +88,8 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
               },
             }
           : {}),
-      });
-      const etag = entityTagOf(body);
+      }).slice(1);
+      const etag = entityTagOf(`${head}\0${domains.tag}\0${tail}`);
       const maxAge = override.set
         ? Math.max(
             0,
@@ -100,7 +101,9 @@ export function registerReadRoute(server: HubServer, deps: ReadRouteDeps): void 
         .header('cache-control', `private, max-age=${maxAge}, must-revalidate`)
         .header('vary', `authorization, cookie, ${OVERRIDE_HEADER}`);
       if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      return reply.type('application/json; charset=utf-8').send(body);
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(`${head},"domains":${domains.json},${tail}`);
     },
   );
 }

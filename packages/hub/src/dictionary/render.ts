@@ -2,7 +2,13 @@
  * Pure functions from stored APIs to what clients see: an override's patch applied, the
  * per-app (vertical) split, and the public view, which never shows upstreams or policies.
  */
-import { normaliseVersion, type Api, type ApiVersion, type PatchEntry } from './model.ts';
+import {
+  linkProblem,
+  normaliseVersion,
+  type Api,
+  type ApiVersion,
+  type PatchEntry,
+} from './model.ts';
 
 /** A copy of `apis` with the patch applied: fields of existing versions replaced, others added. */
 export function applyPatch(apis: readonly Api[], patch: readonly PatchEntry[]): Api[] {
@@ -67,8 +73,17 @@ function versionView(v: ApiVersion): VersionView {
     status: v.status,
     ...(deprecation !== undefined ? { deprecation: new Date(deprecation).toISOString() } : {}),
     ...(sunset !== undefined ? { sunset: new Date(sunset).toISOString() } : {}),
-    ...(v.link ? { link: v.link } : {}),
+    ...(safeLink(v) ? { link: v.link } : {}),
   };
+}
+
+/**
+ * Whether the version's link may be shown and sent as a header: links stored before
+ * model.ts checked them (`javascript:`, CR LF, non-ASCII) are left out rather than
+ * failing every proxied request of the version.
+ */
+function safeLink(v: ApiVersion): v is ApiVersion & { link: string } {
+  return v.link !== undefined && v.link !== '' && linkProblem(v.link) === undefined;
 }
 
 /**
@@ -93,6 +108,6 @@ export function lifecycleHeaders(v: ApiVersion): Record<string, string> {
       headers.deprecation = at !== undefined ? `@${Math.floor(at / 1000)}` : '@0';
   }
   if (sunset !== undefined) headers.sunset = new Date(sunset).toUTCString();
-  if (v.link && headers.deprecation) headers.link = `<${v.link}>; rel="deprecation"`;
+  if (safeLink(v) && headers.deprecation) headers.link = `<${v.link}>; rel="deprecation"`;
   return headers;
 }
