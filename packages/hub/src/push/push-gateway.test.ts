@@ -420,7 +420,9 @@ describe('resume: replay then live', () => {
     const g = gateway({ replayPageSize: 2, maxQueueBytes: 10_000 });
     for (let i = 0; i < 10; i++) await append(input('acme', INC), input('acme', BILL));
     const t = new FakeTransport('sse');
-    t.queued = 6_000; // above half the limit: the replay stalls after its first page
+    // Within the replay's share (half the limit), above where it resumes reading (a quarter):
+    // the replay stalls after its first page.
+    t.queued = 3_000;
     const c = g.open(principal('acme'), t);
     g.subscribe(c, [{ id: 'inc', topic: INC }], { from: 0, primary: true });
     await waitFor(() => t.received.length === 2, 'the first page');
@@ -458,7 +460,7 @@ describe('resume: replay then live', () => {
     const g = gateway({ replayPageSize: 2, maxQueueBytes: 10_000 });
     for (let i = 0; i < 10; i++) await append(input('acme', INC));
     const t = new FakeTransport();
-    t.queued = 6_000;
+    t.queued = 3_000;
     const c = g.open(principal('acme'), t);
     g.subscribe(c, [{ id: 'inc', topic: INC }], { from: 0 });
     await waitFor(() => t.received.length === 2, 'the first page');

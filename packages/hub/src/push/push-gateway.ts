@@ -227,7 +227,8 @@ export class PushGateway implements ConnectionHost {
         stats: this.stats,
         pageSize: this.limits.replayPageSize,
         maxBufferBytes: this.maxQueueBytes,
-        resumeBelowBytes: Math.floor(this.maxQueueBytes / 2),
+        maxQueuedBytes: Math.floor(this.maxQueueBytes / 2),
+        resumeBelowBytes: Math.floor(this.maxQueueBytes / 4),
       });
       if (job.primary) connection.primaryReplayStarted();
       job.run().catch((error: unknown) => {

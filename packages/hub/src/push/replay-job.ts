@@ -15,8 +15,9 @@
  * overflow it is emptied, not grown: the log still has those events, so the job just keeps
  * reading from its cursor; it goes live only after a short page read and a sending of the
  * buffer during which the buffer did not overflow. Pages and buffered events are sent as
- * the wire drains (transport.drained), so a replay never queues more than the send-queue
- * limit either: the buffer, up to the limit itself, must not land on a queue already near it.
+ * the wire drains (transport.drained), and fill at most a share of the send queue (half;
+ * the rest is for live events of other subscriptions and replies): the buffer, up to the
+ * limit itself, must not land on a queue already near it.
  */
 import type { EventLog, LogBounds, LogEntry } from '../backbone/event-log.ts';
 import { EncodedEvent } from './encoded-event.ts';
@@ -31,6 +32,13 @@ export type ReplayOptions = {
   /** Events per log read; also the most a replay holds in memory at once. */
   pageSize: number;
   maxBufferBytes: number;
+  /**
+   * The part of the connection's send queue a replay may fill. The rest is left to live
+   * events of the connection's other subscriptions and to replies: a replay that filled the
+   * whole queue made a client that reads slower than the hub (any remote one) look slow,
+   * and cut it, as soon as those arrived.
+   */
+  maxQueuedBytes: number;
   /** Reads pause while the connection's queue is above this. */
   resumeBelowBytes: number;
 };
@@ -173,13 +181,13 @@ export class ReplayJob {
   }
 
   /**
-   * Waits until the message fits in the send queue's limit (false if the replay should stop
-   * meanwhile). A message alone larger than the limit waits for an empty queue, which the
-   * connection always accepts.
+   * Waits until the message fits in the replay's share of the send queue (false if the
+   * replay should stop meanwhile). A message alone larger than that waits for an empty
+   * queue, which the connection always accepts.
    */
   async #room(encoded: EncodedEvent, ids: readonly string[]): Promise<boolean> {
     const transport = this.#connection.transport;
-    const limit = this.#options.maxBufferBytes;
+    const limit = this.#options.maxQueuedBytes;
     // The frame is cached per event and id list, so sizing it costs nothing later; an SSE
     // `id:` line adds at most 21 bytes.
     const bytes = transport.frameEvent(encoded, ids, false).length + 21;

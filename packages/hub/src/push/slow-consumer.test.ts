@@ -191,6 +191,70 @@ describe('a replay going live', () => {
   });
 });
 
+describe('a replay beside live subscriptions', () => {
+  it('leaves room in the send queue for their events and replies: a reader that lags is not cut', async () => {
+    const tenant = 'replay-beside-live';
+    const frame = 20 * 1024;
+    // A backlog well past the kernel's buffers and the limit.
+    const pad = 'h'.repeat(frame);
+    const history: number[] = [];
+    for (let i = 0; i < 30; i++)
+      history.push(
+        ...(await h.publish(
+          tenant,
+          Array.from({ length: 10 }, () => ({ type: 'old.item.created', data: { pad } })),
+        )),
+      );
+    const ws = await WsClient.open(`${h.wsBase}/v1/ws`, {
+      authorization: `Bearer ${await h.token(tenant, READ)}`,
+    });
+    try {
+      ws.send({ type: 'subscribe', id: 'live', topic: 'new.>' });
+      await ws.next('subscribed', (m) => m.id === 'live');
+      // The client lags (as over a slow network) while the replay fills what it may.
+      ws.socket.pause();
+      ws.send({ type: 'subscribe', id: 'old', topic: 'old.>', from: 0 });
+      let last = -1;
+      await waitFor(async () => {
+        const queued = await h.metric('portico_push_send_queue_bytes');
+        const settled = queued > 0 && queued === last;
+        last = queued;
+        return settled;
+      }, 'the replay to wait for the client');
+
+      // Before, the replay filled the queue up to the limit, so these (a third of it)
+      // cut the connection as a slow consumer.
+      const live = await h.publish(
+        tenant,
+        Array.from({ length: 4 }, () => ({
+          type: 'new.item.created',
+          data: { pad: 'n'.repeat(LIMIT / 12) },
+        })),
+      );
+      ws.socket.resume();
+      const outcome = await Promise.race([
+        ws.next('caught-up', (m) => (m.subscriptions as string[]).includes('old')),
+        ws.closed,
+      ]);
+      expect(outcome).toMatchObject({ type: 'caught-up', position: history.at(-1) });
+      await waitFor(
+        () => ws.events().filter((m) => m.subscriptions.includes('live')).length === live.length,
+        'the live events',
+      );
+      const events = ws.events();
+      expect(events.filter((m) => m.subscriptions.includes('old')).map((m) => m.position)).toEqual(
+        history,
+      );
+      expect(events.filter((m) => m.subscriptions.includes('live')).map((m) => m.position)).toEqual(
+        live,
+      );
+      expect(ws.socket.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      ws.close();
+    }
+  });
+});
+
 describe('a reader that stops reading', () => {
   it('over SSE is disconnected with a `reconnect` event saying why, and its queue never passed the limit', async () => {
     const token = await h.token('slow-sse', READ);

@@ -10,6 +10,7 @@
  * (a pipelined request waiting its turn) they go through `res.write`, which queues them.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { EncodedEvent } from './encoded-event.ts';
 import { CloseReason, END_GRACE_MS, flushCork, releaseCork, type Transport } from './transport.ts';
 
@@ -19,16 +20,29 @@ export class SseTransport implements Transport {
   readonly kind = 'sse' as const;
   readonly joinable = true;
   readonly #res: ServerResponse;
+  /** The connection's socket, also while the response waits its turn (res.socket is null). */
+  readonly #connection: Socket;
   #closed = false;
   #ended = false;
   readonly #listeners: Array<() => void> = [];
+  /** Removable close callbacks (a `drained` wait), unlike the one-shot `onClose` listeners. */
+  readonly #closeWaiters = new Set<() => void>();
 
   constructor(res: ServerResponse, options: { retryMs: number; requestId?: string }) {
     this.#res = res;
-    res.on('close', () => {
+    this.#connection = res.req.socket;
+    const closed = () => {
+      if (this.#closed) return;
       this.#closed = true;
+      this.#connection.off('close', closed);
+      for (const waiter of [...this.#closeWaiters]) waiter();
       for (const listener of this.#listeners.splice(0)) listener();
-    });
+    };
+    res.on('close', closed);
+    // A response queued behind another on a pipelined connection gets no 'close' when the
+    // connection goes (Node emits it only for the socket's current response): without the
+    // socket's own, such a stream would hold its slot, and the shutdown drain, forever.
+    this.#connection.on('close', closed);
     // A write to a socket the peer reset surfaces here; 'close' follows and cleans up.
     res.on('error', () => {});
     res.socket?.setNoDelay(true);
@@ -103,11 +117,11 @@ export class SseTransport implements Transport {
       await new Promise<void>((resolve) => {
         const done = () => {
           source.off('drain', done);
-          this.#res.off('close', done);
+          this.#closeWaiters.delete(done);
           resolve();
         };
         source.on('drain', done);
-        this.#res.on('close', done);
+        this.#closeWaiters.add(done);
       });
     }
   }

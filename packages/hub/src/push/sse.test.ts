@@ -2,6 +2,7 @@
  * SSE end to end: a listening hub, the `eventsource` npm client (the same protocol logic as
  * a browser's EventSource, including its own reconnect with Last-Event-ID).
  */
+import { connect } from 'node:net';
 import { waitFor } from '../testing/wait-for.ts';
 import { connectionCount } from '../testing/connection-count.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -244,6 +245,30 @@ describe('GET /v1/stream', () => {
     expect(both.status).toBe(400);
   });
 
+  it('does not spend a ticket on a request refused as malformed', async () => {
+    const token = await h.token('sse-ticket-kept', READ);
+    const { ticket } = (await (
+      await fetch(`${h.base}/v1/stream/tickets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { ticket: string };
+    const badTopic = await fetch(`${h.base}/v1/stream?ticket=${ticket}&topic=Not.A.Pattern`);
+    expect(badTopic.status).toBe(400);
+    const badList = await fetch(
+      `${h.base}/v1/stream?ticket=${ticket}&subscriptions=${encodeURIComponent('[{"id":"x"}]')}`,
+    );
+    expect(badList.status).toBe(400);
+    const badResume = await fetch(`${h.base}/v1/stream?ticket=${ticket}&topic=a.>`, {
+      headers: { 'last-event-id': 'yesterday' },
+    });
+    expect(badResume.status).toBe(400);
+    expect((await badResume.json()).detail).toMatch(/Last-Event-ID/);
+
+    const client = sse(`${h.base}/v1/stream?ticket=${ticket}&topic=a.>`);
+    expect((await client.next('ready')).data.subscriptions).toEqual(['a.>']);
+  });
+
   it('ends the stream with an `expired` event when the token runs out, unless it is refreshed', async () => {
     const short = (ttlSeconds: number, subject = 'dev-user') =>
       h.hub.devIssuer!.mint({ tenant: 'sse-exp', scopes: READ, ttlSeconds, subject });
@@ -417,6 +442,74 @@ describe('a client that leaves early', () => {
       staying.close();
     } finally {
       // The leaked stream used to keep this waiting forever.
+      await other.close();
+    }
+  });
+
+  it('releases streams pipelined on one connection when it closes, and at shutdown', async () => {
+    const other = await startPushHub();
+    const streams = () => other.metric('portico_push_connections', { transport: 'sse' });
+    const token = await other.token('sse-pipelined', READ);
+    const request = `GET /v1/stream?topic=a.> HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer ${token}\r\n\r\n`;
+    // Two streams asked for on one connection: the second waits its turn behind the first,
+    // which only ends when the connection does.
+    const pipeline = async () => {
+      const socket = connect(Number(new URL(other.base).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.resume();
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(request + request);
+      return socket;
+    };
+    try {
+      const leaving = await pipeline();
+      await waitFor(async () => (await streams()) === 2, 'both pipelined streams to open');
+      leaving.destroy();
+      await waitFor(async () => (await streams()) === 0, 'both streams to be released');
+
+      await pipeline();
+      await waitFor(async () => (await streams()) === 2, 'both pipelined streams to open');
+    } finally {
+      // The queued stream used to keep the shutdown drain waiting forever.
+      await other.close();
+    }
+    expect(await streams()).toBe(0);
+  });
+
+  it('opens no stream for a pipelined request whose connection closed while its token was checked', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let checks = 0;
+    let answered = 0;
+    const other = await startPushHub(
+      {},
+      {
+        authenticator: (configured) => ({
+          authenticate: async (token) => {
+            if (++checks === 2) await held;
+            const principal = await configured.authenticate(token);
+            answered++;
+            return principal;
+          },
+        }),
+      },
+    );
+    const streams = () => other.metric('portico_push_connections', { transport: 'sse' });
+    try {
+      const token = await other.token('sse-pipelined-early', READ);
+      const request = `GET /v1/stream?topic=a.> HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer ${token}\r\n\r\n`;
+      const socket = connect(Number(new URL(other.base).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.resume();
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(request + request);
+      await waitFor(async () => checks === 2 && (await streams()) === 1, 'the first stream');
+      socket.destroy();
+      await waitFor(async () => (await streams()) === 0, 'the first stream to close');
+      release();
+      await waitFor(() => answered === 2, 'the late answer');
+      expect(await streams()).toBe(0);
+    } finally {
       await other.close();
     }
   });

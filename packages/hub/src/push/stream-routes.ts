@@ -139,12 +139,14 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
     },
     async (request, reply) => {
       const { ticket, topic = [], channel = [], subscriptions, from } = request.query;
+      // Checked before the credential: a single-use ticket is not spent on a request that
+      // cannot succeed (as the WebSocket handshake does).
+      const specs = parseStreamSubscriptions(topic, channel, subscriptions);
+      const resumeFrom = lastEventId(request.headers['last-event-id']) ?? from;
       const principal = await authenticateStream(
         { authorization: request.headers.authorization, ticket },
         deps,
       ).catch(rethrow);
-      const specs = parseStreamSubscriptions(topic, channel, subscriptions);
-      const resumeFrom = lastEventId(request.headers['last-event-id']) ?? from;
       try {
         gateway.precheck(principal, specs.length);
       } catch (error) {
@@ -356,8 +358,9 @@ function openStream(
   reply.hijack();
   // The client may have left while its credential was checked: its response has already
   // emitted 'close', so a stream opened now would never learn that it ended (a leaked
-  // connection, which also held the hub's shutdown forever).
-  if (reply.raw.destroyed) return;
+  // connection, which also held the hub's shutdown forever). A response queued behind
+  // another on a pipelined connection is not marked destroyed: its socket is.
+  if (reply.raw.destroyed || reply.raw.req.socket.destroyed) return;
   const transport = new SseTransport(reply.raw, { retryMs: deps.retryMs, requestId });
   const { gateway } = deps;
   const connection = gateway.open(principal, transport);

@@ -80,7 +80,19 @@ export function attachWsEndpoint(deps: WsEndpointDeps): () => void {
       refuse(socket, malformed, WS_PATH);
       return;
     }
-    const ticket = url.searchParams.get('ticket') ?? undefined;
+    const tickets = url.searchParams.getAll('ticket');
+    if (tickets.length > 1) {
+      // As on /v1/stream: which one was meant is not for the hub to guess.
+      refuse(
+        socket,
+        problems.validation('give one stream ticket', [
+          { pointer: '/ticket', detail: 'must be given once', in: 'query' },
+        ]),
+        WS_PATH,
+      );
+      return;
+    }
+    const ticket = tickets[0];
     authenticateStream({ authorization: req.headers.authorization, ticket }, deps)
       .then((principal) => {
         gateway.precheck(principal);

@@ -53,10 +53,9 @@ export function parseClientMessage(text: string): ParseResult {
     return invalid('a message is a JSON object with a "type"');
   const record = value as Record<string, unknown>;
   const ref = record.ref;
-  if (
-    ref !== undefined &&
-    !(typeof ref === 'number' || (typeof ref === 'string' && ref.length <= 64))
-  )
+  // A number too large for a double (1e999) parses as Infinity, which would be echoed as
+  // null: refused like any other ref the client could not match its reply with.
+  if (ref !== undefined && !(Number.isFinite(ref) || (typeof ref === 'string' && ref.length <= 64)))
     return invalid('"ref" must be a number or a string of at most 64 characters');
   const withRef = <T extends object>(message: T) =>
     (ref === undefined ? message : { ...message, ref }) as T & { ref?: Ref };

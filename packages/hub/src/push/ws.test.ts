@@ -162,6 +162,12 @@ describe('WebSocket /v1/ws', () => {
     expect(await ws.next('error', (m) => m.ref === 'r5')).toMatchObject({ code: 'conflict' });
     ws.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     await ws.next('error', (m) => /JSON text frames/.test(String(m.detail)));
+    // Too large for a double: it parsed as Infinity and was echoed as `"ref":null`.
+    ws.socket.send('{"type":"ping","ref":1e999}');
+    expect(await ws.next('error', (m) => /"ref"/.test(String(m.detail)))).toMatchObject({
+      code: 'invalid',
+    });
+    expect(ws.inbox.items.some((m) => m.type === 'pong')).toBe(false);
     ws.send({ type: 'ping', ref: 'still-there' });
     await ws.next('pong', (m) => m.ref === 'still-there');
   });
@@ -286,6 +292,8 @@ describe('WebSocket /v1/ws', () => {
     await refusal(target, { 'sec-websocket-key': 'short' }, /Sec-WebSocket-Key/);
     await refusal(target, { 'sec-websocket-key': '' }, /Sec-WebSocket-Key/);
     await refusal(target, { 'sec-websocket-version': '99' }, /Sec-WebSocket-Version/);
+    // Two tickets: the first was redeemed and the second ignored.
+    await refusal(`${target}&ticket=another`, {}, /one stream ticket/);
     clients.push(await WsClient.open(`${h.wsBase}${target}`)); // the ticket still works
     // What ws checks after the credential (the ticket is spent by then), in problem+json too.
     const protocol = `/v1/ws?ticket=${await mint(token)}`;
