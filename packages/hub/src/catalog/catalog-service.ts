@@ -6,7 +6,11 @@
  * tenant that consume its events. Breaking changes refuse the publish unless forced.
  */
 import { problems, ProblemError, type FieldError } from '../http/problem.ts';
-import { CheckBudget, checkCompatibility } from '../registry/compatibility/index.ts';
+import {
+  CheckBudget,
+  checkCompatibility,
+  type CompatibilityOptions,
+} from '../registry/compatibility/index.ts';
 import { AsyncApiParser } from './asyncapi-document.ts';
 import { buildAsyncApi } from './asyncapi-export.ts';
 import { eventsAsyncApiProblems } from './events-check.ts';
@@ -23,22 +27,18 @@ import type { AppManifest, EventDeclaration } from './manifest-schema.ts';
 import { openApiProblems } from './openapi-document.ts';
 import { OpenApiSchemaCheck } from './openapi-schema-check.ts';
 import { schemaChanges } from './schema-diff.ts';
+import { RegisteredSchemas, type LoadedSchema, type SchemaLookup } from './registered-schemas.ts';
 import { ManifestValidator } from './validate-manifest.ts';
 
-/**
- * A registered schema by subject and version, parsed; undefined when the tenant has no
- * such subject or version. Supplied by the schema registry; without it, `schemaRef`s are
- * accepted unchecked (with a warning) and treated as unknown schemas.
- */
-export type SchemaLookup = (
-  tenant: string,
-  subject: string,
-  version: number | 'latest',
-) => Promise<unknown>;
+export type { SchemaLookup } from './registered-schemas.ts';
 
 export type CatalogServiceOptions = {
   store: CatalogStore;
   env: string;
+  /**
+   * The schema registry (registry-lookup.ts); without it, `schemaRef`s are accepted
+   * unchecked (with a warning) and treated as unknown schemas.
+   */
   schemas?: SchemaLookup;
   maxAppsPerTenant?: number;
 };
@@ -96,19 +96,20 @@ export class CatalogService {
     ]);
     // One work budget for every schema comparison of the request: a manifest with many
     // large schemas, or an event with hundreds of consumers, cannot hold the event loop
-    // for longer than one pathological schema can.
-    const budget = new CheckBudget();
+    // for longer than one pathological schema can. Cross-subject `$ref`s resolve to what
+    // this request loaded for this tenant, each side to its own referenced versions.
+    const compare = { budget: new CheckBudget(), resolveExternalRef: schemaOf.resolve };
     const changes = [
       ...schemaOf.warnings(),
       ...(previous
         ? manifestChanges(
             previous.manifest,
             manifest,
-            { previous: schemaOf.sync, next: schemaOf.sync },
-            budget,
+            { previous: schemaOf.compared, next: schemaOf.compared },
+            compare,
           )
         : []),
-      ...consumerChanges(previous?.manifest, manifest, others, schemaOf.sync, budget),
+      ...consumerChanges(previous?.manifest, manifest, others, schemaOf.compared, compare),
     ];
     const report = toReport(changes);
     if (options.dryRun)
@@ -200,8 +201,8 @@ export class CatalogService {
     if (lookup)
       await Promise.all(
         [...types].map(async (type) => {
-          const schema = await lookup(tenant, type, 'latest');
-          if (schema !== undefined) registered.set(type, schema);
+          const found = await lookup(tenant, type, 'latest');
+          if (found !== undefined) registered.set(type, found.schema);
         }),
       );
     return buildEventContracts(apps, { registered, declared: schemaOf.sync });
@@ -240,17 +241,17 @@ export class CatalogService {
 
 /**
  * Payload schemas of declared events: inline ones as they are, `schemaRef`s looked up in
- * the registry once per request (`load`), then read synchronously by the diffs.
+ * the registry once per request (`load`, with the versions they reference), then read
+ * synchronously: as registered (`sync`) by the export and the AsyncAPI check, pinned
+ * (`compared`, with `resolve`) by the diffs.
  */
 class SchemaResolver {
-  readonly #tenant: string;
-  readonly #lookup: SchemaLookup | undefined;
-  readonly #loaded = new Map<string, unknown>();
+  readonly #registered: RegisteredSchemas | undefined;
+  readonly #loaded = new Map<string, LoadedSchema | undefined>();
   readonly #unchecked = new Set<string>();
 
   constructor(tenant: string, lookup: SchemaLookup | undefined) {
-    this.#tenant = tenant;
-    this.#lookup = lookup;
+    this.#registered = lookup ? new RegisteredSchemas(tenant, lookup) : undefined;
   }
 
   /** Looks up every `schemaRef` of the manifests; problems for refs the registry lacks. */
@@ -261,18 +262,17 @@ class SchemaResolver {
         for (const [i, event] of (manifest.events?.[direction] ?? []).entries()) {
           const ref = event.schemaRef;
           if (ref === undefined || this.#loaded.has(ref)) continue;
-          if (!this.#lookup) {
+          if (!this.#registered) {
             this.#unchecked.add(ref);
             continue;
           }
           const [, subject, version] = REF.exec(ref)!;
-          const schema = await this.#lookup(
-            this.#tenant,
+          const loaded = await this.#registered.load(
             subject!,
             version === undefined || version === 'latest' ? 'latest' : Number(version),
           );
-          this.#loaded.set(ref, schema);
-          if (schema === undefined && m === 0)
+          this.#loaded.set(ref, loaded);
+          if (loaded === undefined && m === 0)
             errors.push({
               pointer: `/events/${direction}/${i}/schemaRef`,
               detail: `the schema registry has no subject "${subject}"${version ? ` version ${version}` : ''} for this tenant`,
@@ -282,9 +282,20 @@ class SchemaResolver {
   }
 
   readonly sync = (event: EventDeclaration): unknown => {
-    if (event.schemaRef !== undefined) return this.#loaded.get(event.schemaRef);
+    if (event.schemaRef !== undefined) return this.#loaded.get(event.schemaRef)?.schema;
     return typeof event.schema === 'string' ? undefined : event.schema;
   };
+
+  readonly compared = (event: EventDeclaration): unknown => {
+    if (event.schemaRef !== undefined) return this.#loaded.get(event.schemaRef)?.compared;
+    return typeof event.schema === 'string' ? undefined : event.schema;
+  };
+
+  /**
+   * `resolveExternalRef` for the comparisons. Given even without a registry: a reference
+   * nobody can resolve is then breaking, not a warning (schema-diff.ts).
+   */
+  readonly resolve = (key: string): unknown => this.#registered?.resolve(key);
 
   warnings(): ContractChange[] {
     return [...this.#unchecked].map((ref) => ({
@@ -308,12 +319,12 @@ function consumerChanges(
   next: AppManifest,
   others: readonly StoredApp[],
   schemaOf: (e: EventDeclaration) => unknown,
-  budget: CheckBudget,
+  compare: CompatibilityOptions,
 ): ContractChange[] {
   const out: ContractChange[] = [];
   const reads = (writer: unknown, reader: unknown) => {
     try {
-      return checkCompatibility('BACKWARD', reader, [writer], { budget }).length === 0;
+      return checkCompatibility('BACKWARD', reader, [writer], compare).length === 0;
     } catch {
       return false;
     }
@@ -332,7 +343,7 @@ function consumerChanges(
         reader,
         'reads',
         `app ${other.name} (consumer of ${event.type}) payload`,
-        { budget },
+        compare,
       );
       const newlyBroken = old !== undefined && reads(old, reader);
       for (const c of found)
@@ -356,7 +367,7 @@ function consumerChanges(
         reader,
         'reads',
         `app ${next.name} consumed event ${event.type} payload`,
-        { budget },
+        compare,
       ))
         out.push({
           ...c,

@@ -10,7 +10,7 @@
  *   already send (BACKWARD); no longer consuming breaks nobody (information).
  * - Identity, UI entry, scopes, SLAs: information (a new scope needs a grant: warning).
  */
-import type { CheckBudget } from '../registry/compatibility/index.ts';
+import type { CompatibilityOptions } from '../registry/compatibility/index.ts';
 import type { ContractChange } from './contract-change.ts';
 import type { AppManifest, EventDeclaration } from './manifest-schema.ts';
 import { openApiChanges } from './openapi-diff.ts';
@@ -20,15 +20,18 @@ import { schemaChanges } from './schema-diff.ts';
 export type SchemaOf = (event: EventDeclaration) => unknown;
 
 /**
- * `budget`: the schema checker's work budget for the whole comparison (one per request, so
- * that many schemas together are bounded as one is); by default one per schema pair.
+ * `compare.budget`: the schema checker's work budget for the whole comparison (one per
+ * request, so that many schemas together are bounded as one is); by default one per schema
+ * pair. `compare.resolveExternalRef`: how payload schemas' references to other registry
+ * subjects resolve (the hub's; offline there is none, see schema-diff.ts).
  */
 export function manifestChanges(
   previous: AppManifest,
   next: AppManifest,
   schemaOf: { previous: SchemaOf; next: SchemaOf },
-  budget?: CheckBudget,
+  compare: Pick<CompatibilityOptions, 'budget' | 'resolveExternalRef'> = {},
 ): ContractChange[] {
+  const { budget } = compare;
   const out: ContractChange[] = [];
   const app = `app ${next.name}`;
 
@@ -113,7 +116,7 @@ export function manifestChanges(
           after,
           direction === 'publishes' ? 'writes' : 'reads',
           `${where} payload`,
-          budget ? { budget } : undefined,
+          compare,
         ),
       );
     }

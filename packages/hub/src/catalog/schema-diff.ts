@@ -26,10 +26,13 @@ const LEVEL: Record<DataDirection, CompatibilityLevel> = {
 };
 
 /**
- * The checker could not decide these: warnings, not verdicts. Not `check-too-complex`:
- * the work budget is shared by a whole publish, so a publisher could spend it on purpose to
- * pass a breaking change unchecked; an undecided comparison is breaking (`?force=true` still
- * publishes), as the registry refuses such a version.
+ * The checker could not decide these: a `$ref` it could not follow. Where the caller
+ * resolves references (`resolveExternalRef`: the hub, which loads every registered subject
+ * version a schema references), what is still unresolvable is a reference nobody can read
+ * (a version the registry lacks, a URL, a name the schema never registered), so the change
+ * is not known to be safe: breaking (`?force=true` still publishes), as `check-too-complex`
+ * is and as the registry refuses such a schema; otherwise a publisher could hide a breaking
+ * change behind it. Offline (the CLI, no resolver: it cannot read the registry), a warning.
  */
 const UNDECIDED = new Set(['ref-unresolvable']);
 
@@ -41,9 +44,10 @@ export function schemaChanges(
   options?: CompatibilityOptions,
 ): ContractChange[] {
   const level = how in LEVEL ? LEVEL[how as DataDirection] : (how as CompatibilityLevel);
+  const undecided = options?.resolveExternalRef ? 'breaking' : 'warning';
   try {
     return checkCompatibility(level, next, [previous], options).map((i) => ({
-      severity: UNDECIDED.has(i.change) ? 'warning' : 'breaking',
+      severity: UNDECIDED.has(i.change) ? undecided : 'breaking',
       code: i.change,
       location,
       pointer: i.pointer,
