@@ -516,7 +516,7 @@ describe('errors are problem+json', () => {
       /limit/,
     ],
     [
-      // Ajv coerces "Infinity" to a number that passes integer, minimum and maximum.
+      // Ajv coerced "Infinity" to a number that passes integer, minimum and maximum.
       'an infinite limit',
       async () =>
         t.hub.server.inject({
@@ -524,13 +524,13 @@ describe('errors are problem+json', () => {
           headers: await t.auth('acme', ['events:read']),
         }),
       400,
-      /^query is invalid: \/limit must be a finite number$/,
+      /^query is invalid: \/limit must be an integer in decimal digits$/,
     ],
     [
       'an after past the exact integers',
       async () =>
         t.hub.server.inject({
-          url: '/v1/events?after=1e23',
+          url: '/v1/events?after=100000000000000000000000',
           headers: await t.auth('acme', ['events:read']),
         }),
       400,

@@ -59,3 +59,15 @@ it('still reads numbers and booleans of a query string from its text', async () 
   expect(page.status).toBe(200);
   expect(page.body.rules.map((r) => r.name)).toEqual(['a', 'b']);
 });
+
+it('reads a number of a query string only from decimal digits', async () => {
+  // JavaScript's `==` read these as 10, 2, 2 and 2: Ajv coerced them so.
+  for (const limit of ['1e1', '0x2', '%202', '2.0', '%20']) {
+    const res = await injectJson(t.hub.server, 'GET', `/v1/rules?limit=${limit}`, auth);
+    expect(res.status, limit).toBe(400);
+    expect(res.body, limit).toMatchObject({
+      errors: [{ pointer: '/limit', in: 'query', detail: 'must be an integer in decimal digits' }],
+    });
+  }
+  expect((await injectJson(t.hub.server, 'GET', '/v1/rules?limit=2', auth)).status).toBe(200);
+});

@@ -30,6 +30,48 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
     const id = (schema as { $id?: string }).$id;
     // Ajv refuses to compile a second schema with the same $id: reuse the first.
     const known = id === undefined ? undefined : (ajv.getSchema(id) as ValidateFunction);
-    return known ?? ajv.compile(schema as object);
+    const validate = known ?? ajv.compile(schema as object);
+    return httpPart === 'body' ? validate : decimalNumbersOnly(schema, validate);
   };
+}
+
+const DECIMAL = { integer: /^-?\d+$/, number: /^-?\d+(\.\d+)?$/ } as const;
+
+type AjvError = NonNullable<ValidateFunction['errors']>[number];
+
+/**
+ * Ajv coerces text to a number the way JavaScript's `==` does: " " was 0, "1e3" 1000 and
+ * "0x10" 16 (`?from=%20` replayed a tenant's whole retained log). A number in a query
+ * string or path is written in decimal digits, or refused.
+ */
+function decimalNumbersOnly(schema: unknown, validate: ValidateFunction): ValidateFunction {
+  const numeric: Array<[string, 'integer' | 'number']> = [];
+  const properties = (schema as { properties?: Record<string, unknown> }).properties ?? {};
+  for (const [name, property] of Object.entries(properties)) {
+    const p = property as { type?: unknown; items?: { type?: unknown } };
+    const type = p.type === 'array' ? p.items?.type : p.type;
+    if (type === 'integer' || type === 'number') numeric.push([name, type]);
+  }
+  if (numeric.length === 0) return validate;
+  const checked = ((data: unknown) => {
+    for (const [name, type] of numeric) {
+      const value = (data as Record<string, unknown> | null | undefined)?.[name];
+      for (const text of Array.isArray(value) ? value : [value])
+        if (typeof text === 'string' && !DECIMAL[type].test(text)) {
+          const error: AjvError = {
+            instancePath: `/${name}`,
+            schemaPath: `#/properties/${name}/type`,
+            keyword: 'type',
+            params: { type },
+            message: `must be ${type === 'integer' ? 'an integer' : 'a number'} in decimal digits`,
+          };
+          checked.errors = [error];
+          return false;
+        }
+    }
+    const valid = validate(data);
+    checked.errors = validate.errors;
+    return valid;
+  }) as ValidateFunction;
+  return checked;
 }
