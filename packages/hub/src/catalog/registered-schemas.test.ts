@@ -5,7 +5,7 @@
  * unresolvable with its reason.
  */
 import { describe, expect, it } from 'vitest';
-import { pinReferences } from './pin-references.ts';
+import { pinReferences } from '../registry/compatibility/index.ts';
 import {
   RegisteredSchemas,
   type RegisteredSchema,

@@ -1,11 +1,17 @@
 /**
  * Registered schemas as the catalog compares them: a subject version with the versions it
  * references (`references: [{name, subject, version}]`), loaded transitively as the
- * registry loads them (at most 200 per schema), each pinned (pin-references.ts) so that
+ * registry loads them (at most 200 per schema), each pinned (as the registry pins them:
+ * registry/compatibility/pinned-references.ts) so that
  * the old and the new contract each read their own referenced versions. One instance per
  * request and tenant: what it loaded is what `resolve` answers, nothing else.
  */
-import { pinnedKey, pinReferences, type PinTarget } from './pin-references.ts';
+import {
+  pinnedKey,
+  pinReferences,
+  pinTargets,
+  type LoadedVersion,
+} from '../registry/compatibility/index.ts';
 
 export type SchemaReference = {
   readonly name: string;
@@ -48,7 +54,8 @@ export class RegisteredSchemas {
   readonly #lookup: SchemaLookup;
   /** Referenced versions fetched (or being fetched) in this request, by key. */
   readonly #fetched = new Map<string, Promise<Fetched>>();
-  readonly #settled = new Map<string, RegisteredSchema | undefined>();
+  /** Referenced versions found, by key. */
+  readonly #found = new Map<string, LoadedVersion>();
   /** Documents the checker may open, by key. */
   readonly #pinned = new Map<string, unknown>();
   /** Why a key named by a pinned reference has no document. */
@@ -65,14 +72,17 @@ export class RegisteredSchemas {
     if (root === undefined) return undefined;
     const closure = await this.#fetchClosure(root.references);
     for (const key of closure) {
-      const found = this.#settled.get(key);
+      const found = this.#found.get(key);
       if (found === undefined || this.#pinned.has(key)) continue;
-      this.#pinned.set(key, pinReferences(found.schema, this.#targets(found.references), key));
+      this.#pinned.set(
+        key,
+        pinReferences(found.schema, pinTargets(found.references, this.#found), key),
+      );
       this.#missing.delete(key);
     }
     return {
       schema: root.schema,
-      compared: pinReferences(root.schema, this.#targets(root.references)),
+      compared: pinReferences(root.schema, pinTargets(root.references, this.#found)),
     };
   }
 
@@ -120,8 +130,8 @@ export class RegisteredSchemas {
     let pending = this.#fetched.get(key);
     if (!pending) {
       pending = this.#lookup(this.#tenant, ref.subject, ref.version).then((found) => {
-        this.#settled.set(key, found);
-        if (found === undefined)
+        if (found !== undefined) this.#found.set(key, found);
+        else
           this.#missing.set(
             key,
             `version ${ref.version} of subject "${ref.subject}" is not registered for this tenant`,
@@ -131,27 +141,5 @@ export class RegisteredSchemas {
       this.#fetched.set(key, pending);
     }
     return pending;
-  }
-
-  /**
-   * What a schema's `$ref`s may name: its references and, transitively, theirs, in the
-   * registry's loading order (depth first), so that a name resolves as it did when the
-   * registry accepted the schema.
-   */
-  #targets(references: readonly SchemaReference[]): PinTarget[] {
-    const out: PinTarget[] = [];
-    const seen = new Set<string>();
-    const visit = (refs: readonly SchemaReference[]) => {
-      for (const ref of refs) {
-        const key = pinnedKey(ref.subject, ref.version);
-        if (seen.has(key) || seen.size >= MAX_REFERENCED_SCHEMAS) continue;
-        seen.add(key);
-        const found = this.#settled.get(key);
-        out.push({ name: ref.name, key, ...(found ? { schema: found.schema } : {}) });
-        if (found) visit(found.references);
-      }
-    };
-    visit(references);
-    return out;
   }
 }

@@ -9,8 +9,12 @@ import type { FieldError } from '../http/problem.ts';
 import {
   checkCompatibility,
   COMPATIBILITY_LEVELS,
+  pinnedKey,
+  pinReferences,
+  pinTargets,
   type CompatibilityLevel,
   type Incompatibility,
+  type LoadedVersion,
 } from './compatibility/index.ts';
 import { ErrorCode, notFound, registryProblem } from './registry-errors.ts';
 import {
@@ -95,9 +99,16 @@ type Prepared = {
   text: string;
   dialect: Dialect;
   references: SchemaReference[];
-  referenced: ReferencedSchema[];
+  referenced: LoadedReference[];
   fingerprint: string;
   compiled: CompiledSchema;
+};
+
+/** A referenced version as loaded: named as the referencing schema names it, keyed by version. */
+type LoadedReference = ReferencedSchema & {
+  /** `pinnedKey(subject, version)`. */
+  key: string;
+  references: readonly SchemaReference[];
 };
 
 /** Bounds a reference graph: deeper or larger graphs are refused rather than walked. */
@@ -542,16 +553,30 @@ export class SchemaRegistry {
     const level = config.compatibilityLevel;
     const targets =
       against !== 'all' ? against : level.endsWith('_TRANSITIVE') ? live : live.slice(-1);
-    const resolvable = new Map<string, unknown>();
-    for (const ref of prepared.referenced) setRef(resolvable, ref);
+    // Each side reads the referenced versions it names itself (pinned-references.ts): an
+    // old version and the new one may `$ref` the same name and mean different versions.
+    const loaded = new Map<string, LoadedVersion>();
+    const documents = new Map<string, unknown>();
+    const pin = (
+      schema: unknown,
+      references: readonly SchemaReference[],
+      found: LoadedReference[],
+    ) => {
+      for (const ref of found) loaded.set(ref.key, ref);
+      for (const ref of found)
+        if (!documents.has(ref.key))
+          documents.set(
+            ref.key,
+            pinReferences(ref.schema, pinTargets(ref.references, loaded), ref.key),
+          );
+      return pinReferences(schema, pinTargets(references, loaded));
+    };
+    const current = pin(prepared.schema, prepared.references, prepared.referenced);
     const previous: unknown[] = [];
     for (const v of targets) {
       const stored = (await this.#store.schemaById(q, tenant, v.schemaId))!;
-      previous.push(JSON.parse(stored.text));
-      // An old version's references resolve by name too, unless the new schema already
-      // names that reference (the checker has one resolver for both sides).
-      for (const ref of await this.#loadReferences(q, tenant, stored.references))
-        if (!resolvable.has(ref.name)) setRef(resolvable, ref);
+      const found = await this.#loadReferences(q, tenant, stored.references);
+      previous.push(pin(JSON.parse(stored.text), stored.references, found));
     }
     const directional = (
       level.startsWith('FULL') ? 'FULL' : level.startsWith('FORWARD') ? 'FORWARD' : 'BACKWARD'
@@ -560,11 +585,11 @@ export class SchemaRegistry {
       // The targets are already the versions to check: compare with each, non-transitively
       // when one was named, as the level says otherwise.
       against === 'all' ? level : directional,
-      prepared.schema,
+      current,
       against === 'all' ? previous : previous.slice(-1),
       {
         allowOptionalPropertyInOpenModel: config.allowOptionalPropertyInOpenModel,
-        resolveExternalRef: (name) => resolvable.get(name),
+        resolveExternalRef: (key) => documents.get(key),
       },
     );
   }
@@ -603,12 +628,12 @@ export class SchemaRegistry {
     q: SqlExecutor,
     tenant: string,
     references: readonly SchemaReference[],
-  ): Promise<ReferencedSchema[]> {
-    const out: ReferencedSchema[] = [];
+  ): Promise<LoadedReference[]> {
+    const out: LoadedReference[] = [];
     const seen = new Set<string>();
     const visit = async (refs: readonly SchemaReference[], top: boolean) => {
       for (const [i, ref] of refs.entries()) {
-        const key = `${ref.subject}\u0000${ref.version}`;
+        const key = pinnedKey(ref.subject, ref.version);
         if (seen.has(key)) continue;
         seen.add(key);
         if (seen.size > MAX_REFERENCED_SCHEMAS)
@@ -622,7 +647,12 @@ export class SchemaRegistry {
           throw invalidSchema(detail, top ? [{ pointer: `/references/${i}`, detail }] : []);
         }
         const stored = (await this.#store.schemaById(q, tenant, version.schemaId))!;
-        out.push({ name: ref.name, schema: JSON.parse(stored.text) });
+        out.push({
+          name: ref.name,
+          key,
+          schema: JSON.parse(stored.text),
+          references: stored.references,
+        });
         await visit(stored.references, false);
       }
     };
@@ -698,12 +728,6 @@ function incompatible(subject: string, config: EffectiveConfig, list: Incompatib
 /** One line per incompatibility, as Confluent's verbose `messages`. */
 export function describeIncompatibility(i: Incompatibility): string {
   return `${i.change} at ${i.pointer === '' ? '(root)' : i.pointer}: ${i.detail}`;
-}
-
-function setRef(map: Map<string, unknown>, ref: ReferencedSchema) {
-  map.set(ref.name, ref.schema);
-  const id = (ref.schema as { $id?: unknown } | null)?.$id;
-  if (typeof id === 'string' && !map.has(id)) map.set(id, ref.schema);
 }
 
 function numbers(versions: readonly StoredVersion[]): number[] {

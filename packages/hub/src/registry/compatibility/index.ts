@@ -5,10 +5,14 @@
 
 export { checkBackward, checkCompatibility } from './check-compatibility.ts';
 export { CheckBudget } from './run-check.ts';
-// How the checker reads `$ref`s, for callers that must agree with it (the catalog pins
-// references to other subjects before comparing).
-export { parsePointer, valueAt } from './json-pointer.ts';
-export { loadDocument, resolveUri, withoutFragment } from './schema-document.ts';
+export {
+  pinnedKey,
+  pinReferences,
+  pinTargets,
+  type LoadedVersion,
+  type PinTarget,
+  type Reference,
+} from './pinned-references.ts';
 export {
   COMPATIBILITY_LEVELS,
   type CompatibilityLevel,
