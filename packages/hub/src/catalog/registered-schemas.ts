@@ -11,20 +11,14 @@ import {
   pinReferences,
   pinTargets,
   type LoadedVersion,
+  type Reference,
 } from '../registry/compatibility/index.ts';
 
-export type SchemaReference = {
-  readonly name: string;
-  readonly subject: string;
-  readonly version: number;
-};
+/** A subject version a schema `$ref`s by name (one of the registry's `references`). */
+export type SchemaReference = Reference;
 
-export type RegisteredSchema = {
-  /** The schema, parsed. */
-  readonly schema: unknown;
-  /** The subject versions it `$ref`s by name (the registry's `references`). */
-  readonly references: readonly SchemaReference[];
-};
+/** A registered schema, parsed, with the subject versions it references. */
+export type RegisteredSchema = LoadedVersion;
 
 /**
  * A registered schema by subject and version with its references; undefined when the
