@@ -396,26 +396,42 @@ describe('shutdown', () => {
   });
 });
 
+/** A hub whose identity provider answers its `held`-th token check only when released. */
+async function hubWithLateCheck(held: number) {
+  let release!: () => void;
+  const waiting = new Promise<void>((resolve) => (release = resolve));
+  const counts = { checks: 0, answered: 0 };
+  const hub = await startPushHub(
+    {},
+    {
+      authenticator: (configured) => ({
+        authenticate: async (token) => {
+          if (++counts.checks === held) await waiting;
+          const principal = await configured.authenticate(token);
+          counts.answered++;
+          return principal;
+        },
+      }),
+    },
+  );
+  return { hub, release, counts };
+}
+
+/** Two stream requests sent at once on one connection (HTTP pipelining). */
+async function pipelineTwo(base: string, token: string) {
+  const request = `GET /v1/stream?topic=a.> HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer ${token}\r\n\r\n`;
+  const socket = connect(Number(new URL(base).port), '127.0.0.1');
+  socket.on('error', () => {});
+  socket.resume();
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(request + request);
+  return socket;
+}
+
 describe('a client that leaves early', () => {
   it('leaves no stream behind when it hung up while the hub was still checking its token', async () => {
     // An identity provider that answers late: the first check waits until released.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let checks = 0;
-    let answered = 0;
-    const other = await startPushHub(
-      {},
-      {
-        authenticator: (configured) => ({
-          authenticate: async (token) => {
-            if (++checks === 1) await held;
-            const principal = await configured.authenticate(token);
-            answered++;
-            return principal;
-          },
-        }),
-      },
-    );
+    const { hub: other, release, counts } = await hubWithLateCheck(1);
     try {
       const token = await other.token('sse-early', READ);
       const url = `${other.base}/v1/stream?topic=a.>`;
@@ -424,7 +440,7 @@ describe('a client that leaves early', () => {
         headers: { authorization: `Bearer ${token}` },
         signal: leaving.signal,
       }).catch(() => 'aborted');
-      await waitFor(() => checks === 1, 'the hub to check the token');
+      await waitFor(() => counts.checks === 1, 'the hub to check the token');
       leaving.abort();
       await expect(gone).resolves.toBe('aborted');
       await waitFor(
@@ -434,7 +450,7 @@ describe('a client that leaves early', () => {
       release();
       // The route goes on in the same microtask run as the answer: seen from a timer, the
       // request has been handled once its check is answered.
-      await waitFor(() => answered === 1, 'the late answer');
+      await waitFor(() => counts.answered === 1, 'the late answer');
       expect(await other.metric('portico_push_connections', { transport: 'sse' })).toBe(0);
       const staying = new SseClient(url, token);
       await staying.next('ready');
@@ -450,17 +466,9 @@ describe('a client that leaves early', () => {
     const other = await startPushHub();
     const streams = () => other.metric('portico_push_connections', { transport: 'sse' });
     const token = await other.token('sse-pipelined', READ);
-    const request = `GET /v1/stream?topic=a.> HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer ${token}\r\n\r\n`;
     // Two streams asked for on one connection: the second waits its turn behind the first,
     // which only ends when the connection does.
-    const pipeline = async () => {
-      const socket = connect(Number(new URL(other.base).port), '127.0.0.1');
-      socket.on('error', () => {});
-      socket.resume();
-      await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write(request + request);
-      return socket;
-    };
+    const pipeline = () => pipelineTwo(other.base, token);
     try {
       const leaving = await pipeline();
       await waitFor(async () => (await streams()) === 2, 'both pipelined streams to open');
@@ -477,37 +485,16 @@ describe('a client that leaves early', () => {
   });
 
   it('opens no stream for a pipelined request whose connection closed while its token was checked', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let checks = 0;
-    let answered = 0;
-    const other = await startPushHub(
-      {},
-      {
-        authenticator: (configured) => ({
-          authenticate: async (token) => {
-            if (++checks === 2) await held;
-            const principal = await configured.authenticate(token);
-            answered++;
-            return principal;
-          },
-        }),
-      },
-    );
+    const { hub: other, release, counts } = await hubWithLateCheck(2);
     const streams = () => other.metric('portico_push_connections', { transport: 'sse' });
     try {
       const token = await other.token('sse-pipelined-early', READ);
-      const request = `GET /v1/stream?topic=a.> HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer ${token}\r\n\r\n`;
-      const socket = connect(Number(new URL(other.base).port), '127.0.0.1');
-      socket.on('error', () => {});
-      socket.resume();
-      await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write(request + request);
-      await waitFor(async () => checks === 2 && (await streams()) === 1, 'the first stream');
+      const socket = await pipelineTwo(other.base, token);
+      await waitFor(async () => counts.checks === 2 && (await streams()) === 1, 'the first stream');
       socket.destroy();
       await waitFor(async () => (await streams()) === 0, 'the first stream to close');
       release();
-      await waitFor(() => answered === 2, 'the late answer');
+      await waitFor(() => counts.answered === 2, 'the late answer');
       expect(await streams()).toBe(0);
     } finally {
       await other.close();
