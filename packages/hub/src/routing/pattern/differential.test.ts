@@ -268,4 +268,68 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
     }
     expect(cases).toBe(1000);
   });
+
+  it('with prefixes, suffixes and head*tail wildcards of many lengths (unicode, empty, shared stems)', () => {
+    // A tiny alphabet: keys of one length differ in a single character, keys extend one
+    // another, and values hit long chains of them. '😀' is two UTF-16 units, 'ß' folds to
+    // itself but 'ẞ' to 'ß', 'İ' folds to two units.
+    const random = mulberry32(4242);
+    const units = ['a', 'b', 'A', '😀', 'ß', 'ẞ', 'İ', '\u0301'];
+    const text = (r: Random, max: number): string =>
+      Array.from({ length: Math.floor(r() * (max + 1)) }, () => pick(r, units)).join('');
+    const stems = Array.from({ length: 6 }, () => text(random, 12));
+    // A key: a stem, cut or extended, so keys share long prefixes (and suffixes).
+    const key = (r: Random): string => {
+      const stem = pick(r, stems);
+      return r() < 0.5 ? stem.slice(0, Math.floor(r() * (stem.length + 1))) : stem + text(r, 3);
+    };
+    const escapeWildcard = (t: string) => t.replace(/[\\*]/g, '\\$&');
+    const matcher = (r: Random): unknown => {
+      switch (Math.floor(r() * 6)) {
+        case 0:
+          return { prefix: key(r) };
+        case 1:
+          return { suffix: key(r) };
+        case 2:
+          return { prefix: { 'equals-ignore-case': key(r) } };
+        case 3:
+          return { suffix: { 'equals-ignore-case': key(r) } };
+        case 4:
+          return { wildcard: `${escapeWildcard(key(r))}*${escapeWildcard(key(r))}` };
+        default:
+          return { wildcard: `${escapeWildcard(key(r))}*${r() < 0.5 ? '' : 'b*'}` };
+      }
+    };
+    const value = (r: Random): string => {
+      const x = r();
+      if (x < 0.1) return '';
+      if (x < 0.6) return pick(r, stems) + text(r, 4) + (r() < 0.5 ? pick(r, stems) : '');
+      if (x < 0.8) return key(r);
+      return text(r, 30);
+    };
+    let cases = 0;
+    let matches = 0;
+    for (let round = 0; round < 40; round++) {
+      const rules = Array.from({ length: 60 }, (_, i) => ({
+        id: `r${i}`,
+        pattern: {
+          a: Array.from({ length: 1 + Math.floor(random() * 3) }, () => matcher(random)),
+        } as Pattern,
+      })).filter((r) => validatePattern(r.pattern).length === 0);
+      const built = RuleMatcher.build(rules);
+      for (let e = 0; e < 25; e++) {
+        const event = { a: random() < 0.3 ? [value(random), value(random)] : value(random) };
+        const expected = rules
+          .filter((r) => naiveMatch(r.pattern, event))
+          .map((r) => r.id)
+          .sort();
+        expect(built.match(event).sort()).toEqual(expected);
+        expect(built.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        cases++;
+        matches += expected.length;
+      }
+    }
+    expect(cases).toBe(1000);
+    expect(matches).toBeGreaterThan(cases);
+  });
 });

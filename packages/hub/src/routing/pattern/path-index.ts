@@ -1,7 +1,7 @@
+import { AffixIndex } from './affix-index.ts';
 import type { CandidateSet } from './candidate-set.ts';
 import { HeadTailIndex } from './head-tail-index.ts';
 import { IntervalIndex } from './interval-index.ts';
-import { LengthIndex } from './length-index.ts';
 import { addressBits } from './ip-bits.ts';
 import { Posting } from './posting.ts';
 import { StringTable } from './string-table.ts';
@@ -22,7 +22,8 @@ import {
 /**
  * Everything filed under one field path: given a leaf value found at that path, which
  * alternatives might now match? Exact values, folded values and numbers are hash lookups;
- * prefixes, suffixes and CIDR blocks are length-bucketed hash lookups; numeric ranges an
+ * prefixes, suffixes, CIDR blocks and head*tail wildcards a hash lookup per key length
+ * (or a trie walk when there are many lengths, see affix-index.ts); numeric ranges an
  * interval tree. Matchers that cannot be indexed (anything-but, `exists`, unanchored
  * wildcards) are filed as "any value here": the alternative is verified afterwards.
  */
@@ -31,11 +32,11 @@ export class PathIndex {
   #numbers: Map<number, Posting> | null = null;
   #literals: Map<unknown, Posting> | null = null; // true, false, null
   #folded: StringTable<Posting> | null = null;
-  #prefixes: LengthIndex | null = null;
-  #suffixes: LengthIndex | null = null;
-  #foldedPrefixes: LengthIndex | null = null;
-  #foldedSuffixes: LengthIndex | null = null;
-  #cidrs: LengthIndex | null = null;
+  #prefixes: AffixIndex | null = null;
+  #suffixes: AffixIndex | null = null;
+  #foldedPrefixes: AffixIndex | null = null;
+  #foldedSuffixes: AffixIndex | null = null;
+  #cidrs: AffixIndex | null = null;
   #headTails: HeadTailIndex | null = null;
   #ranges: IntervalIndex | null = null;
   #present: Posting | null = null;
@@ -50,22 +51,22 @@ export class PathIndex {
         else push((this.#literals ??= new Map()), m.value, alternative);
         return;
       case PREFIX:
-        (this.#prefixes ??= new LengthIndex()).add(m.text, alternative);
+        (this.#prefixes ??= new AffixIndex('prefix')).add(m.text, alternative);
         return;
       case SUFFIX:
-        (this.#suffixes ??= new LengthIndex()).add(m.text, alternative);
+        (this.#suffixes ??= new AffixIndex('suffix')).add(m.text, alternative);
         return;
       case PREFIX_IGNORE_CASE:
-        (this.#foldedPrefixes ??= new LengthIndex()).add(m.text, alternative);
+        (this.#foldedPrefixes ??= new AffixIndex('prefix')).add(m.text, alternative);
         return;
       case SUFFIX_IGNORE_CASE:
-        (this.#foldedSuffixes ??= new LengthIndex()).add(m.text, alternative);
+        (this.#foldedSuffixes ??= new AffixIndex('suffix')).add(m.text, alternative);
         return;
       case EQUALS_IGNORE_CASE:
         file((this.#folded ??= new StringTable()), m.text, alternative);
         return;
       case CIDR:
-        (this.#cidrs ??= new LengthIndex()).add(m.text, alternative);
+        (this.#cidrs ??= new AffixIndex('prefix')).add(m.text, alternative);
         return;
       case NUMERIC:
         if (!filedAsRange(m)) push((this.#numbers ??= new Map()), m.lo, alternative);
@@ -86,8 +87,8 @@ export class PathIndex {
         if (segments.length === 1) file((this.#strings ??= new StringTable()), head, alternative);
         else if (head !== '' && tail !== '')
           (this.#headTails ??= new HeadTailIndex()).add(head, tail, alternative);
-        else if (head !== '') (this.#prefixes ??= new LengthIndex()).add(head, alternative);
-        else if (tail !== '') (this.#suffixes ??= new LengthIndex()).add(tail, alternative);
+        else if (head !== '') (this.#prefixes ??= new AffixIndex('prefix')).add(head, alternative);
+        else if (tail !== '') (this.#suffixes ??= new AffixIndex('suffix')).add(tail, alternative);
         else (this.#present ??= new Posting()).alternatives.push(alternative);
         return;
       }
@@ -130,8 +131,8 @@ export class PathIndex {
         const posting = this.#strings.get(value);
         if (posting) out.take(posting);
       }
-      this.#prefixes?.probePrefixes(value, out);
-      this.#suffixes?.probeSuffixes(value, out);
+      this.#prefixes?.probe(value, out);
+      this.#suffixes?.probe(value, out);
       this.#headTails?.probe(value, out);
       if (this.#folded || this.#foldedPrefixes || this.#foldedSuffixes) {
         const folded = foldCase(value);
@@ -139,12 +140,12 @@ export class PathIndex {
           const posting = this.#folded.get(folded);
           if (posting) out.take(posting);
         }
-        this.#foldedPrefixes?.probePrefixes(folded, out);
-        this.#foldedSuffixes?.probeSuffixes(folded, out);
+        this.#foldedPrefixes?.probe(folded, out);
+        this.#foldedSuffixes?.probe(folded, out);
       }
       if (this.#cidrs) {
         const bits = addressBits(value);
-        if (bits !== undefined) this.#cidrs.probePrefixes(bits, out);
+        if (bits !== undefined) this.#cidrs.probe(bits, out);
       }
     } else if (typeof value === 'number') {
       if (this.#numbers) {
