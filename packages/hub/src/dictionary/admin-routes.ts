@@ -6,11 +6,14 @@
 import { Type } from '@sinclair/typebox';
 import type { HubServer } from '../http/server.ts';
 import { problems, type FieldError } from '../http/problem.ts';
+import { entityTagOf, writePreconditionHolds } from '../http/entity-tag.ts';
 import type { DictionaryCache } from './dictionary-cache.ts';
 import {
   DictionaryLimitError,
+  DictionaryPreconditionError,
   type DictionaryStore,
   type OverrideSet,
+  type StoredPrecondition,
 } from './dictionary-store.ts';
 import {
   ApiSchema,
@@ -61,6 +64,34 @@ function limitToConflict(error: unknown): never {
   throw error instanceof DictionaryLimitError ? problems.conflict(error.message) : error;
 }
 
+function preconditionToProblem(error: unknown): never {
+  throw error instanceof DictionaryPreconditionError
+    ? problems.preconditionFailed(error.message)
+    : error;
+}
+
+/** An API's entity tag: of its JSON as stored (GET answers it as stored). */
+const apiTag = (api: unknown) => entityTagOf(JSON.stringify(api));
+
+/** Conditional writes (RFC 9110): `If-Match` with an API's ETag, or `If-None-Match: *`. */
+const Preconditions = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ maxLength: 4096, description: 'Write only if the API is still this version' }),
+  ),
+  'if-none-match': Type.Optional(
+    Type.String({ maxLength: 4096, description: '`*`: create only, never replace' }),
+  ),
+});
+
+function preconditionOf(headers: {
+  'if-match'?: string | undefined;
+  'if-none-match'?: string | undefined;
+}): StoredPrecondition | undefined {
+  if (headers['if-match'] === undefined && headers['if-none-match'] === undefined) return undefined;
+  return (stored) =>
+    writePreconditionHolds(headers, stored === undefined ? undefined : entityTagOf(stored));
+}
+
 export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): void {
   const { store, cache } = deps;
   const changed = (tenant: string) => cache.invalidate(tenant);
@@ -88,11 +119,11 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
       config: { scope },
       schema: { summary: 'One API as stored', tags, params: NameParams, querystring: TenantQuery },
     },
-    async (request) => {
+    async (request, reply) => {
       const tenant = tenantFor(request.principal, request.query.tenant);
       const api = (await cache.snapshot(tenant)).apis.find((a) => a.name === request.params.name);
       if (!api) throw problems.notFound(`no API "${request.params.name}"`);
-      return api;
+      return reply.header('etag', apiTag(api)).send(api);
     },
   );
 
@@ -105,6 +136,7 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
         tags,
         params: NameParams,
         querystring: TenantQuery,
+        headers: Preconditions,
         body: ApiSchema,
       },
     },
@@ -114,9 +146,15 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
       const errors = apiErrors(input);
       if (errors.length > 0) invalid(errors);
       const api = toApi(request.params.name, input);
-      const created = await store.putApi(tenant, api, deps.maxApisPerTenant).catch(limitToConflict);
+      const created = await store
+        .putApi(tenant, api, deps.maxApisPerTenant, preconditionOf(request.headers))
+        .catch(limitToConflict)
+        .catch(preconditionToProblem);
       changed(tenant);
-      return reply.code(created ? 201 : 200).send(api);
+      return reply
+        .code(created ? 201 : 200)
+        .header('etag', apiTag(api))
+        .send(api);
     },
   );
 
@@ -124,12 +162,20 @@ export function registerAdminRoutes(server: HubServer, deps: AdminRouteDeps): vo
     '/v1/dictionary/apis/:name',
     {
       config: { scope },
-      schema: { summary: 'Delete an API', tags, params: NameParams, querystring: TenantQuery },
+      schema: {
+        summary: 'Delete an API',
+        tags,
+        params: NameParams,
+        querystring: TenantQuery,
+        headers: Preconditions,
+      },
     },
     async (request, reply) => {
       const tenant = tenantFor(request.principal, request.query.tenant);
-      if (!(await store.deleteApi(tenant, request.params.name)))
-        throw problems.notFound(`no API "${request.params.name}"`);
+      const deleted = await store
+        .deleteApi(tenant, request.params.name, preconditionOf(request.headers))
+        .catch(preconditionToProblem);
+      if (!deleted) throw problems.notFound(`no API "${request.params.name}"`);
       changed(tenant);
       return reply.code(204).send();
     },

@@ -84,8 +84,14 @@ export class DictionaryStore {
    * that many throws DictionaryLimitError. The count is taken inside the write, which the
    * revision bump serialises per tenant: concurrent creations cannot all pass it.
    */
-  async putApi(tenant: string, api: Api, maxApis?: number): Promise<boolean> {
+  async putApi(
+    tenant: string,
+    api: Api,
+    maxApis?: number,
+    precondition?: StoredPrecondition,
+  ): Promise<boolean> {
     return this.#write(tenant, async (tx) => {
+      if (precondition) await checkPrecondition(tx, tenant, api.name, precondition);
       const changed = await tx.execute(
         'update dictionary_apis set doc = $3, updated_at = $4 where tenant = $1 and name = $2',
         [tenant, api.name, JSON.stringify(api), this.#clock()],
@@ -107,15 +113,20 @@ export class DictionaryStore {
     });
   }
 
-  async deleteApi(tenant: string, name: string): Promise<boolean> {
-    return this.#write(
-      tenant,
-      async (tx) =>
+  async deleteApi(
+    tenant: string,
+    name: string,
+    precondition?: StoredPrecondition,
+  ): Promise<boolean> {
+    return this.#write(tenant, async (tx) => {
+      if (precondition) await checkPrecondition(tx, tenant, name, precondition);
+      return (
         (await tx.execute('delete from dictionary_apis where tenant = $1 and name = $2', [
           tenant,
           name,
-        ])) > 0,
-    );
+        ])) > 0
+      );
+    });
   }
 
   async putSettings(tenant: string, app: string, settings: ClientSettings): Promise<void> {
@@ -229,6 +240,33 @@ export class DictionaryStore {
       return work(tx);
     });
   }
+}
+
+/**
+ * A condition on an API as stored (its JSON, undefined when there is none), checked inside
+ * the write: a conditional request (`If-Match`) cannot lose a concurrent update.
+ */
+export type StoredPrecondition = (stored: string | undefined) => boolean;
+
+/** A write's precondition did not hold: nothing was written. */
+export class DictionaryPreconditionError extends Error {}
+
+async function checkPrecondition(
+  tx: SqlExecutor,
+  tenant: string,
+  name: string,
+  precondition: StoredPrecondition,
+): Promise<void> {
+  const [row] = await tx.query<{ doc: string }>(
+    'select doc from dictionary_apis where tenant = $1 and name = $2',
+    [tenant, name],
+  );
+  if (!precondition(row?.doc))
+    throw new DictionaryPreconditionError(
+      row
+        ? `API "${name}" as stored does not meet If-Match / If-None-Match (changed since read, or it exists)`
+        : `no API "${name}" exists to match If-Match`,
+    );
 }
 
 function toOverride(row: Record<string, unknown>): OverrideSet {

@@ -366,6 +366,57 @@ describe('dictionary', () => {
   });
 });
 
+describe('conditional writes', () => {
+  const v = (version: string) => ({
+    domain: 'ops',
+    versions: [{ version, baseUrl: `/api/pager/${version}` }],
+  });
+  const put = (version: string, headers: Record<string, string>) =>
+    call('PUT', '/v1/dictionary/apis/pager', { tenant: 'cond', body: v(version), headers });
+
+  it('create only with If-None-Match: *, and replace only the version read with If-Match', async () => {
+    expect((await put('v1', { 'if-none-match': '*' })).statusCode).toBe(201);
+    const again = await put('v1b', { 'if-none-match': '*' });
+    expect(again.statusCode).toBe(412);
+    expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(again.json()).toMatchObject({ type: 'urn:portico:problem:precondition-failed' });
+
+    const read = await call('GET', '/v1/dictionary/apis/pager', { tenant: 'cond' });
+    const etag = read.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    // Two editors read the same version; the first write wins, the second is refused.
+    const first = await put('v2', { 'if-match': etag });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers.etag).not.toBe(etag);
+    const second = await put('v3', { 'if-match': etag });
+    expect(second.statusCode).toBe(412);
+    expect(second.json().detail).toMatch(/pager/);
+    const now = await call('GET', '/v1/dictionary/apis/pager', { tenant: 'cond' });
+    expect(now.json().versions[0].version).toBe('v2');
+    expect(now.headers.etag).toBe(first.headers.etag);
+
+    // A weak tag never matches If-Match; a stale one does not delete either.
+    expect((await put('v4', { 'if-match': `W/${now.headers.etag as string}` })).statusCode).toBe(
+      412,
+    );
+    const stale = await call('DELETE', '/v1/dictionary/apis/pager', {
+      tenant: 'cond',
+      headers: { 'if-match': etag },
+    });
+    expect(stale.statusCode).toBe(412);
+    const deleted = await call('DELETE', '/v1/dictionary/apis/pager', {
+      tenant: 'cond',
+      headers: { 'if-match': now.headers.etag as string },
+    });
+    expect(deleted.statusCode).toBe(204);
+    // Nothing to match any more.
+    expect((await put('v5', { 'if-match': '*' })).statusCode).toBe(412);
+    expect((await call('GET', '/v1/dictionary/apis/pager', { tenant: 'cond' })).statusCode).toBe(
+      404,
+    );
+  });
+});
+
 describe('ugly input', () => {
   it('refuses a leap second, which no JavaScript Date holds, in an API and in an override', async () => {
     // `23:59:60` passes the date-time format; stored, every read of the dictionary was a 500.

@@ -12,6 +12,7 @@ export const ProblemType = {
   forbidden: 'urn:portico:problem:forbidden',
   notFound: 'urn:portico:problem:not-found',
   conflict: 'urn:portico:problem:conflict',
+  preconditionFailed: 'urn:portico:problem:precondition-failed',
   tooLarge: 'urn:portico:problem:payload-too-large',
   unsupportedMediaType: 'urn:portico:problem:unsupported-media-type',
   rateLimited: 'urn:portico:problem:rate-limited',
@@ -115,6 +116,13 @@ export const problems = {
       title: 'Conflict',
       detail,
       extensions,
+    }),
+  preconditionFailed: (detail: string) =>
+    new ProblemError({
+      status: 412,
+      type: ProblemType.preconditionFailed,
+      title: 'Precondition failed',
+      detail,
     }),
   tooLarge: (detail: string) =>
     new ProblemError({
