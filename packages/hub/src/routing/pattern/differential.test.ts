@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { naiveMatch, RuleMatcher, validatePattern, type Pattern } from './index.ts';
+import { MAX_LISTED_MATCHERS } from './matcher-set.ts';
 
 /**
  * RuleMatcher against the reference interpreter on seeded random rules and events. The
@@ -219,6 +220,48 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
       }
     }
     expect(cases).toBe(2000);
+  });
+
+  it('with conditions of many matchers of mixed kinds (indexed per condition), on events with arrays', () => {
+    // Conditions above MAX_LISTED_MATCHERS are tested through a MatcherSet, not one by one.
+    const random = mulberry32(4242);
+    const positive = (r: Random): unknown => {
+      for (;;) {
+        const m = randomMatcher(r);
+        if (!(typeof m === 'object' && m !== null && 'exists' in m && m.exists === false)) return m;
+      }
+    };
+    const longCondition = (r: Random): unknown[] =>
+      Array.from({ length: MAX_LISTED_MATCHERS + 1 + Math.floor(r() * 12) }, () => positive(r));
+    let cases = 0;
+    let matches = 0;
+    for (let round = 0; round < 60; round++) {
+      const rules = Array.from({ length: 25 }, (_, i) => {
+        const pattern: Record<string, unknown> = { [pick(random, KEYS)]: longCondition(random) };
+        if (random() < 0.5) pattern[pick(random, KEYS)] = longCondition(random);
+        if (random() < 0.4) pattern['items'] = { [pick(random, KEYS)]: longCondition(random) };
+        return { id: `r${i}`, pattern: pattern as Pattern };
+      }).filter((r) => validatePattern(r.pattern).length === 0);
+      const matcher = RuleMatcher.build(rules);
+      for (let e = 0; e < 25; e++) {
+        const event = randomEventObject(random, 0);
+        for (const key of KEYS)
+          if (random() < 0.4) event[key] = Array.from({ length: 3 }, () => pick(random, LEAVES));
+        event['items'] = Array.from({ length: Math.floor(random() * 3) }, () =>
+          randomEventObject(random, 2),
+        );
+        const expected = rules
+          .filter((r) => naiveMatch(r.pattern, event))
+          .map((r) => r.id)
+          .sort();
+        expect(matcher.match(event).sort()).toEqual(expected);
+        expect(matcher.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        cases++;
+        matches += expected.length;
+      }
+    }
+    expect(cases).toBe(1500);
+    expect(matches).toBeGreaterThan(cases);
   });
 
   it('with crowded index entries (alternatives refiled into nested indexes)', () => {

@@ -6,6 +6,7 @@ import { FieldTrie } from './field-trie.ts';
 import { flattenObject } from './flatten-object.ts';
 import { JsonLeafScanner } from './flatten-json.ts';
 import { BUT_VALUES, EXISTS, WILDCARD, compileMatcher, type LeafMatcher } from './leaf-matcher.ts';
+import { MAX_LISTED_MATCHERS, MatcherSet } from './matcher-set.ts';
 import { addChain, nestCrowdedPostings, type FilingChains } from './nest-postings.ts';
 import { PathIndex, filedAsRange } from './path-index.ts';
 import { InvalidPatternError, type Pattern } from './types.ts';
@@ -123,10 +124,12 @@ export class RuleMatcher<Id extends string = string> {
         const conditions: CompiledCondition[] = [];
         let positives = 0;
         for (const c of raw) {
-          const compiled = {
+          const matchers = c.matchers.map(compileMatcher);
+          const compiled: CompiledCondition = {
             pathId: trie.intern(c.path),
             absent: c.absent,
-            matchers: c.matchers.map(compileMatcher),
+            matchers,
+            set: matchers.length > MAX_LISTED_MATCHERS ? new MatcherSet(matchers) : null,
           };
           if (c.absent) conditions.push(compiled);
           else conditions.splice(positives++, 0, compiled);

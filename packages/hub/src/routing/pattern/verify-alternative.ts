@@ -1,11 +1,14 @@
 import { grow, type EventLeaves } from './event-leaves.ts';
 import { testLeaf, type LeafMatcher } from './leaf-matcher.ts';
+import type { MatcherSet } from './matcher-set.ts';
 
 export type CompiledCondition = {
   pathId: number;
   /** true: no leaf may be at the path (consistent with the chosen ones); false: some leaf must match a matcher. */
   absent: boolean;
   matchers: LeafMatcher[];
+  /** The matchers indexed, when there are more than a few (see matcher-set.ts). */
+  set: MatcherSet | null;
 };
 
 /** One conjunction of a rule; positive conditions come first. */
@@ -207,6 +210,7 @@ export class AlternativeVerifier {
 }
 
 function holds(condition: CompiledCondition, value: unknown): boolean {
+  if (condition.set !== null) return condition.set.has(value);
   const matchers = condition.matchers;
   for (let m = 0; m < matchers.length; m++)
     if (testLeaf(matchers[m] as LeafMatcher, value)) return true;
