@@ -8,7 +8,8 @@
  * at most that often, is compared with the last one seen).
  *
  * Compiled validators are cached by schema id separately and never invalidated: an id
- * always means the same schema text and references (ids are never reused).
+ * always means the same schema text and references (ids are never reused), and so the same
+ * referenced versions all the way down (a referenced version cannot be removed).
  */
 import { BoundedCache } from './bounded-cache.ts';
 import type { RegistryStore } from './registry-store.ts';

@@ -9,7 +9,8 @@
  *   names on that instance only.
  * - `$ref`s are resolved from the schema itself and its declared references, never
  *   fetched: ajv only loads remote schemas through `compileAsync` + `loadSchema`, which is
- *   not used here, so an unknown URL fails the compile (a 422 at registration).
+ *   not used here, so an unknown URL fails the compile (a 422 at registration). Each
+ *   schema of a reference tree reads the versions it names itself (validation-references.ts).
  * - The `x-pii: true` keyword records where personal data is present in a validated value,
  *   for the publish-time PII policy.
  * - `pattern` and `patternProperties` run on RE2 (linear-pattern.ts): a tenant's regex
@@ -22,6 +23,12 @@ import { Ajv, type AnySchema, type ErrorObject, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { compileLinearPattern, linearRegExp, UnsupportedPattern } from './linear-pattern.ts';
 import type { Dialect } from './schema-text.ts';
+import {
+  NO_REFERENCES,
+  pinTree,
+  type PinnedTree,
+  type ReferenceTree,
+} from './validation-references.ts';
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop the default
 // import is the function itself.
@@ -96,8 +103,6 @@ const strictPatterns = patternEngine((pattern, _flags, error) => {
 /** A schema registered before patterns were checked: what cannot run in linear time stays native. */
 const storedPatterns = patternEngine((pattern, flags) => new RegExp(pattern, flags));
 
-export type ReferencedSchema = { name: string; schema: unknown };
-
 export class SchemaCompiler {
   readonly #meta: Record<Dialect, Ajv>;
 
@@ -117,28 +122,29 @@ export class SchemaCompiler {
   }
 
   /**
-   * Compiles a schema whose meta-schema check passed. `references` are the other
-   * registered schemas it may `$ref`, each under its reference name (and, when the root has
-   * an absolute `$id`, under the name resolved against it). Throws SchemaCompileError.
+   * Compiles a schema whose meta-schema check passed. `references`: its own references and
+   * the registered versions of its reference tree, each of which its `$ref`s resolve to as
+   * the schema that names it says (validation-references.ts). Throws SchemaCompileError.
    */
   compile(
     schema: unknown,
     dialect: Dialect,
-    references: readonly ReferencedSchema[] = [],
+    references: ReferenceTree = NO_REFERENCES,
     options: { stored?: boolean } = {},
   ): CompiledSchema {
     // Valid events (the common case) go through a validator that stops at the first
     // failure; the one that lists every failing field is compiled on the first failure.
     const large = JSON.stringify(schema).length > LARGE_SCHEMA_CHARS;
     const stored = options.stored ?? false;
-    const fast = build(schema, dialect, references, { allErrors: false, large, stored });
+    const tree = pinTree(schema, references);
+    const fast = build(tree, dialect, { allErrors: false, large, stored });
     let detailed: Built | undefined;
     return {
       dialect,
       validate(value) {
         const first = run(fast, value);
         if (first.ok) return { errors: [], pii: first.pii };
-        detailed ??= build(schema, dialect, references, { allErrors: true, large, stored });
+        detailed ??= build(tree, dialect, { allErrors: true, large, stored });
         const all = run(detailed, value);
         return { errors: toProblems(all.errors), pii: all.pii };
       },
@@ -159,9 +165,8 @@ function run(built: Built, value: unknown) {
 }
 
 function build(
-  schema: unknown,
+  tree: PinnedTree,
   dialect: Dialect,
-  references: readonly ReferencedSchema[],
   options: { allErrors: boolean; large: boolean; stored: boolean },
 ): Built {
   const pii: string[] = [];
@@ -187,25 +192,27 @@ function build(
       return true;
     },
   });
-  const rootId = typeof schema === 'object' ? (schema as { $id?: unknown }).$id : undefined;
-  const added = new Set<string>();
-  for (const ref of references) {
-    for (const key of referenceKeys(ref, rootId)) {
-      if (added.has(key)) continue;
-      added.add(key);
-      try {
-        // The reference's own `$id` would be registered too and may clash with the root's
-        // or another reference's: compile it under its name only.
-        ajv.addSchema(withoutId(withoutMetaSchema(ref.schema) as AnySchema), key);
-      } catch (error) {
-        throw new SchemaCompileError([
-          { pointer: '', detail: `reference "${ref.name}": ${(error as Error).message}` },
-        ]);
-      }
+  const add = (schema: unknown, key: string) => {
+    try {
+      ajv.addSchema(schema as AnySchema, key);
+    } catch (error) {
+      throw new SchemaCompileError([
+        { pointer: '', detail: `reference "${key}": ${(error as Error).message}` },
+      ]);
     }
+  };
+  // Each version under its pinned key (the root's and the references' `$ref`s name these),
+  // then the root's reference names as ajv spells URIs. The same object again is the same
+  // compiled schema in ajv, under one more key.
+  const byKey = new Map<string, unknown>();
+  for (const doc of tree.documents) {
+    const schema = withoutMetaSchema(doc.schema);
+    byKey.set(doc.key, schema);
+    add(schema, doc.key);
   }
+  for (const { name, key } of tree.aliases) add(byKey.get(key), name);
   try {
-    return { validate: ajv.compile(withoutMetaSchema(schema) as object), pii };
+    return { validate: ajv.compile(withoutMetaSchema(tree.root) as object), pii };
   } catch (error) {
     throw new SchemaCompileError([{ pointer: '', detail: compileMessage(error) }]);
   }
@@ -218,16 +225,6 @@ function newAjv(dialect: Dialect, extra: Options): Ajv {
   return ajv;
 }
 
-/** Where a root's `$ref` may name a reference: its name, resolved or not, or its own `$id`. */
-function referenceKeys(ref: ReferencedSchema, rootId: unknown): string[] {
-  const keys = [ref.name];
-  if (typeof rootId === 'string' && URL.canParse(rootId) && URL.canParse(ref.name, rootId))
-    keys.push(new URL(ref.name, rootId).href);
-  const ownId = (ref.schema as { $id?: unknown } | null)?.$id;
-  if (typeof ownId === 'string' && ownId !== rootId) keys.push(ownId);
-  return [...new Set(keys)];
-}
-
 /**
  * The dialect was already decided from `$schema` (schema-text.ts); ajv would look the URI
  * up again and fail on spellings it does not know (https, no trailing `#`).
@@ -235,12 +232,6 @@ function referenceKeys(ref: ReferencedSchema, rootId: unknown): string[] {
 function withoutMetaSchema(schema: unknown): unknown {
   if (typeof schema !== 'object' || schema === null || !('$schema' in schema)) return schema;
   const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
-  return rest;
-}
-
-function withoutId(schema: AnySchema): AnySchema {
-  if (typeof schema !== 'object' || !('$id' in schema)) return schema;
-  const { $id: _ignored, ...rest } = schema as Record<string, unknown>;
   return rest;
 }
 

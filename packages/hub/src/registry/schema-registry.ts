@@ -23,12 +23,7 @@ import {
   type StoredConfig,
   type StoredVersion,
 } from './registry-store.ts';
-import {
-  SchemaCompileError,
-  type CompiledSchema,
-  type ReferencedSchema,
-  type SchemaCompiler,
-} from './schema-compiler.ts';
+import { SchemaCompileError, type CompiledSchema, type SchemaCompiler } from './schema-compiler.ts';
 import {
   dialectOf,
   fingerprint,
@@ -36,6 +31,7 @@ import {
   type Dialect,
   type SchemaReference,
 } from './schema-text.ts';
+import type { ReferencedSchema } from './validation-references.ts';
 
 export const VALIDATION_MODES = ['reject', 'warn'] as const;
 export type ValidationMode = (typeof VALIDATION_MODES)[number];
@@ -105,11 +101,7 @@ type Prepared = {
 };
 
 /** A referenced version as loaded: named as the referencing schema names it, keyed by version. */
-type LoadedReference = ReferencedSchema & {
-  /** `pinnedKey(subject, version)`. */
-  key: string;
-  references: readonly SchemaReference[];
-};
+type LoadedReference = ReferencedSchema & { references: readonly SchemaReference[] };
 
 /** Bounds a reference graph: deeper or larger graphs are refused rather than walked. */
 const MAX_REFERENCED_SCHEMAS = 200;
@@ -471,7 +463,12 @@ export class SchemaRegistry {
       const parsed = JSON.parse(stored.text) as unknown;
       const dialect = dialectOf(parsed) as Dialect;
       const referenced = await this.#loadReferences(db, tenant, stored.references);
-      return this.#compiler.compile(parsed, dialect, referenced, { stored: true });
+      return this.#compiler.compile(
+        parsed,
+        dialect,
+        { references: stored.references, loaded: referenced },
+        { stored: true },
+      );
     });
     return { subject, version: version.version, id: version.schemaId, compiled: schema };
   }
@@ -606,7 +603,7 @@ export class SchemaRegistry {
     const referenced = await this.#loadReferences(q, tenant, references);
     let compiled: CompiledSchema;
     try {
-      compiled = this.#compiler.compile(schema, dialect, referenced);
+      compiled = this.#compiler.compile(schema, dialect, { references, loaded: referenced });
     } catch (error) {
       if (error instanceof SchemaCompileError)
         throw invalidSchema(`the schema cannot be compiled: ${error.message}`, error.problems);
