@@ -78,3 +78,26 @@ describe('references to other subjects at validation', () => {
     ).toThrow(/already exists/);
   });
 });
+
+describe('a $ref that reaches itself without going into the value', () => {
+  const leftRecursive = { anyOf: [{ type: 'integer' }, { $ref: '#' }] };
+
+  it('is refused at registration, with why', () => {
+    expect(() => compiler.compile(leftRecursive, '2020-12')).toThrow(
+      /a \$ref reaches itself without going into the value/,
+    );
+  });
+
+  it('stored before that, fails the value it cannot check instead of throwing', () => {
+    // (draft-07: its anyOf stops at the first branch that holds; 2020-12's tries them all.)
+    const compiled = compiler.compile(leftRecursive, 'draft-07', undefined, { stored: true });
+    expect(compiled.validate(3).errors).toEqual([]);
+    const result = compiled.validate('text');
+    expect(result.errors).toEqual([
+      { pointer: '', detail: expect.stringMatching(/^cannot be checked: a \$ref reaches itself/) },
+    ]);
+    // Recursion that goes into the value is fine.
+    const tree = { properties: { next: { $ref: '#' } }, required: ['v'] };
+    expect(compiler.compile(tree, '2020-12').validate({ v: 1, next: { v: 2 } }).errors).toEqual([]);
+  });
+});

@@ -138,6 +138,10 @@ export class SchemaCompiler {
     const stored = options.stored ?? false;
     const tree = pinTree(schema, references);
     const fast = build(tree, dialect, { allErrors: false, large, stored });
+    // A new schema that recurses without end on a plain value is refused now rather than
+    // failing every publish (a stored one keeps compiling; `run` answers for it).
+    if (!stored && PROBES.some((probe) => run(fast, probe).errors[0] === UNENDING))
+      throw new SchemaCompileError([{ pointer: '', detail: UNENDING_DETAIL }]);
     let detailed: Built | undefined;
     return {
       dialect,
@@ -156,9 +160,32 @@ const NONE: readonly string[] = Object.freeze([]);
 
 type Built = { validate: ReturnType<Ajv['compile']>; pii: string[] };
 
+const UNENDING_DETAIL =
+  'a $ref reaches itself without going into the value (e.g. anyOf: [{$ref: "#"}, …]), so checking never ends';
+
+/** What a validation that ran out of stack answers: a failure at the root, not a crash. */
+const UNENDING: ErrorObject = {
+  instancePath: '',
+  schemaPath: '#',
+  keyword: '$ref',
+  params: {},
+  message: `cannot be checked: ${UNENDING_DETAIL}`,
+};
+
+/** Values a left-recursive schema recurses on, whatever else it says. */
+const PROBES: readonly unknown[] = [null, true, 0, 0.5, '', [], {}];
+
 function run(built: Built, value: unknown) {
   built.pii.length = 0;
-  const ok = built.validate(value);
+  let ok: boolean;
+  try {
+    ok = built.validate(value) as boolean;
+  } catch (error) {
+    built.pii.length = 0;
+    // Ajv's generated code throws nothing else; a RangeError is the stack running out.
+    if (!(error instanceof RangeError)) throw error;
+    return { ok: false, pii: NONE, errors: [UNENDING] };
+  }
   const pii = built.pii.length === 0 ? NONE : [...new Set(built.pii)];
   built.pii.length = 0;
   return { ok, pii, errors: built.validate.errors ?? [] };
