@@ -7,6 +7,25 @@ import { MAX_LISTED_MATCHERS } from './matcher-set.ts';
  * vocabulary is small on purpose, so that fields, values and arrays collide often.
  */
 
+/** The ids of the rules the naive interpreter says `event` matches, sorted. */
+const naiveIds = (rules: readonly { id: string; pattern: Pattern }[], event: unknown): string[] =>
+  rules
+    .filter((r) => naiveMatch(r.pattern, event))
+    .map((r) => r.id)
+    .sort();
+
+/** Both entry points of the matcher agree with the naive interpreter; the number of matches. */
+function expectNaiveResult(
+  matcher: RuleMatcher,
+  rules: readonly { id: string; pattern: Pattern }[],
+  event: Record<string, unknown>,
+): number {
+  const expected = naiveIds(rules, event);
+  expect(matcher.match(event).sort()).toEqual(expected);
+  expect(matcher.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+  return expected.length;
+}
+
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -165,10 +184,7 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
       const matcher = RuleMatcher.build(rules);
       for (let e = 0; e < 30; e++) {
         const event = randomEventObject(random, 0);
-        const expected = rules
-          .filter((r) => naiveMatch(r.pattern, event))
-          .map((r) => r.id)
-          .sort();
+        const expected = naiveIds(rules, event);
         const got = matcher.match(event).sort();
         if (got.join() !== expected.join()) {
           // Narrow the failure to one rule for a readable message.
@@ -210,12 +226,7 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
             random() < 0.2 ? [keyed(random), keyed(random)] : keyed(random),
           ),
         };
-        const expected = rules
-          .filter((r) => naiveMatch(r.pattern, event))
-          .map((r) => r.id)
-          .sort();
-        expect(matcher.match(event).sort()).toEqual(expected);
-        expect(matcher.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        expectNaiveResult(matcher, rules, event);
         cases++;
       }
     }
@@ -250,14 +261,8 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
         event['items'] = Array.from({ length: Math.floor(random() * 3) }, () =>
           randomEventObject(random, 2),
         );
-        const expected = rules
-          .filter((r) => naiveMatch(r.pattern, event))
-          .map((r) => r.id)
-          .sort();
-        expect(matcher.match(event).sort()).toEqual(expected);
-        expect(matcher.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        matches += expectNaiveResult(matcher, rules, event);
         cases++;
-        matches += expected.length;
       }
     }
     expect(cases).toBe(1500);
@@ -301,10 +306,7 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
               random() < 0.15 ? [pick(random, values), pick(random, values)] : pick(random, values);
         }
         const event = { data };
-        const expected = rules
-          .filter((r) => naiveMatch(r.pattern, event))
-          .map((r) => r.id)
-          .sort();
+        const expected = naiveIds(rules, event);
         expect(matcher.match(event).sort()).toEqual(expected);
         cases++;
       }
@@ -362,14 +364,8 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
       const built = RuleMatcher.build(rules);
       for (let e = 0; e < 25; e++) {
         const event = { a: random() < 0.3 ? [value(random), value(random)] : value(random) };
-        const expected = rules
-          .filter((r) => naiveMatch(r.pattern, event))
-          .map((r) => r.id)
-          .sort();
-        expect(built.match(event).sort()).toEqual(expected);
-        expect(built.matchJson(JSON.stringify(event)).sort()).toEqual(expected);
+        matches += expectNaiveResult(built, rules, event);
         cases++;
-        matches += expected.length;
       }
     }
     expect(cases).toBe(1000);
