@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { explainMatch, type Pattern } from './index.ts';
 import { MAX_REASONS } from './explain.ts';
 
@@ -129,6 +129,31 @@ describe('explainMatch', () => {
     expect(explainMatch({ type: 'incident.created' }, event)).toEqual({
       matches: false,
       reasons: [expect.stringMatching(/^invalid pattern at \/type: expected an array/)],
+    });
+  });
+
+  it('tests a leaf against many prefixes without trying each (one request must not stall the hub)', () => {
+    // 400 prefixes against 200 array leaves: tried one by one, 80,000 startsWith per pass
+    // (a 16 KiB pattern against a 240 KB event took 0.7 s of the event loop).
+    const pattern = {
+      data: { v: Array.from({ length: 400 }, (_, i) => ({ prefix: `p${i}x` })) },
+    } as Pattern;
+    const event = { data: { v: Array.from({ length: 200 }, () => 'z') } };
+    const calls = [
+      vi.spyOn(String.prototype, 'startsWith'),
+      vi.spyOn(String.prototype, 'charCodeAt'),
+    ];
+    const result = explainMatch(pattern, event);
+    const work = calls.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+    vi.restoreAllMocks();
+    expect(result.matches).toBe(false);
+    expect(result.reasons[0]).toMatch(/^data\.v: expected a string starting with "p0x"/);
+    // Building the indexes reads the pattern's keys (a few thousand calls); trying each
+    // prefix on each leaf would be 80,000 per pass.
+    expect(work).toBeLessThan(20_000);
+    expect(explainMatch(pattern, { data: { v: ['z', 'p399xyz'] } })).toEqual({
+      matches: true,
+      reasons: [],
     });
   });
 });

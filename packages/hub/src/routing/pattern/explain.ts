@@ -1,13 +1,16 @@
 import { expandAlternatives, type RawCondition } from './alternatives.ts';
 import { compileMatcher, testLeaf } from './leaf-matcher.ts';
-import { naiveMatch } from './naive.ts';
+import { MAX_LISTED_MATCHERS, MatcherSet } from './matcher-set.ts';
+import { RuleMatcher } from './rule-matcher.ts';
 import type { Pattern } from './types.ts';
 import { isPlainObject, validatePattern } from './validate.ts';
 
 /**
  * Whether a pattern matches an event and, when it does not, why: each unmet condition
  * with its field path, what was expected and what was found (for POST /v1/rules/test,
- * like EventBridge's TestEventPattern). The verdict is the reference interpreter's.
+ * like EventBridge's TestEventPattern). The verdict is the router's own matcher's (the
+ * reference interpreter tests every matcher on every leaf: ~800 prefixes of one 16 KiB
+ * pattern against a 240 KB event's 60,000 array leaves took 0.7 s of the event loop).
  */
 export function explainMatch(
   pattern: Pattern,
@@ -20,7 +23,8 @@ export function explainMatch(
       reasons: problems.map((p) => `invalid pattern at ${p.pointer || '/'}: ${p.detail}`),
     };
   }
-  if (naiveMatch(pattern, event)) return { matches: true, reasons: [] };
+  if (RuleMatcher.build([{ id: 'tested', pattern }]).match(event).length > 0)
+    return { matches: true, reasons: [] };
   const alternatives = expandAlternatives(pattern);
   const reasons: string[] = [];
   for (const [i, alternative] of alternatives.entries()) {
@@ -57,7 +61,11 @@ function explainAlternative(conditions: RawCondition[], event: unknown): string[
       continue;
     }
     const matchers = condition.matchers.map(compileMatcher);
-    if (found.leaves.some((v) => matchers.some((m) => testLeaf(m, v)))) continue;
+    const set = matchers.length > MAX_LISTED_MATCHERS ? new MatcherSet(matchers) : undefined;
+    const holds = set
+      ? (v: unknown) => set.has(v)
+      : (v: unknown) => matchers.some((m) => testLeaf(m, v));
+    if (found.leaves.some(holds)) continue;
     const expected = `${field}: expected ${expectation(condition.matchers)}`;
     if (found.leaves.length > 0) {
       reasons.push(`${expected}, found ${show(found.leaves)}`);
