@@ -104,7 +104,8 @@ export function parseSubscriptionSpec(
     // Checked first: JSON.stringify of a pathologically deep filter exhausts the stack.
     const tooDeep = deeperThan(filter);
     if (tooDeep !== undefined) fail(`/filter${tooDeep === '/' ? '' : tooDeep}`, tooDeepDetail());
-    else if (JSON.stringify(filter).length > MAX_FILTER_BYTES)
+    // Bytes, not characters: a filter of multi-byte text was up to three times the limit.
+    else if (Buffer.byteLength(JSON.stringify(filter)) > MAX_FILTER_BYTES)
       fail('/filter', `must be at most ${MAX_FILTER_BYTES} bytes of JSON`);
     else
       for (const problem of validatePattern(filter))
