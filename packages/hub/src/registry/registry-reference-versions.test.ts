@@ -161,13 +161,18 @@ describe('transitive levels compare each old version with its own referenced ver
     expect((await register(SUBJECT, ORDER, reference(ADDRESS, 2))).status).toBe(200);
   });
 
-  it('BACKWARD_TRANSITIVE refuses what only version 1 (address 1) cannot give', async () => {
-    await setLevel(SUBJECT, 'BACKWARD_TRANSITIVE');
-    const refused = await register(SUBJECT, ORDER_REWORDED, reference(ADDRESS, 3));
+  /** Registering at `level` is refused because of previous version `only` alone. */
+  async function expectRefusedByOnly(level: string, addressVersion: number, only: 1 | 2) {
+    await setLevel(SUBJECT, level);
+    const refused = await register(SUBJECT, ORDER_REWORDED, reference(ADDRESS, addressVersion));
     expect(refused.status).toBe(409);
     const details = JSON.stringify(refused.body.incompatibilities);
-    expect(details).toMatch(/previous version 1 of 2/i);
-    expect(details).not.toMatch(/previous version 2 of 2/i);
+    expect(details).toMatch(new RegExp(`previous version ${only} of 2`, 'i'));
+    expect(details).not.toMatch(new RegExp(`previous version ${3 - only} of 2`, 'i'));
+  }
+
+  it('BACKWARD_TRANSITIVE refuses what only version 1 (address 1) cannot give', async () => {
+    await expectRefusedByOnly('BACKWARD_TRANSITIVE', 3, 1);
     // Against the latest alone (address 2) it is compatible.
     await setLevel(SUBJECT, 'BACKWARD');
     const latest = await call('POST', `/compatibility/subjects/${SUBJECT}/versions/latest`, {
@@ -179,12 +184,7 @@ describe('transitive levels compare each old version with its own referenced ver
 
   it('FORWARD_TRANSITIVE refuses what only version 2 (address 2) cannot read', async () => {
     // Back to address 1: version 1 reads it (same address), version 2 requires a zip.
-    await setLevel(SUBJECT, 'FORWARD_TRANSITIVE');
-    const refused = await register(SUBJECT, ORDER_REWORDED, reference(ADDRESS, 1));
-    expect(refused.status).toBe(409);
-    const details = JSON.stringify(refused.body.incompatibilities);
-    expect(details).toMatch(/previous version 2 of 2/i);
-    expect(details).not.toMatch(/previous version 1 of 2/i);
+    await expectRefusedByOnly('FORWARD_TRANSITIVE', 1, 2);
     const one = await call('POST', `/compatibility/subjects/${SUBJECT}/versions/1`, {
       schema: JSON.stringify(ORDER_REWORDED),
       references: reference(ADDRESS, 1),

@@ -1,6 +1,6 @@
 import { expandAlternatives, type RawCondition } from './alternatives.ts';
-import { compileMatcher, testLeaf } from './leaf-matcher.ts';
-import { MAX_LISTED_MATCHERS, MatcherSet } from './matcher-set.ts';
+import { compileMatcher } from './leaf-matcher.ts';
+import { anyMatcherHolds, indexMatchers } from './matcher-set.ts';
 import { RuleMatcher } from './rule-matcher.ts';
 import type { Pattern } from './types.ts';
 import { isPlainObject, validatePattern } from './validate.ts';
@@ -61,11 +61,8 @@ function explainAlternative(conditions: RawCondition[], event: unknown): string[
       continue;
     }
     const matchers = condition.matchers.map(compileMatcher);
-    const set = matchers.length > MAX_LISTED_MATCHERS ? new MatcherSet(matchers) : undefined;
-    const holds = set
-      ? (v: unknown) => set.has(v)
-      : (v: unknown) => matchers.some((m) => testLeaf(m, v));
-    if (found.leaves.some(holds)) continue;
+    const set = indexMatchers(matchers);
+    if (found.leaves.some((v) => anyMatcherHolds(matchers, set, v))) continue;
     const expected = `${field}: expected ${expectation(condition.matchers)}`;
     if (found.leaves.length > 0) {
       reasons.push(`${expected}, found ${show(found.leaves)}`);

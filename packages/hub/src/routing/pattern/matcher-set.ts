@@ -27,6 +27,23 @@ import { matchesWildcardSegments } from './wildcard.ts';
  */
 export const MAX_LISTED_MATCHERS = 4;
 
+/** A condition's matchers indexed when there are more than a few; null: tried in turn. */
+export function indexMatchers(matchers: readonly LeafMatcher[]): MatcherSet | null {
+  return matchers.length > MAX_LISTED_MATCHERS ? new MatcherSet(matchers) : null;
+}
+
+/** Whether `value` satisfies one of a condition's matchers (through its index, if any). */
+export function anyMatcherHolds(
+  matchers: readonly LeafMatcher[],
+  set: MatcherSet | null,
+  value: unknown,
+): boolean {
+  if (set !== null) return set.has(value);
+  for (let m = 0; m < matchers.length; m++)
+    if (testLeaf(matchers[m] as LeafMatcher, value)) return true;
+  return false;
+}
+
 /**
  * The matchers of one condition, indexed: does a leaf value satisfy any of them? Tried
  * one by one, a condition of a few thousand matchers (a 16 KiB pattern holds that many)

@@ -6,7 +6,7 @@ import { FieldTrie } from './field-trie.ts';
 import { flattenObject } from './flatten-object.ts';
 import { JsonLeafScanner } from './flatten-json.ts';
 import { BUT_VALUES, EXISTS, WILDCARD, compileMatcher, type LeafMatcher } from './leaf-matcher.ts';
-import { MAX_LISTED_MATCHERS, MatcherSet } from './matcher-set.ts';
+import { indexMatchers } from './matcher-set.ts';
 import { addChain, nestCrowdedPostings, type FilingChains } from './nest-postings.ts';
 import { PathIndex, filedAsRange } from './path-index.ts';
 import { InvalidPatternError, type Pattern } from './types.ts';
@@ -129,7 +129,7 @@ export class RuleMatcher<Id extends string = string> {
             pathId: trie.intern(c.path),
             absent: c.absent,
             matchers,
-            set: matchers.length > MAX_LISTED_MATCHERS ? new MatcherSet(matchers) : null,
+            set: indexMatchers(matchers),
           };
           if (c.absent) conditions.push(compiled);
           else conditions.splice(positives++, 0, compiled);

@@ -1,6 +1,6 @@
 import { grow, type EventLeaves } from './event-leaves.ts';
-import { testLeaf, type LeafMatcher } from './leaf-matcher.ts';
-import type { MatcherSet } from './matcher-set.ts';
+import type { LeafMatcher } from './leaf-matcher.ts';
+import { anyMatcherHolds, type MatcherSet } from './matcher-set.ts';
 
 export type CompiledCondition = {
   pathId: number;
@@ -210,9 +210,5 @@ export class AlternativeVerifier {
 }
 
 function holds(condition: CompiledCondition, value: unknown): boolean {
-  if (condition.set !== null) return condition.set.has(value);
-  const matchers = condition.matchers;
-  for (let m = 0; m < matchers.length; m++)
-    if (testLeaf(matchers[m] as LeafMatcher, value)) return true;
-  return false;
+  return anyMatcherHolds(condition.matchers, condition.set, value);
 }
