@@ -68,8 +68,11 @@ type TargetState = {
   /** When the target next has work that may be due (Infinity: nothing known). */
   dueAt: number;
   claiming: boolean;
-  /** Work was announced while a claim was running: look again right after it. */
-  announced: boolean;
+  /**
+   * The earliest due time made known while a claim was running (a notify, a settled retry):
+   * the claim's own answer is read before such news and must not erase it.
+   */
+  dueDuringClaim: number;
 };
 
 /** Leases given to routed deliveries before their insert; told how the insert went. */
@@ -130,9 +133,7 @@ export class Dispatcher {
     if (this.#stop.signal.aborted) return;
     const now = this.#clock();
     for (const t of targets) {
-      const state = this.#state(t.key, t.kind);
-      state.dueAt = Math.min(state.dueAt, now);
-      if (state.claiming) state.announced = true;
+      this.#due(this.#state(t.key, t.kind), now);
     }
     this.#schedule();
   }
@@ -201,7 +202,7 @@ export class Dispatcher {
           this.#addReady(state, mine);
           // Fewer inserted than leased: those rows existed already (an event routed again);
           // whatever of them is pending is found by a claim.
-          if (mine.length < count) state.dueAt = Math.min(state.dueAt, this.#clock());
+          if (mine.length < count) this.#due(state, this.#clock());
           this.#startReady(state, sender);
         }
         this.#schedule();
@@ -245,7 +246,7 @@ export class Dispatcher {
         attemptMs: Infinity,
         dueAt: Infinity,
         claiming: false,
-        announced: false,
+        dueDuringClaim: Infinity,
       };
       this.#targets.set(key, state);
     }
@@ -260,7 +261,7 @@ export class Dispatcher {
       for (const p of pending) {
         seen.add(p.targetKey);
         const state = this.#state(p.targetKey, p.kind);
-        state.dueAt = Math.min(state.dueAt, p.dueAt);
+        this.#due(state, p.dueAt);
       }
       // Forget idle targets so the map follows the live ones only.
       for (const [key, state] of this.#targets)
@@ -331,7 +332,7 @@ export class Dispatcher {
 
   async #claim(state: TargetState, sender: RegisteredSender, now: number): Promise<void> {
     state.claiming = true;
-    state.announced = false;
+    state.dueDuringClaim = Infinity;
     const free = this.#capacity(sender, state) - this.#leased(state);
     try {
       const claimed = await this.#store.claim(
@@ -351,9 +352,15 @@ export class Dispatcher {
       state.dueAt = this.#clock() + this.#errorBackoffMs;
     } finally {
       state.claiming = false;
-      if (state.announced) state.dueAt = Math.min(state.dueAt, this.#clock());
+      state.dueAt = Math.min(state.dueAt, state.dueDuringClaim);
       this.#schedule();
     }
+  }
+
+  /** The target has work due at `at` (or earlier). */
+  #due(state: TargetState, at: number): void {
+    state.dueAt = Math.min(state.dueAt, at);
+    if (state.claiming) state.dueDuringClaim = Math.min(state.dueDuringClaim, at);
   }
 
   /** Deliveries this node holds (or is getting) a lease on for the target: in flight, ready, reserved. */
@@ -395,7 +402,7 @@ export class Dispatcher {
             this.#logger.warn({ err: error, delivery: row.id }, 'delivery: release failed');
           }),
         );
-        state.dueAt = Math.min(state.dueAt, now);
+        this.#due(state, now);
         continue;
       }
       this.#track(this.#attempt(state, sender, row));
@@ -425,7 +432,7 @@ export class Dispatcher {
         return;
       }
       if ('deferMs' in run) {
-        state.dueAt = Math.min(state.dueAt, await this.#defer(sender, row, run.deferMs));
+        this.#due(state, await this.#defer(sender, row, run.deferMs));
         return;
       }
       const timing = { startedAt, durationMs: performance.now() - started };
@@ -439,8 +446,7 @@ export class Dispatcher {
       // row). The settle still runs first, so an ordered key's next event sees it.
       const settling = this.#settle(sender, row, run, timing);
       free();
-      const next = await settling;
-      state.dueAt = Math.min(state.dueAt, next);
+      this.#due(state, await settling);
     } catch (error) {
       // The store failed while settling: the lease expires and the delivery is tried again.
       if (!this.#stop.signal.aborted)

@@ -3,77 +3,13 @@
  * slots (so a freed slot starts the next delivery without waiting for a commit), but never
  * has more attempts in flight than its slots, and a stop gives the ready ones back.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { SqlDatabase } from '../store/sql-database.ts';
-import { openSqliteDatabase } from '../store/sqlite/sqlite-database.ts';
-import { createDeliveryMetrics } from './delivery-metrics.ts';
-import { DeliveryStore, targetKey, type NewDelivery } from './delivery-store.ts';
-import type { DeliveryTarget } from './delivery-target.ts';
-import { Dispatcher } from './dispatcher.ts';
-import { DELIVERY_MIGRATIONS } from './migrations.ts';
-import { TargetRegistry } from './target-registry.ts';
+import { targetKey, type DeliveryStore, type NewDelivery } from './delivery-store.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import { count, dispatcherFixture } from './testing/dispatcher-fixture.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'portico-read-ahead-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const silent = { error: () => undefined, warn: () => undefined };
-
-function rows(n: number, from = 0): NewDelivery[] {
-  return Array.from({ length: n }, (_, j) => j + from).map((i) => ({
-    eventKey: `k${i}`,
-    ruleId: 'r1',
-    ruleName: 'r',
-    targetIndex: 0,
-    owner: 'tenant:a',
-    tenant: 'a',
-    kind: 'fast',
-    ref: 'x',
-    target: { kind: 'fast', dest: 'x' },
-    ordered: false,
-    partitionKey: 'a',
-    eventPosition: i,
-    event: {
-      specversion: '1.0',
-      id: `e${i}`,
-      source: '/s',
-      type: 't',
-      time: '2025-01-01T00:00:00Z',
-      tenantid: 'a',
-      correlationid: `e${i}`,
-      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-      recordedtime: '2025-01-01T00:00:00Z',
-    },
-  }));
-}
-
-async function setup(target: DeliveryTarget, options: { readAheadChars?: number } = {}) {
-  const db: SqlDatabase = openSqliteDatabase(join(dir, `${Math.random()}.sqlite`));
-  await db.migrate(DELIVERY_MIGRATIONS);
-  const store = new DeliveryStore(db);
-  const registry = new TargetRegistry();
-  registry.register(
-    'fast',
-    target,
-    { concurrency: 2, timeoutMs: 10_000 },
-    { refField: 'dest', description: 'test' },
-  );
-  const dispatcher = new Dispatcher({
-    store,
-    registry,
-    metrics: createDeliveryMetrics(new Registry(), store),
-    logger: silent,
-    discoveryIntervalMs: 60_000,
-    ...options,
-  });
-  return { db, store, dispatcher };
-}
-
-const count = async (db: SqlDatabase, where: string) =>
-  Number((await db.query(`select count(*) as n from deliveries where ${where}`))[0]?.['n']);
+const { setup, rows, cleanup } = dispatcherFixture('portico-read-ahead-');
+afterAll(cleanup);
 
 describe('dispatcher read-ahead', () => {
   it('leases ahead for a fast target but never runs more attempts than its slots', async () => {
