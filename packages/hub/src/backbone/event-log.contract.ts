@@ -507,6 +507,27 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
         expect(positions(await pulling)).toEqual([appended!.position]);
       });
 
+      it('ends an aborted long-poll at once, and it leases nothing after the abort', async () => {
+        // maxDeliver 1: a lease taken for a consumer that is gone would use up the event.
+        await log.ensureGroup(group({ maxDeliver: 1, ackWaitMs: 30_000 }));
+        const gone = new AbortController();
+        const started = performance.now();
+        const abandoned = log.pull('workers', 'leaver', 10, 30_000, gone.signal);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // it is waiting
+        gone.abort();
+        expect(await abandoned).toEqual([]);
+        expect(performance.now() - started).toBeLessThan(10_000);
+        const [appended] = await log.append([input()]);
+        const [next] = await pullWoken('workers', 'stayer', 10);
+        expect(next).toMatchObject({ position: appended!.position, deliveryCount: 1 });
+        // A pull whose consumer left before it began takes nothing either.
+        const [later] = await log.append([input()]);
+        expect(await log.pull('workers', 'leaver', 10, 0, AbortSignal.abort())).toEqual([]);
+        expect(await log.pull('workers', 'stayer', 10, 0)).toMatchObject([
+          { position: later!.position, deliveryCount: 1 },
+        ]);
+      });
+
       it('ends an idle long-poll empty after its wait', async () => {
         await log.ensureGroup(group());
         expect(await log.pull('workers', 'c1', 10, 50)).toEqual([]);

@@ -129,9 +129,18 @@ export interface EventLog {
   deleteGroup(name: string): Promise<boolean>;
   /**
    * Leases up to `max` events to `consumer`, waiting up to `waitMs` for the first one.
-   * Redeliveries (expired leases, elapsed nacks) come before new events.
+   * Redeliveries (expired leases, elapsed nacks) come before new events. Once `signal` is
+   * aborted (the consumer hung up) the pull stops waiting and leases nothing more: a lease
+   * taken for a consumer that is gone would spend one of the event's deliveries. What it
+   * leased just before the abort is still returned (the caller gives it back).
    */
-  pull(group: string, consumer: string, max: number, waitMs: number): Promise<PulledEvent[]>;
+  pull(
+    group: string,
+    consumer: string,
+    max: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<PulledEvent[]>;
   ack(group: string, token: string): Promise<boolean>;
   /** Gives the event back, to be redelivered no sooner than `delayMs` from now. */
   nack(group: string, token: string, delayMs: number): Promise<boolean>;

@@ -40,6 +40,10 @@ async function publish(tenant: string, ids: string[], type = 'orders.order.place
   expect(res.statusCode).toBe(202);
 }
 
+/** The hub's URL on a real socket (hang-ups need one), listening from the first call on. */
+let listening: Promise<string> | undefined;
+const baseUrl = () => (listening ??= t.hub.server.listen({ port: 0, host: '127.0.0.1' }));
+
 const pull = async (tenant: string, group: string, consumer: string, max = 10, waitSeconds = 0) =>
   (
     await call(tenant, 'POST', `/v1/consumer-groups/${group}/pull`, { consumer, max, waitSeconds })
@@ -126,7 +130,7 @@ describe('consumer groups over HTTP', () => {
       startAt: 'end',
       ackWaitSeconds: 600,
     });
-    const base = await t.hub.server.listen({ port: 0, host: '127.0.0.1' });
+    const base = await baseUrl();
     const leaving = new AbortController();
     const gone = fetch(`${base}/v1/consumer-groups/hangup/pull`, {
       method: 'POST',
@@ -205,6 +209,71 @@ describe('consumer groups over HTTP', () => {
       );
       await call('greedy', 'PUT', '/v1/consumer-groups/many', { startAt: 'end' });
       expect((await pull('greedy', 'many', 'again', 10, 0.1)).length).toBe(0);
+    } finally {
+      pulls.mockRestore();
+    }
+  });
+
+  it("ends the log's pull of a consumer that hung up: it frees its place and spends no delivery", async () => {
+    // maxDeliver 1: a lease taken for the consumer that left would use the event up.
+    await call('dropper', 'PUT', '/v1/consumer-groups/drop', {
+      topic: 'orders.>',
+      startAt: 'end',
+      maxDeliver: 1,
+    });
+    const pulls = vi.spyOn(t.hub.log, 'pull');
+    try {
+      const base = await baseUrl();
+      const leaving = new AbortController();
+      const gone = fetch(`${base}/v1/consumer-groups/drop/pull`, {
+        method: 'POST',
+        headers: {
+          ...(await t.auth('dropper', ['events:read'])),
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ consumer: 'leaver', waitSeconds: 30 }),
+        signal: leaving.signal,
+      }).catch(() => 'aborted');
+      // The router pulls from the same log: pick this test's pulls by consumer.
+      const pulledBy = (consumer: RegExp) =>
+        pulls.mock.calls.flatMap((call, i) =>
+          consumer.test(call[1]) ? [pulls.mock.results[i]!.value as Promise<unknown>] : [],
+        );
+      const [leaver] = await waitFor(
+        () => pulledBy(/^leaver$/).length === 1 && pulledBy(/^leaver$/),
+        'the pull to reach the event log',
+      );
+      let ended = false;
+      void leaver!.then(() => (ended = true));
+      leaving.abort();
+      await expect(gone).resolves.toBe('aborted');
+      // Within the 30 s it asked for: the hang-up ended it.
+      await waitFor(() => ended, "the log's pull to end");
+      await publish('dropper', ['after-drop']);
+      const [next] = await pull('dropper', 'drop', 'stayer', 10, 5);
+      expect(next).toMatchObject({ event: { id: 'after-drop' }, deliveryCount: 1 });
+      // Its place is free: a full allowance of long-polls waits again.
+      const auth = await t.auth('dropper', ['events:read']);
+      const waiting = Array.from({ length: MAX_WAITING_PULLS_PER_TENANT }, (_, i) =>
+        t.hub.server.inject({
+          method: 'POST',
+          url: '/v1/consumer-groups/drop/pull',
+          headers: auth,
+          payload: { consumer: `w${i}`, waitSeconds: 30 },
+        }),
+      );
+      await waitFor(
+        () => pulledBy(/^w\d+$/).length === MAX_WAITING_PULLS_PER_TENANT,
+        'every pull to wait',
+      );
+      const over = await call('dropper', 'POST', '/v1/consumer-groups/drop/pull', {
+        consumer: 'one-more',
+        waitSeconds: 0.1,
+      });
+      expect(over.statusCode).toBe(429);
+      expect(over.headers['content-type']).toMatch(/^application\/problem\+json/);
+      await call('dropper', 'DELETE', '/v1/consumer-groups/drop'); // ends the waiting pulls
+      expect((await Promise.all(waiting)).map((r) => r.statusCode)).toEqual(waiting.map(() => 404));
     } finally {
       pulls.mockRestore();
     }

@@ -121,21 +121,13 @@ export class Router {
     }
   }
 
-  /** A pull that shutdown interrupts; whatever arrives after that is given back. */
+  /** A pull that shutdown ends at once; what it leased just before is given back. */
   async #pull(): Promise<PulledEvent[]> {
     const { log, consumer, batchSize, pullWaitMs } = this.#o;
-    const pulling = log.pull(ROUTER_GROUP, consumer, batchSize, pullWaitMs);
-    let onStop: (() => void) | undefined;
-    const stopped = new Promise<'stopped'>((resolve) => {
-      onStop = () => resolve('stopped');
-      this.#stop.signal.addEventListener('abort', onStop, { once: true });
-    });
-    const winner = await Promise.race([pulling, stopped]);
-    this.#stop.signal.removeEventListener('abort', onStop!);
-    if (winner !== 'stopped') return winner;
-    void pulling
-      .then((late) => Promise.all(late.map((m) => log.nack(ROUTER_GROUP, m.token, 0))))
-      .catch(() => undefined);
+    const signal = this.#stop.signal;
+    const pulled = await log.pull(ROUTER_GROUP, consumer, batchSize, pullWaitMs, signal);
+    if (!signal.aborted) return pulled;
+    await Promise.all(pulled.map((m) => log.nack(ROUTER_GROUP, m.token, 0))).catch(() => undefined);
     return [];
   }
 

@@ -44,7 +44,13 @@ export type ConsumerGroups = {
   getGroup(name: string): Promise<ConsumerGroupInfo | undefined>;
   listGroups(): Promise<ConsumerGroupInfo[]>;
   deleteGroup(name: string): Promise<boolean>;
-  pull(group: string, consumer: string, max: number, waitMs: number): Promise<PulledEvent[]>;
+  pull(
+    group: string,
+    consumer: string,
+    max: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<PulledEvent[]>;
   settle(group: string, token: string, how: Settlement): Promise<boolean>;
 };
 
@@ -207,7 +213,7 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
       }
     },
 
-    async pull(group, _consumer, max, waitMs) {
+    async pull(group, _consumer, max, waitMs, signal) {
       const durable = encodeToken(group);
       let ackWaitMs = ackWaits.get(durable);
       if (ackWaitMs === undefined) {
@@ -216,7 +222,7 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
         ackWaitMs = Math.round((info.config.ack_wait ?? 0) / 1_000_000);
         ackWaits.set(durable, ackWaitMs);
       }
-      if (max <= 0) return [];
+      if (max <= 0 || signal?.aborted) return [];
       // What is there now; else wait for one; then top up without waiting. Each request
       // is sized so that nothing is leased to a request nobody listens to any more.
       // A lease is dated from when its pull was *sent* (JetStream starts the ack wait when it
@@ -226,10 +232,12 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
       let sentAt = clock();
       let msgs = await pullOnce(durable, { batch: max, noWait: true });
       let dated = msgs.map((msg) => toPulled(msg, ackWaitMs, sentAt));
-      if (msgs.length === 0 && waitMs > 0) {
-        msgs = await pullOnce(durable, { batch: 1, expiresMs: waitMs });
+      if (msgs.length === 0 && waitMs > 0 && !signal?.aborted) {
+        // An abort ends the request (unsubscribes): JetStream drops a pull request whose
+        // reply subject has no interest, rather than deliver to nobody.
+        msgs = await pullOnce(durable, { batch: 1, expiresMs: waitMs, signal });
         dated = msgs.map((msg) => toPulled(msg, ackWaitMs, clock()));
-        if (msgs.length === 1 && max > 1) {
+        if (msgs.length === 1 && max > 1 && !signal?.aborted) {
           sentAt = clock();
           const more = await pullOnce(durable, { batch: max - 1, noWait: true });
           dated.push(...more.map((msg) => toPulled(msg, ackWaitMs, sentAt)));

@@ -269,9 +269,9 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
       open();
       return groups.deleteGroup(name);
     },
-    async pull(group, consumer, max, waitMs) {
+    async pull(group, consumer, max, waitMs, signal) {
       open();
-      return groups.pull(group, consumer, max, waitMs);
+      return groups.pull(group, consumer, max, waitMs, signal);
     },
     async ack(group, token) {
       open();

@@ -7,7 +7,11 @@
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 
-export type PullRequest = { batch: number } & ({ noWait: true } | { expiresMs: number });
+export type PullRequest = { batch: number } & (
+  | { noWait: true }
+  /** `signal`: the caller is gone; the request ends with what it has (see EventLog.pull). */
+  | { expiresMs: number; signal?: AbortSignal | undefined }
+);
 
 export class ConsumerGoneError extends Error {
   constructor(detail: string) {
@@ -33,7 +37,10 @@ export function pullMessages(
       ? { batch: request.batch, no_wait: true }
       : { batch: request.batch, expires: Math.max(1, Math.round(request.expiresMs)) * 1_000_000 };
   const limitMs = 'noWait' in request ? requestTimeoutMs : request.expiresMs + GRACE_MS;
+  const signal = 'signal' in request ? request.signal : undefined;
+  if (signal?.aborted) return Promise.resolve([]);
   return new Promise<Msg[]>((resolve, reject) => {
+    const abandon = () => finish();
     const inbox = createInbox();
     const out: Msg[] = [];
     let done = false;
@@ -41,6 +48,7 @@ export function pullMessages(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abandon);
       sub.unsubscribe();
       if (error) reject(error);
       else resolve(out);
@@ -64,6 +72,7 @@ export function pullMessages(
         if (out.length >= request.batch) finish();
       },
     });
+    signal?.addEventListener('abort', abandon, { once: true });
     const timer = setTimeout(() => {
       // Silence from the server: a request lost in a reconnect, or JetStream down.
       if (out.length > 0) finish();

@@ -283,16 +283,18 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       return deleted;
     },
 
-    async pull(group, consumer, max, waitMs): Promise<PulledEvent[]> {
+    async pull(group, consumer, max, waitMs, signal): Promise<PulledEvent[]> {
       assertOpen();
       if (!(waitMs >= 0)) throw new RangeError(`waitMs must be >= 0, got ${waitMs}`);
       if (!Number.isSafeInteger(max) || max < 1)
         throw new RangeError(`max must be a positive integer, got ${max}`);
       const giveUpAt = performance.now() + waitMs;
       for (;;) {
+        if (signal?.aborted) return [];
         // Armed before the lease is sent (wakeups.ts): an event committed after the lease's
         // transaction wakes this pull even if it comes before the pull is asleep.
         const waiter = wakeups.arm(group);
+        signal?.addEventListener('abort', waiter.wake, { once: true });
         stats.leases++;
         try {
           const rows = await writer.send({
@@ -305,12 +307,13 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
           });
           const remaining = giveUpAt - performance.now();
           if (rows.length > 0 || remaining <= 0) return pulled(rows);
-          if (closing !== undefined) return [];
+          if (closing !== undefined || signal?.aborted) return [];
           // Sleep until the earliest lease or nack delay in the group falls due, at most.
           const due = groups.nextDueAt(group);
           await waiter.sleep(due === undefined ? remaining : Math.min(remaining, due - clock()));
         } finally {
           waiter.disarm();
+          signal?.removeEventListener('abort', waiter.wake);
         }
         if (closing !== undefined) return [];
       }

@@ -32,6 +32,8 @@ export type Waiter = {
   sleep(ms: number): Promise<void>;
   /** Stops listening (the pull returned without sleeping). */
   disarm(): void;
+  /** Ends the sleep now, or the next one at once (the pull's consumer is gone). */
+  wake(): void;
 };
 
 export type Wakeups = {
@@ -119,6 +121,7 @@ export function createWakeups(specOf: (group: string) => WakeFilter | undefined)
           });
         },
         disarm,
+        wake: armed.wake,
       };
     },
 
