@@ -580,9 +580,10 @@ describe('limits and slow readers', () => {
     );
     expect(() => g.refresh(c, principal('globex'))).toThrow(/same tenant and subject/);
     expect(() => g.refresh(c, principal('acme', 'u1', ['events:publish']))).toThrow(/events:read/);
-    expect(() => g.find(c.id, principal('globex'))).toThrow(/no open push connection/);
-    expect(() => g.find(c.id, principal('acme', 'u2'))).toThrow(/no open push connection/);
-    expect(g.find(c.id, principal('acme'))).toBe(c);
+    expect(() => g.find(c.id, principal('globex'), 'ws')).toThrow(/no open push connection/);
+    expect(() => g.find(c.id, principal('acme', 'u2'), 'ws')).toThrow(/no open push connection/);
+    expect(() => g.find(c.id, principal('acme'), 'sse')).toThrow(/no open push connection/);
+    expect(g.find(c.id, principal('acme'), 'ws')).toBe(c);
   });
 });
 

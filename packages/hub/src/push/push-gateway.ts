@@ -142,14 +142,16 @@ export class PushGateway implements ConnectionHost {
   }
 
   /**
-   * The connection, if it exists and belongs to this principal's tenant and subject. Anyone
-   * else gets the same not-found, so connection ids cannot be probed across tenants.
+   * The connection, if it exists, is of the `transport` kind and belongs to this
+   * principal's tenant and subject. Anyone else gets the same not-found, so connection ids
+   * cannot be probed across tenants, users or transports.
    */
-  find(connectionId: string, principal: Principal): PushConnection {
+  find(connectionId: string, principal: Principal, transport: Transport['kind']): PushConnection {
     const connection = this.#connections.get(connectionId);
     if (
       !connection ||
       connection.closed ||
+      connection.transport.kind !== transport ||
       connection.tenant !== principal.tenant ||
       connection.subject !== principal.subject
     )

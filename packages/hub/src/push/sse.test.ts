@@ -379,6 +379,37 @@ describe('GET /v1/stream', () => {
       await limited.close();
     }
   });
+
+  it('gives a ticket back when its stream is refused (429): the same ticket opens it once there is room', async () => {
+    const limited = await startPushHub({ push: { maxConnectionsPerTenant: 1 } });
+    try {
+      const token = await limited.token('sse-limit-ticket', READ);
+      const first = new SseClient(`${limited.base}/v1/stream?topic=a.>`, token);
+      await first.next('ready');
+      const { ticket } = (await (
+        await fetch(`${limited.base}/v1/stream/tickets`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { ticket: string };
+      const refused = await fetch(`${limited.base}/v1/stream?ticket=${ticket}&topic=a.>`);
+      expect(refused.status).toBe(429);
+      expect((await refused.json()).type).toBe('urn:portico:problem:rate-limited');
+
+      first.close();
+      await waitFor(
+        async () => (await limited.metric('portico_push_connections', { transport: 'sse' })) === 0,
+        'the first stream to close',
+      );
+      const retried = new SseClient(`${limited.base}/v1/stream?ticket=${ticket}&topic=a.>`);
+      await retried.next('ready');
+      retried.close();
+      // Opened once, the ticket is spent.
+      expect((await fetch(`${limited.base}/v1/stream?ticket=${ticket}`)).status).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe('shutdown', () => {

@@ -13,7 +13,7 @@ import type { HubServer } from '../http/server.ts';
 import { PushError, pushErrorToProblem } from './push-error.ts';
 import type { PushGateway } from './push-gateway.ts';
 import { SseTransport } from './sse-transport.ts';
-import { authenticateStream } from './stream-auth.ts';
+import { admitStream } from './stream-auth.ts';
 import {
   channelSubscriptionId,
   duplicateIdErrors,
@@ -143,16 +143,10 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
       // cannot succeed (as the WebSocket handshake does).
       const specs = parseStreamSubscriptions(topic, channel, subscriptions);
       const resumeFrom = lastEventId(request.headers['last-event-id']) ?? from;
-      const principal = await authenticateStream(
-        { authorization: request.headers.authorization, ticket },
-        deps,
-      ).catch(rethrow);
-      try {
-        gateway.precheck(principal, specs.length);
-      } catch (error) {
-        rethrow(error);
-      }
-      openStream(reply, deps, principal, specs, resumeFrom, request.id);
+      await admitStream({ authorization: request.headers.authorization, ticket }, deps, {
+        check: (principal) => gateway.precheck(principal, specs.length),
+        open: (principal) => openStream(reply, deps, principal, specs, resumeFrom, request.id),
+      }).catch(rethrow);
     },
   );
 
@@ -334,13 +328,18 @@ export function registerStreamRoutes(server: HubServer, deps: StreamRouteDeps): 
   );
 }
 
+/**
+ * The caller's SSE connection. A WebSocket's id answers 404 like an unknown one: a socket
+ * changes its subscriptions in band, where its client tracks them (refs, resubscribing on
+ * reconnect); one added here would arrive unasked for and be lost on the next reconnect.
+ */
 function findOrThrow(
   gateway: PushGateway,
   connectionId: string,
   principal: Parameters<PushGateway['find']>[1],
 ) {
   try {
-    return gateway.find(connectionId, principal);
+    return gateway.find(connectionId, principal, 'sse');
   } catch (error) {
     throw error instanceof PushError ? pushErrorToProblem(error) : error;
   }

@@ -31,7 +31,7 @@ export function describeTicketStoreContract(name: string, open: () => Promise<Sq
       expect(ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
       // Another node: another TicketStore on the same database.
       const other = store({ ttlMs: 30_000, maxPerTenant: 10 });
-      expect(await other.redeem(ticket)).toEqual(principal('acme'));
+      expect((await other.redeem(ticket))?.principal).toEqual(principal('acme'));
       expect(await other.redeem(ticket)).toBeUndefined();
       expect(await other.redeem('made-up')).toBeUndefined();
     });
@@ -52,7 +52,7 @@ export function describeTicketStoreContract(name: string, open: () => Promise<Sq
       const c = await tickets.issue(principal('acme'));
       now = 1_020_000;
       expect(await tickets.redeem(b.ticket)).toBeUndefined();
-      expect((await tickets.redeem(c.ticket))?.tenant).toBe('acme');
+      expect((await tickets.redeem(c.ticket))?.principal.tenant).toBe('acme');
       now = 1_030_000;
       expect(await tickets.redeem(a.ticket)).toBeUndefined();
     });
@@ -83,6 +83,33 @@ export function describeTicketStoreContract(name: string, open: () => Promise<Sq
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
       for (const r of results)
         if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(TicketLimitError);
+    });
+
+    it('takes a ticket back from a redemption whose stream was refused: redeemable once more, on any node, until it expires', async () => {
+      const [minter, refuser, retrier] = Array.from({ length: 3 }, () =>
+        store({ ttlMs: 30_000, maxPerTenant: 10 }),
+      );
+      const { ticket, expiresAt } = await minter!.issue(principal('acme'));
+      const refused = await refuser!.redeem(ticket);
+      expect(await retrier!.redeem(ticket)).toBeUndefined(); // spent while it is out
+      await refused!.giveBack();
+      const rows = await db.query<{ expires_at: number | string }>(
+        'select expires_at from stream_tickets',
+      );
+      expect(rows.map((r) => Number(r.expires_at))).toEqual([expiresAt]); // the same lifetime
+      const retried = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => [minter, refuser, retrier][i % 3]!.redeem(ticket)),
+      );
+      expect(retried.filter((r) => r !== undefined).map((r) => r!.principal)).toEqual([
+        principal('acme'),
+      ]);
+
+      // Given back after its lifetime, it is not stored again.
+      const late = await minter!.issue(principal('acme'));
+      const redeemed = await refuser!.redeem(late.ticket);
+      now = late.expiresAt;
+      await redeemed!.giveBack();
+      expect(await minter!.size()).toBe(0);
     });
 
     it('gives a ticket to exactly one of concurrent redemptions', async () => {

@@ -9,6 +9,11 @@
  * any other node minted: no sticky routing needed. Redemption is one `DELETE … RETURNING`,
  * so of concurrent redemptions exactly one gets the row. Expired rows do not count towards
  * the per-tenant cap and are removed by `sweep()`, a leader chore (one node at a time).
+ *
+ * A redemption whose stream is then refused (a connection limit, a draining node) gives the
+ * ticket back: the row is inserted again, unchanged. Only the redeemer that holds the row
+ * can do that, and only while its stream has not opened, so a ticket still opens at most
+ * one stream, on any node.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/principal.ts';
@@ -28,6 +33,17 @@ export class TicketLimitError extends Error {
 }
 
 type StoredPrincipal = { tenant: string; subject: string; scopes: string[]; expiresAt: number };
+
+/** A redeemed ticket: the principal it stands for, and a way to undo the redemption. */
+export type RedeemedTicket = {
+  principal: Principal;
+  /**
+   * Puts the ticket back, unspent, for the rest of its lifetime (nothing once it has
+   * expired). For a stream refused after the redemption: the client may retry with the
+   * same ticket. Call it only when no stream was opened with the ticket.
+   */
+  giveBack(): Promise<void>;
+};
 
 export class TicketStore {
   readonly #db: SqlDatabase;
@@ -72,21 +88,40 @@ export class TicketStore {
   }
 
   /** The principal the ticket stands for, once; undefined if unknown, used or expired. */
-  async redeem(ticket: string): Promise<Principal | undefined> {
+  async redeem(ticket: string): Promise<RedeemedTicket | undefined> {
     // Deleted whether expired or not (an expired ticket is gone either way); the engine
     // gives the row to exactly one of concurrent redemptions, on any node.
-    const [row] = await this.#db.query<{ principal: string; expires_at: number | string }>(
-      'delete from stream_tickets where hash = $1 returning principal, expires_at',
-      [hash(ticket)],
-    );
-    if (!row || Number(row.expires_at) <= this.#now()) return undefined;
+    const key = hash(ticket);
+    const [row] = await this.#db.query<{
+      tenant: string;
+      principal: string;
+      expires_at: number | string;
+    }>('delete from stream_tickets where hash = $1 returning tenant, principal, expires_at', [key]);
+    if (!row) return undefined;
+    const expiresAt = Number(row.expires_at);
+    if (expiresAt <= this.#now()) return undefined;
     const stored = JSON.parse(row.principal) as StoredPrincipal;
     return {
-      tenant: stored.tenant,
-      subject: stored.subject,
-      scopes: new Set(stored.scopes),
-      expiresAt: stored.expiresAt,
+      principal: {
+        tenant: stored.tenant,
+        subject: stored.subject,
+        scopes: new Set(stored.scopes),
+        expiresAt: stored.expiresAt,
+      },
+      giveBack: () => this.#restore(key, row.tenant, row.principal, expiresAt),
     };
+  }
+
+  /**
+   * The row as it was. Not counted against the tenant cap: the ticket was counted when it
+   * was minted, so a tenant holds more than the cap only by the refusals in flight.
+   */
+  async #restore(key: string, tenant: string, principal: string, expiresAt: number) {
+    if (expiresAt <= this.#now()) return;
+    await this.#db.execute(
+      'insert into stream_tickets (hash, tenant, principal, expires_at) values ($1, $2, $3, $4) on conflict (hash) do nothing',
+      [key, tenant, principal, expiresAt],
+    );
   }
 
   /** Drops expired tickets (a leader chore); resolves to how many. */

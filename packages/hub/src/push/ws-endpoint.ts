@@ -17,7 +17,7 @@ import { problems, type ProblemError } from '../http/problem.ts';
 import type { PushConnection } from './push-connection.ts';
 import { PushError, pushErrorToProblem } from './push-error.ts';
 import type { PushGateway } from './push-gateway.ts';
-import { authenticateStream } from './stream-auth.ts';
+import { admitStream, authenticateBearer } from './stream-auth.ts';
 import { replayOptions } from './subscription-spec.ts';
 import type { TicketStore } from './ticket-store.ts';
 import {
@@ -93,25 +93,30 @@ export function attachWsEndpoint(deps: WsEndpointDeps): () => void {
       return;
     }
     const ticket = tickets[0];
-    authenticateStream({ authorization: req.headers.authorization, ticket }, deps)
-      .then((principal) => {
-        gateway.precheck(principal);
+    admitStream({ authorization: req.headers.authorization, ticket }, deps, {
+      // Refusals (limit, scope, draining) are answered here, before the 101.
+      check: (principal) => gateway.precheck(principal),
+      // ws completes the handshake synchronously (no verifyClient), so the connection is
+      // registered in the same tick as the check: concurrent upgrades cannot all pass a
+      // limit that only one more fits.
+      open: (principal) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
           let connection: PushConnection;
           try {
             connection = gateway.open(principal, new WsTransport(ws));
           } catch (error) {
+            // Only if a later ws completed the handshake asynchronously: the check no longer
+            // holds, and the 101 has gone. Try again later.
             ws.close(1013, error instanceof Error ? error.message.slice(0, 120) : 'refused');
             return;
           }
           startSession(connection, ws, deps);
-        });
-      })
-      .catch((error: unknown) => {
-        const problem = error instanceof PushError ? pushErrorToProblem(error) : toProblem(error);
-        if (problem.status >= 500) server.log.error({ err: error }, 'WebSocket upgrade failed');
-        refuse(socket, problem, WS_PATH);
-      });
+        }),
+    }).catch((error: unknown) => {
+      const problem = error instanceof PushError ? pushErrorToProblem(error) : toProblem(error);
+      if (problem.status >= 500) server.log.error({ err: error }, 'WebSocket upgrade failed');
+      refuse(socket, problem, WS_PATH);
+    });
   };
   // What ws refuses itself (e.g. a malformed Sec-WebSocket-Protocol) it answers in
   // text/html unless this event has a listener: answer in the hub's error model instead.
@@ -204,10 +209,7 @@ async function handle(
       connection.control('unsubscribed', { id: message.id, ...ref });
       return;
     case 'refresh': {
-      const principal = await authenticateStream(
-        { authorization: `Bearer ${message.token}`, ticket: undefined },
-        deps,
-      );
+      const principal = await authenticateBearer(`Bearer ${message.token}`, deps.authenticator);
       gateway.refresh(connection, principal);
       connection.control('refreshed', {
         expiresAt: new Date(principal.expiresAt * 1000).toISOString(),
@@ -233,8 +235,14 @@ function rawToString(data: RawData): string {
 
 /** The key ws accepts: 16 random bytes in base64 (RFC 6455 §4.1). */
 const HANDSHAKE_KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** Subprotocols as ws parses them: tokens (RFC 9110 §5.6.2) separated by commas. */
+const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const SUBPROTOCOLS = new RegExp(`^${TOKEN}(?:[ \\t]*,[ \\t]*${TOKEN})*$`);
 
-/** What is wrong with an upgrade request as a WebSocket handshake (ws's own checks). */
+/**
+ * What is wrong with an upgrade request as a WebSocket handshake: ws's own checks, made
+ * here before the ticket is redeemed (ws makes them after, and its refusal would spend it).
+ */
 function handshakeProblem(req: IncomingMessage): ProblemError | undefined {
   const invalid = (detail: string, headers?: Record<string, string>) => {
     const problem = problems.validation(`the WebSocket handshake is invalid: ${detail}`);
@@ -250,6 +258,12 @@ function handshakeProblem(req: IncomingMessage): ProblemError | undefined {
   const version = req.headers['sec-websocket-version'];
   if (version !== '13' && version !== '8')
     return invalid('Sec-WebSocket-Version must be 13', { 'sec-websocket-version': '13' });
+  const protocols = req.headers['sec-websocket-protocol'];
+  if (protocols !== undefined) {
+    const names = protocols.split(',').map((name) => name.trim());
+    if (!SUBPROTOCOLS.test(protocols) || new Set(names).size !== names.length)
+      return invalid('Sec-WebSocket-Protocol must be a comma-separated list of distinct tokens');
+  }
   return undefined;
 }
 

@@ -252,6 +252,130 @@ describe('WebSocket /v1/ws', () => {
     });
   });
 
+  it('refuses upgrades past the tenant limit with 429 before the 101, however many arrive at once', async () => {
+    const limited = await startPushHub({ push: { maxConnectionsPerTenant: 3 } });
+    try {
+      const auth = { authorization: `Bearer ${await limited.token('ws-burst', READ)}` };
+      const burst = Array.from({ length: 12 }, () => new WsClient(`${limited.wsBase}/v1/ws`, auth));
+      const outcomes = await Promise.all(
+        burst.map((client) =>
+          client.opened.then(
+            // Accepted, then closed (1013, try again later) would show here as `closed`.
+            () =>
+              Promise.race([
+                client.next('welcome').then(() => 'open'),
+                client.closed.then(({ code }) => ({ closed: code })),
+              ]),
+            (error: { status?: number; body?: string }) => error,
+          ),
+        ),
+      );
+      const opened = burst.filter((_, i) => outcomes[i] === 'open');
+      expect(opened).toHaveLength(3);
+      const refusals = outcomes.filter((o) => o !== 'open') as Array<{
+        status?: number;
+        body?: string;
+        closed?: number;
+      }>;
+      expect(refusals.map((r) => r.status ?? r)).toEqual(Array(9).fill(429));
+      for (const refusal of refusals) {
+        expect(JSON.parse(refusal.body!)).toMatchObject({
+          type: 'urn:portico:problem:rate-limited',
+          detail: expect.stringMatching(/already has 3 push connections/),
+        });
+      }
+      // Those that got their 101 stay open: none is closed afterwards (1013, try again later).
+      for (const client of opened) {
+        client.send({ type: 'ping', ref: 'still-open' });
+        await client.next('pong', (m) => m.ref === 'still-open');
+      }
+      expect(await limited.metric('portico_push_connections', { transport: 'ws' })).toBe(3);
+      for (const client of opened) client.close();
+      await Promise.all(opened.map((client) => client.closed));
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('gives a ticket back when its handshake is refused (429): the same ticket opens once there is room', async () => {
+    const limited = await startPushHub({ push: { maxConnectionsPerTenant: 1 } });
+    try {
+      const token = await limited.token('ws-limit-ticket', READ);
+      const first = await WsClient.open(`${limited.wsBase}/v1/ws`, {
+        authorization: `Bearer ${token}`,
+      });
+      const { ticket } = (await (
+        await fetch(`${limited.base}/v1/stream/tickets`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { ticket: string };
+      const refused = new WsClient(`${limited.wsBase}/v1/ws?ticket=${ticket}`);
+      expect(((await refused.opened.catch((e: unknown) => e)) as { status: number }).status).toBe(
+        429,
+      );
+
+      first.close();
+      await first.closed;
+      await waitFor(
+        async () => (await limited.metric('portico_push_connections', { transport: 'ws' })) === 0,
+        'the first socket to be released',
+      );
+      const retried = await WsClient.open(`${limited.wsBase}/v1/ws?ticket=${ticket}`);
+      retried.close();
+      await retried.closed;
+      // Opened once, the ticket is spent.
+      const reused = new WsClient(`${limited.wsBase}/v1/ws?ticket=${ticket}`);
+      expect(((await reused.opened.catch((e: unknown) => e)) as { status: number }).status).toBe(
+        401,
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('is not steered through the SSE control endpoint: a WebSocket connection id answers 404 there', async () => {
+    // A WebSocket changes its subscriptions over its own socket, with refs its client
+    // tracks and resubscribes on reconnect; one added over HTTP would arrive unasked for
+    // and be lost on the next reconnect.
+    const token = await h.token('ws-not-sse', READ);
+    const auth = { authorization: `Bearer ${token}` };
+    const ws = await open('ws-not-sse');
+    const { connectionId } = (await ws.next('welcome')) as unknown as { connectionId: string };
+    ws.send({ type: 'subscribe', id: 'own', topic: 'incident.>', ref: 1 });
+    await ws.next('subscribed', (m) => m.ref === 1);
+
+    const attempts: Response[] = [];
+    for (const attempt of [
+      () =>
+        fetch(`${h.base}/v1/stream/${connectionId}/subscriptions`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ id: 'tap', topic: '>' }),
+        }),
+      () => fetch(`${h.base}/v1/stream/${connectionId}/subscriptions`, { headers: auth }),
+      () =>
+        fetch(`${h.base}/v1/stream/${connectionId}/subscriptions/own`, {
+          method: 'DELETE',
+          headers: auth,
+        }),
+      () => fetch(`${h.base}/v1/stream/${connectionId}/refresh`, { method: 'POST', headers: auth }),
+    ])
+      attempts.push(await attempt());
+    expect(attempts.map((r) => r.status)).toEqual([404, 404, 404, 404]);
+    // The same answer as for an unknown id: nothing tells that this one exists.
+    expect((await attempts[1]!.json()).detail).toBe(
+      `no open push connection "${connectionId}" for this caller`,
+    );
+
+    // The socket's own subscriptions are untouched, and nothing arrived unasked for.
+    const [position] = await h.publish('ws-not-sse', [{ type: INC }]);
+    expect((await ws.next('event', (m) => m.position === position)).subscriptions).toEqual(['own']);
+    expect(
+      ws.inbox.items.filter((m) => m.type === 'subscribed' || m.type === 'unsubscribed'),
+    ).toEqual([{ type: 'subscribed', id: 'own', ref: 1 }]);
+  });
+
   it('refuses the handshake without events:read (403) or without credentials (401)', async () => {
     const publisher = new WsClient(`${h.wsBase}/v1/ws`, {
       authorization: `Bearer ${await h.token('ws-scope', ['events:publish'])}`,
@@ -292,12 +416,12 @@ describe('WebSocket /v1/ws', () => {
     await refusal(target, { 'sec-websocket-key': 'short' }, /Sec-WebSocket-Key/);
     await refusal(target, { 'sec-websocket-key': '' }, /Sec-WebSocket-Key/);
     await refusal(target, { 'sec-websocket-version': '99' }, /Sec-WebSocket-Version/);
+    // ws checked these after the credential: the ticket was spent.
+    await refusal(target, { 'sec-websocket-protocol': 'a,,b' }, /Sec-WebSocket-Protocol/);
+    await refusal(target, { 'sec-websocket-protocol': 'a, a' }, /Sec-WebSocket-Protocol/);
     // Two tickets: the first was redeemed and the second ignored.
     await refusal(`${target}&ticket=another`, {}, /one stream ticket/);
     clients.push(await WsClient.open(`${h.wsBase}${target}`)); // the ticket still works
-    // What ws checks after the credential (the ticket is spent by then), in problem+json too.
-    const protocol = `/v1/ws?ticket=${await mint(token)}`;
-    await refusal(protocol, { 'sec-websocket-protocol': 'a,,b' }, /Sec-WebSocket-Protocol/);
   });
 
   it('survives clients that reset the connection before an upgrade elsewhere is refused', async () => {
