@@ -253,7 +253,9 @@ function registerConsumerLagGauge(registry: Registry, log: EventLog): void {
     async collect() {
       if (performance.now() - readAt < LAG_REFRESH_MS) return;
       readAt = performance.now();
-      const groups = await log.listGroups();
+      // As for the DLQ depth: a log that cannot answer leaves the last values, not a failed scrape.
+      const groups = await log.listGroups().catch(() => undefined);
+      if (groups === undefined) return;
       this.reset();
       for (const group of groups) this.set({ group: group.name }, group.pending);
     },

@@ -22,8 +22,12 @@ export function createDeliveryMetrics(registry: Registry, store: DeliveryStore):
     labelNames: ['owner', 'kind', 'target'],
     registers: [registry],
     async collect() {
+      // A store that cannot answer must not fail the whole scrape (every other metric with
+      // it, during the outage they would show): the last values stay.
+      const rows = await store.deadCounts().catch(() => undefined);
+      if (rows === undefined) return;
       this.reset();
-      for (const row of await store.deadCounts())
+      for (const row of rows)
         this.set({ owner: row.owner, kind: row.kind, target: row.ref }, row.count);
     },
   });

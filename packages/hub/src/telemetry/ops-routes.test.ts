@@ -2,7 +2,7 @@
  * /metrics is public unless `http.metricsToken` is set: then only a scraper with that
  * bearer token reads it (its labels name tenants, consumer groups and endpoints).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, ConfigError } from '../config/load-config.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 
@@ -39,6 +39,24 @@ describe('/metrics with http.metricsToken', () => {
   it('leaves the other operations routes public', async () => {
     expect((await t.hub.server.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await t.hub.server.inject({ url: '/readyz' })).statusCode).toBe(200);
+  });
+});
+
+describe('/metrics while a store cannot answer', () => {
+  it('still answers with every other metric (the lag and DLQ depth keep what they last read)', async () => {
+    const t = await startTestHub();
+    try {
+      const failing = () => Promise.reject(new Error('store unreachable'));
+      vi.spyOn(t.hub.log, 'listGroups').mockImplementation(failing);
+      vi.spyOn(t.hub.routing.deliveries.store, 'deadCounts').mockImplementation(failing);
+      const res = await t.hub.server.inject({ url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('portico_events_ingested_total');
+      expect(res.body).toContain('# TYPE portico_dlq_depth gauge');
+      expect(res.body).toContain('# TYPE portico_consumer_group_pending gauge');
+    } finally {
+      await t.close();
+    }
   });
 });
 
