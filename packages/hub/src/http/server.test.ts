@@ -42,6 +42,24 @@ describe('errors raised before routing', () => {
     });
   });
 
+  it('a body that is not JSON is a 415 problem that says what to send', async () => {
+    const auth = await t.auth('acme', ['rules:write']);
+    for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
+      const response = await t.hub.server.inject({
+        method: 'POST',
+        url: '/v1/rules',
+        headers: { ...auth, 'content-type': type },
+        payload: '{"name":"plain"}',
+      });
+      expect(response.statusCode, type).toBe(415);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({
+        type: 'urn:portico:problem:unsupported-media-type',
+        detail: 'the request body must be JSON: send it with content-type: application/json',
+      });
+    }
+  });
+
   it('a malformed percent-encoding is a 400 problem', async () => {
     const response = await t.hub.server.inject({
       method: 'GET',

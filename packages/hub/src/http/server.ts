@@ -139,6 +139,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<HubS
     }
   });
 
+  // Every body the API takes is JSON (routes that take others parse them in their own
+  // scope): a text/plain body would only fail validation with "must be object".
+  server.removeContentTypeParser('text/plain');
   // JSON bodies as Fastify parses them, refused past MAX_JSON_DEPTH (see json-depth.ts).
   const json = server.getDefaultJsonParser('error', 'error');
   server.removeContentTypeParser('application/json');
@@ -194,7 +197,10 @@ function replyWithProblem(
 const FASTIFY_CODES: Record<string, (message: string) => ProblemError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () =>
     problems.tooLarge('the request body exceeds the configured limit'),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (m) => problems.unsupportedMediaType(m),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    problems.unsupportedMediaType(
+      'the request body must be JSON: send it with content-type: application/json',
+    ),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: (m) => problems.validation(m),
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
     problems.validation('the request body is empty but JSON was declared'),
