@@ -18,7 +18,7 @@ import {
 } from '@nats-io/jetstream';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
-import type { ConsumerGroupInfo, ConsumerGroupSpec, PulledEvent } from '../event-log.ts';
+import type { ConsumerGroupInfo, ConsumerGroupSpec, EventLog, PulledEvent } from '../event-log.ts';
 import { leaseFromToken, parseAckReply, tokenFor, type Lease } from './ack-tokens.ts';
 import { BoundedSet } from './bounded-set.ts';
 import { entryFrom } from './entries.ts';
@@ -39,18 +39,10 @@ export type ConsumerGroupsOptions = {
   clock: () => number;
 };
 
-export type ConsumerGroups = {
-  ensureGroup(spec: ConsumerGroupSpec): Promise<void>;
-  getGroup(name: string): Promise<ConsumerGroupInfo | undefined>;
-  listGroups(): Promise<ConsumerGroupInfo[]>;
-  deleteGroup(name: string): Promise<boolean>;
-  pull(
-    group: string,
-    consumer: string,
-    max: number,
-    waitMs: number,
-    signal?: AbortSignal,
-  ): Promise<PulledEvent[]>;
+export type ConsumerGroups = Pick<
+  EventLog,
+  'ensureGroup' | 'getGroup' | 'listGroups' | 'deleteGroup' | 'pull'
+> & {
   settle(group: string, token: string, how: Settlement): Promise<boolean>;
 };
 
