@@ -8,6 +8,8 @@ import type { EventLog } from '../backbone/event-log.ts';
 import type { HubServer } from '../http/server.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
+import { targetKey } from '../delivery/target-key.ts';
+import { tenantOwner } from '../routing/rule.ts';
 import type { WebhooksConfig } from './config-schema.ts';
 import { registerEndpointDeliveryRoutes } from './deliveries/endpoint-delivery-routes.ts';
 import { registerEndpointRoutes } from './endpoints/endpoint-routes.ts';
@@ -55,7 +57,16 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
     store,
     rules: routing.rules,
     maxEndpointsPerTenant: config.maxEndpointsPerTenant,
-    changed: (id) => cache.invalidate(id),
+    // The route answers once this node's sender has the change (concurrency, URL, keys),
+    // and the dispatcher looks at the endpoint's waiting deliveries at once: slots a
+    // raised concurrency added are used now, not at its next look for pending work.
+    changed: async (id) => {
+      const cached = await cache.refresh(id, clock());
+      if (cached)
+        routing.deliveries.notify([
+          { key: targetKey(tenantOwner(cached.endpoint.tenant), 'webhook', id), kind: 'webhook' },
+        ]);
+    },
     onAutoDisabled: async (endpoint, reason, now) => {
       server.log.warn(
         { endpoint: endpoint.id, tenant: endpoint.tenant, reason },
@@ -70,9 +81,9 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
     store,
     cache,
     disableAfterMs: config.disableAfterFailingSeconds * 1000,
-    disable: async (endpoint, reason) => {
+    disable: async (endpoint, reason, due) => {
       // Deleted meanwhile: nothing left to disable.
-      await service.setEnabled(endpoint, false, reason).catch((error: unknown) => {
+      await service.setEnabled(endpoint, false, reason, due).catch((error: unknown) => {
         if (!(error instanceof EndpointGoneError)) throw error;
       });
     },

@@ -22,6 +22,7 @@ import {
 } from '../../delivery/dlq-routes.ts';
 import type { SqlDatabase } from '../../store/sql-database.ts';
 import { tenantOwner } from '../../routing/rule.ts';
+import type { Endpoint } from '../endpoints/endpoint.ts';
 import type { EndpointStore } from '../endpoints/endpoint-store.ts';
 
 export type EndpointDeliveryRouteOptions = {
@@ -49,10 +50,14 @@ export function registerEndpointDeliveryRoutes(
 
   /** The endpoint's target in the engine: the tenant's rules' deliveries to it. */
   async function target(principal: Principal, id: string) {
+    return targetOf(await visible(principal, id));
+  }
+
+  async function visible(principal: Principal, id: string): Promise<Endpoint> {
     const endpoint = await o.endpoints.get(id);
     if (!endpoint || (endpoint.tenant !== principal.tenant && !hasScope(principal, 'admin')))
       throw problems.notFound(`no webhook endpoint "${id}"`);
-    return { owner: tenantOwner(endpoint.tenant), kind: KIND, ref: endpoint.id };
+    return endpoint;
   }
 
   const AttemptWithDelivery = Type.Intersect([
@@ -195,21 +200,26 @@ export function registerEndpointDeliveryRoutes(
       config: { scope: 'webhooks:write' },
       schema: {
         summary:
-          'Send one event to the endpoint again (delivered or dead); same webhook-id, fresh attempts',
+          'Send one event to the endpoint again (delivered or dead); same webhook-id, fresh attempts; 409 while it is pending or the endpoint is disabled',
         tags,
         params: eventParams,
         response: { 202: Type.Object({ deliveryId: Type.String() }) },
       },
     },
     async (request, reply) => {
-      const t = await target(request.principal, request.params.id);
+      const endpoint = await visible(request.principal, request.params.id);
+      const t = targetOf(endpoint);
       const found = await findTargetDeliveries(o.db, t, request.params.eventId);
       if (found.length === 0)
         throw problems.notFound(
           `no delivery of event "${request.params.eventId}" to this endpoint (delivered ones are kept 24 h)`,
         );
+      refuseDisabled(endpoint);
+      // Two rules may each send the event to the endpoint, under one webhook-id: while
+      // either delivery is pending, a resend would race it with a second request.
       const finished = found.find((d) => d.status !== 'pending');
-      if (!finished || !(await resendDelivery(o.db, finished.id, Date.now())))
+      const pending = found.some((d) => d.status === 'pending');
+      if (!finished || pending || !(await resendDelivery(o.db, finished.id, Date.now())))
         throw problems.conflict('the event is already on its way to this endpoint (pending)');
       o.deliveries.notify([{ key: targetKey(t.owner, t.kind, t.ref), kind: t.kind }]);
       return reply.code(202).send({ deliveryId: finished.id });
@@ -221,7 +231,8 @@ export function registerEndpointDeliveryRoutes(
     {
       config: { scope: 'webhooks:write' },
       schema: {
-        summary: 'Replay every dead delivery of the endpoint that died in [since, until)',
+        summary:
+          'Replay every dead delivery of the endpoint that died in [since, until); 409 while the endpoint is disabled',
         tags,
         params: idParams,
         body: Type.Object(
@@ -235,7 +246,9 @@ export function registerEndpointDeliveryRoutes(
       },
     },
     async (request, reply) => {
-      const t = await target(request.principal, request.params.id);
+      const endpoint = await visible(request.principal, request.params.id);
+      refuseDisabled(endpoint);
+      const t = targetOf(endpoint);
       const { since, until } = request.body;
       const { replayed, targetKeys } = await o.deliveries.store.replay(
         { owner: t.owner, kind: t.kind, ref: t.ref, ...window(since, until, 'body') },
@@ -245,6 +258,22 @@ export function registerEndpointDeliveryRoutes(
       return reply.code(202).send({ recovered: replayed });
     },
   );
+}
+
+function targetOf(endpoint: Endpoint) {
+  return { owner: tenantOwner(endpoint.tenant), kind: KIND, ref: endpoint.id };
+}
+
+/**
+ * Resend and recover send only to an enabled endpoint: a delivery to a disabled one goes
+ * straight back to the DLQ (`endpoint-disabled`), so accepting them answered 202 for work
+ * that could not succeed, and spent an attempt of each.
+ */
+function refuseDisabled(endpoint: Endpoint): void {
+  if (!endpoint.enabled)
+    throw problems.conflict(
+      `the endpoint is disabled (${endpoint.disabledReason ?? 'manual'}): enable it first, then recover or resend`,
+    );
 }
 
 /**

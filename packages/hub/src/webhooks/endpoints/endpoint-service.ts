@@ -81,8 +81,8 @@ export type EndpointServiceOptions = {
   rules: { store: RuleStore; reload(): Promise<void> };
   /** Endpoints a tenant may have (default: no limit). */
   maxEndpointsPerTenant?: number;
-  /** Called after every write to an endpoint (drop cached copies). */
-  changed(id: string): void;
+  /** Called after every write to an endpoint (refresh cached copies); awaited before answering. */
+  changed(id: string): void | Promise<void>;
   /** Called once when an endpoint goes from enabled to disabled by the hub itself. */
   onAutoDisabled(endpoint: Endpoint, reason: DisabledReason, now: number): Promise<void>;
   logger?: { warn(obj: object, msg: string): void };
@@ -163,16 +163,19 @@ export class EndpointService {
 
   /**
    * Enables or disables; `changed` is whether this call did (so one node, once, tells
-   * the tenant about an automatic disable), `endpoint` the endpoint as it is now.
+   * the tenant about an automatic disable), `endpoint` the endpoint as it is now. With
+   * `due`, nothing changes unless it holds for the endpoint as stored, under the lock.
    */
   async setEnabled(
     endpoint: Endpoint,
     enabled: boolean,
     reason: DisabledReason = 'manual',
+    due?: (current: Endpoint) => boolean,
   ): Promise<{ changed: boolean; endpoint: Endpoint }> {
     const now = this.#clock();
     const result = await this.#write(endpoint.id, async (tx, rules, current) => {
-      if (current.enabled === enabled) return { changed: false, endpoint: current };
+      if (current.enabled === enabled || (due && !due(current)))
+        return { changed: false, endpoint: current };
       await this.#o.store.setEnabled(current.id, enabled, enabled ? null : reason, now, tx);
       const updated: Endpoint = {
         ...current,
@@ -210,7 +213,7 @@ export class EndpointService {
       await this.#o.store.update(current.id, { secrets }, now, tx);
       return fresh;
     });
-    this.#o.changed(endpoint.id);
+    await this.#o.changed(endpoint.id);
     return { keys: reveal(keys), previousExpiresAt };
   }
 
@@ -245,7 +248,7 @@ export class EndpointService {
 
   /**
    * Runs `work` in one rule write with the endpoint locked as stored (EndpointGoneError if
-   * it is not), then reloads this node's rules and drops cached copies.
+   * it is not), then reloads this node's rules and its cached copy of the endpoint.
    */
   async #write<T>(id: string, work: LockedWork<T>, o = { reload: true }): Promise<T> {
     const result = await this.#o.rules.store.write(async (tx, rules) => {
@@ -254,7 +257,7 @@ export class EndpointService {
       return work(tx, rules, current);
     });
     if (o.reload) await this.#o.rules.reload();
-    this.#o.changed(id);
+    await this.#o.changed(id);
     return result;
   }
 

@@ -106,3 +106,53 @@ it('disables an endpoint that keeps failing and emits portico.webhook.endpoint-d
   const enabled = await call(acme, 'POST', `/v1/webhooks/endpoints/${id}/enable`);
   expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
 });
+
+it('starts a new streak after a re-enable: an attempt that fails after it, though begun before, does not disable again', async () => {
+  const acme = await t.auth('acme', ['webhooks:write', 'events:publish']);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // Every attempt fails; the one of event `slow` only once released.
+  receiver.script('/streak', (_n, r) =>
+    JSON.parse(r.body).id === 'slow' ? { status: 500, hold: held } : { status: 500 },
+  );
+  const created = await call(acme, 'POST', '/v1/webhooks/endpoints', {
+    url: receiver.url('/streak'),
+    eventTypes: ['streak.test.sent'],
+  });
+  const id = created.body['id'] as string;
+  const publish = (eventId: string) =>
+    t.hub.server.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...acme, 'content-type': 'application/cloudevents+json' },
+      payload: JSON.stringify({
+        specversion: '1.0',
+        id: eventId,
+        source: '/t',
+        type: 'streak.test.sent',
+      }),
+    });
+  await publish('fast');
+  await waitFor(() => receiver.on('/streak').length >= 2, 'the streak under way');
+  await publish('slow'); // its attempt starts during the streak, and is held
+  await waitFor(
+    () => receiver.on('/streak').some((r) => JSON.parse(r.body).id === 'slow'),
+    'the held attempt',
+  );
+  await waitFor(async () => {
+    const res = await call(acme, 'GET', `/v1/webhooks/endpoints/${id}`);
+    return res.body['enabled'] === false;
+  }, 'the endpoint disabled');
+
+  const enabled = await call(acme, 'POST', `/v1/webhooks/endpoints/${id}/enable`);
+  expect(enabled.body).toMatchObject({ enabled: true, failingSince: null });
+  release();
+  await waitFor(async () => {
+    const res = await call(acme, 'GET', `/v1/webhooks/endpoints/${id}/events/slow/attempts`);
+    const deliveries = res.body['deliveries'] as { attempts: unknown[] }[] | undefined;
+    return deliveries?.[0]?.attempts.length === 1;
+  }, 'the held attempt recorded');
+  // Its failure is the first of a new streak, not the 0.5 s old one that disabled the endpoint.
+  const after = await call(acme, 'GET', `/v1/webhooks/endpoints/${id}`);
+  expect(after.body).toMatchObject({ enabled: true, failingSince: expect.any(String) });
+});

@@ -9,7 +9,15 @@ import type { EndpointStore } from '../endpoints/endpoint-store.ts';
 import type { EndpointCache } from '../sender/endpoint-cache.ts';
 import type { HealthReports } from '../sender/webhook-sender.ts';
 
-export type Disabler = (endpoint: Endpoint, reason: 'gone' | 'failing') => Promise<void>;
+/**
+ * Disables the endpoint; with `due`, only if it holds for the endpoint as stored (checked
+ * under the row's lock, so a concurrent enable wins).
+ */
+export type Disabler = (
+  endpoint: Endpoint,
+  reason: 'gone' | 'failing',
+  due?: (current: Endpoint) => boolean,
+) => Promise<void>;
 
 export class EndpointHealth implements HealthReports {
   readonly #store: EndpointStore;
@@ -37,12 +45,18 @@ export class EndpointHealth implements HealthReports {
 
   async failed(endpoint: Endpoint, now: number): Promise<void> {
     let since = endpoint.failingSince;
-    if (since === null) {
+    // `endpoint` is the copy the attempt started with: a re-enable since then cleared the
+    // streak it shows. So before disabling, the stored streak decides (an attempt that began
+    // before the re-enable and failed after it starts a new streak, it does not end one).
+    if (since === null || now - since >= this.#disableAfterMs) {
       since = await this.#store.markFailing(endpoint.id, now);
       this.#cache.setFailingSince(endpoint.id, since);
     }
-    if (now - since >= this.#disableAfterMs)
-      await this.#disable({ ...endpoint, failingSince: since }, 'failing');
+    const after = this.#disableAfterMs;
+    if (now - since >= after)
+      await this.#disable({ ...endpoint, failingSince: since }, 'failing', (current) =>
+        current.failingSince === null ? false : now - current.failingSince >= after,
+      );
   }
 
   async gone(endpoint: Endpoint): Promise<void> {

@@ -40,12 +40,7 @@ export class EndpointCache {
     const missingSince = this.#missing.get(id);
     if (!entry && missingSince !== undefined && now - missingSince < this.#maxAgeMs)
       return undefined;
-    let loading = this.#loading.get(id);
-    if (!loading) {
-      loading = this.#load(id, now).finally(() => this.#loading.delete(id));
-      this.#loading.set(id, loading);
-    }
-    return loading;
+    return this.#loading.get(id) ?? this.#startLoad(id, now);
   }
 
   /** The endpoint's concurrency if it is cached (the dispatcher asks synchronously). */
@@ -58,6 +53,19 @@ export class EndpointCache {
     const entry = this.#entries.get(id);
     if (entry) entry.loadedAt = -Infinity;
     this.#missing.delete(id);
+    // A read that started before the change may return the old row: it must not be kept.
+    this.#loading.delete(id);
+  }
+
+  /**
+   * This node changed the endpoint: read it again now. The dispatcher asks for an
+   * endpoint's concurrency (`concurrencyOf`) before it starts an attempt, so a copy
+   * refreshed only by the next attempt kept the old number of slots until an attempt
+   * ended. A failed read leaves the entry to be read at the next attempt.
+   */
+  async refresh(id: string, now: number): Promise<CachedEndpoint | undefined> {
+    this.invalidate(id);
+    return this.#startLoad(id, now).catch(() => undefined);
   }
 
   /** Updates the failing streak in place (the sender's own write; no reload needed). */
@@ -66,8 +74,25 @@ export class EndpointCache {
     if (entry) entry.endpoint = { ...entry.endpoint, failingSince };
   }
 
-  async #load(id: string, now: number): Promise<CachedEndpoint | undefined> {
-    const endpoint = await this.#store.get(id);
+  #startLoad(id: string, now: number): Promise<CachedEndpoint | undefined> {
+    const loading: Promise<CachedEndpoint | undefined> = this.#store.get(id).then(
+      (endpoint) => {
+        // Superseded by `invalidate` while reading, so the row may predate the change:
+        // the newer read answers.
+        if (this.#loading.get(id) !== loading) return this.#loading.get(id) ?? this.get(id, now);
+        this.#loading.delete(id);
+        return this.#keep(id, endpoint, now);
+      },
+      (error: unknown) => {
+        if (this.#loading.get(id) === loading) this.#loading.delete(id);
+        throw error;
+      },
+    );
+    this.#loading.set(id, loading);
+    return loading;
+  }
+
+  #keep(id: string, endpoint: Endpoint | undefined, now: number): CachedEndpoint | undefined {
     if (!endpoint) {
       this.#entries.delete(id);
       this.#missing.set(id, now);
