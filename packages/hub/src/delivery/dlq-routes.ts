@@ -9,6 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import type { HubServer } from '../http/server.ts';
 import { problems, type FieldError } from '../http/problem.ts';
+import { rfc3339Millis } from '../http/rfc3339.ts';
 import { canSee, ownerFor } from '../routing/owner-scope.ts';
 import { tenantOf } from '../routing/rule.ts';
 import type { AttemptLog, AttemptRecord } from './attempt-log.ts';
@@ -184,8 +185,8 @@ export function registerDlqRoutes(
     for (const key of ['since', 'until'] as const) {
       const value = input[key];
       if (value === undefined) continue;
-      const ms = Date.parse(value);
-      if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(ms))
+      const ms = rfc3339Millis(value);
+      if (ms === undefined)
         errors.push({
           pointer: `/${key}`,
           detail: 'must be an RFC 3339 date-time such as 2025-01-31T12:00:00Z',

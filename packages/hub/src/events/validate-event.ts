@@ -1,5 +1,6 @@
 import { isValidTenantId } from '../auth/principal-from-claims.ts';
 import type { FieldError } from '../http/problem.ts';
+import { rfc3339Millis } from '../http/rfc3339.ts';
 import { eventTypeProblem } from './topic.ts';
 import { isJsonMediaType, type RawEvent } from './http-binding.ts';
 
@@ -19,7 +20,6 @@ const STRING_ATTRIBUTES = [
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 /** Names that pass EXTENSION_NAME by construction: most events carry only these. */
 const KNOWN_NAMES: ReadonlySet<string> = new Set([...STRING_ATTRIBUTES, 'specversion', 'time']);
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /**
@@ -86,9 +86,7 @@ export function validateEvent(
     fail('source', 'must be a URI-reference (no whitespace)');
   if (
     event.time !== undefined &&
-    (typeof event.time !== 'string' ||
-      !RFC3339.test(event.time) ||
-      Number.isNaN(Date.parse(event.time)))
+    (typeof event.time !== 'string' || rfc3339Millis(event.time) === undefined)
   )
     fail('time', 'must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z');
   if (

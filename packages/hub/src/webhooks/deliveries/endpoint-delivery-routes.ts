@@ -24,6 +24,7 @@ import type { SqlDatabase } from '../../store/sql-database.ts';
 import { tenantOwner } from '../../routing/rule.ts';
 import type { Endpoint } from '../endpoints/endpoint.ts';
 import type { EndpointStore } from '../endpoints/endpoint-store.ts';
+import { rfc3339Millis } from '../../http/rfc3339.ts';
 
 export type EndpointDeliveryRouteOptions = {
   endpoints: EndpointStore;
@@ -297,8 +298,8 @@ function attemptsBefore(before: string): { before: number } | { after: AttemptCu
 }
 
 function parseTime(value: string, pointer: string, where: 'query' | 'body'): number {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(ms))
+  const ms = rfc3339Millis(value);
+  if (ms === undefined)
     throw problems.validation(`${pointer} must be an RFC 3339 date-time`, [
       { pointer, detail: 'must be an RFC 3339 date-time such as 2025-01-31T12:00:00Z', in: where },
     ]);
