@@ -354,10 +354,11 @@ describe('the DLQ API', () => {
     // A time range that holds nothing replays nothing.
     expect(
       (await rc.api('dlq', 'POST', '/v1/dlq/replay', { until: '2000-01-01T00:00:00Z' })).json(),
-    ).toEqual({ replayed: 0 });
+    ).toEqual({ replayed: 0, more: false });
     const [one, ...rest] = all as { id: string; deadAt: string }[];
     expect((await rc.api('dlq', 'POST', '/v1/dlq/replay', { id: one!.id })).json()).toEqual({
       replayed: 1,
+      more: false,
     });
     await rc.deliveryWhen('dlq', one!.id, 'delivered');
     expect(
@@ -368,14 +369,14 @@ describe('the DLQ API', () => {
           since: '2000-01-01T00:00:00Z',
         })
       ).json(),
-    ).toEqual({ replayed: rest.length });
+    ).toEqual({ replayed: rest.length, more: false });
     for (const entry of rest) await rc.deliveryWhen('dlq', entry.id, 'delivered');
     expect((await rc.api('dlq', 'GET', '/v1/dlq')).json().entries).toEqual([]);
     expect(
       (
         await rc.api('dlq', 'POST', '/v1/dlq/replay', { kind: 'http', destination: 'dead-end' })
       ).json(),
-    ).toEqual({ replayed: 0 });
+    ).toEqual({ replayed: 0, more: false });
   });
 });
 

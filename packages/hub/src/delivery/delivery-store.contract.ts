@@ -326,6 +326,27 @@ export function describeDeliveryStoreContract(
       expect(new Set(ids).size).toBe(60);
     });
 
+    it('replays at most the limit per call, the oldest first, and says when there is more', async () => {
+      const store = await fresh();
+      await store.insertBatch([delivery(), delivery(), delivery()], T0);
+      const claimed = await store.claim(KEY_A, 10, T0, LEASE);
+      for (const [i, d] of claimed.entries())
+        await store.settleDead(d.id, d.leaseToken, T0 + i * 10, 'boom', 'max-attempts');
+      const oldest = claimed.slice(0, 2).map((d) => d.id);
+      expect(await store.replay({ owner: 'tenant:acme' }, T0 + 100, 2)).toEqual({
+        replayed: 2,
+        targetKeys: [KEY_A],
+        more: true,
+      });
+      const pending = await store.claim(KEY_A, 10, T0 + 100, LEASE);
+      expect(pending.map((d) => d.id).sort()).toEqual([...oldest].sort());
+      expect(await store.replay({ owner: 'tenant:acme' }, T0 + 100, 2)).toEqual({
+        replayed: 1,
+        targetKeys: [KEY_A],
+        more: false,
+      });
+    });
+
     it('lists the DLQ newest first with a cursor, and replays a selection with a fresh budget', async () => {
       const store = await fresh();
       await store.insertBatch(
@@ -371,7 +392,7 @@ export function describeDeliveryStoreContract(
       );
 
       const replay = await store.replay({ owner: 'tenant:acme', ruleId: 'r1' }, T0 + 100);
-      expect(replay).toEqual({ replayed: 2, targetKeys: [KEY_A] });
+      expect(replay).toEqual({ replayed: 2, targetKeys: [KEY_A], more: false });
       const back = await store.claim(KEY_A, 10, T0 + 100, LEASE);
       expect(back).toHaveLength(2);
       expect(
@@ -387,6 +408,7 @@ export function describeDeliveryStoreContract(
       expect(await store.replay({ owner: 'tenant:acme' }, T0 + 100)).toEqual({
         replayed: 1,
         targetKeys: [KEY_A],
+        more: false,
       });
       expect((await store.listDead({ owner: 'tenant:other' }, { limit: 10 })).entries).toHaveLength(
         1,

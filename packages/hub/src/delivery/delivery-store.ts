@@ -414,22 +414,32 @@ export class DeliveryStore {
   }
 
   /**
-   * Puts the selected DLQ entries back to pending with a fresh attempt budget. Returns how
+   * Puts the selected DLQ entries back to pending with a fresh attempt budget, the oldest
+   * first and at most `limit` of them (one call never rewrites a whole DLQ in one
+   * statement): `more` says the limit was reached, so the caller asks again. Returns how
    * many and the targets concerned (so the dispatcher can look at them now).
    */
   async replay(
     filter: DeadFilter,
     now: number,
-  ): Promise<{ replayed: number; targetKeys: string[] }> {
+    limit = REPLAY_LIMIT,
+  ): Promise<{ replayed: number; targetKeys: string[]; more: boolean }> {
     const { where, params } = deadWhere(filter);
-    params.push(now);
+    params.push(now, limit);
+    const at = `$${params.length - 1}`;
     const rows = await this.#db.query<{ target_key: string }>(
-      `update deliveries set status = 'pending', due_at = $${params.length}, started_at = $${params.length},
+      `update deliveries set status = 'pending', due_at = ${at}, started_at = ${at},
          attempts = 0, dead_at = null, reason = null, lease_token = null, replays = replays + 1
-       where ${where} returning target_key`,
+       where id in (select id from deliveries where ${where}
+                    order by dead_at, id limit $${params.length})
+       returning target_key`,
       params,
     );
-    return { replayed: rows.length, targetKeys: [...new Set(rows.map((r) => r.target_key))] };
+    return {
+      replayed: rows.length,
+      targetKeys: [...new Set(rows.map((r) => r.target_key))],
+      more: rows.length === limit,
+    };
   }
 
   /** DLQ depth per target, for the gauge. */
@@ -482,6 +492,9 @@ export class DeliveryStore {
 
 /** Ids per DELETE statement when purging. */
 const PURGE_CHUNK = 500;
+
+/** DLQ entries one replay (or recover) call puts back at most. */
+export const REPLAY_LIMIT = 10_000;
 
 function deadWhere(filter: DeadFilter): { where: string; params: unknown[] } {
   const params: unknown[] = [filter.owner];

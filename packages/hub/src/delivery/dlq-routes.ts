@@ -15,6 +15,7 @@ import { tenantOf } from '../routing/rule.ts';
 import type { AttemptLog, AttemptRecord } from './attempt-log.ts';
 import {
   decodeCursor,
+  REPLAY_LIMIT,
   type DeadFilter,
   type DeliveryRecord,
   type DeliveryStore,
@@ -262,7 +263,14 @@ export function registerDlqRoutes(
           'Selected entries get a fresh attempt budget and are attempted again at once, keeping their delivery id. At least one of id, ruleId, kind, destination, since, until is required.',
         tags,
         body: Type.Object(Selector, { additionalProperties: false }),
-        response: { 200: Type.Object({ replayed: Type.Integer() }) },
+        response: {
+          200: Type.Object({
+            replayed: Type.Integer(),
+            more: Type.Boolean({
+              description: `true when the call stopped at its limit (${REPLAY_LIMIT}, the oldest first): call again for the rest`,
+            }),
+          }),
+        },
       },
     },
     async (request) => {
@@ -279,11 +287,11 @@ export function registerDlqRoutes(
             },
           ],
         );
-      const { replayed, targetKeys } = await store.replay(filter, Date.now());
+      const { replayed, targetKeys, more } = await store.replay(filter, Date.now());
       if (filter.id !== undefined && replayed === 0)
         throw problems.notFound(`no dead delivery "${filter.id}" here`);
       deps.onReplayed(targetKeys.map((key) => ({ key, kind: kindOfKey(key) })));
-      return { replayed };
+      return { replayed, more };
     },
   );
 

@@ -164,7 +164,7 @@ describe('acceptance: incidents routed by severity', () => {
 
     down = false;
     const replay = await rc.api('acme', 'POST', '/v1/dlq/replay', { id: entry.id });
-    expect(replay.json()).toEqual({ replayed: 1 });
+    expect(replay.json()).toEqual({ replayed: 1, more: false });
     await waitFor(() => sms.on('/down').length === 4, 'the replayed delivery');
     expect(sms.on('/down')[3]!.headers).toMatchObject({
       'x-event-id': id,

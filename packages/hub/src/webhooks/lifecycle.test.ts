@@ -151,7 +151,7 @@ describe('a disabled endpoint', () => {
     await api('POST', `/v1/webhooks/endpoints/${ep.id}/enable`);
     expect(await api('POST', `/v1/webhooks/endpoints/${ep.id}/recover`, { since })).toEqual({
       status: 202,
-      body: { recovered: 1 },
+      body: { recovered: 1, more: false },
     });
     await waitFor(async () => (await deliveryStatus(ep.id, id)) === 'delivered', 'delivered');
     expect(receiver.on('/paused')).toHaveLength(2);
@@ -237,7 +237,7 @@ describe('deleting an endpoint', () => {
       await api('POST', `/v1/webhooks/endpoints/${fresh.id}/recover`, {
         since: '2000-01-01T00:00:00Z',
       }),
-    ).toEqual({ status: 202, body: { recovered: 0 } });
+    ).toEqual({ status: 202, body: { recovered: 0, more: false } });
     expect(
       (await api('POST', `/v1/webhooks/endpoints/${fresh.id}/events/${id}/resend`)).status,
     ).toBe(404);

@@ -88,7 +88,7 @@ it('creates, delivers (verified), rotates, dead-letters and recovers on PostgreS
 
   healthy = true;
   const recovered = await api('POST', `/v1/webhooks/endpoints/${id}/recover`, { since });
-  expect(recovered.body).toEqual({ recovered: 1 });
+  expect(recovered.body).toEqual({ recovered: 1, more: false });
   const last = await waitFor(
     () => receiver.on('/pg').length === 5 && receiver.on('/pg')[4],
     'the recovered one',

@@ -370,7 +370,7 @@ describe('delivery', () => {
     expect(receiver.on('/d-6')).toHaveLength(8);
     healthy = true;
     const recovered = await api('POST', `/v1/webhooks/endpoints/${ep.id}/recover`, { since });
-    expect(recovered).toEqual({ status: 202, body: { recovered: 2 } });
+    expect(recovered).toEqual({ status: 202, body: { recovered: 2, more: false } });
     await waitFor(() => receiver.on('/d-6').length === 10, 'the recovered deliveries');
     for (const id of ids) {
       const forEvent = receiver.on('/d-6').filter((r) => JSON.parse(r.body).id === id);

@@ -12,7 +12,12 @@ import {
   type AttemptCursor,
   type AttemptLog,
 } from '../../delivery/attempt-log.ts';
-import { decodeCursor, targetKey, type DeliveryStore } from '../../delivery/delivery-store.ts';
+import {
+  decodeCursor,
+  REPLAY_LIMIT,
+  targetKey,
+  type DeliveryStore,
+} from '../../delivery/delivery-store.ts';
 import { findTargetDeliveries, resendDelivery } from '../../delivery/delivery-resend.ts';
 import {
   AttemptView,
@@ -243,7 +248,14 @@ export function registerEndpointDeliveryRoutes(
           },
           { additionalProperties: false },
         ),
-        response: { 202: Type.Object({ recovered: Type.Integer() }) },
+        response: {
+          202: Type.Object({
+            recovered: Type.Integer(),
+            more: Type.Boolean({
+              description: `true when the call stopped at its limit (${REPLAY_LIMIT}, the oldest first): call again for the rest`,
+            }),
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -251,12 +263,12 @@ export function registerEndpointDeliveryRoutes(
       refuseDisabled(endpoint);
       const t = targetOf(endpoint);
       const { since, until } = request.body;
-      const { replayed, targetKeys } = await o.deliveries.store.replay(
+      const { replayed, targetKeys, more } = await o.deliveries.store.replay(
         { owner: t.owner, kind: t.kind, ref: t.ref, ...window(since, until, 'body') },
         Date.now(),
       );
       o.deliveries.notify(targetKeys.map((key) => ({ key, kind: t.kind })));
-      return reply.code(202).send({ recovered: replayed });
+      return reply.code(202).send({ recovered: replayed, more });
     },
   );
 }
