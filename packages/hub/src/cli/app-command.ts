@@ -1,10 +1,11 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { AsyncApiParser } from '../catalog/asyncapi-document.ts';
 import { ContractInputError, readContractFile } from '../catalog/contract-files.ts';
 import { formatReport, type ContractReport } from '../catalog/contract-change.ts';
 import { manifestJsonSchema } from '../catalog/manifest-schema.ts';
 import { ManifestValidator } from '../catalog/validate-manifest.ts';
 import { resolveHubTarget } from './hub-client.ts';
+import { isHelp } from './help.ts';
 
 const USAGE = `usage: portico app schema
        portico app publish <portico.app.json> [--force] [--dry-run] [--hub URL] [--token T | --tenant T]
@@ -13,6 +14,10 @@ const USAGE = `usage: portico app schema
 /** `portico app schema` prints the manifest's JSON Schema; `portico app publish` registers an app. */
 export async function runApp(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (isHelp(args)) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (sub === 'schema' && rest.length === 0) {
     process.stdout.write(JSON.stringify(manifestJsonSchema(), null, 2) + '\n');
     return 0;
@@ -23,7 +28,7 @@ export async function runApp(args: string[]): Promise<number> {
 }
 
 async function publish(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args,
     allowPositionals: true,
     options: {

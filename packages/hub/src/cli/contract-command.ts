@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { AsyncApiParser } from '../catalog/asyncapi-document.ts';
 import { compareContractFiles } from '../catalog/contract-check.ts';
 import {
@@ -22,6 +22,7 @@ import { openApiChanges } from '../catalog/openapi-diff.ts';
 import { asyncApiChanges } from '../catalog/asyncapi-diff.ts';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '../registry/compatibility/index.ts';
 import { resolveHubTarget, type HubTarget } from './hub-client.ts';
+import { isHelp } from './help.ts';
 
 const USAGE = `usage: portico contract check <file>... [--base <file>]... [--format text|json] [--level LEVEL]
        portico contract check <file>... --against <hub URL> [--token T | --tenant T]
@@ -37,11 +38,15 @@ Exit status: 0 no breaking change, 1 breaking changes, 2 invalid input or usage.
 
 export async function runContract(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (isHelp(args)) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (sub !== 'check') {
     process.stderr.write(USAGE);
     return 2;
   }
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: rest,
     allowPositionals: true,
     options: {

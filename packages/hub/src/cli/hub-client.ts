@@ -52,7 +52,16 @@ export async function fetchHub(url: string, init: RequestInit = {}): Promise<Res
 /** Reads a hub response; throws with the problem's detail on an error status. */
 export async function readHubResponse(response: Response): Promise<unknown> {
   const text = await response.text();
-  const body = text ? (JSON.parse(text) as unknown) : undefined;
+  let body: unknown;
+  try {
+    body = text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    // Not a hub (a web server, a proxy's error page): say what answered, not a parse error.
+    const type = response.headers.get('content-type') ?? 'no content type';
+    throw new Error(
+      `${URL.canParse(response.url) ? new URL(response.url).origin : 'the hub'} answered ${response.status} with ${type}, not JSON: is it a Portico hub?`,
+    );
+  }
   if (!response.ok) {
     const problem = body as { title?: string; detail?: string } | undefined;
     throw new Error(

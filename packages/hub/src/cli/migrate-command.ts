@@ -7,15 +7,16 @@
  * store/migrations.ts). Prints the migrations it applied.
  */
 import { mkdirSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { resolve } from 'node:path';
 import { buildHub } from '../app.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { urlWithoutPassword } from '../config/url-without-password.ts';
 import { openDatabase } from '../store/open-database.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 
 export async function runMigrate(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args,
     options: { 'data-dir': { type: 'string' }, config: { type: 'string' } },
     strict: true,
@@ -25,7 +26,7 @@ export async function runMigrate(args: string[]): Promise<number> {
   const config = loadConfig({ file: values.config, overrides });
   const where =
     config.store.kind === 'postgres'
-      ? `PostgreSQL ${redactUrl(config.store.url)}`
+      ? `PostgreSQL ${urlWithoutPassword(config.store.url)}`
       : `SQLite in ${resolve(config.dataDir)}`;
 
   const dataDir = resolve(config.dataDir);
@@ -59,16 +60,5 @@ async function appliedIds(db: SqlDatabase): Promise<Set<string>> {
     // A fresh store has no table yet; anything else (unreachable) is worth reporting.
     if ((error as { name?: string }).name === 'StoreUnavailableError') throw error;
     return new Set();
-  }
-}
-
-/** The URL without its password: it goes to the terminal and CI logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid URL)';
   }
 }

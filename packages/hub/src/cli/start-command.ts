@@ -1,11 +1,12 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { setFlagsFromString } from 'node:v8';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.ts';
-import { buildHub } from '../app.ts';
+import { buildHub, type Hub } from '../app.ts';
+import { isSystemError } from './system-error.ts';
 
 export async function runStart(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args,
     options: {
       port: { type: 'string' },
@@ -28,8 +29,27 @@ export async function runStart(args: string[]): Promise<number> {
   const config = loadConfig({ file: values.config, overrides });
 
   guardRegexBacktracking();
-  const hub = await buildHub(config);
-  const address = await hub.server.listen({ port: config.port, host: config.host });
+  let hub: Hub;
+  try {
+    hub = await buildHub(config);
+  } catch (error) {
+    // The machine said no (the data dir is a file, no permission, …): one line, no stack.
+    if (!isSystemError(error)) throw error;
+    process.stderr.write(`portico start: ${error.message}\n`);
+    return 1;
+  }
+  let address: string;
+  try {
+    address = await hub.server.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await hub.close();
+    // The port is taken, the host is not this machine's, …
+    if (!isSystemError(error)) throw error;
+    process.stderr.write(
+      `portico start: cannot listen on ${config.host}:${config.port}: ${error.message}\n`,
+    );
+    return 1;
+  }
   const url =
     config.publicUrl ?? address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   const lines = [

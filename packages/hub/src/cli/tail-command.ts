@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { fetchHub, readHubResponse, resolveHubTarget, type HubTarget } from './hub-client.ts';
 
 type Page = { events: unknown[]; next: number };
 
 /** Prints events as JSON lines, from a position, optionally following new ones. */
 export async function runTail(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args,
     options: {
       topic: { type: 'string' },

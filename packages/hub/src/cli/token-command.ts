@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { SCOPES } from '../auth/principal.ts';
 import { mintDevToken } from './dev-token.ts';
 
 export async function runToken(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args,
     options: {
       tenant: { type: 'string' },
@@ -19,6 +19,11 @@ export async function runToken(args: string[]): Promise<number> {
     return 2;
   }
   const scopes = values.scopes.split(/[\s,]+/).filter(Boolean);
+  if (scopes.length === 0) {
+    // A token without scopes is refused by every route: surely not what was meant.
+    process.stderr.write(`portico token: --scopes is empty; known: ${SCOPES.join(', ')}\n`);
+    return 2;
+  }
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) {
     process.stderr.write(

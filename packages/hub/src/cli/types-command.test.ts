@@ -119,6 +119,18 @@ export { created, paid, anything, types, wrong, partial, unknownType };
     expect(down.stderr).toMatch(/^portico types: /);
   }, 60_000); // three CLI processes
 
+  it('says it cannot write --out there, without a stack trace', async () => {
+    const token = await t.token('acme', ['events:read']);
+    const out = join(dir, 'no-such-dir', 'portal-events.d.ts');
+    const refused = await captured('stderr', () =>
+      runTypes(['--hub', base, '--token', token, '--out', out]),
+    );
+    expect(refused.status).toBe(2);
+    expect(refused.text).toBe(
+      `portico types: cannot write ${out}: ENOENT: no such file or directory, open '${out}'\n`,
+    );
+  });
+
   it('says why when the hub refuses the token', async () => {
     const refused = await captured('stderr', () =>
       runTypes(['--hub', base, '--token', 'not-a-jwt', '--out', '-']),

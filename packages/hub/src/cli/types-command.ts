@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { contractsToTypeScript, type EventContractsBody } from './contracts-to-typescript.ts';
 import { fetchHub, readHubResponse, resolveHubTarget } from './hub-client.ts';
+import { isSystemError } from './system-error.ts';
 
 const USAGE = `usage: portico types [--out portal-events.d.ts] [--hub URL] [--token T | --tenant T]
   writes the portal's event contracts (GET /v1/catalog/contracts) as TypeScript; --out - prints them
@@ -9,7 +10,7 @@ const USAGE = `usage: portico types [--out portal-events.d.ts] [--hub URL] [--to
 
 /** `portico types`: the tenant's event contracts as a `.d.ts` (see contracts-to-typescript.ts). */
 export async function runTypes(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args,
     allowPositionals: true,
     options: {
@@ -41,7 +42,13 @@ export async function runTypes(args: string[]): Promise<number> {
     process.stdout.write(text);
     return 0;
   }
-  await writeFile(values.out, text);
+  try {
+    await writeFile(values.out, text);
+  } catch (error) {
+    if (!isSystemError(error)) throw error;
+    process.stderr.write(`portico types: cannot write ${values.out}: ${error.message}\n`);
+    return 2;
+  }
   const count = Object.keys(contracts.events).length;
   process.stdout.write(
     `portico types: ${values.out}: ${count} event type${count === 1 ? '' : 's'} (PortalEvents)\n`,

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runPortico } from '../../test/run-portico.ts';
 
 const cwd = tmpdir();
@@ -70,6 +70,82 @@ describe('portico usage', () => {
       expect(result.stderr).not.toContain('    at ');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('portico usage, on a demanding user’s input', () => {
+  // Where a command that wrongly went ahead would keep its development key.
+  const dataDir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it.each([['app'], ['config'], ['contract']])(
+    'prints `%s --help` on stdout and exits 0, like every other command',
+    (command) => {
+      const result = runPortico([command, '--help'], { cwd });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`portico ${command}`);
+      expect(result.stderr).toBe('');
+    },
+  );
+
+  it('refuses `config schema` with an extra argument', () => {
+    const result = runPortico(['config', 'schema', 'extra'], { cwd });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses an option given twice instead of keeping the last one', () => {
+    const result = runPortico(
+      ['token', '--tenant', 'acme', '--tenant', 'globex', '--data-dir', dataDir],
+      { cwd },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^portico token: option '--tenant' is given more than once\n/);
+    expect(result.stderr).toContain('portico token   --tenant T');
+  });
+
+  it('refuses a token with no scopes', () => {
+    const result = runPortico(
+      ['token', '--tenant', 'acme', '--scopes', '', '--data-dir', dataDir],
+      { cwd },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^portico token: --scopes is empty; known: events:publish/);
+  });
+
+  it('says a port in use is in use, exit 1, without a stack trace', async () => {
+    // The kernel refuses the bind while this process holds the port, even blocked in spawnSync.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const result = runPortico(
+        ['start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],
+        { cwd, env: { PORTICO_LOG_LEVEL: 'silent' } },
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        `portico start: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  }, 60_000); // builds the whole hub
+
+  it('says a data dir that is a file cannot be used, exit 1, without a stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    try {
+      const result = runPortico(['start', '--data-dir', file], { cwd });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        /^portico start: EEXIST: file already exists, mkdir '.*not-a-dir'\n$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,14 @@ describe('loadConfig', () => {
     [{ env: 'Prod!' }, /"env"/],
     [{ publicUrl: 'not a url' }, /"publicUrl"/],
     [{ gateway: { cors: { origins: ['*'], credentials: true } } }, /"gateway.cors.origins"/],
+    // A union names its choices, or the error inside the variant its `kind` chose.
+    [{ logLevel: 'verbose' }, /"logLevel": expected one of fatal, error, warn, info/],
+    [
+      { backbone: { kind: 'kafka' } },
+      /"backbone.kind": expected one of sqlite, nats \(got "kafka"\)/,
+    ],
+    [{ store: { kind: 'postgres' } }, /"store.url": expected required property/],
+    [{ store: { kind: 'postgres', url: 'postgres://x@h/db', poolSize: 0 } }, /"store.poolSize"/],
   ])('rejects %j naming the key', (config, message) => {
     expect(() => loadConfig({ cwd: dirWith(config), env: {} })).toThrow(message);
   });
@@ -72,4 +80,53 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ cwd: dirWith('{ nope'), env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ file: '/does/not/exist.json', env: {} })).toThrow(/does not exist/);
   });
+
+  it('never repeats a secret in its message', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ http: { metricsToken: 'too-short-pw' } }, /"http.metricsToken".*got a secret, not shown/],
+      [
+        { store: { kind: 'postgres', url: 'postgres://app:s3cr3t-pw@db/portico', poolSize: 0 } },
+        /"store.poolSize"/,
+      ],
+      [
+        { backbone: { kind: 'nats', url: 'nats://app:s3cr3t-pw@h:4222', stream: 'a b' } },
+        /"backbone.stream": expected string to match '\^\[A-Za-z0-9_-\]\+\$'/,
+      ],
+      [{ store: { kind: 'mysql', url: 'mysql://app:s3cr3t-pw@db/portico' } }, /"store.kind"/],
+      [
+        { port: 1, store: { kind: 'postgres', url: 'postgres://app:s3cr3t-pw@db/p', x: 1 } },
+        /"store.x"/,
+      ],
+    ];
+    for (const [config, message] of cases) {
+      const error = catchError(() => loadConfig({ cwd: dirWith(config), env: {} }));
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toMatch(/s3cr3t|too-short-pw/);
+    }
+    const fromEnv = catchError(() =>
+      loadConfig({ cwd: dirWith({}), env: { PORTICO_METRICS_TOKEN: 'too-short-pw' } }),
+    );
+    expect(fromEnv.message).not.toContain('too-short-pw');
+  });
+
+  it('reads a file saved with a byte order mark', () => {
+    expect(loadConfig({ cwd: dirWith('\uFEFF{"port": 9000}'), env: {} }).port).toBe(9000);
+  });
+
+  it('says a config file it cannot read cannot be read, not that it is bad JSON', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'portico-config-'));
+    mkdirSync(join(cwd, 'portico.config.json'));
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(
+      /^cannot read config file .*portico\.config\.json: EISDIR/,
+    );
+  });
 });
+
+function catchError(run: () => unknown): Error {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}

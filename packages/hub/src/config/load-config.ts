@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { explainConfigError } from './explain-error.ts';
 import { ConfigSchema, type PorticoConfig } from './schema.ts';
 
 /** Raised when the configuration cannot be used; the message names the key and why. */
@@ -55,15 +56,7 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
   const file = sources.file ? resolve(cwd, sources.file) : resolve(cwd, 'portico.config.json');
   if (sources.file && !existsSync(file))
     throw new ConfigError(`config file ${file} does not exist`);
-  if (existsSync(file)) {
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (error) {
-      throw new ConfigError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      throw new ConfigError(`config file ${file} must hold a JSON object`);
-  }
+  if (existsSync(file)) raw = readConfigFile(file);
 
   for (const { env: name, path, type } of ENV_OVERRIDES) {
     const value = env[name];
@@ -84,12 +77,7 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
 
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw));
   const firstError = Value.Errors(ConfigSchema, withDefaults).First();
-  if (firstError) {
-    const key = firstError.path ? firstError.path.slice(1).replaceAll('/', '.') : '(root)';
-    throw new ConfigError(
-      `invalid configuration at "${key}": ${describe(firstError.message, firstError.value)}`,
-    );
-  }
+  if (firstError) throw new ConfigError(explainConfigError(firstError));
   const config = withDefaults as PorticoConfig;
   if (config.auth.mode === 'oidc' && !config.auth.issuer)
     throw new ConfigError(
@@ -103,9 +91,24 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
   return config;
 }
 
-function describe(message: string, value: unknown): string {
-  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
-  return `${message.toLowerCase()} (got ${shown && shown.length > 80 ? shown.slice(0, 77) + '...' : shown})`;
+/** The file's JSON object; a file that cannot be read or parsed is a ConfigError naming it. */
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    // A directory, no permission, …: say that, not "not valid JSON".
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(raw)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  return raw;
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
