@@ -247,7 +247,7 @@ function registerConsumerLagGauge(registry: Registry, log: EventLog): void {
   let readAt = -Infinity;
   new Gauge({
     name: 'portico_consumer_group_pending',
-    help: 'Events matching a consumer group not yet delivered (lag), by group; read at most every 15 s (the embedded log counts up to 10,000)',
+    help: 'Events matching a consumer group not yet delivered (lag), by group; read at most every 15 s (the embedded log counts among the next 10,000 events of the group’s tenant: a lower bound beyond)',
     labelNames: ['group'],
     registers: [registry],
     async collect() {

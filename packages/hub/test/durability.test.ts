@@ -66,10 +66,11 @@ describe('durability of acknowledged events', () => {
         ).json()) as {
           events: Array<{ position: number; event: { id: string; partitionkey: string } }>;
           next: number;
+          more: boolean;
         };
-        if (page.events.length === 0) break;
         for (const e of page.events)
           stored.push({ id: e.event.id, key: e.event.partitionkey, position: e.position });
+        if (!page.more) break;
         after = page.next;
       }
       const storedIds = new Set(stored.map((s) => s.id));

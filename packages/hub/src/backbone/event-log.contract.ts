@@ -4,6 +4,7 @@
  * empty log for each test. Waits are short (ack wait 200 ms) and no test asserts speed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsumerGroupLimitError } from './consumer-group-limit.ts';
 import type {
   AppendInput,
   CloudEventRecord,
@@ -36,6 +37,12 @@ export type EventLogHarness = {
      */
     movesEventAges?: boolean;
   };
+  /**
+   * The most rows of a tenant one read with a topic pattern (or one lag count) examines,
+   * when the engine bounds it; the harness opens the log with a small bound so tests reach
+   * it. Undefined when the engine filters elsewhere (JetStream, on the server).
+   */
+  scanRows?: number;
 };
 
 const ACK_WAIT_MS = 200;
@@ -98,8 +105,17 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
         event,
       };
     };
-    const readAll = (options: { tenant?: string; topicPattern?: string } = {}) =>
-      log.read({ after: 0, limit: 10_000, ...options });
+    /** Every match, paging from `next` until `end` (a short page is not the end). */
+    const readAll = async (options: { tenant?: string; topicPattern?: string } = {}) => {
+      const entries: LogEntry[] = [];
+      for (let after = 0; ;) {
+        const page = await log.read({ after, limit: 10_000, ...options });
+        entries.push(...page.entries);
+        if (page.end) return entries;
+        expect(page.next).toBeGreaterThan(after);
+        after = page.next;
+      }
+    };
     const group = (over: Partial<ConsumerGroupSpec> = {}): ConsumerGroupSpec => ({
       name: 'workers',
       ackWaitMs: ACK_WAIT_MS,
@@ -156,12 +172,58 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
       it('pages with after and limit', async () => {
         const results = await log.append(Array.from({ length: 5 }, () => input()));
         const page1 = await log.read({ after: 0, limit: 2 });
-        const page2 = await log.read({ after: page1[1]!.position, limit: 2 });
-        const page3 = await log.read({ after: page2[1]!.position, limit: 2 });
-        expect([...page1, ...page2, ...page3].map((e) => e.position)).toEqual(positions(results));
-        expect(page3).toHaveLength(1);
-        expect(await log.read({ after: results[4]!.position, limit: 10 })).toEqual([]);
-        expect(await log.read({ after: 0, limit: 0 })).toEqual([]);
+        const page2 = await log.read({ after: page1.next, limit: 2 });
+        const page3 = await log.read({ after: page2.next, limit: 2 });
+        expect(page1).toMatchObject({ next: results[1]!.position, end: false });
+        expect(
+          [...page1.entries, ...page2.entries, ...page3.entries].map((e) => e.position),
+        ).toEqual(positions(results));
+        expect(page3).toMatchObject({ next: results[4]!.position, end: true });
+        expect(page3.entries).toHaveLength(1);
+        expect(await log.read({ after: results[4]!.position, limit: 10 })).toEqual({
+          entries: [],
+          next: results[4]!.position,
+          end: true,
+        });
+        expect((await log.read({ after: 0, limit: 0 })).entries).toEqual([]);
+      });
+
+      it('pages through events a topic pattern does not match: each page moves on, no match is missed', async () => {
+        // Far more non-matching events than one read examines, with matches spread among
+        // them: a read must stop early (not scan the whole backlog), and paging on from its
+        // `next` must still find every match, once, in order.
+        const examined = harness.scanRows ?? 20;
+        const appended: { position: number; topic: string }[] = [];
+        for (let i = 0; i < 4; i++) {
+          const batch = Array.from({ length: examined + 3 }, () =>
+            input({ topic: 'orders.dev.order.created' }),
+          );
+          batch.push(input({ topic: 'billing.dev.invoice.paid' }));
+          const results = await log.append(batch);
+          appended.push(
+            ...results.map((r, j) => ({ position: r.position, topic: batch[j]!.topic })),
+          );
+        }
+        const expected = appended.filter((a) => a.topic === 'billing.dev.invoice.paid');
+        const found: LogEntry[] = [];
+        let pages = 0;
+        for (let after = 0; ; pages++) {
+          const page = await log.read({
+            tenant: 'acme',
+            topicPattern: '*.dev.invoice.*',
+            after,
+            limit: 100,
+          });
+          found.push(...page.entries);
+          if (harness.scanRows !== undefined)
+            // Positions are dense and all the tenant's: rows examined = next - after.
+            expect(page.next - after).toBeLessThanOrEqual(harness.scanRows);
+          if (page.end) break;
+          expect(page.next).toBeGreaterThan(after);
+          after = page.next;
+        }
+        expect(positions(found)).toEqual(positions(expected));
+        if (harness.scanRows !== undefined) expect(pages).toBeGreaterThanOrEqual(4);
       });
 
       it('keeps order per partition key and maps a key to one partition', async () => {
@@ -308,7 +370,7 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
           after: all[0]!.position,
           limit: 2,
         });
-        expect(positions(page)).toEqual(positions(all.slice(1, 3)));
+        expect(positions(page.entries)).toEqual(positions(all.slice(1, 3)));
       });
 
       it('rejects an invalid topic pattern', async () => {
@@ -358,8 +420,11 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
           maxDeliver: 0,
           startAt: 'beginning',
           pending: 2,
+          pendingIsLowerBound: false,
           inflight: 0,
         });
+        expect(await log.hasGroup('workers')).toBe(true);
+        expect(await log.hasGroup('nope')).toBe(false);
         const [m] = await log.pull('workers', 'c1', 1, 0);
         await log.ack('workers', m!.token);
         await log.ensureGroup(group({ tenant: 'acme', topicPattern: 'orders.>', maxDeliver: 5 }));
@@ -368,7 +433,61 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
         expect(await log.deleteGroup('workers')).toBe(true);
         expect(await log.deleteGroup('workers')).toBe(false);
         expect(await log.getGroup('workers')).toBeUndefined();
+        expect(await log.hasGroup('workers')).toBe(false);
         expect(await log.listGroups()).toEqual([]);
+      });
+
+      it("counts a selective group's pending as exact, or says it is a lower bound", async () => {
+        // The matches come after more non-matching events than one lag count examines.
+        const examined = harness.scanRows ?? 20;
+        await log.append(Array.from({ length: examined + 5 }, () => input()));
+        await log.append([
+          input({ topic: 'billing.dev.invoice.paid' }),
+          input({ topic: 'billing.dev.invoice.paid' }),
+        ]);
+        await log.ensureGroup(group({ tenant: 'acme', topicPattern: '*.dev.invoice.*' }));
+        const info = (await log.getGroup('workers'))!;
+        const [listed] = await log.listGroups();
+        expect(listed).toMatchObject({ pending: info.pending });
+        if (info.pendingIsLowerBound) expect(info.pending).toBeLessThanOrEqual(2);
+        else expect(info.pending).toBe(2);
+        // An engine that bounds the count stopped before the matches, and says so.
+        if (harness.scanRows !== undefined)
+          expect(info).toMatchObject({ pendingIsLowerBound: true });
+        // Once delivered, nothing is pending, exactly.
+        await ackAll('workers', await log.pull('workers', 'c1', 10, 0));
+        expect(await log.getGroup('workers')).toMatchObject({
+          pending: 0,
+          pendingIsLowerBound: false,
+        });
+      });
+
+      it("refuses to create a tenant's group past maxGroupsPerTenant, also when creations race", async () => {
+        const limits = { maxGroupsPerTenant: 2 };
+        const results = await Promise.allSettled(
+          ['g1', 'g2', 'g3', 'g4', 'g5'].map((name) =>
+            log.ensureGroup(group({ name, tenant: 'acme' }), limits),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+        for (const r of results)
+          if (r.status === 'rejected') {
+            expect(r.reason).toBeInstanceOf(ConsumerGroupLimitError);
+            expect(r.reason).toMatchObject({ tenant: 'acme', limit: 2 });
+          }
+        const names = (await log.listGroups()).map((g) => g.name);
+        expect(names).toHaveLength(2);
+        // At the limit: updating one of them is fine; another tenant and platform groups are
+        // counted apart.
+        await log.ensureGroup(group({ name: names[0]!, tenant: 'acme', maxDeliver: 3 }), limits);
+        await log.ensureGroup(group({ name: 'globex-1', tenant: 'globex' }), limits);
+        await log.ensureGroup(group({ name: 'platform' }), limits);
+        // Deleting one makes room again.
+        await log.deleteGroup(names[1]!);
+        await log.ensureGroup(group({ name: 'g6', tenant: 'acme' }), limits);
+        await expect(
+          log.ensureGroup(group({ name: 'g7', tenant: 'acme' }), limits),
+        ).rejects.toBeInstanceOf(ConsumerGroupLimitError);
       });
 
       it('rejects a pull on a group that does not exist', async () => {
@@ -562,7 +681,7 @@ export function describeEventLogContract(name: string, open: () => Promise<Event
           [appended[2]!.position, 1],
           [appended[3]!.position, 1],
         ]);
-        expect(await log.read({ after: 0, limit: 10 })).toHaveLength(4);
+        expect((await log.read({ after: 0, limit: 10 })).entries).toHaveLength(4);
       });
     });
 

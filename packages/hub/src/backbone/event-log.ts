@@ -71,6 +71,37 @@ export type ReadOptions = {
   limit: number;
 };
 
+/**
+ * One page of a read. A read may stop before `limit` matches (the embedded log examines at
+ * most a bounded number of rows per read, so a selective pattern cannot hold the event loop
+ * for a whole backlog): `next` then moves past the rows it examined without a match, and
+ * `end` is false. Page on with `after: next` until `end`; never take a short page for the end.
+ */
+export type ReadPage = {
+  /** Matching events after `after`, oldest first, at most `limit`. */
+  entries: LogEntry[];
+  /**
+   * The `after` of the next page: every matching event in (after, next] is in `entries`.
+   * At least the last entry's position; beyond it when rows after it were examined too.
+   */
+  next: number;
+  /**
+   * True when nothing after `next` matched up to the log's end as it was when the read
+   * began (a later append is not in this page). False when `limit` was reached or the read
+   * stopped early: read again from `next`.
+   */
+  end: boolean;
+};
+
+export type EnsureGroupLimits = {
+  /**
+   * Creating a group of a tenant that already has this many fails with
+   * ConsumerGroupLimitError (updating an existing one never does). Platform groups (no
+   * tenant) are not counted.
+   */
+  maxGroupsPerTenant?: number;
+};
+
 export type ConsumerGroupSpec = {
   name: string;
   /** The tenant whose events the group sees; undefined = all tenants (platform groups). */
@@ -103,9 +134,12 @@ export type RetentionPolicy = { maxAgeMs?: number; maxBytes?: number };
 export type ConsumerGroupInfo = ConsumerGroupSpec & {
   /**
    * Events matching the group that have not yet been delivered the first time. The
-   * embedded log counts them up to 10,000 (a larger backlog reads as 10,000).
+   * embedded log counts the matches among the next 10,000 events of the group's tenant
+   * (`pendingIsLowerBound` then says whether more lie beyond); JetStream counts exactly.
    */
   pending: number;
+  /** True when `pending` is a lower bound: the count stopped before the log's end. */
+  pendingIsLowerBound: boolean;
   /** Events delivered and not yet acknowledged or terminated. */
   inflight: number;
 };
@@ -116,14 +150,20 @@ export interface EventLog {
    * Concurrent calls may be group-committed together.
    */
   append(batch: AppendInput[]): Promise<AppendResult[]>;
-  read(options: ReadOptions): Promise<LogEntry[]>;
+  read(options: ReadOptions): Promise<ReadPage>;
   /** One event by CloudEvents id within a tenant (the newest if several sources used it). */
   getById(tenant: string, id: string): Promise<LogEntry | undefined>;
   bounds(): Promise<LogBounds>;
 
-  /** Creates the group if absent; an existing group keeps its cursor (spec may be updated). */
-  ensureGroup(spec: ConsumerGroupSpec): Promise<void>;
+  /**
+   * Creates the group if absent; an existing group keeps its cursor (spec may be updated).
+   * Throws ConsumerGroupLimitError past `limits.maxGroupsPerTenant`.
+   */
+  ensureGroup(spec: ConsumerGroupSpec, limits?: EnsureGroupLimits): Promise<void>;
+  /** The group with its lag (counting it is work: see `pending`). */
   getGroup(name: string): Promise<ConsumerGroupInfo | undefined>;
+  /** Whether the group exists: a lookup, without `getGroup`'s lag count. */
+  hasGroup(name: string): Promise<boolean>;
   /** Every group with its lag (for metrics). */
   listGroups(): Promise<ConsumerGroupInfo[]>;
   deleteGroup(name: string): Promise<boolean>;

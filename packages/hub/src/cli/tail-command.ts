@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { fetchHub, readHubResponse, resolveHubTarget, type HubTarget } from './hub-client.ts';
 
-type Page = { events: unknown[]; next: number };
+/** `more`: the log has more to read after `next` (a page may stop short, even empty). */
+type Page = { events: unknown[]; next: number; more: boolean };
 
 /** Prints events as JSON lines, from a position, optionally following new ones. */
 export async function runTail(args: string[]): Promise<number> {
@@ -54,7 +55,7 @@ export async function runTail(args: string[]): Promise<number> {
     }
     for (const event of page.events) process.stdout.write(JSON.stringify(event) + '\n');
     after = page.next;
-    if (page.events.length === 0) {
+    if (!page.more) {
       if (!values.follow) break;
       await sleep(1000, undefined, { signal: stop.signal }).catch(() => undefined);
     }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
-import { MAX_WAITING_PULLS_PER_TENANT } from './consumer-group-routes.ts';
+import {
+  MAX_CONSUMER_GROUPS_PER_TENANT,
+  MAX_WAITING_PULLS_PER_TENANT,
+} from './consumer-group-routes.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { connectionCount } from '../testing/connection-count.ts';
 
@@ -74,6 +77,36 @@ describe('consumer groups over HTTP', () => {
       pending: 0,
       inflight: 0,
     });
+  });
+
+  it('checks that the group exists without counting its lag on pull, ack, nack and term', async () => {
+    await call('cg', 'PUT', '/v1/consumer-groups/busy', { topic: 'orders.>', startAt: 'end' });
+    await publish('cg', ['busy-1', 'busy-2', 'busy-3']);
+    // getGroup counts the group's lag (pending): work a consumer settling each event must
+    // not pay for. A lookup says whether the group is there.
+    const lagCounts = vi.spyOn(t.hub.log, 'getGroup');
+    const lookups = vi.spyOn(t.hub.log, 'hasGroup');
+    try {
+      const [a, b, c] = await pull('cg', 'busy', 'w');
+      for (const [verb, m] of [
+        ['ack', a],
+        ['nack', b],
+        ['term', c],
+      ] as const)
+        expect(
+          (
+            await call('cg', 'POST', `/v1/consumer-groups/busy/${verb}`, { tokens: [m!.token] })
+          ).json().results,
+        ).toEqual([{ token: m!.token, ok: true }]);
+      expect(lagCounts).not.toHaveBeenCalled();
+      expect(lookups).toHaveBeenCalledTimes(4);
+      // A group that is not there is still a 404.
+      const missing = await call('cg', 'POST', '/v1/consumer-groups/gone/ack', { tokens: ['x'] });
+      expect(missing.statusCode).toBe(404);
+    } finally {
+      lagCounts.mockRestore();
+      lookups.mockRestore();
+    }
   });
 
   it('redelivers an unacked event after the ack deadline', async () => {
@@ -331,6 +364,10 @@ describe('consumer groups over HTTP', () => {
     await publish('cg', ['lag-1', 'lag-2']);
     const metrics = (await t.hub.server.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/portico_consumer_group_pending\{group="cg\/laggy"\} 2/);
+    expect((await call('cg', 'GET', '/v1/consumer-groups/laggy')).json()).toMatchObject({
+      pending: 2,
+      pendingIsLowerBound: false,
+    });
   });
 
   it('reads the lag of every group at most once per 15 s, however often /metrics is scraped', async () => {
@@ -344,5 +381,30 @@ describe('consumer groups over HTTP', () => {
     } finally {
       lists.mockRestore();
     }
+  });
+
+  it('caps the groups of a tenant with a 409 that says so; updates, deletes and other tenants still work', async () => {
+    const tenant = 'cg-many';
+    for (let i = 0; i < MAX_CONSUMER_GROUPS_PER_TENANT; i++)
+      expect((await call(tenant, 'PUT', `/v1/consumer-groups/g-${i}`, {})).statusCode).toBe(200);
+    const refused = await call(tenant, 'PUT', '/v1/consumer-groups/one-too-many', {});
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({
+      type: 'urn:portico:problem:conflict',
+      detail: `this tenant already has ${MAX_CONSUMER_GROUPS_PER_TENANT} consumer groups (the limit): delete one it no longer uses first`,
+      limit: MAX_CONSUMER_GROUPS_PER_TENANT,
+    });
+    expect((await call(tenant, 'GET', '/v1/consumer-groups/one-too-many')).statusCode).toBe(404);
+    // At the limit, an existing group can still be updated; another tenant is not affected.
+    expect(
+      (await call(tenant, 'PUT', '/v1/consumer-groups/g-0', { maxDeliver: 3 })).json(),
+    ).toMatchObject({ maxDeliver: 3 });
+    expect((await call('cg-few', 'PUT', '/v1/consumer-groups/g-0', {})).statusCode).toBe(200);
+    // Deleting one makes room for another.
+    expect((await call(tenant, 'DELETE', '/v1/consumer-groups/g-1')).statusCode).toBe(204);
+    expect((await call(tenant, 'PUT', '/v1/consumer-groups/one-too-many', {})).statusCode).toBe(
+      200,
+    );
   });
 });

@@ -41,6 +41,7 @@ async function read(tenant: string, query = '') {
   return res.json() as {
     events: Array<{ position: number; topic: string; event: Record<string, unknown> }>;
     next: number;
+    more: boolean;
   };
 }
 
@@ -356,6 +357,45 @@ describe('reading', () => {
       'p-0',
       'p-3',
     ]);
+  });
+
+  it('answers a pattern that matches little after a bounded share of events, with `more` and a `next` past them', async () => {
+    // 10,000 events of another type (the most one read examines on the embedded log), then
+    // the one match: the first page stops early; paging on from `next` finds it.
+    const batch = (from: number, n: number, type = 'noise.thing.happened') =>
+      JSON.stringify(
+        Array.from({ length: n }, (_, i) => ({
+          specversion: '1.0',
+          source: '/scan',
+          id: `scan-${from + i}`,
+          type,
+        })),
+      );
+    for (let i = 0; i < 10_000; i += 50)
+      expect(
+        (await publish('scanner', batch(i, 50), 'application/cloudevents-batch+json')).statusCode,
+      ).toBe(202);
+    await publish('scanner', structured({ id: 'needle', type: 'shop.order.placed' }));
+
+    const pages: Awaited<ReturnType<typeof read>>[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await read('scanner', `?topic=*.dev.order.placed&after=${after}`);
+      pages.push(page);
+      if (!page.more) break;
+      expect(page.next).toBeGreaterThan(after);
+      after = page.next;
+    }
+    expect(pages[0]).toMatchObject({ events: [], more: true });
+    expect(pages.flatMap((p) => p.events.map((e) => e.event.id))).toEqual(['needle']);
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    // The last page reached the log's end: nothing more until something is published.
+    const last = pages[pages.length - 1]!;
+    expect(await read('scanner', `?topic=*.dev.order.placed&after=${last.next}`)).toMatchObject({
+      events: [],
+      next: last.next,
+      more: false,
+    });
   });
 
   it('fetches an event by an id of the longest length ingest accepts, percent-encoded', async () => {

@@ -93,6 +93,8 @@ export function registerEventRoutes(
       config: { scope: 'events:read' },
       schema: {
         summary: "Page through the tenant's event log",
+        description:
+          "Returns up to `limit` events after `after`, oldest first. Page on with `after` = `next` while `more` is true. With a `topic` pattern the hub examines a bounded number of the tenant's events per request (10,000 on the embedded log), so a pattern that matches little may answer fewer than `limit` events, even none, with `more: true`: `next` then moves past the events examined, and paging on from it never skips a match. `more: false` means the log was read to its end (as of the request); poll again from `next` for later events.",
         tags: ['events'],
         querystring: Type.Object({
           topic: Type.Optional(
@@ -114,7 +116,14 @@ export function registerEventRoutes(
         response: {
           200: Type.Object({
             events: Type.Array(StoredEvent),
-            next: Type.Integer({ description: 'Pass as `after` to continue' }),
+            next: Type.Integer({
+              description:
+                'Pass as `after` to continue: every matching event up to it is in this or an earlier page (it may be past the last event returned)',
+            }),
+            more: Type.Boolean({
+              description:
+                "True: read on from `next` (the page is full, or the hub stopped early after examining its share of events). False: nothing more up to the log's end",
+            }),
             first: Type.Integer({ description: 'Oldest position still retained' }),
           }),
         },
@@ -130,14 +139,14 @@ export function registerEventRoutes(
           ]);
       }
       const tenant = tenantFor(request.principal, request.query.tenant);
-      const [entries, bounds] = await Promise.all([
+      const [page, bounds] = await Promise.all([
         log.read({ tenant, topicPattern: topic, after, limit }),
         log.bounds(),
       ]);
-      const last = entries[entries.length - 1];
       return {
-        events: entries.map(toStoredEvent),
-        next: last ? last.position : after,
+        events: page.entries.map(toStoredEvent),
+        next: page.next,
+        more: !page.end,
         first: bounds.first,
       };
     },

@@ -76,7 +76,7 @@ describe('publish-time checks', () => {
       index: 1,
       errors: [{ pointer: '/1/data/ssn' }],
     });
-    expect(await log.read({ after: 0, limit: 10 })).toEqual([]);
+    expect((await log.read({ after: 0, limit: 10 })).entries).toEqual([]);
     await log.close();
   });
 
@@ -88,7 +88,7 @@ describe('publish-time checks', () => {
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       events: [event('3', { draft: true })],
     });
-    const [stored] = await log.read({ after: 0, limit: 10 });
+    const [stored] = (await log.read({ after: 0, limit: 10 })).entries;
     expect(stored!.event.validationwarnings).toBe('schema: draft payload');
     expect(await registry.metrics()).toMatch(
       /portico_publish_check_warnings_total\{check="schema"\} 1/,
@@ -126,7 +126,7 @@ describe('an event the log refuses as too large', () => {
       expect(error).toBeInstanceOf(ProblemError);
       expect((error as ProblemError).status).toBe(413);
       expect((error as ProblemError).message).toMatch(/^event 1 is \d+ bytes; the limit is 400$/);
-      expect(await log.read({ after: 0, limit: 10 })).toEqual([]);
+      expect((await log.read({ after: 0, limit: 10 })).entries).toEqual([]);
     } finally {
       await log.close();
     }

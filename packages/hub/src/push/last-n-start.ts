@@ -61,12 +61,14 @@ async function matchingPositions(
       limit: query.pageSize,
     });
     if (query.stopped()) return positions;
-    for (const entry of page) {
+    for (const entry of page.entries) {
       if (entry.position > hi) return positions;
       if (query.matches(entry)) positions.push(entry.position);
     }
     if (positions.length > 2 * keep) positions = positions.slice(-keep);
-    if (page.length < query.pageSize) return positions;
-    after = page[page.length - 1]!.position;
+    // A page may stop short of `pageSize` before the log's end (a selective pattern): only
+    // `end`, or `next` past the window, says the window is read.
+    if (page.end || page.next >= hi) return positions;
+    after = page.next;
   }
 }

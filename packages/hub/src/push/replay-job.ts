@@ -4,7 +4,7 @@
  *
  * The subscriptions are in the index before the first read, marked as replaying, so every
  * live event from then on reaches `buffer()` instead of the wire. The job reads pages
- * after its cursor until a page comes back short; everything committed before that read is
+ * after its cursor until a page reaches the log's end; everything committed before that read is
  * in it, everything after is in the buffer. Then it sends the buffered events above its
  * cursor (advancing the cursor), still as a replay: events that arrive meanwhile join the
  * buffer. Once the buffer is empty it goes live at once, with no await in between, and sets
@@ -13,7 +13,7 @@
  *
  * The buffer is bounded (maxQueueBytes, counting what is taken out but not yet sent). On
  * overflow it is emptied, not grown: the log still has those events, so the job just keeps
- * reading from its cursor; it goes live only after a short page read and a sending of the
+ * reading from its cursor; it goes live only after a last page read and a sending of the
  * buffer during which the buffer did not overflow. Pages and buffered events are sent as
  * the wire drains (transport.drained), and fill at most a share of the send queue (half;
  * the rest is for live events of other subscriptions and replies): the buffer, up to the
@@ -143,7 +143,7 @@ export class ReplayJob {
         const transport = connection.transport;
         transport.cork();
         try {
-          for (const entry of page) {
+          for (const entry of page.entries) {
             let ids = this.#matchingIds(entry);
             if (ids.length > 0) {
               const encoded = new EncodedEvent(entry);
@@ -154,10 +154,14 @@ export class ReplayJob {
             }
             this.cursor = entry.position;
           }
+          // A page that stopped early: on past the events the log examined without a match,
+          // or the next read would examine them again (and again).
+          if (!page.end) this.cursor = Math.max(this.cursor, page.next);
         } finally {
           transport.uncork();
         }
-        if (page.length < pageSize && !this.#overflowed) {
+        // Only `end` says the log is read to its end: a page may stop short before it.
+        if (page.end && !this.#overflowed) {
           // The log is read to its end: the rest came live meanwhile and is in the buffer.
           // The loop's condition is checked right after the last await, so nothing can be
           // buffered between finding the buffer empty and going live.

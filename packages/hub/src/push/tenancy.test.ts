@@ -31,7 +31,9 @@ afterAll(async () => {
 
 /** Every position of tenant A's events in the log (what A may see, and all it may see). */
 const aLog = async () =>
-  (await h.hub.log.read({ tenant: 'tenant-a', after: 0, limit: 1000 })).map((e) => e.position);
+  (await h.hub.log.read({ tenant: 'tenant-a', after: 0, limit: 1000 })).entries.map(
+    (e) => e.position,
+  );
 
 const liveAfter = async () => {
   const [b] = await h.publish('tenant-b', [{ type: 'incident.ticket.created' }]);

@@ -57,8 +57,8 @@ export async function readAll(
     if (page.status !== 200)
       throw new Error(`read failed: ${page.status} ${JSON.stringify(page.body)}`);
     const events = page.body.events as Array<{ position: number; event: { id: string } & Json }>;
-    if (events.length === 0) return all;
     all.push(...events);
+    if (page.body.more !== true) return all;
     after = page.body.next as number;
   }
 }

@@ -17,8 +17,15 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { StoreUnavailableError } from '../../store/store-unavailable-error.ts';
+import { ConsumerGroupLimitError } from '../consumer-group-limit.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
-import type { ConsumerGroupInfo, ConsumerGroupSpec, EventLog, PulledEvent } from '../event-log.ts';
+import type {
+  ConsumerGroupInfo,
+  ConsumerGroupSpec,
+  EnsureGroupLimits,
+  EventLog,
+  PulledEvent,
+} from '../event-log.ts';
 import { leaseFromToken, parseAckReply, tokenFor, type Lease } from './ack-tokens.ts';
 import { BoundedSet } from './bounded-set.ts';
 import { entryFrom } from './entries.ts';
@@ -41,7 +48,7 @@ export type ConsumerGroupsOptions = {
 
 export type ConsumerGroups = Pick<
   EventLog,
-  'ensureGroup' | 'getGroup' | 'listGroups' | 'deleteGroup' | 'pull'
+  'ensureGroup' | 'getGroup' | 'hasGroup' | 'listGroups' | 'deleteGroup' | 'pull'
 > & {
   settle(group: string, token: string, how: Settlement): Promise<boolean>;
 };
@@ -83,14 +90,19 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
     };
   };
 
-  const toInfo = (info: ConsumerInfo): ConsumerGroupInfo | undefined => {
-    let description: Description;
+  /** The Portico spec a consumer carries; undefined for consumers that are not groups. */
+  const descriptionOf = (info: ConsumerInfo): Description | undefined => {
     try {
-      description = JSON.parse(info.config.description ?? '') as Description;
+      const description = JSON.parse(info.config.description ?? '') as Description | null;
+      return description?.portico === 1 ? description : undefined;
     } catch {
       return undefined;
     }
-    if (description?.portico !== 1) return undefined;
+  };
+
+  const toInfo = (info: ConsumerInfo): ConsumerGroupInfo | undefined => {
+    const description = descriptionOf(info);
+    if (description === undefined) return undefined;
     const ackWaitMs = Math.round((info.config.ack_wait ?? 0) / 1_000_000);
     ackWaits.set(info.name, ackWaitMs);
     return {
@@ -100,7 +112,9 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
       ackWaitMs,
       maxDeliver: (info.config.max_deliver ?? -1) > 0 ? info.config.max_deliver! : 0,
       startAt: description.startAt,
+      // Counted by the server, from its subject index: exact, at no cost to this process.
       pending: info.num_pending,
+      pendingIsLowerBound: false,
       inflight: info.num_ack_pending,
     };
   };
@@ -151,26 +165,62 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
     }
   };
 
+  /** The groups of `tenant` in the stream (a listing: creations are rare). */
+  const tenantGroups = async (tenant: string): Promise<number> => {
+    let count = 0;
+    for await (const info of await jsm.consumers.list(stream))
+      if (descriptionOf(info)?.tenant === tenant) count++;
+    return count;
+  };
+
+  /**
+   * Creations on this node run one at a time, so a tenant's count and its next creation
+   * never interleave here. JetStream has no conditional create: creations racing on other
+   * nodes can each pass the count, so a tenant may end up over its limit by at most one
+   * group per other node (nodes - 1).
+   */
+  let creations: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = creations.then(work, work);
+    creations = run.catch(() => undefined);
+    return run;
+  };
+
+  const create = async (
+    spec: ConsumerGroupSpec,
+    limits: EnsureGroupLimits | undefined,
+  ): Promise<void> => {
+    const durable = encodeToken(spec.name);
+    const config = configFor(spec);
+    // Looked up again here: a creation of the same group may have gone first.
+    if (await consumerInfo(durable)) {
+      await jsm.consumers.update(stream, durable, config);
+      return;
+    }
+    const max = limits?.maxGroupsPerTenant;
+    if (max !== undefined && spec.tenant !== undefined && (await tenantGroups(spec.tenant)) >= max)
+      throw new ConsumerGroupLimitError(spec.tenant, max);
+    try {
+      await jsm.consumers.add(stream, {
+        ...config,
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: spec.startAt === 'end' ? DeliverPolicy.New : DeliverPolicy.All,
+      });
+    } catch (error) {
+      // Another node created it meanwhile: keep its cursor, apply our spec.
+      if (!(await consumerInfo(durable))) throw error;
+      await jsm.consumers.update(stream, durable, config);
+    }
+  };
+
   return {
-    async ensureGroup(spec) {
+    async ensureGroup(spec, limits) {
       const durable = encodeToken(spec.name);
-      const config = configFor(spec);
       try {
-        if (await consumerInfo(durable)) await jsm.consumers.update(stream, durable, config);
-        else {
-          try {
-            await jsm.consumers.add(stream, {
-              ...config,
-              durable_name: durable,
-              ack_policy: AckPolicy.Explicit,
-              deliver_policy: spec.startAt === 'end' ? DeliverPolicy.New : DeliverPolicy.All,
-            });
-          } catch (error) {
-            // Another node created it meanwhile: keep its cursor, apply our spec.
-            if (!(await consumerInfo(durable))) throw error;
-            await jsm.consumers.update(stream, durable, config);
-          }
-        }
+        if (await consumerInfo(durable))
+          await jsm.consumers.update(stream, durable, configFor(spec));
+        else await oneAtATime(() => create(spec, limits));
       } catch (error) {
         throw unavailableOr(error);
       }
@@ -180,6 +230,11 @@ export function createConsumerGroups(options: ConsumerGroupsOptions): ConsumerGr
     async getGroup(name) {
       const info = await consumerInfo(encodeToken(name));
       return info ? toInfo(info) : undefined;
+    },
+
+    async hasGroup(name) {
+      const info = await consumerInfo(encodeToken(name));
+      return info !== undefined && descriptionOf(info) !== undefined;
     },
 
     async listGroups() {

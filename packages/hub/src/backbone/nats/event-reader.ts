@@ -5,7 +5,7 @@
  */
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
-import type { LogBounds, LogEntry, ReadOptions } from '../event-log.ts';
+import type { LogBounds, LogEntry, ReadOptions, ReadPage } from '../event-log.ts';
 import { parseAckReply } from './ack-tokens.ts';
 import { entryFrom } from './entries.ts';
 import { unavailableOr } from './nats-errors.ts';
@@ -22,7 +22,11 @@ export type EventReaderOptions = {
 };
 
 export type EventReader = {
-  read(options: ReadOptions): Promise<LogEntry[]>;
+  /**
+   * A page. JetStream filters on the server (its per-block subject index), so no read
+   * stops early here: a page short of `limit` holds every match up to the stream's end.
+   */
+  read(options: ReadOptions): Promise<ReadPage>;
   /** One entry by position, if it is still in the stream and is the given tenant's. */
   getAt(position: number, tenant: string): Promise<LogEntry | undefined>;
   bounds(): Promise<LogBounds>;
@@ -37,7 +41,7 @@ export function createEventReader(options: EventReaderOptions): EventReader {
   return {
     async read({ tenant, topicPattern, after, limit }) {
       const filter = layout.filterFor(tenant, topicPattern);
-      if (limit <= 0) return [];
+      if (limit <= 0) return { entries: [], next: after, end: false };
       try {
         const consumer = await jsm.consumers.add(stream, {
           ack_policy: AckPolicy.None,
@@ -49,8 +53,10 @@ export function createEventReader(options: EventReaderOptions): EventReader {
           inactive_threshold: nanos(PAGE_CONSUMER_IDLE_MS),
         });
         try {
+          // num_pending: the matches after `after` when the consumer was created.
+          const end = consumer.num_pending <= limit;
           const batch = Math.min(limit, consumer.num_pending);
-          if (batch === 0) return [];
+          if (batch === 0) return { entries: [], next: after, end };
           const msgs = await pullMessages(
             nc,
             stream,
@@ -58,7 +64,7 @@ export function createEventReader(options: EventReaderOptions): EventReader {
             { batch, noWait: true },
             requestTimeoutMs,
           );
-          return msgs.flatMap((msg) => {
+          const entries = msgs.flatMap((msg) => {
             const delivery = parseAckReply(msg.reply ?? '');
             if (!delivery) return [];
             return (
@@ -71,6 +77,7 @@ export function createEventReader(options: EventReaderOptions): EventReader {
               ) ?? []
             );
           });
+          return { entries, next: entries[entries.length - 1]?.position ?? after, end };
         } finally {
           jsm.consumers.delete(stream, consumer.name).catch(() => undefined);
         }

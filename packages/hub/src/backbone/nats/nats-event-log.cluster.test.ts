@@ -238,7 +238,7 @@ describe('NATS event log across nodes', () => {
       await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(2);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(seen.map((e) => e.event.id)).toEqual(['x1', 'x2']);
-      expect(await log.read({ after: 0, limit: 10 })).toHaveLength(2);
+      expect((await log.read({ after: 0, limit: 10 })).entries).toHaveLength(2);
     } finally {
       await log.close();
       await f.cleanup();
@@ -257,7 +257,7 @@ describe('NATS event log across nodes', () => {
       expect(refused).toBeInstanceOf(EventTooLargeError);
       expect(refused).toMatchObject({ index: 1, limit: 1_048_576 - HEADER_ROOM_BYTES });
       expect((refused as Error).message).toMatch(/max_payload of 1048576 bytes/);
-      expect(await log.read({ after: 0, limit: 10 })).toEqual([]);
+      expect((await log.read({ after: 0, limit: 10 })).entries).toEqual([]);
       // Under events.maxEventBytes, that is the limit named.
       const limited = await openNatsEventLog({ ...f.options, maxEventBytes: 2_000 });
       try {

@@ -35,6 +35,7 @@ import { pullMessages } from './pull-request.ts';
 import { ensureStream, limitsFor } from './stream-setup.ts';
 import { parseAckReply } from './ack-tokens.ts';
 import { subjectLayout } from './subjects.ts';
+import { urlWithoutPassword } from '../../config/url-without-password.ts';
 
 export type NatsEventLogOptions = {
   /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
@@ -122,7 +123,8 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
       noAsyncTraces: true,
     });
   } catch (error) {
-    throw new StoreUnavailableError(`cannot connect to NATS at ${String(options.servers)}`, {
+    const servers = urlWithoutPassword(String(options.servers));
+    throw new StoreUnavailableError(`cannot connect to NATS at ${servers}`, {
       cause: error,
     });
   }
@@ -242,9 +244,9 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
       let found: LogEntry | undefined;
       for (let after = 0; ;) {
         const page = await reader.read({ tenant, after, limit: 1_000 });
-        for (const entry of page) if (entry.event.id === id) found = entry;
-        if (page.length < 1_000) return found;
-        after = page[page.length - 1]!.position;
+        for (const entry of page.entries) if (entry.event.id === id) found = entry;
+        if (page.end) return found;
+        after = page.next;
       }
     },
 
@@ -253,13 +255,17 @@ export async function openNatsEventLog(options: NatsEventLogOptions): Promise<Ev
       return reader.bounds();
     },
 
-    async ensureGroup(spec) {
+    async ensureGroup(spec, limits) {
       open();
-      return groups.ensureGroup(spec);
+      return groups.ensureGroup(spec, limits);
     },
     async getGroup(name) {
       open();
       return groups.getGroup(name);
+    },
+    async hasGroup(name) {
+      open();
+      return groups.hasGroup(name);
     },
     async listGroups() {
       open();

@@ -73,7 +73,7 @@ describe('NATS event log across a NATS restart', () => {
           .map((e) => e.event.id)
           .sort(),
       ];
-      const read = await log.read({ after: 0, limit: 10 });
+      const read = (await log.read({ after: 0, limit: 10 })).entries;
       expect(ids(read)).toEqual(['b1', 'b2', 'a1', 'while-down']);
       expect(read.slice(0, 2).map((e) => e.position)).toEqual(before.map((r) => r.position));
       expect(read.map((e) => e.position)).toContain(after[0]!.position);

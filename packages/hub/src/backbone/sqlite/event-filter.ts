@@ -56,11 +56,14 @@ export function topicCondition(pattern: string | undefined): SqlCondition | unde
   return { sql: conditions.join(' AND '), params };
 }
 
-/** The condition for a reader's or group's tenant + topic pattern; `1` when unfiltered. */
+/**
+ * The condition for a reader's or group's tenant + topic pattern; `1` when unfiltered.
+ * `byTopic`: whether rows of the tenant are left out by topic (a selective pattern).
+ */
 export function eventFilter(
   tenant: string | undefined,
   topicPattern: string | undefined,
-): SqlCondition {
+): SqlCondition & { byTopic: boolean } {
   const conditions: string[] = [];
   const params: string[] = [];
   if (tenant !== undefined) {
@@ -72,5 +75,9 @@ export function eventFilter(
     conditions.push(topic.sql);
     params.push(...topic.params);
   }
-  return { sql: conditions.length === 0 ? '1' : conditions.join(' AND '), params };
+  return {
+    sql: conditions.length === 0 ? '1' : conditions.join(' AND '),
+    params,
+    byTopic: topic !== undefined,
+  };
 }

@@ -123,7 +123,7 @@ function runOne(id: number, request: WriterRequest): void {
         value = groups.nack(request.group, request.token, request.delayMs, request.now);
         break;
       case 'ensureGroup':
-        value = groups.ensure(request.spec);
+        value = groups.ensure(request.spec, request.limits);
         break;
       case 'deleteGroup':
         value = groups.delete(request.name);

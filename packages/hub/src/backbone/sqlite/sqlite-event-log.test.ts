@@ -6,10 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendInput, ConsumerGroupSpec, EventLog, PulledEvent } from '../event-log.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
 import { describeEventLogContract } from '../event-log.contract.ts';
-import { MAX_PENDING_COUNTED } from './consumer-groups.ts';
+import { DEFAULT_SCAN_ROWS } from './scan-window.ts';
 import { openSqliteEventLog, type SqliteEventLog } from './sqlite-event-log.ts';
 
 const DEDUPE_WINDOW_MS = 60 * 60 * 1000;
+/** A small scan bound, so the contract's tests reach it with a few dozen events. */
+const SCAN_ROWS = 16;
 const WAKE_GUARD_MS = 5_000;
 
 describeEventLogContract('sqlite', async () => {
@@ -18,7 +20,13 @@ describeEventLogContract('sqlite', async () => {
   let offset = 0;
   const clock = () => Date.now() + offset;
   const openLog = () =>
-    openSqliteEventLog({ path, partitions: 8, dedupeWindowMs: DEDUPE_WINDOW_MS, clock });
+    openSqliteEventLog({
+      path,
+      partitions: 8,
+      dedupeWindowMs: DEDUPE_WINDOW_MS,
+      clock,
+      scanRows: SCAN_ROWS,
+    });
   let current: EventLog = openLog();
   return {
     log: current,
@@ -32,6 +40,7 @@ describeEventLogContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
     clock: { advance: (ms) => void (offset += ms), dedupeWindowMs: DEDUPE_WINDOW_MS },
+    scanRows: SCAN_ROWS,
   };
 });
 
@@ -87,10 +96,10 @@ describe('SQLite event log specifics', () => {
     ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(log.stats().commits).toBe(1);
-    const ids = (await log.read({ after: 0, limit: 10 })).map((e) => e.event.id);
+    const ids = (await log.read({ after: 0, limit: 10 })).entries.map((e) => e.event.id);
     expect(ids).toEqual(['a1', 'a2', 'c1']);
     // Positions stay dense: the rolled-back batch consumed none.
-    const positions = (await log.read({ after: 0, limit: 10 })).map((e) => e.position);
+    const positions = (await log.read({ after: 0, limit: 10 })).entries.map((e) => e.position);
     expect(positions).toEqual([1, 2, 3]);
   });
 
@@ -110,7 +119,7 @@ describe('SQLite event log specifics', () => {
       [2, true],
     ]);
     expect(third!.map((r) => [r.position, r.duplicate])).toEqual([[4, false]]);
-    const ids = (await log.read({ after: 0, limit: 10 })).map((e) => e.event.id);
+    const ids = (await log.read({ after: 0, limit: 10 })).entries.map((e) => e.event.id);
     expect(ids).toEqual(['x1', 'x2', 'y1', 'z1']);
   });
 
@@ -137,18 +146,30 @@ describe('SQLite event log specifics', () => {
     ]);
     expect(again[100]!.position).toBe(stored[0]!.position);
     expect(again[101]!.position).toBe(results[149]!.position + 101);
-    const all = await log.read({ after: 0, limit: 1000 });
+    const all = (await log.read({ after: 0, limit: 1000 })).entries;
     expect(all.map((e) => e.position)).toEqual(Array.from({ length: 252 }, (_, i) => i + 1));
     expect(log.stats().events).toBe(252);
   });
 
-  it("counts a group's pending events up to MAX_PENDING_COUNTED, not its whole backlog", async () => {
+  it("counts a group's pending events among the next DEFAULT_SCAN_ROWS, not its whole backlog", async () => {
     await log.ensureGroup({ name: 'behind', ackWaitMs: 1000, maxDeliver: 0, startAt: 'end' });
-    for (let i = 0; i <= MAX_PENDING_COUNTED; i += 1000)
+    for (let i = 0; i <= DEFAULT_SCAN_ROWS; i += 1000)
       await log.append(Array.from({ length: 1000 }, () => input()));
-    expect((await log.bounds()).last).toBeGreaterThan(MAX_PENDING_COUNTED);
-    expect((await log.getGroup('behind'))!.pending).toBe(MAX_PENDING_COUNTED);
-    expect((await log.listGroups())[0]!.pending).toBe(MAX_PENDING_COUNTED);
+    expect((await log.bounds()).last).toBeGreaterThan(DEFAULT_SCAN_ROWS);
+    const behind = { pending: DEFAULT_SCAN_ROWS, pendingIsLowerBound: true };
+    expect(await log.getGroup('behind')).toMatchObject(behind);
+    expect((await log.listGroups())[0]).toMatchObject(behind);
+  });
+
+  it('lets the event loop run other work between the lag counts of listGroups (a /metrics refresh)', async () => {
+    for (const name of ['a', 'b', 'c'])
+      await log.ensureGroup({ name, ackWaitMs: 1000, maxDeliver: 0, startAt: 'beginning' });
+    // Each group's count may take a scan window's work: 100 groups must not be one block.
+    let ranMeanwhile = 0;
+    const listing = log.listGroups();
+    setImmediate(() => ranMeanwhile++);
+    expect((await listing).map((g) => g.name)).toEqual(['a', 'b', 'c']);
+    expect(ranMeanwhile).toBe(1);
   });
 
   it('gives each group its own copy of a freshly appended event, equal to the stored one', async () => {
@@ -157,7 +178,7 @@ describe('SQLite event log specifics', () => {
     await log.append([input('fresh-1'), input('fresh-2')]);
     const [first] = await log.pull('g1', 'c', 10, 0).then((p) => [p]);
     const [second] = await log.pull('g2', 'c', 10, 0).then((p) => [p]);
-    const stored = await log.read({ after: 0, limit: 10 });
+    const stored = (await log.read({ after: 0, limit: 10 })).entries;
     expect(first!.map((p) => p.event)).toEqual(stored.map((e) => e.event));
     expect(second!.map((p) => p.event)).toEqual(stored.map((e) => e.event));
     first![0]!.event.mutated = true;
@@ -181,7 +202,7 @@ describe('SQLite event log specifics', () => {
     await log.close();
 
     log = openSqliteEventLog({ path: path() });
-    expect((await log.read({ after: 0, limit: 10 })).map((e) => e.event.id)).toEqual([
+    expect((await log.read({ after: 0, limit: 10 })).entries.map((e) => e.event.id)).toEqual([
       'kept',
       'other',
     ]);

@@ -13,13 +13,16 @@ import type {
   CloudEventRecord,
   ConsumerGroupInfo,
   ConsumerGroupSpec,
+  EnsureGroupLimits,
   EventLog,
   LogBounds,
   LogEntry,
   PulledEvent,
   ReadOptions,
+  ReadPage,
   RetentionPolicy,
 } from '../event-log.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { appendInputProblem } from '../append-input.ts';
 import { EventTooLargeError, utf8BytesOver } from '../event-too-large-error.ts';
 import { createConsumerGroups } from './consumer-groups.ts';
@@ -28,6 +31,7 @@ import { createEventReader } from './event-reader.ts';
 import { createGroupCommitter, type Outcome } from './group-commit.ts';
 import { startLogWriter } from './log-writer.ts';
 import { createRecentEvents } from './recent-events.ts';
+import { createScanWindow, DEFAULT_SCAN_ROWS } from './scan-window.ts';
 import { openLogDatabase } from './schema.ts';
 import { createStatementCache } from './statement-cache.ts';
 import { createWakeups } from './wakeups.ts';
@@ -54,6 +58,12 @@ export type SqliteEventLogOptions = {
    * to it too. Default: no limit.
    */
   maxEventBytes?: number;
+  /**
+   * Most rows of a tenant one read with a topic pattern, or one group's lag count, examines
+   * on the event loop (scan-window.ts). A read stopped by it says so (`end: false`, `next`
+   * past the rows examined); a lag count says `pendingIsLowerBound`. Default 10,000.
+   */
+  scanRows?: number;
 };
 
 export type SqliteEventLogStats = {
@@ -99,9 +109,14 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
   db.exec('PRAGMA query_only = 1'); // every write goes through the writer thread
   registerTopicMatcher(db);
   const statements = createStatementCache(db);
-  const reader = createEventReader(db, statements);
-  // Only the read side (get, spec, list, nextDueAt) of the groups is used on this connection.
-  const groups = createConsumerGroups(db, { statements, setDurability: () => undefined });
+  const scanRows = options.scanRows ?? DEFAULT_SCAN_ROWS;
+  const reader = createEventReader(db, statements, createScanWindow(statements, scanRows));
+  // Only the read side (get, spec, names, nextDueAt) of the groups is used on this connection.
+  const groups = createConsumerGroups(db, {
+    statements,
+    setDurability: () => undefined,
+    scanRows,
+  });
   const writer = startLogWriter({ path: options.path, partitions, dedupeWindowMs });
   const wakeups = createWakeups((group) => groups.spec(group));
   const listeners = new Set<(entries: LogEntry[]) => void>();
@@ -263,19 +278,31 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
       return committer.submit({ inputs: batch, encoded });
     },
 
-    read: (readOptions: ReadOptions) => run(() => reader.read(readOptions)),
+    read: (readOptions: ReadOptions): Promise<ReadPage> => run(() => reader.read(readOptions)),
     getById: (tenant: string, id: string) => run(() => reader.getById(tenant, id)),
     bounds: (): Promise<LogBounds> => run(() => reader.bounds()),
 
-    async ensureGroup(spec: ConsumerGroupSpec) {
+    async ensureGroup(spec: ConsumerGroupSpec, limits?: EnsureGroupLimits) {
       assertOpen();
-      await writer.send({ op: 'ensureGroup', spec });
+      await writer.send({ op: 'ensureGroup', spec, ...(limits ? { limits } : {}) });
       // The group's waiting pulls were armed with its old spec: they re-arm with the new
       // one (and lease again: a new tenant or pattern may match events already appended).
       wakeups.groupChanged(spec.name);
     },
     getGroup: (name: string): Promise<ConsumerGroupInfo | undefined> => run(() => groups.get(name)),
-    listGroups: (): Promise<ConsumerGroupInfo[]> => run(() => groups.list()),
+    hasGroup: (name: string): Promise<boolean> => run(() => groups.spec(name) !== undefined),
+    async listGroups(): Promise<ConsumerGroupInfo[]> {
+      const list: ConsumerGroupInfo[] = [];
+      for (const name of await run(() => groups.names())) {
+        // Each lag count may take a scan window's work: the event loop serves requests
+        // between two groups, rather than after all of them (one /metrics refresh).
+        await nextTurn();
+        assertOpen();
+        const info = groups.get(name);
+        if (info !== undefined) list.push(info); // deleted meanwhile: left out
+      }
+      return list;
+    },
     async deleteGroup(name: string) {
       assertOpen();
       const deleted = await writer.send({ op: 'deleteGroup', name });

@@ -4,8 +4,9 @@
  * the main thread keeps a read-only connection for reads. Times come from the main
  * thread (`now`), so an injected clock keeps working.
  */
+import { ConsumerGroupLimitError } from '../consumer-group-limit.ts';
 import { ConsumerGroupNotFoundError } from '../consumer-group-not-found.ts';
-import type { ConsumerGroupSpec, RetentionPolicy } from '../event-log.ts';
+import type { ConsumerGroupSpec, EnsureGroupLimits, RetentionPolicy } from '../event-log.ts';
 import type { PositionRange } from './consumer-groups.ts';
 import type { EventRow } from './event-rows.ts';
 
@@ -37,7 +38,7 @@ export type WriterRequest =
       omitBodies?: PositionRange;
     }
   | { op: 'nack'; group: string; token: string; delayMs: number; now: number }
-  | { op: 'ensureGroup'; spec: ConsumerGroupSpec }
+  | { op: 'ensureGroup'; spec: ConsumerGroupSpec; limits?: EnsureGroupLimits }
   | { op: 'deleteGroup'; name: string }
   | { op: 'retention'; policy: RetentionPolicy; now: number }
   | { op: 'close' };
@@ -73,11 +74,19 @@ export type WriterReply =
   { id: number; ok: true; value: unknown } | { id: number; ok: false; error: EncodedError };
 
 /** Errors cross the thread boundary as data; their class is rebuilt from `name`. */
-export type EncodedError = { name: string; message: string; group?: string };
+export type EncodedError = {
+  name: string;
+  message: string;
+  group?: string;
+  tenant?: string;
+  limit?: number;
+};
 
 export function encodeError(error: unknown): EncodedError {
   if (error instanceof ConsumerGroupNotFoundError)
     return { name: error.name, message: error.message, group: error.group };
+  if (error instanceof ConsumerGroupLimitError)
+    return { name: error.name, message: error.message, tenant: error.tenant, limit: error.limit };
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'Error', message: String(error) };
 }
@@ -85,6 +94,12 @@ export function encodeError(error: unknown): EncodedError {
 export function decodeError(encoded: EncodedError): Error {
   if (encoded.name === 'ConsumerGroupNotFoundError' && encoded.group !== undefined)
     return new ConsumerGroupNotFoundError(encoded.group);
+  if (
+    encoded.name === 'ConsumerGroupLimitError' &&
+    encoded.tenant !== undefined &&
+    encoded.limit !== undefined
+  )
+    return new ConsumerGroupLimitError(encoded.tenant, encoded.limit);
   const Kind =
     encoded.name === 'TypeError' ? TypeError : encoded.name === 'RangeError' ? RangeError : Error;
   const error = new Kind(encoded.message);
