@@ -371,4 +371,60 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
     expect(cases).toBe(1000);
     expect(matches).toBeGreaterThan(cases);
   });
+
+  it('with one-star wildcards proven by the index hit, and conditions shared by many rules', () => {
+    // A one-star wildcard (H*T, H*, *T) is not tested again once the index found it, and
+    // equal conditions of different rules are one object whose verdict is remembered per
+    // event. Heads and tails overlap in short values, hold the pair key's separator
+    // (U+FFFF), and conditions recur across rules and across events with and without arrays.
+    const random = mulberry32(31337);
+    const units = ['a', 'b', '\uffff'];
+    const text = (r: Random, max: number): string =>
+      Array.from({ length: Math.floor(r() * (max + 1)) }, () => pick(r, units)).join('');
+    const wildcard = (r: Random): unknown => {
+      const x = r();
+      if (x < 0.5) return { wildcard: `${text(r, 3) || 'a'}*${text(r, 3) || 'b'}` };
+      if (x < 0.65) return { wildcard: `${text(r, 3)}*` };
+      if (x < 0.8) return { wildcard: `*${text(r, 3)}` };
+      if (x < 0.9) return { wildcard: pick(r, ['*', text(r, 2), 'a*b*a']) };
+      return pick(r, ['ab', 'a', 3]);
+    };
+    const shared = [
+      ['t1'],
+      ['t2'],
+      [{ prefix: 't' }],
+      [{ numeric: ['>', 1] }],
+      [{ 'anything-but': 'b' }],
+    ];
+    let cases = 0;
+    let matches = 0;
+    for (let round = 0; round < 30; round++) {
+      const rules = Array.from({ length: 60 }, (_, i) => {
+        const data: Record<string, unknown> = {
+          v: Array.from({ length: 1 + Math.floor(random() * 2) }, () => wildcard(random)),
+        };
+        if (random() < 0.7) data['w'] = pick(random, shared);
+        const pattern: Record<string, unknown> = { data };
+        if (random() < 0.8) pattern['tenantid'] = [pick(random, ['t1', 't2'])];
+        return { id: `r${i}`, pattern: pattern as Pattern };
+      }).filter((r) => validatePattern(r.pattern).length === 0);
+      const matcher = RuleMatcher.build(rules);
+      for (let e = 0; e < 40; e++) {
+        const leaf = (): unknown => (random() < 0.85 ? text(random, 6) : pick(random, [0, 3]));
+        const w = (): unknown => pick(random, ['t1', 't2', 'b', 'x', 0, 5]);
+        const arrays = random() < 0.4;
+        const event = {
+          tenantid: pick(random, ['t1', 't2']),
+          data: {
+            v: arrays ? [leaf(), leaf(), leaf()] : leaf(),
+            w: arrays && random() < 0.5 ? [w(), w()] : w(),
+          },
+        };
+        matches += expectNaiveResult(matcher, rules, event);
+        cases++;
+      }
+    }
+    expect(cases).toBe(1200);
+    expect(matches).toBeGreaterThan(cases);
+  });
 });

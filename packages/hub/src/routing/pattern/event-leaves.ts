@@ -13,6 +13,11 @@ export class EventLeaves {
   /** Next leaf on the same path (a per-path linked list), or -1. */
   next = new Int32Array(64);
   values: unknown[] = [];
+  /**
+   * Which event these are: a new number on every reset, never reused (a double counts to
+   * 2^53), so a verdict remembered under it belongs to this event alone.
+   */
+  generation = 0;
 
   readonly #head: Int32Array;
   readonly #headStamp: Int32Array;
@@ -31,6 +36,7 @@ export class EventLeaves {
   }
 
   reset(): void {
+    this.generation++;
     this.count = 0;
     this.trailCount = 1;
     this.#arrayCount = 0;

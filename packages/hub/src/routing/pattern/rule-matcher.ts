@@ -9,10 +9,12 @@ import { BUT_VALUES, EXISTS, WILDCARD, compileMatcher, type LeafMatcher } from '
 import { indexMatchers } from './matcher-set.ts';
 import { addChain, nestCrowdedPostings, type FilingChains } from './nest-postings.ts';
 import { PathIndex, filedAsRange } from './path-index.ts';
+import { pairKeyIsUnique } from './string-table.ts';
 import { InvalidPatternError, type Pattern } from './types.ts';
 import { validatePattern } from './validate.ts';
 import {
   AlternativeVerifier,
+  UNCHECKED,
   type CompiledAlternative,
   type CompiledCondition,
 } from './verify-alternative.ts';
@@ -110,6 +112,9 @@ export class RuleMatcher<Id extends string = string> {
     const trie = new FieldTrie();
     const alternatives: CompiledAlternative[] = [];
     const planner = new AccessPlanner();
+    // Equal conditions (path, kind, matchers) become one object, so that what verification
+    // learns about one during an event serves every alternative holding it.
+    const interned = new Map<string, CompiledCondition>();
 
     for (const { id, pattern } of rules) {
       const problems = validatePattern(pattern);
@@ -124,13 +129,20 @@ export class RuleMatcher<Id extends string = string> {
         const conditions: CompiledCondition[] = [];
         let positives = 0;
         for (const c of raw) {
-          const matchers = c.matchers.map(compileMatcher);
-          const compiled: CompiledCondition = {
-            pathId: trie.intern(c.path),
-            absent: c.absent,
-            matchers,
-            set: indexMatchers(matchers),
-          };
+          const pathId = trie.intern(c.path);
+          const key = `${pathId}\0${c.absent}\0${JSON.stringify(c.matchers)}`;
+          let compiled = interned.get(key);
+          if (compiled === undefined) {
+            const matchers = c.matchers.map(compileMatcher);
+            compiled = {
+              pathId,
+              absent: c.absent,
+              matchers,
+              set: indexMatchers(matchers),
+              ...UNCHECKED,
+            };
+            interned.set(key, compiled);
+          }
           if (c.absent) conditions.push(compiled);
           else conditions.splice(positives++, 0, compiled);
         }
@@ -243,9 +255,22 @@ const STEP = 256;
 
 /**
  * Does PathIndex file this matcher where only matching values hit it? Not so for
- * wildcards (filed by their literal head or tail) and anything-but (filed as "any value").
- * `exists: true` is filed as "any value", which is exactly its meaning.
+ * anything-but (filed as "any value") and wildcards with two stars or more (filed by their
+ * literal head and tail; the middle still needs a search). `exists: true` is filed as "any
+ * value", which is exactly its meaning. A wildcard with one star is filed exactly: `H*`
+ * as a prefix, `*T` as a suffix, `H*T` by head and tail at non-overlapping ends (unless a
+ * head or tail holds the pair key's separator and may share its entry), so a hit proves
+ * it and a 256 KiB value is not read again per candidate. Only a lone `*` is not: it is
+ * filed as "any value", numbers included.
  */
 function isFiledExactly(m: LeafMatcher): boolean {
-  return m.kind === EXISTS || (m.kind !== WILDCARD && m.kind < BUT_VALUES);
+  if (m.kind === WILDCARD) {
+    const segments = m.segments;
+    if (segments.length === 1) return true;
+    if (segments.length > 2) return false;
+    const head = segments[0] as string;
+    const tail = segments[1] as string;
+    return (head !== '' || tail !== '') && pairKeyIsUnique(head, tail);
+  }
+  return m.kind === EXISTS || m.kind < BUT_VALUES;
 }

@@ -107,6 +107,12 @@ export class StringTable<V> {
 /** A noncharacter between the two parts of a pair key. */
 const PAIR_SEPARATOR = 0xffff;
 
+/** Does `pairKey(head, tail)` name this pair alone? Not when either holds the separator. */
+export function pairKeyIsUnique(head: string, tail: string): boolean {
+  const separator = String.fromCharCode(PAIR_SEPARATOR);
+  return !head.includes(separator) && !tail.includes(separator);
+}
+
 /**
  * The key `getPair` finds for a head and a tail. A head or tail that holds the separator
  * itself may share its entry with another pair: the index then only offers an extra

@@ -9,7 +9,18 @@ export type CompiledCondition = {
   matchers: LeafMatcher[];
   /** The matchers indexed, when there are more than a few (see matcher-set.ts). */
   set: MatcherSet | null;
+  /**
+   * Remembered for one event (`EventLeaves.generation`): whether some leaf on the path
+   * holds. Equal conditions of different rules are one object (RuleMatcher interns them),
+   * so a thousand candidates sharing a condition that fails on an event's 65k array leaves
+   * cost one pass over them, not a thousand.
+   */
+  checkedIn: number;
+  someLeafHolds: boolean;
 };
+
+/** A condition's fresh per-event memo fields. */
+export const UNCHECKED = { checkedIn: -1, someLeafHolds: false } as const;
 
 /** One conjunction of a rule; positive conditions come first. */
 export type CompiledAlternative = {
@@ -67,15 +78,28 @@ export class AlternativeVerifier {
       const conditions = alternative.unproven;
       for (let c = 0; c < conditions.length; c++) {
         const condition = conditions[c] as CompiledCondition;
-        const leaf = leaves.first(condition.pathId);
         if (condition.absent) {
-          if (leaf >= 0) return false;
-        } else if (leaf < 0 || !holds(condition, leaves.values[leaf])) {
+          if (leaves.first(condition.pathId) >= 0) return false;
+        } else if (!someLeafHolds(condition, leaves)) {
           return false;
         }
       }
       return true;
     }
+    // The walk below is per candidate and reads every leaf of every condition; a condition
+    // no leaf meets (remembered per event) turns the candidate down before it. Conditions
+    // on a single leaf first: another tenant's rule is turned down by its `tenantid`, not
+    // after a pass over this event's 65k array leaves.
+    const conditions = alternative.conditions;
+    const positives = alternative.positives;
+    for (let c = 0; c < positives; c++) {
+      const condition = conditions[c] as CompiledCondition;
+      const leaf = leaves.first(condition.pathId);
+      if (leaf < 0) return false;
+      if ((leaves.next[leaf] as number) < 0 && !someLeafHolds(condition, leaves)) return false;
+    }
+    for (let c = 0; c < positives; c++)
+      if (!someLeafHolds(conditions[c] as CompiledCondition, leaves)) return false;
     return this.#acrossArrays(alternative, leaves);
   }
 
@@ -207,6 +231,21 @@ export class AlternativeVerifier {
       this.#met = grow(this.#met, size);
     }
   }
+}
+
+/** Does some leaf on the condition's path meet it (ignoring arrays)? Once per event and condition. */
+function someLeafHolds(condition: CompiledCondition, leaves: EventLeaves): boolean {
+  if (condition.checkedIn === leaves.generation) return condition.someLeafHolds;
+  let found = false;
+  for (let leaf = leaves.first(condition.pathId); leaf >= 0; leaf = leaves.next[leaf] as number) {
+    if (holds(condition, leaves.values[leaf])) {
+      found = true;
+      break;
+    }
+  }
+  condition.checkedIn = leaves.generation;
+  condition.someLeafHolds = found;
+  return found;
 }
 
 function holds(condition: CompiledCondition, value: unknown): boolean {
