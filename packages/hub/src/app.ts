@@ -67,6 +67,23 @@ export type HubHooks = {
 };
 
 export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Promise<Hub> {
+  // What is open so far, closed in reverse if start-up fails part-way: a store pool or the
+  // log's writer thread left open would keep the process alive after the error is printed,
+  // so a supervisor would never see the start fail.
+  const opened: Array<() => Promise<unknown>> = [];
+  try {
+    return await assembleHub(config, hooks, (close) => opened.push(close));
+  } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assembleHub(
+  config: PorticoConfig,
+  hooks: HubHooks,
+  opened: (close: () => Promise<unknown>) => void,
+): Promise<Hub> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
 
@@ -78,14 +95,14 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
   );
   // Embedded (SQLite) or scale-out (PostgreSQL, NATS JetStream), as configured.
   const db = openDatabase(config.store, { dataDir });
-  const log = await openEventLog(config, { dataDir, db }).catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
+  opened(() => db.close());
+  const log = await openEventLog(config, { dataDir, db });
+  opened(() => log.close());
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'portico_process_' });
   const leadership = openLeadership(config.store, { registry: metrics });
+  opened(() => leadership.stop());
   const shutdown = new AbortController();
 
   const server = await createHttpServer({
@@ -96,6 +113,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     version: VERSION,
     cors: config.http.cors,
   });
+  opened(() => server.close());
   // Capabilities that vet events at publish (schema validation, policies) add their checks here.
   const publishChecks: PublishCheck[] = [];
   const schemaRegistry = await createSchemaRegistry({
@@ -141,6 +159,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     registry: metrics,
     config: config.push,
   });
+  opened(() => push.stop());
   const routing = await createRouting({
     log,
     db,
@@ -149,6 +168,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     env: config.env,
     ...routingOptionsFrom(config.routing),
   });
+  opened(() => routing.stop());
   const webhooks = await createWebhooks({
     db,
     log,
@@ -158,6 +178,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     env: config.env,
     ...(hooks.webhookLookup ? { lookup: hooks.webhookLookup } : {}),
   });
+  opened(() => webhooks.stop());
   const dictionary = await createDictionary({
     db,
     server,
@@ -173,6 +194,7 @@ export async function buildHub(config: PorticoConfig, hooks: HubHooks = {}): Pro
     metrics,
     config: config.gateway,
   });
+  opened(() => gateway.close());
 
   // One node applies retention to the shared log (elected through the store's engine).
   leadership.runAsLeader(

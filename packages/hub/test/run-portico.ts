@@ -9,7 +9,8 @@ const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
  */
 export function runPortico(
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  /** `timeoutMs`: killed (SIGTERM) if still running then, as a hung command would be. */
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
 ): SpawnSyncReturns<string> {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('PORTICO_')),
@@ -18,5 +19,6 @@ export function runPortico(
     cwd: options.cwd,
     env: { ...clean, ...options.env },
     encoding: 'utf8',
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
   });
 }

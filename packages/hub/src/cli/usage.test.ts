@@ -134,6 +134,20 @@ describe('portico usage, on a demanding user’s input', () => {
     }
   }, 60_000); // builds the whole hub
 
+  it('exits (1) when start-up fails after the stores are open, instead of hanging', async () => {
+    // The embedded log (a writer thread) is open when the state store's PostgreSQL turns
+    // out to be unreachable: what was opened must be closed, or the process never ends.
+    const port = await closedPort();
+    const result = runPortico(['start', '--data-dir', dataDir], {
+      cwd,
+      env: { PORTICO_POSTGRES_URL: `postgres://portico@127.0.0.1:${port}/none` },
+      timeoutMs: 30_000,
+    });
+    expect(result.signal, 'killed by the timeout: the process hung').toBeNull();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('PostgreSQL is unavailable');
+  }, 60_000);
+
   it('says a data dir that is a file cannot be used, exit 1, without a stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
     const file = join(dir, 'not-a-dir');

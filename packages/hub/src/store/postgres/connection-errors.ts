@@ -15,8 +15,20 @@ const NETWORK_CODES = new Set([
   'EHOSTDOWN',
 ]);
 
-/** SQLSTATEs: shutdown in progress, server starting up, too many connections. */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATEs: shutdown in progress, server starting up, too many connections; and the
+ * connection refused for its settings (no such database, bad password, no such role):
+ * the store cannot be used as configured, which start-up reports in one line.
+ */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '3D000',
+  '28P01',
+  '28000',
+]);
 
 /** pg reports lost or never-made connections with plain Errors and these messages. */
 const PG_MESSAGES =

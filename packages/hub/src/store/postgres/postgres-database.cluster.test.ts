@@ -118,6 +118,17 @@ describe('PostgreSQL store specifics', () => {
     }
   });
 
+  it('reports a database that does not exist as StoreUnavailableError naming it', async () => {
+    const db = openPostgresDatabase(`${SERVER}/${database}_missing`);
+    try {
+      const refused = db.transaction((tx) => tx.query('select 1'));
+      await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(refused).rejects.toThrow(`database "${database}_missing" does not exist`);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('survives the server dropping its connections, in and out of a transaction', async () => {
     const errors: Error[] = [];
     const db = await openFresh({ poolSize: 3, onError: (e) => errors.push(e) });
