@@ -5,8 +5,8 @@ const USAGE = `portico — the integration hub for enterprise portals
 Usage:
   portico start   [--port N] [--host H] [--data-dir DIR] [--config FILE]
   portico token   --tenant T --scopes "events:publish events:read" [--ttl SECONDS] [--subject S] [--data-dir DIR]
-  portico publish --type domain.entity.action [--source URI] [--data JSON] [--id ID] [--hub URL] [--token T | --tenant T]
-  portico tail    [--topic PATTERN] [--from POSITION] [--follow] [--hub URL] [--token T | --tenant T]
+  portico publish --type domain.entity.action [--source URI] [--subject S] [--data JSON] [--id ID] [--hub URL] [--token T | --tenant T [--data-dir DIR]]
+  portico tail    [--topic PATTERN] [--from POSITION] [--follow] [--hub URL] [--token T | --tenant T [--data-dir DIR]]
   portico migrate [--data-dir DIR] [--config FILE]   apply the state store's migrations, then exit
   portico config schema
   portico app schema | publish <portico.app.json> [--force] [--dry-run] [--hub URL] [--token T | --tenant T]
