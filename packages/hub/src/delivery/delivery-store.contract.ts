@@ -326,6 +326,25 @@ export function describeDeliveryStoreContract(
       expect(new Set(ids).size).toBe(60);
     });
 
+    it("sends a gone target's pending deliveries to the DLQ, but not one an attempt holds", async () => {
+      const store = await fresh();
+      await store.insertBatch([delivery(), delivery(), delivery({ ref: 'b' })], T0);
+      const [held] = await store.claim(KEY_A, 1, T0, LEASE);
+      expect(await store.deadLetterPending([KEY_A], 'endpoint-not-found', 'deleted', T0 + 1)).toBe(
+        1,
+      );
+      const dead = (await store.listDead({ owner: 'tenant:acme' }, { limit: 10 })).entries;
+      expect(dead).toMatchObject([
+        { reason: 'endpoint-not-found', lastError: 'deleted', deadAt: T0 + 1, attempts: 0 },
+      ]);
+      expect(dead[0]!.id).not.toBe(held!.id);
+      // The attempt still settles its own delivery; the other target is untouched.
+      expect(await store.settleDelivered(held!.id, held!.leaseToken, T0 + 2)).toBe(true);
+      expect(await store.claim(targetKey('tenant:acme', 'http', 'b'), 10, T0, LEASE)).toHaveLength(
+        1,
+      );
+    });
+
     it('replays at most the limit per call, the oldest first, and says when there is more', async () => {
       const store = await fresh();
       await store.insertBatch([delivery(), delivery(), delivery()], T0);

@@ -442,6 +442,29 @@ export class DeliveryStore {
     };
   }
 
+  /**
+   * Sends the pending deliveries of targets that are gone (a deleted webhook endpoint) to
+   * the DLQ now, except those an attempt holds (they end at their attempt): waiting for
+   * each to come due (hours, on a retry schedule) only to fail then kept them counting as
+   * lag. `targetKeys`: the target under each owner whose rules may route to it.
+   */
+  async deadLetterPending(
+    targetKeys: readonly string[],
+    reason: string,
+    error: string,
+    now: number,
+  ): Promise<number> {
+    if (targetKeys.length === 0) return 0;
+    const keys = targetKeys.map((_, i) => `$${i + 4}`).join(', ');
+    return this.#db.execute(
+      `update deliveries set status = 'dead', dead_at = $1, reason = $2, last_error = $3,
+         lease_token = null
+       where status = 'pending' and target_key in (${keys})
+         and (lease_token is null or due_at <= $1)`,
+      [now, reason, clip(error), ...targetKeys],
+    );
+  }
+
   /** DLQ depth per target, for the gauge. */
   async deadCounts(): Promise<{ owner: string; kind: string; ref: string; count: number }[]> {
     const rows = await this.#db.query<{

@@ -27,6 +27,7 @@ beforeAll(async () => {
     rules: t.hub.routing.rules,
     changed: () => {},
     onAutoDisabled: async () => {},
+    onRemoved: async () => {},
   });
 });
 afterAll(async () => {

@@ -215,16 +215,18 @@ describe('deleting an endpoint', () => {
     receiver.script('/deleted', () => ({ status: 500 }));
     const old = await createEndpoint('/deleted', 'deleted.endpoint.sent');
     const id = await publish('deleted.endpoint.sent');
-    await waitFor(() => receiver.on('/deleted').length === 1, 'the first attempt');
+    await waitFor(async () => {
+      const res = await api('GET', `/v1/webhooks/endpoints/${old.id}/events/${id}/attempts`);
+      return res.status === 200 && res.body.deliveries[0]?.attempts.length === 1;
+    }, 'the first attempt recorded (its retry pending)');
     expect((await api('DELETE', `/v1/webhooks/endpoints/${old.id}`)).status).toBe(204);
+    // The retry is not sent: it is in the tenant's DLQ as endpoint-not-found as soon as the
+    // delete has answered, not when it would have come due.
+    const dead = (await api('GET', '/v1/dlq')).body.entries.find(
+      (e: { event: { id: string } }) => e.event.id === id,
+    );
+    expect(dead?.reason).toBe('endpoint-not-found');
     const fresh = await createEndpoint('/deleted', 'deleted.endpoint.sent');
-
-    // The retry is not sent: it goes to the tenant's DLQ as endpoint-not-found.
-    const dead = await waitFor(async () => {
-      const res = await api('GET', '/v1/dlq');
-      return res.body.entries.find((e: { event: { id: string } }) => e.event.id === id);
-    }, "the old endpoint's retry in the DLQ");
-    expect(dead.reason).toBe('endpoint-not-found');
     expect(receiver.on('/deleted')).toHaveLength(1);
     for (const path of ['dlq', 'attempts', `events/${id}/attempts`])
       expect((await api('GET', `/v1/webhooks/endpoints/${old.id}/${path}`)).status).toBe(404);

@@ -9,7 +9,7 @@ import type { HubServer } from '../http/server.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { SqlDatabase } from '../store/sql-database.ts';
 import { targetKey } from '../delivery/target-key.ts';
-import { tenantOwner } from '../routing/rule.ts';
+import { PLATFORM, tenantOwner } from '../routing/rule.ts';
 import type { WebhooksConfig } from './config-schema.ts';
 import { registerEndpointDeliveryRoutes } from './deliveries/endpoint-delivery-routes.ts';
 import { registerEndpointRoutes } from './endpoints/endpoint-routes.ts';
@@ -66,6 +66,19 @@ export async function createWebhooks(o: WebhooksOptions): Promise<Webhooks> {
         routing.deliveries.notify([
           { key: targetKey(tenantOwner(cached.endpoint.tenant), 'webhook', id), kind: 'webhook' },
         ]);
+    },
+    // Its pending deliveries (retries may be hours away) go to the DLQ now, not each when
+    // it comes due; one that an attempt holds ends there (endpoint-not-found as well).
+    onRemoved: async (endpoint) => {
+      const keys = [tenantOwner(endpoint.tenant), PLATFORM].map((owner) =>
+        targetKey(owner, 'webhook', endpoint.id),
+      );
+      await routing.deliveries.store.deadLetterPending(
+        keys,
+        'endpoint-not-found',
+        `the webhook endpoint "${endpoint.id}" was deleted`,
+        clock(),
+      );
     },
     onAutoDisabled: async (endpoint, reason, now) => {
       server.log.warn(

@@ -85,6 +85,8 @@ export type EndpointServiceOptions = {
   changed(id: string): void | Promise<void>;
   /** Called once when an endpoint goes from enabled to disabled by the hub itself. */
   onAutoDisabled(endpoint: Endpoint, reason: DisabledReason, now: number): Promise<void>;
+  /** Called once the endpoint is deleted (its pending deliveries can go to the DLQ). */
+  onRemoved(endpoint: Endpoint): Promise<void>;
   logger?: { warn(obj: object, msg: string): void };
   clock?: () => number;
 };
@@ -159,6 +161,7 @@ export class EndpointService {
       await this.#o.store.delete(current.id, tx);
       if (current.ruleId !== null) await rules.delete(tenantOwner(current.tenant), current.ruleId);
     });
+    await this.#o.onRemoved(endpoint);
   }
 
   /**
