@@ -13,6 +13,7 @@ import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { MAX_RETRY_AFTER_MS } from './sender/response-outcome.ts';
 import { WebhookReceiver } from './testing/webhook-receiver.ts';
+import { LOOPBACK_WEBHOOKS } from './testing/loopback-webhooks.ts';
 
 let t: TestHub;
 let auth: Record<string, string>;
@@ -23,10 +24,8 @@ beforeAll(async () => {
   receiver = await WebhookReceiver.start();
   t = await startTestHub({
     webhooks: {
-      allowHttp: true,
-      allowCidrs: ['127.0.0.0/8'],
+      ...LOOPBACK_WEBHOOKS,
       retryScheduleSeconds: [0.05],
-      jitter: 'none',
       requestTimeoutSeconds: 0.5,
     },
   });

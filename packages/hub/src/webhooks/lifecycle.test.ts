@@ -10,6 +10,7 @@ import { injectJson } from '../testing/inject-json.ts';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { WebhookReceiver, type ReceivedRequest } from './testing/webhook-receiver.ts';
+import { LOOPBACK_WEBHOOKS } from './testing/loopback-webhooks.ts';
 
 let t: TestHub;
 let receiver: WebhookReceiver;
@@ -19,10 +20,8 @@ beforeAll(async () => {
   receiver = await WebhookReceiver.start();
   t = await startTestHub({
     webhooks: {
-      allowHttp: true,
-      allowCidrs: ['127.0.0.0/8'],
+      ...LOOPBACK_WEBHOOKS,
       retryScheduleSeconds: Array.from({ length: 8 }, () => 0.2),
-      jitter: 'none',
     },
   });
   acme = await t.auth('acme', ['webhooks:write', 'events:publish', 'events:read', 'rules:write']);

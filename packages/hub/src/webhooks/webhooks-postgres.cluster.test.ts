@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/cluster/engine
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { injectJson } from '../testing/inject-json.ts';
 import { WebhookReceiver } from './testing/webhook-receiver.ts';
+import { LOOPBACK_WEBHOOKS } from './testing/loopback-webhooks.ts';
 
 let database: TestDatabase;
 
@@ -23,10 +24,8 @@ beforeAll(async () => {
   t = await startTestHub({
     store: { kind: 'postgres', url: database.url },
     webhooks: {
-      allowHttp: true,
-      allowCidrs: ['127.0.0.0/8'],
+      ...LOOPBACK_WEBHOOKS,
       retryScheduleSeconds: [0.05, 0.05],
-      jitter: 'none',
     },
   });
   auth = await t.auth('acme', ['webhooks:write', 'events:publish']);

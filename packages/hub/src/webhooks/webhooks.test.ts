@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestHub, type TestHub } from '../testing/test-hub.ts';
 import { decodeEd25519PublicKey } from './signing/secrets.ts';
 import { WebhookReceiver, type ReceivedRequest } from './testing/webhook-receiver.ts';
+import { LOOPBACK_WEBHOOKS } from './testing/loopback-webhooks.ts';
 
 let t: TestHub;
 let receiver: WebhookReceiver;
@@ -21,10 +22,8 @@ beforeAll(async () => {
   receiver = await WebhookReceiver.start();
   t = await startTestHub({
     webhooks: {
-      allowHttp: true,
-      allowCidrs: ['127.0.0.0/8'],
+      ...LOOPBACK_WEBHOOKS,
       retryScheduleSeconds: [0.05, 0.05, 0.05],
-      jitter: 'none',
     },
   });
   auth = await t.auth('acme', ['webhooks:write', 'events:publish', 'events:read']);

@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../../testing/test-hub.ts';
 import { WebhookReceiver } from '../testing/webhook-receiver.ts';
+import { LOOPBACK_WEBHOOKS } from '../testing/loopback-webhooks.ts';
 
 let t: TestHub;
 let receiver: WebhookReceiver;
@@ -16,10 +17,8 @@ beforeAll(async () => {
   receiver = await WebhookReceiver.start();
   t = await startTestHub({
     webhooks: {
-      allowHttp: true,
-      allowCidrs: ['127.0.0.0/8'],
+      ...LOOPBACK_WEBHOOKS,
       retryScheduleSeconds: Array.from({ length: 40 }, () => 0.05),
-      jitter: 'none',
       disableAfterFailingSeconds: 0.5,
     },
   });
