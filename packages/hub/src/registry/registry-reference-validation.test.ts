@@ -218,3 +218,97 @@ describe('references without a name collision validate as before', () => {
     expect(await outcomes(ORDER, cases)).toEqual(expected);
   });
 });
+
+describe('two referenced subjects embedding one $id differently', () => {
+  // Both embed `https://example.com/address`, meaning different addresses; the shipment
+  // embeds a third. ajv has one namespace of ids: the address added last used to answer
+  // every `$ref` to it, so a valid event was refused (and an invalid one let through).
+  const SHIPMENT = 'ship.parcel.sent';
+  const ADDRESS = 'https://example.com/address';
+  const holder = (id: string, address: unknown) => ({
+    $id: id,
+    type: 'object',
+    properties: { address: { $ref: ADDRESS } },
+    $defs: { address: { $id: ADDRESS, ...(address as object) } },
+  });
+  const cases = {
+    'each its own': { from: { address: { street: 'Main' } }, to: { address: { zip: 1 } }, at: 'x' },
+    swapped: { from: { address: { zip: 1 } }, to: { address: { street: 'Main' } }, at: 'x' },
+    "shipment's own": { at: 3 },
+  };
+  const expected = {
+    'each its own': accepted,
+    swapped: refused('/data/from/address/street', '/data/to/address/zip'),
+    "shipment's own": refused('/data/at'),
+  };
+
+  beforeAll(async () => {
+    const street = { type: 'object', properties: { street: { type: 'string' } } };
+    const zip = { type: 'object', properties: { zip: { type: 'integer' } } };
+    await register(
+      'ship.sender',
+      holder('https://example.com/sender', { ...street, required: ['street'] }),
+    );
+    await register(
+      'ship.recipient',
+      holder('https://example.com/recipient', { ...zip, required: ['zip'] }),
+    );
+    await register(
+      SHIPMENT,
+      {
+        type: 'object',
+        properties: {
+          from: { $ref: 'https://example.com/sender' },
+          to: { $ref: 'https://example.com/recipient' },
+          at: { $ref: ADDRESS },
+        },
+        $defs: { at: { $id: ADDRESS, type: 'string' } },
+      },
+      [
+        { name: 'https://example.com/sender', subject: 'ship.sender', version: 1 },
+        { name: 'https://example.com/recipient', subject: 'ship.recipient', version: 1 },
+      ],
+    );
+  });
+
+  it('with the validator compiled at registration', async () => {
+    expect(await outcomes(SHIPMENT, cases)).toEqual(expected);
+  });
+
+  it('with the validator a restarted hub compiles from the stored schemas', async () => {
+    await restart();
+    expect(await outcomes(SHIPMENT, cases)).toEqual(expected);
+  });
+});
+
+describe('a subject referencing an earlier version of itself through another subject', () => {
+  // team v2 → member v1 → team v1, all three in one tree; team v1 and v2 share their `$id`.
+  const TEAM = 'org.team.formed';
+  const id = 'https://example.com/team';
+  const team1 = { $id: id, type: 'object', properties: { name: { type: 'string' } } };
+  const team2 = {
+    ...team1,
+    properties: { ...team1.properties, lead: { $ref: 'https://example.com/member' } },
+  };
+
+  beforeAll(async () => {
+    await register(TEAM, team1);
+    await register(
+      'org.member',
+      { $id: 'https://example.com/member', type: 'object', properties: { team: { $ref: id } } },
+      [{ name: id, subject: TEAM, version: 1 }],
+    );
+  });
+
+  it('registers (it used to be 422 "schema with key or id … already exists") and validates', async () => {
+    await register(TEAM, team2, [
+      { name: 'https://example.com/member', subject: 'org.member', version: 1 },
+    ]);
+    expect(
+      await outcomes(TEAM, {
+        valid: { name: 'a', lead: { team: { name: 'b' } } },
+        invalid: { name: 1, lead: { team: { name: 2 } } },
+      }),
+    ).toEqual({ valid: accepted, invalid: refused('/data/name', '/data/lead/team/name') });
+  });
+});

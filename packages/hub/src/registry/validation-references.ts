@@ -11,10 +11,12 @@
  */
 import {
   type LoadedVersion,
+  pinnedKey,
   pinReferences,
   pinTargets,
   type Reference,
 } from './compatibility/index.ts';
+import { scopeEmbeddedIds } from './embedded-ids.ts';
 
 /** A referenced version as loaded: named as a schema of the tree names it. */
 export type ReferencedSchema = LoadedVersion & {
@@ -75,10 +77,14 @@ export function pinTree(root: unknown, tree: ReferenceTree): PinnedTree {
   const own = targets(tree.references);
   const rootId = absoluteId(root);
   const aliases: { name: string; key: string }[] = [];
-  // The root's own `$id` is not taken here: a reference named like it stays a clash (422).
+  // The root's own `$id` is not taken here: a reference of its own named like it stays a
+  // clash (422). One of its references' references may be named like it (A v2 → B v1 →
+  // A v1): the root's `$ref`s to that name read the root itself, so there is no alias.
   const taken = new Set([...keyOf.values()].map(withoutEmptyFragment));
+  const direct = new Set(tree.references.map((r) => keyOf.get(pinnedKey(r.subject, r.version))));
   const alias = (name: string | undefined, key: string) => {
     if (name === undefined || taken.has(withoutEmptyFragment(name))) return;
+    if (rootId !== undefined && !direct.has(key) && sameUri(name, rootId)) return;
     taken.add(withoutEmptyFragment(name));
     aliases.push({ name, key });
   };
@@ -88,7 +94,19 @@ export function pinTree(root: unknown, tree: ReferenceTree): PinnedTree {
   if (rootId !== undefined)
     for (const t of present)
       alias(URL.canParse(t.name, rootId) ? new URL(t.name, rootId).href : undefined, t.key);
-  return { root: pinReferences(root, own), documents, aliases };
+  const pinnedRoot = pinReferences(root, own);
+  if (documents.length === 0) return { root: pinnedRoot, documents, aliases };
+  // Two schemas of the tree embedding one `$id` differently each keep their own (embedded-ids.ts).
+  const [scopedRoot, ...scoped] = scopeEmbeddedIds([pinnedRoot, ...documents.map((d) => d.schema)]);
+  return {
+    root: scopedRoot,
+    documents: documents.map((d, i) => ({ key: d.key, schema: scoped[i] })),
+    aliases,
+  };
+}
+
+function sameUri(a: string, b: string): boolean {
+  return withoutEmptyFragment(a) === withoutEmptyFragment(b);
 }
 
 /** ajv's spelling of a key: `a#` and `a` are one. */

@@ -2,7 +2,7 @@
 
 import { placeOf } from './conjunction.ts';
 import { capitalize, incompatibility, type Rule, show } from './check-context.ts';
-import { jsonEqual } from './json-equal.ts';
+import { jsonKey } from './json-equal.ts';
 import { declaredTypes, type JsonType, typeAccepted } from './json-types.ts';
 import { enumValues, type SchemaObject } from './keywords.ts';
 
@@ -50,17 +50,17 @@ export const enumRule: Rule = ({ context, writer, writerSchemas, reader, readerS
   const readerPlace = { location: reader, segments: [readerKeyword] };
   const writerPlace = { location: declaring, segments: [writerKeyword] };
   if (!written) {
-    const detail = `${capitalize(context.readerName)} accepts only ${show(allowed)}; ${
+    const detail = `${capitalize(context.readerName)} accepts only ${showValues(allowed)}; ${
       context.writerName
     } has no such restriction`;
     const change = readerKeyword === 'const' ? 'const-added' : 'enum-added';
     return [incompatibility(context, change, detail, readerPlace, writerPlace)];
   }
-  const missing = written.filter((v) => !allowed.some((a) => jsonEqual(a, v)));
+  const missing = without(written, allowed);
   if (missing.length === 0) return [];
   const change =
     readerKeyword === 'const' && writerKeyword === 'const' ? 'const-changed' : 'enum-value-removed';
-  const detail = `${show(missing.length === 1 ? missing[0] : missing)} ${
+  const detail = `${missing.length === 1 ? show(missing[0]) : showValues(missing)} ${
     missing.length === 1 ? 'is' : 'are'
   } allowed by ${context.writerName} but not by ${context.readerName}`;
   return [incompatibility(context, change, detail, readerPlace, writerPlace)];
@@ -77,8 +77,29 @@ export function writerValues(
   let written: readonly unknown[] | undefined;
   for (const schema of writerSchemas) {
     const values = enumValues(schema);
-    if (values)
-      written = written ? written.filter((v) => values.some((w) => jsonEqual(v, w))) : values;
+    if (values) written = written ? written.filter(inSet(values)) : values;
   }
   return written;
+}
+
+/**
+ * Enums run to tens of thousands of values within the schema size limit: membership goes
+ * through a Set of jsonKeys, as pairwise jsonEqual took seconds on the event loop.
+ */
+function inSet(values: readonly unknown[]): (value: unknown) => boolean {
+  const keys = new Set(values.map(jsonKey));
+  return (value) => keys.has(jsonKey(value));
+}
+
+function without(values: readonly unknown[], removed: readonly unknown[]): unknown[] {
+  const kept = inSet(removed);
+  return values.filter((v) => !kept(v));
+}
+
+/** At most this many values are quoted in a detail (the rest are counted). */
+const SHOWN_VALUES = 10;
+
+function showValues(values: readonly unknown[]): string {
+  if (values.length <= SHOWN_VALUES) return show(values);
+  return `${show(values.slice(0, SHOWN_VALUES)).slice(0, -1)}, … and ${values.length - SHOWN_VALUES} more]`;
 }
