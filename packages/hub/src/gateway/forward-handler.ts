@@ -107,6 +107,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#mode = STREAM;
     this.#resumeUpstream = resume;
     this.#settle({ kind: 'streamed', status });
+    if (status === 204 || status === 304) {
+      // No body, whatever the head says: the answer is through. A 304 may carry the
+      // Content-Length of the full representation (RFC 9110 §8.6), which undici then reports
+      // as a length mismatch; that must not break off the client's (already sent) answer.
+      this.#finish();
+    }
     return true;
   }
 
@@ -137,11 +143,19 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.#complete) return;
+    if (this.#mode === STREAM) return this.#finish();
     this.#complete = true;
     this.#sink.response.off('close', this.#onClientClose);
-    if (this.#mode === STREAM) this.#sink.response.end();
-    else if (this.#mode === COLLECT) this.#collected();
+    if (this.#mode === COLLECT) this.#collected();
     else this.#settle({ kind: 'retry', status: this.#status });
+  }
+
+  /** The streamed answer is complete: the client's response ends. */
+  #finish(): void {
+    this.#complete = true;
+    this.#sink.response.off('close', this.#onClientClose);
+    this.#sink.response.end();
   }
 
   onError(error: Error): void {

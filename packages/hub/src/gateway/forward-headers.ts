@@ -75,6 +75,11 @@ export function upstreamRequestHeaders(
   }
   const priorFor = incoming['x-forwarded-for'];
   out['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${ctx.clientIp}` : ctx.clientIp;
+  // A caller's `Forwarded` is kept (as its X-Forwarded-For is) with the gateway's own element
+  // appended (RFC 7239 §4), so its `host=`/`proto=` are never the last word.
+  const priorForwarded = out.forwarded;
+  if (priorForwarded !== undefined)
+    out.forwarded = `${priorForwarded}, ${forwardedElement(ctx.clientIp, ctx.host, ctx.protocol)}`;
   out['x-forwarded-proto'] = ctx.protocol;
   out['x-forwarded-host'] = ctx.host;
   out['x-request-id'] = ctx.requestId;
@@ -84,6 +89,13 @@ export function upstreamRequestHeaders(
   out['x-portico-scopes'] = scopesHeader(ctx.principal.scopes);
   if (ctx.upstreamToken !== undefined) out.authorization = `Bearer ${ctx.upstreamToken}`;
   return out;
+}
+
+/** The gateway's `Forwarded` element: quoted where RFC 7239 needs it (IPv6, host:port). */
+function forwardedElement(ip: string, host: string, proto: string): string {
+  const quoted = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
+  const node = ip.includes(':') ? quoted(`[${ip}]`) : ip;
+  return `for=${node};host=${quoted(host)};proto=${proto}`;
 }
 
 /** What an HTTP header value may hold (RFC 9110 §5.5 field-vchar, SP, HTAB, obs-text). */

@@ -5,7 +5,8 @@ import { clientHeadersFromRaw, clientResponseHeaders } from './forward-headers.t
 import { CircuitBreakers } from './circuit-breaker.ts';
 import { DailyQuota } from './daily-quota.ts';
 import type { Policy } from '../dictionary/index.ts';
-import { rateLimitPlan } from './rate-limits.ts';
+import { checkRateLimits, rateLimitPlan } from './rate-limits.ts';
+import type { ProblemError } from '../http/problem.ts';
 import { MAX_VARIANTS, ResponseCache, sharedTtlSeconds } from './response-cache.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { TraceIds } from './trace-ids.ts';
@@ -48,6 +49,36 @@ describe('rate limit plans', () => {
     )!;
     expect(plan.policyHeader).toBe('"tenant";q=10;w=10000');
     expect(plan.limits[0]!.spec).toEqual({ burst: 10, perSecond: 0.001 });
+  });
+});
+
+describe('rate limits and the daily quota together', () => {
+  it("spends none of the day's quota on requests the rate limit refuses", () => {
+    let now = Date.parse('2026-03-01T12:00:00Z');
+    const buckets = new TokenBuckets(10, () => now);
+    const quota = new DailyQuota(() => now);
+    const plan = rateLimitPlan(
+      { quotaPerDay: 3, rateLimit: { tenant: { burst: 1, perSecond: 1 } } } as Policy,
+      'orders/v1',
+    )!;
+    const alice = { tenant: 'acme', subject: 'alice', scopes: new Set<string>(), expiresAt: 0 };
+    const check = () => {
+      try {
+        checkRateLimits(buckets, quota, plan, alice, '-');
+        return 'allowed';
+      } catch (error) {
+        return (error as ProblemError).message;
+      }
+    };
+    expect(check()).toBe('allowed');
+    // A client retrying its 429 in a tight loop: refused by the bucket every time.
+    for (let i = 0; i < 10; i++) expect(check()).toMatch(/tenant rate limit/);
+    now += 1000;
+    expect(check()).toBe('allowed');
+    now += 1000;
+    expect(check()).toBe('allowed');
+    now += 1000;
+    expect(check()).toMatch(/daily quota of 3/);
   });
 });
 

@@ -5,6 +5,9 @@
 import { ProblemError, ProblemType } from '../http/problem.ts';
 
 const GONE = 'urn:portico:problem:gone';
+const METHOD_NOT_ALLOWED = 'urn:portico:problem:method-not-allowed';
+/** What the gateway proxies (Fastify routes no other methods but TRACE to it). */
+const PROXIED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, QUERY';
 
 export const gatewayProblems = {
   unreachable: () =>
@@ -54,6 +57,14 @@ export const gatewayProblems = {
       title: 'Too many requests',
       detail,
       headers: { ...headers, 'retry-after': String(retryAfterSeconds) },
+    }),
+  methodNotAllowed: (method: string) =>
+    new ProblemError({
+      status: 405,
+      type: METHOD_NOT_ALLOWED,
+      title: 'Method not allowed',
+      detail: `the gateway does not proxy ${method} requests`,
+      headers: { allow: PROXIED_METHODS },
     }),
   gone: (detail: string, headers: Record<string, string>) =>
     new ProblemError({ status: 410, type: GONE, title: 'Gone', detail, headers }),

@@ -37,7 +37,7 @@ import { readBody, StreamedBody } from './request-body.ts';
 import { ResponseCache } from './response-cache.ts';
 import { exchangeFailed, type TokenExchange } from './token-exchange.ts';
 import { TraceIds } from './trace-ids.ts';
-import type { UpstreamClient } from './upstream-call.ts';
+import { bodyFailure, type UpstreamClient } from './upstream-call.ts';
 import type { VersionPlans } from './version-plans.ts';
 
 export type GatewayRouteDeps = {
@@ -61,8 +61,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** `..;x` is a dot segment too for servlet containers (path parameters are cut off first). */
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|;|%3b|$)/i;
-/** A `#` in a request target (which cannot hold one) ends the path for URL parsers upstream. */
-const ENCODED_SLASH = /%2f|%5c|\\|#/i;
+/**
+ * A `#` in a request target (which cannot hold one) ends the path for URL parsers upstream;
+ * so does a NUL for servers written in C (`..%00` is `..` there).
+ */
+const ENCODED_SLASH = /%2f|%5c|\\|#|%00/i;
 /** Request bodies up to this size are read whole when a retry may need to resend them. */
 const RETRYABLE_BODY = 64 * 1024;
 const RETRIED_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -122,8 +125,11 @@ async function handle(
   // the upstream's base path.
   if (DOT_SEGMENT.test(rest) || ENCODED_SLASH.test(rest))
     throw problems.validation(
-      'the path must not contain "." or ".." segments, encoded slashes or "#"',
+      'the path must not contain "." or ".." segments, encoded slashes, "#" or "%00"',
     );
+  // TRACE echoes the request it got: the identity and forwarding headers the gateway added,
+  // and the caller's cookies (cross-site tracing). Not proxied.
+  if (method === 'TRACE') throw gatewayProblems.methodNotAllowed(method);
 
   const token = parseBearer(request.headers.authorization);
   const answer = principalFor(deps.authenticator, token);
@@ -164,7 +170,7 @@ async function handle(
     throw problems.forbidden(
       "the token's subject or scopes hold characters an upstream header cannot carry",
     );
-  const source = request.body instanceof Readable ? request.body : undefined;
+  const source = request.body instanceof Readable ? request.body : bodyOfBodyless(request);
   const declared = source ? declaredLength(request.headers['content-length']) : 0;
   if (declared !== undefined && declared > policy.maxRequestBytes)
     throw problems.tooLarge(
@@ -219,11 +225,19 @@ async function handle(
     }
   }
   const pathAndQuery = rest + (q < 0 ? '' : raw.slice(q));
-  const cacheable = policy.cache === true && (method === 'GET' || method === 'HEAD');
+  // A GET with a body (a search, as some APIs have it) is not told apart by its URL.
+  const cacheable =
+    policy.cache === true && (method === 'GET' || method === 'HEAD') && source === undefined;
   const cacheKey = cacheable
     ? ResponseCache.key(principal.tenant, `${upstream}${pathAndQuery}`)
     : '';
-  const sentHeader = (name: string) => headers[name] ?? '';
+  // The request's value of a header the answer varies on: as sent upstream, except that
+  // `Vary: Authorization` says the answer is the caller's, so it varies on the caller even
+  // when the caller's token was not sent (the upstream told callers apart by x-portico-subject).
+  const sentHeader = (name: string) =>
+    name === 'authorization'
+      ? `${headers.authorization ?? ''}\0${principal.subject}`
+      : (headers[name] ?? '');
   if (cacheable && !/no-cache|no-store/i.test(String(request.headers['cache-control'] ?? ''))) {
     const hit = deps.cache.lookup(cacheKey, sentHeader);
     if (hit) {
@@ -282,16 +296,31 @@ async function handle(
     return upstreamFailed(deps, request, reply, route, apiName, error);
   }
   deps.metrics.upstreamLatency(route, response.status, (performance.now() - started) / 1000);
-  if (response.status >= 400) {
+  // Bodies read before anything goes to the client: an upstream that breaks off or stalls
+  // here is a 502/504 problem like any other upstream failure, not the hub's error.
+  let errorText: string | undefined;
+  let read: Awaited<ReturnType<typeof readUpTo>> | undefined;
+  try {
+    if (response.status >= 400) errorText = await readCapped(response.body, MAX_ERROR_BODY);
+    else if (method === 'GET') read = await readUpTo(response.body, deps.maxEntryBytes);
+  } catch (error) {
+    return upstreamFailed(
+      deps,
+      request,
+      reply,
+      route,
+      apiName,
+      bodyFailure(error, policy.timeoutMs),
+    );
+  }
+  if (errorText !== undefined) {
     deps.metrics.outcome(route, 'upstream_error');
     const outHeaders = clientResponseHeaders(response.headers);
-    const text = await readCapped(response.body, MAX_ERROR_BODY);
-    return upstreamError(request, reply, response.status, outHeaders, text);
+    return upstreamError(request, reply, response.status, outHeaders, errorText);
   }
   deps.metrics.outcome(route, 'proxied');
   const outHeaders = withCorsVary(clientResponseHeaders(response.headers), corsHeaders);
-  if (method === 'GET') {
-    const read = await readUpTo(response.body, deps.maxEntryBytes);
+  if (read) {
     if (read.complete) {
       const stored = deps.cache.store(
         cacheKey,
@@ -299,6 +328,7 @@ async function handle(
         outHeaders as Record<string, string>,
         read.bytes,
         sentHeader,
+        headers.authorization !== undefined,
       );
       return reply
         .code(response.status)
@@ -363,6 +393,18 @@ function upstreamFailed(
 }
 
 const NONE: Record<string, string> = {};
+
+/**
+ * The body of a GET or HEAD, which Fastify leaves unread (its "bodyless" methods): still the
+ * caller's request, so it goes upstream like any other body, not silently dropped.
+ */
+function bodyOfBodyless(request: FastifyRequest): Readable | undefined {
+  const { headers } = request;
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0'))
+    return undefined;
+  return request.raw;
+}
 
 /** The declared Content-Length; undefined for a chunked body (its length is unknown). */
 function declaredLength(header: string | undefined): number | undefined {

@@ -65,20 +65,36 @@ export function checkRateLimits(
   principal: Principal,
   app: string,
 ): Record<string, string> | Promise<Record<string, string>> {
-  if (plan.quotaPerDay !== undefined) {
-    const wait = quota.take(`${plan.route}\0${principal.tenant}`, plan.quotaPerDay);
-    if (wait !== undefined)
-      throw gatewayProblems.rateLimited(
-        `the daily quota of ${plan.quotaPerDay} requests for this API is used up`,
-        wait,
-        {},
-      );
+  // The buckets first: a request they refuse spends none of the day's quota (a client
+  // retrying a 429 in a loop must not use up its tenant's day). One the quota refuses has
+  // spent bucket tokens, which no longer matter: the quota refuses every request until
+  // the day ends.
+  if (plan.limits.length === 0) {
+    takeQuota(quota, plan, principal);
+    return {};
   }
-  if (plan.limits.length === 0) return {};
   const verdicts = buckets.take(bucketChecks(plan, principal, app));
-  return Array.isArray(verdicts)
-    ? verdictHeaders(plan, verdicts)
-    : verdicts.then((v) => verdictHeaders(plan, v));
+  if (!Array.isArray(verdicts))
+    return verdicts.then((v) => {
+      const headers = verdictHeaders(plan, v);
+      takeQuota(quota, plan, principal);
+      return headers;
+    });
+  const headers = verdictHeaders(plan, verdicts);
+  takeQuota(quota, plan, principal);
+  return headers;
+}
+
+/** Counts the request against the daily quota, or throws the 429 when it is used up. */
+function takeQuota(quota: DailyQuota, plan: RateLimitPlan, principal: Principal): void {
+  if (plan.quotaPerDay === undefined) return;
+  const wait = quota.take(`${plan.route}\0${principal.tenant}`, plan.quotaPerDay);
+  if (wait !== undefined)
+    throw gatewayProblems.rateLimited(
+      `the daily quota of ${plan.quotaPerDay} requests for this API is used up`,
+      wait,
+      {},
+    );
 }
 
 function bucketChecks(plan: RateLimitPlan, principal: Principal, app: string): BucketCheck[] {

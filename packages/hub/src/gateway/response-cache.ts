@@ -61,15 +61,20 @@ export class ResponseCache {
     return hit.response;
   }
 
-  /** Stores the response if a shared cache may; returns whether it did. */
+  /**
+   * Stores the response if a shared cache may; returns whether it did. `header`: the
+   * request's value of a header the answer varies on; `authorized`: whether the request
+   * carried `Authorization` upstream.
+   */
   store(
     key: string,
     status: number,
     headers: Record<string, string>,
     body: Buffer,
     header: (name: string) => string,
+    authorized = header('authorization') !== '',
   ): boolean {
-    const ttl = sharedTtlSeconds(status, headers, header('authorization') !== '');
+    const ttl = sharedTtlSeconds(status, headers, authorized);
     if (ttl === undefined) return false;
     const vary = (headers.vary ?? '')
       .split(',')

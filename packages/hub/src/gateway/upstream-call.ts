@@ -4,7 +4,9 @@
  * idempotent methods only, and the circuit breaker of the tenant's calls to that upstream. Gateway failures become
  * 502 (unreachable), 503 (circuit open) and 504 (deadline) problems.
  */
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { ProblemError } from '../http/problem.ts';
 import { SsrfBlockedError, type GuardedDispatcher } from '../webhooks/ssrf/index.ts';
 import { checkTargetUrl } from '../webhooks/ssrf/target-url.ts';
 import type { CircuitBreakers, BreakerSpec } from './circuit-breaker.ts';
@@ -39,9 +41,12 @@ export type UpstreamCall = {
 export type UpstreamResponse = {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: Readable;
   attempts: number;
 };
+
+/** Statuses whose answer has no body, whatever its head says (RFC 9110 §6.4.1). */
+const NO_BODY = new Set([204, 304]);
 
 /** forward()'s answer: streamed to the client, or an error answer to make a problem of. */
 export type ForwardResult =
@@ -86,7 +91,7 @@ export class UpstreamClient {
       return {
         status: response.statusCode,
         headers: response.headers,
-        body: response.body,
+        body: NO_BODY.has(response.statusCode) ? emptied(response.body) : response.body,
         attempts: attempt,
       };
     }
@@ -209,6 +214,29 @@ export class UpstreamClient {
     this.#checked.set(upstream, url);
     return url;
   }
+}
+
+/**
+ * An empty body in place of undici's for a 204 or 304: a 304 may carry the Content-Length of
+ * the full representation (RFC 9110 §8.6), which undici reports as a length mismatch on the
+ * body it then never gets; that must not fail an answer that is complete.
+ */
+function emptied(body: Readable): Readable {
+  body.on('error', () => {});
+  body.destroy();
+  return Readable.from([]);
+}
+
+/**
+ * The problem for an upstream answer that broke off while its body was being read (before
+ * anything went to the client): the connection failed, or a gap between chunks passed the
+ * deadline.
+ */
+export function bodyFailure(error: unknown, timeoutMs: number): ProblemError {
+  if (error instanceof ProblemError) return error;
+  return (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+    ? gatewayProblems.timeout(timeoutMs)
+    : gatewayProblems.unreachable();
 }
 
 /** A short, jittered pause between attempts (the caller is waiting). */
