@@ -185,6 +185,21 @@ const cases: (() => Case)[] = [
     event: event((room) => ({ k: 'v', items: fillArray(0, 0, room - 64) })),
   }),
   () => ({
+    name: 'distinct conditions on two fields of one 65k-element array (array consistency), one candidate per rule',
+    patterns: map2(RULES, (i) => ({
+      data: { k: ['v'], items: { x: [{ numeric: ['>', -1 - i / 1e4] }], y: [0] } },
+    })),
+    event: event((room) => ({ k: 'v', items: fillArray({ x: 0 }, { x: 0, y: 0 }, room - 64) })),
+  }),
+  () => ({
+    name: 'distinct *M* wildcards over 29k distinct array values, one candidate per rule',
+    patterns: map2(RULES, (i) => ({ data: { k: ['v'], items: [{ wildcard: `*-${i}-*` }] } })),
+    event: event((room) => ({
+      k: 'v',
+      items: take(Math.floor(room / 9), map(counting(), String)),
+    })),
+  }),
+  () => ({
     name: "another tenant's rules (distinct conditions) over its 65k array leaves",
     patterns: map2(RULES, (i) => ({ data: { k: ['v'], items: [{ numeric: ['>', i / 1e4] }] } })),
     event: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { naiveMatch, RuleMatcher, validatePattern, type Pattern } from './index.ts';
+import { FEW_LEAVES } from './leaf-values.ts';
 import { MAX_LISTED_MATCHERS } from './matcher-set.ts';
 
 /**
@@ -426,5 +427,99 @@ describe('RuleMatcher agrees with naiveMatch (seeded random rules and events)', 
     }
     expect(cases).toBe(1200);
     expect(matches).toBeGreaterThan(cases);
+  });
+
+  it('with many unprovable conditions on one path against large arrays (checked through its distinct values)', () => {
+    // Past FEW_LEAVES leaves on a path, "does some leaf meet this condition" is answered
+    // from the path's distinct values once per event (sorted views, anything-but by its
+    // complement), and the array walk's verdict is shared by candidates whose conditions
+    // in arrays are equal. Values collide across types ('3' and 3, '' and 0), anything-but
+    // lists exclude several values or all of an event's, and rules differ only in a
+    // top-level condition, so that many candidates reach the walk with equal array parts.
+    const random = mulberry32(65536);
+    const values: unknown[] = [...LEAVES, '3', '0', '1e3', 'a-b-c', 'xay', 'XAY', 'y\nx', 'abcbc'];
+    const extra: unknown[] = [
+      { 'anything-but': [3, '3', 'x', 'xy', 0] },
+      { 'anything-but': STRINGS },
+      { 'anything-but': [...STRINGS, ...NUMBERS] },
+      { 'anything-but': { 'equals-ignore-case': ['XY', 'abc', 'xay', '3'] } },
+      { 'anything-but': { prefix: 'x' } },
+      { 'anything-but': { suffix: 'y' } },
+      { wildcard: 'a*b*c' },
+      { wildcard: '*a*' },
+      { wildcard: 'x*a*y' },
+      { wildcard: '*y\nx*' },
+      { wildcard: '*bc*c' },
+      { wildcard: 'a*cb*' },
+      { wildcard: '*.png' },
+      { numeric: ['>=', 3, '<', 300] },
+      { prefix: { 'equals-ignore-case': 'XA' } },
+      { suffix: { 'equals-ignore-case': 'AY' } },
+      { suffix: 'bc' },
+      { suffix: 'ay' },
+      { 'equals-ignore-case': 'XAY' },
+      { exists: false },
+    ];
+    const matcher = (r: Random): unknown => (r() < 0.5 ? pick(r, extra) : randomMatcher(r));
+    const condition = (r: Random): unknown[] =>
+      Array.from({ length: 1 + Math.floor(r() * (r() < 0.2 ? 8 : 2)) }, () => matcher(r));
+    let cases = 0;
+    let matches = 0;
+    for (let round = 0; round < 40; round++) {
+      const rules = Array.from({ length: 50 }, (_, i) => {
+        const items: Record<string, unknown> = { a: condition(random) };
+        if (random() < 0.5) items['b'] = condition(random);
+        const pattern: Record<string, unknown> = {
+          tenantid: [pick(random, ['t1', 't2'])],
+          kind: [pick(random, ['k1', 'k2', 'k3'])],
+          items: random() < 0.3 ? { a: items['a'] } : items,
+        };
+        if (random() < 0.3) pattern['list'] = condition(random);
+        if (random() < 0.1) pattern['flag'] = [{ exists: false }];
+        return { id: `r${i}`, pattern: pattern as Pattern };
+      }).filter((r) => validatePattern(r.pattern).length === 0);
+      const matcher = RuleMatcher.build(rules);
+      for (let e = 0; e < 20; e++) {
+        // Some events draw from a narrow palette: all excluded but one, all with one prefix.
+        const palette = pick(random, [
+          values,
+          values,
+          [3, '3', 'x', 'xy', 0, 0, 0, 0, 'abc'],
+          ['x', 'xy', 'xay', 'x.png', 'xAY'],
+          ['xy', 'yx', 'Xy', 'abc', 'ABC'],
+          ['x', 'xy', 'abc', 'a*b'],
+          ['abc', 'abcbc', 'a-b-c', 'y', 'y\nx', 'xa'],
+          NUMBERS,
+        ]);
+        // A few values of the palette first, then one filler value: the leaves tried one by
+        // one (the last FEW_LEAVES) often all fail a condition, and the path's distinct
+        // values decide it.
+        const filler = pick(random, palette);
+        const rare = Math.floor(random() * 6);
+        const value = (i: number): unknown =>
+          i < rare || random() < 0.01 ? pick(random, palette) : filler;
+        const few = random() < 0.3;
+        const length = few
+          ? Math.floor(random() * 4)
+          : rare + FEW_LEAVES + Math.floor(random() * 8);
+        const element = (_: unknown, i: number): Record<string, unknown> => {
+          const o: Record<string, unknown> = {};
+          if (random() < 0.9) o['a'] = value(i);
+          if (random() < 0.6) o['b'] = random() < 0.2 ? [value(i)] : value(i);
+          return o;
+        };
+        const event = {
+          tenantid: pick(random, ['t1', 't2']),
+          kind: pick(random, ['k1', 'k2', 'k3']),
+          items: Array.from({ length }, element),
+          list: Array.from({ length: few ? 2 : length }, (_, i) => value(i)),
+          ...(random() < 0.5 ? { flag: pick(random, values) } : {}),
+        };
+        matches += expectNaiveResult(matcher, rules, event);
+        cases++;
+      }
+    }
+    expect(cases).toBe(800);
+    expect(matches).toBeGreaterThan(cases / 2);
   });
 });

@@ -135,6 +135,7 @@ export class RuleMatcher<Id extends string = string> {
           if (compiled === undefined) {
             const matchers = c.matchers.map(compileMatcher);
             compiled = {
+              id: interned.size,
               pathId,
               absent: c.absent,
               matchers,

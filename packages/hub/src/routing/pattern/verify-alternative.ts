@@ -1,8 +1,11 @@
 import { grow, type EventLeaves } from './event-leaves.ts';
 import type { LeafMatcher } from './leaf-matcher.ts';
+import { FEW_LEAVES, PathValues } from './leaf-values.ts';
 import { anyMatcherHolds, type MatcherSet } from './matcher-set.ts';
 
 export type CompiledCondition = {
+  /** Distinct per condition object of one RuleMatcher (they are interned). */
+  id: number;
   pathId: number;
   /** true: no leaf may be at the path (consistent with the chosen ones); false: some leaf must match a matcher. */
   absent: boolean;
@@ -69,6 +72,11 @@ export class AlternativeVerifier {
   #need = new Int32Array(16); // per array: positive conditions with a leaf in it
   #met = new Int32Array(16); // per array: #run once one of its elements is complete
   #stamp = 0;
+  // Per event (`#generation`): verdicts of the array walk by the ids of the conditions in
+  // arrays, and the distinct values of the paths with many leaves.
+  #generation = -1;
+  readonly #walks = new Map<string, boolean>();
+  readonly #values = new Map<number, PathValues>();
 
   verify(alternative: CompiledAlternative, leaves: EventLeaves): boolean {
     // A lone condition needs no array consistency: proven is proven, arrays or not.
@@ -80,7 +88,7 @@ export class AlternativeVerifier {
         const condition = conditions[c] as CompiledCondition;
         if (condition.absent) {
           if (leaves.first(condition.pathId) >= 0) return false;
-        } else if (!someLeafHolds(condition, leaves)) {
+        } else if (!this.#someLeafHolds(condition, leaves)) {
           return false;
         }
       }
@@ -96,11 +104,82 @@ export class AlternativeVerifier {
       const condition = conditions[c] as CompiledCondition;
       const leaf = leaves.first(condition.pathId);
       if (leaf < 0) return false;
-      if ((leaves.next[leaf] as number) < 0 && !someLeafHolds(condition, leaves)) return false;
+      if ((leaves.next[leaf] as number) < 0 && !this.#someLeafHolds(condition, leaves))
+        return false;
     }
     for (let c = 0; c < positives; c++)
-      if (!someLeafHolds(conditions[c] as CompiledCondition, leaves)) return false;
-    return this.#acrossArrays(alternative, leaves);
+      if (!this.#someLeafHolds(conditions[c] as CompiledCondition, leaves)) return false;
+    // Conditions on one leaf outside any array are consistent with every choice: the
+    // positive ones hold (just checked), an absent one spoils the event. The rest decide
+    // the walk, and many candidates share them (a thousand rules differing only in
+    // `tenantid` or a `type`): its verdict is remembered per event under their ids.
+    let inArrays = 0;
+    let absentInArrays = false;
+    for (let c = 0; c < conditions.length; c++) {
+      const leaf = leaves.first((conditions[c] as CompiledCondition).pathId);
+      if (leaf < 0) continue;
+      const absent = c >= positives;
+      if ((leaves.next[leaf] as number) < 0 && leaves.trail[leaf] === 0) {
+        if (absent) return false;
+        continue;
+      }
+      inArrays++;
+      absentInArrays ||= absent;
+    }
+    // A lone positive condition in arrays needs no consistency with anything.
+    if (inArrays === 0 || (inArrays === 1 && !absentInArrays)) return true;
+    let key = '';
+    for (let c = 0; c < conditions.length; c++) {
+      const condition = conditions[c] as CompiledCondition;
+      const leaf = leaves.first(condition.pathId);
+      if (leaf >= 0 && ((leaves.next[leaf] as number) >= 0 || leaves.trail[leaf] !== 0))
+        key += `${condition.id},`;
+    }
+    this.#forEvent(leaves);
+    let verdict = this.#walks.get(key);
+    if (verdict === undefined) {
+      verdict = this.#acrossArrays(alternative, leaves);
+      this.#walks.set(key, verdict);
+    }
+    return verdict;
+  }
+
+  /** Starts this verifier's per-event memory over when `leaves` hold another event. */
+  #forEvent(leaves: EventLeaves): void {
+    if (this.#generation === leaves.generation) return;
+    this.#generation = leaves.generation;
+    this.#walks.clear();
+    this.#values.clear();
+  }
+
+  /**
+   * Does some leaf on the condition's path meet it (ignoring arrays)? Once per event and
+   * condition; on a path with many leaves, through the path's distinct values (PathValues),
+   * gathered once per event for all the conditions on it.
+   */
+  #someLeafHolds(condition: CompiledCondition, leaves: EventLeaves): boolean {
+    if (condition.checkedIn === leaves.generation) return condition.someLeafHolds;
+    let found = false;
+    let leaf = leaves.first(condition.pathId);
+    for (let tried = 0; leaf >= 0 && tried < FEW_LEAVES; tried++) {
+      if (holds(condition, leaves.values[leaf])) {
+        found = true;
+        break;
+      }
+      leaf = leaves.next[leaf] as number;
+    }
+    if (!found && leaf >= 0) {
+      this.#forEvent(leaves);
+      let values = this.#values.get(condition.pathId);
+      if (values === undefined) {
+        values = new PathValues(leaves, condition.pathId);
+        this.#values.set(condition.pathId, values);
+      }
+      found = values.someMeets(condition.matchers, condition.set);
+    }
+    condition.checkedIn = leaves.generation;
+    condition.someLeafHolds = found;
+    return found;
   }
 
   #acrossArrays(alternative: CompiledAlternative, leaves: EventLeaves): boolean {
@@ -231,21 +310,6 @@ export class AlternativeVerifier {
       this.#met = grow(this.#met, size);
     }
   }
-}
-
-/** Does some leaf on the condition's path meet it (ignoring arrays)? Once per event and condition. */
-function someLeafHolds(condition: CompiledCondition, leaves: EventLeaves): boolean {
-  if (condition.checkedIn === leaves.generation) return condition.someLeafHolds;
-  let found = false;
-  for (let leaf = leaves.first(condition.pathId); leaf >= 0; leaf = leaves.next[leaf] as number) {
-    if (holds(condition, leaves.values[leaf])) {
-      found = true;
-      break;
-    }
-  }
-  condition.checkedIn = leaves.generation;
-  condition.someLeafHolds = found;
-  return found;
 }
 
 function holds(condition: CompiledCondition, value: unknown): boolean {
