@@ -321,8 +321,8 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
         // Armed before the lease is sent (wakeups.ts): an event committed after the lease's
         // transaction wakes this pull even if it comes before the pull is asleep.
         const waiter = wakeups.arm(group);
-        signal?.addEventListener('abort', waiter.wake, { once: true });
         stats.leases++;
+        let listening = false;
         try {
           const rows = await writer.send({
             op: 'lease',
@@ -335,12 +335,18 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): SqliteEventL
           const remaining = giveUpAt - performance.now();
           if (rows.length > 0 || remaining <= 0) return pulled(rows);
           if (closing !== undefined || signal?.aborted) return [];
-          // Sleep until the earliest lease or nack delay in the group falls due, at most.
+          // Sleep until the earliest lease or nack delay in the group falls due, at most. The
+          // abort is listened for only now (checked just above, with no await since): a
+          // listener per lease cost the router's busy pulls a few µs per event.
           const due = groups.nextDueAt(group);
+          if (signal) {
+            signal.addEventListener('abort', waiter.wake, { once: true });
+            listening = true;
+          }
           await waiter.sleep(due === undefined ? remaining : Math.min(remaining, due - clock()));
         } finally {
           waiter.disarm();
-          signal?.removeEventListener('abort', waiter.wake);
+          if (listening) signal?.removeEventListener('abort', waiter.wake);
         }
         if (closing !== undefined) return [];
       }
