@@ -14,16 +14,3 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (keys.length !== Object.keys(right).length) return false;
   return keys.every((key) => Object.hasOwn(right, key) && jsonEqual(left[key], right[key]));
 }
-
-/**
- * A text two JSON values share exactly when jsonEqual holds (object keys sorted): comparing
- * many values through a Set of these is linear, where pairwise jsonEqual is quadratic.
- */
-export function jsonKey(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
-  if (Array.isArray(value)) return `[${value.map(jsonKey).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${jsonKey((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
-}

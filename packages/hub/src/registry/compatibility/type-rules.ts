@@ -2,7 +2,7 @@
 
 import { placeOf } from './conjunction.ts';
 import { capitalize, incompatibility, type Rule, show } from './check-context.ts';
-import { jsonKey } from './json-equal.ts';
+import { canonicalJson } from '../schema-text.ts';
 import { declaredTypes, type JsonType, typeAccepted } from './json-types.ts';
 import { enumValues, type SchemaObject } from './keywords.ts';
 
@@ -84,11 +84,11 @@ export function writerValues(
 
 /**
  * Enums run to tens of thousands of values within the schema size limit: membership goes
- * through a Set of jsonKeys, as pairwise jsonEqual took seconds on the event loop.
+ * through a Set of their canonical JSON texts (equal exactly when jsonEqual holds), as pairwise jsonEqual took seconds on the event loop.
  */
 function inSet(values: readonly unknown[]): (value: unknown) => boolean {
-  const keys = new Set(values.map(jsonKey));
-  return (value) => keys.has(jsonKey(value));
+  const keys = new Set(values.map(canonicalJson));
+  return (value) => keys.has(canonicalJson(value));
 }
 
 function without(values: readonly unknown[], removed: readonly unknown[]): unknown[] {
